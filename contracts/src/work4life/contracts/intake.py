@@ -1,0 +1,77 @@
+"""Events published by the intake service.
+
+Intake is the only service that holds personal data. Its events carry a random pseudonymous
+`beneficiary_id` and only the attributes that other services need to deliver a service or to
+disaggregate the donor's indicators: never names, phone numbers, e-mail addresses, document
+numbers, exact dates of birth or addresses.
+"""
+
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from .envelope import EventData
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    UNDISCLOSED = "undisclosed"
+
+
+class LegalStatus(StrEnum):
+    """The legal-status categories of the donor's disaggregation."""
+
+    REFUGEE = "refugee"
+    ASYLUM_SEEKER = "asylum_seeker"
+    REGULAR_MIGRANT = "regular_migrant"
+    OTHER_MIGRANT = "other_migrant"
+    HOST_COMMUNITY = "host_community"
+
+
+class Region(StrEnum):
+    """Morocco's twelve regions (2015 division)."""
+
+    TANGER_TETOUAN_AL_HOCEIMA = "tanger_tetouan_al_hoceima"
+    ORIENTAL = "oriental"
+    FES_MEKNES = "fes_meknes"
+    RABAT_SALE_KENITRA = "rabat_sale_kenitra"
+    BENI_MELLAL_KHENIFRA = "beni_mellal_khenifra"
+    CASABLANCA_SETTAT = "casablanca_settat"
+    MARRAKECH_SAFI = "marrakech_safi"
+    DRAA_TAFILALET = "draa_tafilalet"
+    SOUSS_MASSA = "souss_massa"
+    GUELMIM_OUED_NOUN = "guelmim_oued_noun"
+    LAAYOUNE_SAKIA_EL_HAMRA = "laayoune_sakia_el_hamra"
+    DAKHLA_OUED_ED_DAHAB = "dakhla_oued_ed_dahab"
+
+
+class EducationLevel(StrEnum):
+    NONE = "none"
+    PRIMARY = "primary"
+    LOWER_SECONDARY = "lower_secondary"
+    UPPER_SECONDARY = "upper_secondary"
+    VOCATIONAL = "vocational"
+    TERTIARY = "tertiary"
+
+
+class BeneficiaryRegistered(EventData):
+    """A person was registered in the programme (with consent to service delivery)."""
+
+    EVENT_TYPE = "intake.beneficiary_registered"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID = Field(description="Random pseudonymous id; the same person keeps it across services.")
+    registered_on: date
+    sex: Sex
+    birth_year: int = Field(ge=1900, le=2100, description="Year only: enough for age bands, not identifying.")
+    nationality: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 3166-1 alpha-3 code.")
+    legal_status: LegalStatus
+    disability: bool
+    region: Region
+    city: str = Field(min_length=1, max_length=100)
+    partner_organisation: str = Field(min_length=1, max_length=50, description="Code of the registering partner.")
+    languages: list[str] = Field(default_factory=list, description="ISO 639 language codes the person speaks.")
+    education_level: EducationLevel | None = None

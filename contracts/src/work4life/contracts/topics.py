@@ -1,0 +1,52 @@
+"""The topic catalogue: every topic, its key, the events it carries and its one producer.
+
+Each topic has exactly one producing service. Records are keyed by the aggregate id (usually
+the pseudonymous beneficiary id) so that one person's events stay in order on one partition.
+A deployment may prefix every name with a namespace (for example `staging.`); the names here
+are the unprefixed ones.
+
+Each consuming service also owns a dead-letter topic, `<service>.dead_letters`, where it puts
+the messages it could not process: the original key and bytes, with the reason and the source
+topic, partition and offset in the headers.
+"""
+
+from dataclasses import dataclass, field
+
+from .envelope import EventData
+from .intake import BeneficiaryRegistered
+
+DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
+DEAD_LETTER_HEADER_ERROR = "w4l-dlq-error"
+DEAD_LETTER_HEADER_SOURCE_TOPIC = "w4l-dlq-source-topic"
+DEAD_LETTER_HEADER_SOURCE_PARTITION = "w4l-dlq-source-partition"
+DEAD_LETTER_HEADER_SOURCE_OFFSET = "w4l-dlq-source-offset"
+DEAD_LETTER_HEADER_CONSUMER_GROUP = "w4l-dlq-consumer-group"
+DEAD_LETTER_HEADER_FAILED_AT = "w4l-dlq-failed-at"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    owner: str
+    key: str
+    description: str
+    events: tuple[type[EventData], ...] = field(default=())
+
+
+INTAKE_BENEFICIARIES = Topic(
+    name="intake.beneficiaries",
+    owner="intake",
+    key="beneficiary_id",
+    description="Life cycle of a beneficiary as intake knows it, without personal data.",
+    events=(BeneficiaryRegistered,),
+)
+
+REPORTING_DEAD_LETTERS = Topic(
+    name="reporting.dead_letters",
+    owner="reporting",
+    key="the source message's key",
+    description="Messages the reporting service could not process, with the reason.",
+)
+
+CATALOGUE: tuple[Topic, ...] = (INTAKE_BENEFICIARIES, REPORTING_DEAD_LETTERS)
+"""Every topic of the platform."""

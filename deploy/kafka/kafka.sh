@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# A real single-node Apache Kafka (KRaft, broker+controller) on 127.0.0.1, without Docker.
+#
+#   deploy/kafka/kafka.sh fetch     resolve the pinned Kafka jars from Maven Central into the cache
+#   deploy/kafka/kafka.sh start     fetch, format storage on first start, start, wait until it accepts connections
+#   deploy/kafka/kafka.sh stop      stop cleanly (SIGTERM, then SIGKILL after a grace period)
+#   deploy/kafka/kafka.sh status    say whether it runs
+#
+# Every command is safe to re-run. Settings (environment):
+#   W4L_KAFKA_PORT      client port (default 9092); the controller listens on port+1
+#   W4L_STATE_DIR       where data, logs and the pid live (default <repo>/.state)
+#   W4L_CACHE_DIR       where the jars are cached (default ~/.cache/work4life)
+#   W4L_KAFKA_HEAP      JVM heap (default 512m)
+#   W4L_KAFKA_PARTITIONS default partition count for new topics (default 6)
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")"
+PORT="${W4L_KAFKA_PORT:-9092}"
+CONTROLLER_PORT="$((PORT + 1))"
+CACHE_DIR="${W4L_CACHE_DIR:-$HOME/.cache/work4life}"
+LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
+STATE="${W4L_STATE_DIR:-$REPO/.state}/kafka-$PORT"
+PIDFILE="$STATE/kafka.pid"
+LOGFILE="$STATE/kafka.log"
+
+log() { echo "[kafka:$PORT] $*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+fetch() {
+  if [[ -f "$LIBS/.complete" ]]; then return 0; fi
+  command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch Kafka: apt-get install maven"; exit 1; }
+  command -v java >/dev/null || { log "Java 17+ is needed to run Kafka: apt-get install openjdk-17-jre-headless"; exit 1; }
+  log "fetching Apache Kafka $KAFKA_VERSION and its dependencies from Maven Central into $LIBS"
+  local tmp="$LIBS.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  if ! mvn -B -q -f "$HERE/pom.xml" dependency:copy-dependencies \
+        -DincludeScope=runtime -DoutputDirectory="$tmp" >"$tmp.mvn.log" 2>&1; then
+    cat "$tmp.mvn.log" >&2
+    log "Maven could not resolve Kafka $KAFKA_VERSION (see above)"; rm -rf "$tmp"; exit 1
+  fi
+  rm -f "$tmp.mvn.log"
+  rm -rf "$LIBS"; mv "$tmp" "$LIBS"; touch "$LIBS/.complete"
+  log "fetched $(ls "$LIBS" | wc -l) jars"
+}
+
+write_config() {
+  mkdir -p "$STATE/data"
+  cat >"$STATE/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$STATE/data
+num.partitions=${W4L_KAFKA_PARTITIONS:-6}
+# Topics come from the contracts' catalogue, never from a typo in a consumer.
+auto.create.topics.enable=false
+# A single node: internal topics cannot have more than one replica.
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+min.insync.replicas=1
+group.initial.rebalance.delay.ms=0
+PROPS
+}
+
+start() {
+  if running; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
+  if port_open "$PORT"; then log "port $PORT is taken by another process; set W4L_KAFKA_PORT"; exit 1; fi
+  fetch
+  write_config
+  local cp="$LIBS/*"
+  if [[ ! -f "$STATE/data/meta.properties" ]]; then
+    local cluster_id
+    cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    log "formatting KRaft storage (cluster $cluster_id)"
+    java -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
+      format --standalone -t "$cluster_id" -c "$STATE/server.properties" >>"$LOGFILE" 2>&1
+  fi
+  log "starting (logs: $LOGFILE)"
+  # setsid: the broker outlives the shell that started it and is not hit by its Ctrl-C.
+  setsid java -Xms"${W4L_KAFKA_HEAP:-512m}" -Xmx"${W4L_KAFKA_HEAP:-512m}" -XX:+UseG1GC \
+    -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
+    -cp "$cp" kafka.Kafka "$STATE/server.properties" >>"$LOGFILE" 2>&1 </dev/null &
+  echo $! >"$PIDFILE"
+  for _ in $(seq 1 120); do
+    if port_open "$PORT"; then log "ready on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return 0; fi
+    if ! running; then tail -30 "$LOGFILE" >&2; log "exited during start-up (see above)"; exit 1; fi
+    sleep 0.5
+  done
+  tail -30 "$LOGFILE" >&2; log "not accepting connections after 60 s"; exit 1
+}
+
+stop() {
+  if ! running; then log "not running"; rm -f "$PIDFILE"; return 0; fi
+  local pid; pid="$(cat "$PIDFILE")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    if ! kill -0 "$pid" 2>/dev/null; then rm -f "$PIDFILE"; log "stopped"; return 0; fi
+    sleep 0.5
+  done
+  log "still running after 30 s: killing"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$PIDFILE"
+}
+
+status() {
+  if running && port_open "$PORT"; then log "running (pid $(cat "$PIDFILE"))"; else log "not running"; return 3; fi
+}
+
+case "${1:-}" in
+  fetch) fetch ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $0 {fetch|start|stop|status}" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Generation and compatibility checking of the Work4Life contracts' JSON Schemas."""

@@ -1,0 +1,185 @@
+"""Idempotent consumption with bounded retries and dead letters.
+
+For each Kafka record, `EventConsumer.handle_record`:
+
+1. decodes the envelope; a record that is not a valid event goes to the dead-letter topic;
+   a valid event of a type this service does not handle is skipped (tolerant reader);
+2. applies the handler and records the event id in the inbox in one database transaction;
+   an event id already in the inbox is skipped (duplicate);
+3. retries a failing handler a bounded number of times, then dead-letters the record with the
+   error;
+4. returns normally in all these cases, and only then is the Kafka offset committed.
+
+It raises only when the infrastructure failed (the database is unreachable, or the dead-letter
+topic could not be written): the subscriber then seeks back and reads the same record again
+after a pause, so nothing is skipped. This avoids the traps of FastStream's default policies:
+auto-commit before processing (loses a failing message) and nack on every error (loops forever
+on a poison message).
+"""
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlmodel import Session
+
+from work4life.contracts.envelope import Envelope, EventData
+from work4life.contracts.topics import (
+    DEAD_LETTER_HEADER_CONSUMER_GROUP,
+    DEAD_LETTER_HEADER_ERROR,
+    DEAD_LETTER_HEADER_FAILED_AT,
+    DEAD_LETTER_HEADER_REASON,
+    DEAD_LETTER_HEADER_SOURCE_OFFSET,
+    DEAD_LETTER_HEADER_SOURCE_PARTITION,
+    DEAD_LETTER_HEADER_SOURCE_TOPIC,
+)
+
+from . import inbox, logs
+from .events import EventTypes, UndecodableEvent, UnknownEvent
+from .metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Envelope[Any], Session], None]
+"""Applies one event inside the consumer's transaction. Runs in a worker thread; must not commit."""
+
+
+class Record(Protocol):
+    """What the consumer needs of a Kafka record (aiokafka's ConsumerRecord fits)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Any
+
+
+PublishDeadLetter = Callable[[str, bytes | None, bytes | None, dict[str, str]], Awaitable[None]]
+"""(dead-letter topic, key, original value, headers) -> returns once Kafka confirmed."""
+
+
+class InfrastructureFailure(Exception):
+    """The database or Kafka failed: the record must be read again, not skipped."""
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        *,
+        group_id: str,
+        engine: Engine,
+        handlers: Mapping[type[EventData], Handler],
+        dead_letter_topic: str,
+        publish_dead_letter: PublishDeadLetter,
+        metrics: ServiceMetrics,
+        max_attempts: int = 3,
+        retry_backoff_s: float = 0.2,
+        infrastructure_backoff_s: float = 1.0,
+    ) -> None:
+        self.group_id = group_id
+        self.engine = engine
+        self.handlers = {(e.EVENT_TYPE, e.SCHEMA_VERSION): h for e, h in handlers.items()}
+        self.types = EventTypes.of(handlers)
+        self.dead_letter_topic = dead_letter_topic
+        self.publish_dead_letter = publish_dead_letter
+        self.metrics = metrics
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+        self.infrastructure_backoff_s = infrastructure_backoff_s
+
+    async def handle_record(self, record: Record) -> str:
+        """Process one record. Returns the outcome; raises InfrastructureFailure to have it read again."""
+        try:
+            envelope = self.types.decode(record.value)
+        except UnknownEvent as unknown:
+            self.metrics.handled(unknown.event_type, "ignored")
+            return "ignored"
+        except UndecodableEvent as bad:
+            await self.dead_letter(record, bad.reason, bad.detail)
+            self.metrics.handled("(undecodable)", "dead_lettered")
+            return "dead_lettered"
+
+        token = logs.correlation_id.set(str(envelope.correlation_id))
+        try:
+            return await self._apply_with_retries(envelope, record)
+        finally:
+            logs.correlation_id.reset(token)
+
+    async def _apply_with_retries(self, envelope: Envelope[Any], record: Record) -> str:
+        error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            started = time.perf_counter()
+            try:
+                outcome = await asyncio.to_thread(self._apply, envelope, record)
+            except (OperationalError, DisconnectionError) as exc:
+                await self._infrastructure_pause("database unavailable", exc)
+            except DBAPIError as exc:
+                if exc.connection_invalidated:
+                    await self._infrastructure_pause("database connection lost", exc)
+                error = exc
+            except Exception as exc:
+                error = exc
+            else:
+                self.metrics.handler_duration.labels(self.metrics.service, envelope.event_type).observe(
+                    time.perf_counter() - started
+                )
+                self.metrics.handled(envelope.event_type, outcome)
+                return outcome
+            log.warning(
+                "handler for %s %s failed (attempt %s of %s): %r",
+                envelope.event_type, envelope.event_id, attempt, self.max_attempts, error,
+            )
+            if attempt < self.max_attempts:
+                await asyncio.sleep(self.retry_backoff_s * attempt)
+        await self.dead_letter(record, "handler_error", repr(error))
+        self.metrics.handled(envelope.event_type, "dead_lettered")
+        return "dead_lettered"
+
+    def _apply(self, envelope: Envelope[Any], record: Record) -> str:
+        with Session(self.engine) as session:
+            if inbox.already_processed(session, self.group_id, envelope.event_id):
+                return "duplicate"
+            self.handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
+            inbox.record_processed(
+                session, self.group_id, envelope.event_id, envelope.event_type,
+                record.topic, record.partition, record.offset,
+            )
+            session.commit()
+            return "processed"
+
+    async def _infrastructure_pause(self, what: str, exc: Exception) -> None:
+        log.error("%s: will read the record again in %.1fs: %r", what, self.infrastructure_backoff_s, exc)
+        await asyncio.sleep(self.infrastructure_backoff_s)
+        raise InfrastructureFailure(what) from exc
+
+    async def dead_letter(self, record: Record, reason: str, error: str) -> None:
+        headers = {
+            name: (value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value))
+            for name, value in (record.headers or ())
+        }
+        headers.update(
+            {
+                DEAD_LETTER_HEADER_REASON: reason,
+                DEAD_LETTER_HEADER_ERROR: error[:2000],
+                DEAD_LETTER_HEADER_SOURCE_TOPIC: record.topic,
+                DEAD_LETTER_HEADER_SOURCE_PARTITION: str(record.partition),
+                DEAD_LETTER_HEADER_SOURCE_OFFSET: str(record.offset),
+                DEAD_LETTER_HEADER_CONSUMER_GROUP: self.group_id,
+                DEAD_LETTER_HEADER_FAILED_AT: datetime.now(UTC).isoformat(),
+            }
+        )
+        try:
+            await self.publish_dead_letter(self.dead_letter_topic, record.key, record.value, headers)
+        except Exception as exc:
+            await self._infrastructure_pause("dead-letter topic not writable", exc)
+        self.metrics.dead_letters.labels(self.metrics.service, record.topic, reason).inc()
+        log.warning(
+            "dead-lettered %s[%s]@%s to %s: %s: %s",
+            record.topic, record.partition, record.offset, self.dead_letter_topic, reason, error,
+        )

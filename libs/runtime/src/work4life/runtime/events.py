@@ -1,0 +1,114 @@
+"""Building envelopes for publication and reading them back off the wire."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ValidationError
+
+from work4life.contracts.envelope import (
+    HEADER_CORRELATION_ID,
+    HEADER_EVENT_ID,
+    HEADER_EVENT_TYPE,
+    HEADER_PRODUCER,
+    HEADER_SCHEMA_VERSION,
+    Envelope,
+    EventData,
+    Producer,
+)
+
+
+def new_envelope(
+    data: EventData,
+    *,
+    key: str,
+    producer: Producer,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+    occurred_at: datetime | None = None,
+) -> Envelope[Any]:
+    return Envelope[type(data)](  # type: ignore[misc]
+        event_id=uuid4(),
+        event_type=data.EVENT_TYPE,
+        schema_version=data.SCHEMA_VERSION,
+        occurred_at=occurred_at or datetime.now(UTC),
+        producer=producer,
+        key=key,
+        correlation_id=correlation_id or uuid4(),
+        causation_id=causation_id,
+        data=data,
+    )
+
+
+def headers_for(envelope: Envelope[Any]) -> dict[str, str]:
+    return {
+        HEADER_EVENT_ID: str(envelope.event_id),
+        HEADER_EVENT_TYPE: envelope.event_type,
+        HEADER_SCHEMA_VERSION: str(envelope.schema_version),
+        HEADER_CORRELATION_ID: str(envelope.correlation_id),
+        HEADER_PRODUCER: f"{envelope.producer.service}/{envelope.producer.organisation}",
+    }
+
+
+class _RawEnvelope(Envelope[dict[str, Any]]):
+    """The envelope with its payload not yet interpreted."""
+
+
+class UndecodableEvent(Exception):
+    """The bytes are not a valid event of a known type: the message goes to the dead letters."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class UnknownEvent(Exception):
+    """A well-formed envelope of an event type or version this consumer does not handle."""
+
+    def __init__(self, event_type: str, schema_version: int) -> None:
+        super().__init__(f"{event_type} v{schema_version}")
+        self.event_type = event_type
+        self.schema_version = schema_version
+
+
+@dataclass(frozen=True)
+class EventTypes:
+    """The event models a consumer understands, looked up by (wire name, version)."""
+
+    models: dict[tuple[str, int], type[EventData]]
+
+    @classmethod
+    def of(cls, events: Iterable[type[EventData]]) -> "EventTypes":
+        return cls({(e.EVENT_TYPE, e.SCHEMA_VERSION): e for e in events})
+
+    def decode(self, value: bytes | None) -> Envelope[Any]:
+        if not value:
+            raise UndecodableEvent("empty_message", "the record has no value")
+        try:
+            raw = _RawEnvelope.model_validate_json(value)
+        except ValidationError as exc:
+            raise UndecodableEvent("invalid_envelope", _summarise(exc)) from exc
+        model = self.models.get((raw.event_type, raw.schema_version))
+        if model is None:
+            raise UnknownEvent(raw.event_type, raw.schema_version)
+        try:
+            data = model.model_validate(raw.data)
+        except ValidationError as exc:
+            raise UndecodableEvent("invalid_payload", _summarise(exc)) from exc
+        return Envelope[model](**{**dict(raw), "data": data})  # type: ignore[valid-type]
+
+
+def _summarise(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        field = ".".join(str(p) for p in error["loc"]) or "(value)"
+        parts.append(f"{field}: {error['msg']}")
+    more = len(exc.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def encode(envelope: BaseModel) -> bytes:
+    return envelope.model_dump_json().encode()

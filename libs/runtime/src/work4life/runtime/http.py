@@ -1,0 +1,82 @@
+"""The HTTP surface every service shares: /health, /ready, /metrics, /asyncapi.json, request
+metrics, the correlation id, and 4xx errors that name the field and the reason."""
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from . import logs
+
+if TYPE_CHECKING:
+    from .service import ServiceRuntime
+
+CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for error in exc.errors():
+        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
+        errors.append({"field": ".".join(loc) or "(body)", "reason": error.get("msg", "invalid"), "type": error.get("type")})
+    return errors
+
+
+def add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        content = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
+        return JSONResponse(status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None))
+
+
+def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
+    metrics = runtime.metrics
+
+    @app.middleware("http")
+    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+        token = logs.correlation_id.set(cid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers[CORRELATION_HEADER] = cid
+            return response
+        finally:
+            route = request.scope.get("route")
+            path = getattr(route, "path", "(unmatched)")
+            metrics.http_requests.labels(metrics.service, request.method, path, str(status)).inc()
+            metrics.http_duration.labels(metrics.service, request.method, path).observe(time.perf_counter() - started)
+            logs.correlation_id.reset(token)
+
+    @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
+    async def health() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @app.get("/ready", tags=["operations"], summary="Readiness: database and Kafka reachable")
+    async def ready() -> JSONResponse:
+        checks = await runtime.readiness()
+        ok = all(c == "ok" for c in checks.values())
+        return JSONResponse(status_code=200 if ok else 503, content={"status": "ready" if ok else "not ready", "checks": checks})
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
+    async def metrics_endpoint() -> Response:
+        await runtime.refresh_metrics()
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the topics this service uses")
+    async def asyncapi() -> JSONResponse:
+        return JSONResponse(runtime.asyncapi())

@@ -1,0 +1,186 @@
+"""The transactional outbox and its relay.
+
+A state change and the events it causes are written in one local transaction: the handler adds
+`OutboxMessage` rows through `add_to_outbox` in the same session as its own rows. The relay then
+publishes the rows in order of `seq` through the durable producer (acks=all, idempotence on) and
+marks each one published only after Kafka confirmed it. When Kafka is unreachable, the relay
+stops at the first row that failed (so a key's events never overtake each other), backs off
+exponentially and tries again from there; nothing is dropped.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Engine, func
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from work4life.contracts.envelope import Envelope
+
+from .events import encode, headers_for
+from .metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: UUID = Field(unique=True)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    event_type: str = Field(max_length=200)
+    payload: bytes
+    headers: str = Field(description="JSON object of Kafka headers")
+    created_at: datetime = Field(index=True)
+    published_at: datetime | None = Field(default=None, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=1000)
+
+
+def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> OutboxMessage:
+    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
+    import json
+
+    row = OutboxMessage(
+        event_id=envelope.event_id,
+        topic=topic,
+        key=envelope.key,
+        event_type=envelope.event_type,
+        payload=encode(envelope),
+        headers=json.dumps(headers_for(envelope)),
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row
+
+
+Publish = Callable[[OutboxMessage], Awaitable[None]]
+"""Sends one row to Kafka and returns once the broker acknowledged it."""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: Engine,
+        publish: Publish,
+        metrics: ServiceMetrics,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 0.05,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self.engine = engine
+        self.publish = publish
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.max_backoff_s = max_backoff_s
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self.consecutive_failures = 0
+
+    def notify(self) -> None:
+        """Something was just committed to the outbox: publish without waiting for the next poll."""
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("outbox relay started")
+        while not self._stopping:
+            try:
+                published = await self.publish_pending()
+            except Exception:  # the database itself failed; keep trying
+                log.exception("outbox relay round failed")
+                published = 0
+                self.consecutive_failures += 1
+            if self.consecutive_failures:
+                await self._sleep(min(self.max_backoff_s, 0.1 * 2 ** min(self.consecutive_failures, 10)))
+            elif published < self.batch_size:
+                await self._sleep(self.poll_interval_s)
+        log.info("outbox relay stopped")
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=seconds)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def publish_pending(self) -> int:
+        """One round: publish up to a batch of pending rows in order. Returns how many were confirmed."""
+        rows = await asyncio.to_thread(self._pending_batch)
+        confirmed: list[int] = []
+        error: Exception | None = None
+        for row in rows:
+            try:
+                await self.publish(row)
+            except Exception as exc:  # Kafka unreachable or refused: retry this row later
+                error = exc
+                break
+            confirmed.append(row.seq)  # type: ignore[arg-type]
+        if confirmed:
+            await asyncio.to_thread(self._mark_published, confirmed)
+            self.metrics.outbox_published.inc(len(confirmed))
+        if error is not None:
+            self.consecutive_failures += 1
+            self.metrics.outbox_failures.inc()
+            failed = rows[len(confirmed)]
+            await asyncio.to_thread(self._record_failure, failed.seq, repr(error))
+            if self.consecutive_failures in (1, 10) or self.consecutive_failures % 100 == 0:
+                log.warning("outbox: publishing %s failed (%s attempts): %r", failed.event_id, self.consecutive_failures, error)
+        else:
+            self.consecutive_failures = 0
+        await asyncio.to_thread(self.refresh_metrics)
+        return len(confirmed)
+
+    def _pending_batch(self) -> list[OutboxMessage]:
+        with Session(self.engine) as session:
+            query = (
+                select(OutboxMessage)
+                .where(col(OutboxMessage.published_at).is_(None))
+                .order_by(col(OutboxMessage.seq))
+                .limit(self.batch_size)
+            )
+            return list(session.exec(query))
+
+    def _mark_published(self, seqs: list[int]) -> None:
+        now = datetime.now(UTC)
+        with Session(self.engine) as session:
+            for seq in seqs:
+                row = session.get(OutboxMessage, seq)
+                if row is not None:
+                    row.published_at = now
+                    row.attempts += 1
+            session.commit()
+
+    def _record_failure(self, seq: int | None, error: str) -> None:
+        with Session(self.engine) as session:
+            row = session.get(OutboxMessage, seq)
+            if row is not None:
+                row.attempts += 1
+                row.last_error = error[:1000]
+                session.commit()
+
+    def backlog(self) -> tuple[int, float]:
+        """(pending rows, age in seconds of the oldest pending row)."""
+        with Session(self.engine) as session:
+            count, oldest = session.exec(
+                select(func.count(), func.min(OutboxMessage.created_at)).where(
+                    col(OutboxMessage.published_at).is_(None)
+                )
+            ).one()
+        age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+        return int(count), max(age, 0.0)
+
+    def refresh_metrics(self) -> None:
+        count, age = self.backlog()
+        self.metrics.outbox_pending.set(count)
+        self.metrics.outbox_oldest_age.set(age)

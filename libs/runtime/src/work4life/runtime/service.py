@@ -1,0 +1,213 @@
+"""One service process: FastAPI for HTTP, FastStream for Kafka, the outbox relay, and a clean
+start and stop. Each service's `bootstrap.py` builds a `ServiceRuntime` and hands it its routers,
+handlers and topics; nothing connects at import time.
+
+Kafka need not be up when the service starts: HTTP writes go to the outbox, and a supervisor
+keeps trying to connect (and create the service's topics) in the background. `/ready` says
+whether Kafka and the database are reachable.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.specification import AsyncAPI
+from sqlalchemy import Engine, text
+
+from work4life.contracts.envelope import EventData
+from work4life.contracts.topics import Topic
+
+from . import db
+from .broker import dead_letter_publisher, ensure_topics, make_broker, outbox_publisher
+from .consumer import EventConsumer, Handler
+from .http import add_error_handlers, add_observability
+from .metrics import ServiceMetrics
+from .outbox import OutboxRelay
+from .settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    settings: ServiceSettings
+    engine: Engine
+    metrics: ServiceMetrics
+    broker: KafkaBroker
+    produces: Sequence[Topic] = ()
+    consumes: Sequence[Topic] = ()
+    handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
+    relay: OutboxRelay | None = None
+    consumer: EventConsumer | None = None
+    kafka_connected: bool = False
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        settings: ServiceSettings,
+        *,
+        produces: Sequence[Topic] = (),
+        consumes: Sequence[Topic] = (),
+        handlers: Mapping[type[EventData], Handler] | None = None,
+        engine: Engine | None = None,
+        broker: KafkaBroker | None = None,
+    ) -> "ServiceRuntime":
+        metrics = ServiceMetrics(settings.service_name)
+        engine = engine or db.make_engine(settings.database_url)
+        broker = broker or make_broker(settings, metrics)
+        runtime = cls(settings=settings, engine=engine, metrics=metrics, broker=broker,
+                      produces=produces, consumes=consumes, handlers=handlers or {})
+        if produces:
+            runtime.relay = OutboxRelay(
+                engine, outbox_publisher(broker), metrics,
+                batch_size=settings.outbox_batch_size,
+                poll_interval_s=settings.outbox_poll_interval_s,
+                max_backoff_s=settings.outbox_max_backoff_s,
+            )
+        if consumes:
+            runtime.consumer = EventConsumer(
+                group_id=settings.service_name,
+                engine=engine,
+                handlers=runtime.handlers,
+                dead_letter_topic=settings.dead_letter_topic,
+                publish_dead_letter=dead_letter_publisher(broker),
+                metrics=metrics,
+                max_attempts=settings.consumer_max_attempts,
+                retry_backoff_s=settings.consumer_retry_backoff_s,
+                infrastructure_backoff_s=settings.consumer_infrastructure_backoff_s,
+            )
+            runtime._subscribe()
+        return runtime
+
+    def _subscribe(self) -> None:
+        consumer = self.consumer
+        assert consumer is not None
+        topics = [self.settings.topic(t.name) for t in self.consumes]
+
+        # NACK_ON_ERROR: auto-commit is off; a normal return commits the offset, and an exception
+        # (raised only for infrastructure failures) seeks back so the record is read again.
+        @self.broker.subscriber(
+            *topics,
+            group_id=consumer.group_id,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            max_poll_interval_ms=300_000,
+            title=f"{self.settings.service_name}:consume",
+        )
+        async def on_record(msg: KafkaMessage) -> None:
+            await consumer.handle_record(msg.raw_message)  # type: ignore[arg-type]
+
+    # -- life cycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.to_thread(db.create_schema, self.engine)
+        self._tasks.append(asyncio.create_task(self._connect_kafka(), name="kafka-supervisor"))
+        if self.relay is not None:
+            self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+
+    async def _connect_kafka(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                if self.settings.create_topics:
+                    names = [self.settings.topic(t.name) for t in self.produces]
+                    if self.consumer is not None:
+                        names.append(self.settings.dead_letter_topic)
+                    await asyncio.to_thread(
+                        ensure_topics, self.settings.kafka_bootstrap_servers, names,
+                        self.settings.topic_partitions, self.settings.topic_replication_factor,
+                    )
+                await self.broker.start()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Kafka at %s not reachable yet (%r); retrying in %.1fs",
+                            self.settings.kafka_bootstrap_servers, exc, delay)
+                try:
+                    await self.broker.stop()
+                except Exception:
+                    pass
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+                continue
+            self.kafka_connected = True
+            log.info("connected to Kafka at %s", self.settings.kafka_bootstrap_servers)
+            if self.relay is not None:
+                self.relay.consecutive_failures = 0
+                self.relay.notify()
+            return
+
+    async def stop(self) -> None:
+        if self.relay is not None:
+            self.relay.stop()
+        for task in self._tasks:
+            if task.get_name() == "kafka-supervisor" and not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        try:
+            await self.broker.stop()
+        except Exception:
+            log.exception("error while stopping the broker")
+        self.kafka_connected = False
+        self.engine.dispose()
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI | None = None) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    # -- operations ---------------------------------------------------------------------------
+
+    async def readiness(self) -> dict[str, str]:
+        checks: dict[str, str] = {}
+        try:
+            await asyncio.to_thread(self._ping_database)
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {exc.__class__.__name__}"
+        if not self.kafka_connected:
+            checks["kafka"] = "not connected"
+        else:
+            checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"
+        return checks
+
+    def _ping_database(self) -> None:
+        with self.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def refresh_metrics(self) -> None:
+        if self.relay is not None:
+            await asyncio.to_thread(self.relay.refresh_metrics)
+
+    def asyncapi(self) -> Any:
+        spec = AsyncAPI(self.broker, title=f"Work4Life {self.settings.service_name}", version="1.0.0")
+        return json.loads(spec.to_specification().to_json())
+
+
+def create_app(
+    runtime: ServiceRuntime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    version: str = "0.1.0",
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    add_error_handlers(app)
+    add_observability(app, runtime)
+    for router in routers:
+        app.include_router(router)
+    return app

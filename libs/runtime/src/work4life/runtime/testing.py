@@ -1,0 +1,144 @@
+"""pytest fixtures shared by every service's tests (registered as the `work4life` plugin).
+
+Real infrastructure comes, in this order of preference, from:
+1. the environment: `W4L_TEST_KAFKA_BOOTSTRAP` (e.g. 127.0.0.1:9092) and `W4L_TEST_POSTGRES_URL`
+   (a server URL whose user may create databases); the project's test command sets both;
+2. Testcontainers, when a Docker engine answers;
+3. otherwise the test is skipped with the reason, unless `W4L_TEST_REQUIRE_REAL=1` (set by the
+   test command and CI), which turns a missing broker or database into a failure.
+"""
+
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+REQUIRE_REAL = os.environ.get("W4L_TEST_REQUIRE_REAL") == "1"
+
+
+def _docker_available() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+def _unavailable(what: str) -> None:
+    message = f"needs {what}: set its address in the environment or run Docker for Testcontainers"
+    if REQUIRE_REAL:
+        pytest.fail(f"{message} (W4L_TEST_REQUIRE_REAL=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """Address of a real Kafka broker."""
+    if address := os.environ.get("W4L_TEST_KAFKA_BOOTSTRAP"):
+        yield address
+        return
+    if not _docker_available():
+        _unavailable("a Kafka broker (W4L_TEST_KAFKA_BOOTSTRAP)")
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+        yield container.get_bootstrap_server()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a real PostgreSQL server (postgresql+psycopg://...), whose user may create databases."""
+    if url := os.environ.get("W4L_TEST_POSTGRES_URL"):
+        yield url
+        return
+    if not _docker_available():
+        _unavailable("PostgreSQL (W4L_TEST_POSTGRES_URL)")
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:16", driver="psycopg") as container:
+        yield container.get_connection_url()
+
+
+def fresh_postgres_database(server_url: str) -> str:
+    """Create an empty database on the server and return its URL."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server_url)
+    name = f"w4l_test_{uuid.uuid4().hex[:12]}"
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Any) -> str:
+    return f"sqlite:///{tmp_path}/service.db"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty database: once a SQLite file, once a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/service.db"
+    server = request.getfixturevalue("postgres_server_url")
+    return fresh_postgres_database(server)
+
+
+@pytest.fixture
+def topic_namespace() -> str:
+    """A prefix that gives each test its own topics on the shared broker."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: float = 20.0) -> list[Any]:
+    """Read a topic from the beginning until `expected` records arrived or time ran out."""
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+        consumer_timeout_ms=500,
+    )
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(records) < expected and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+    finally:
+        consumer.close()
+    return records
+
+
+def produce_raw(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]) -> None:
+    """Write records as they are (for duplicates and malformed input that no service would write)."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        for key, value, headers in records:
+            producer.send(topic, key=key, value=value, headers=headers)
+        producer.flush(timeout=30)
+    finally:
+        producer.close()
+
+
+def wait_until(predicate: Any, *, timeout_s: float = 20.0, interval_s: float = 0.05, message: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {message} (last value: {last!r})")

@@ -1,0 +1,183 @@
+"""The consumer applies each event once, dead-letters what it cannot process and carries on,
+and refuses to move past a record when the infrastructure fails."""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Field, Session, SQLModel, select
+
+from work4life.contracts.envelope import Producer
+from work4life.contracts.intake import BeneficiaryRegistered
+from work4life.contracts.topics import DEAD_LETTER_HEADER_REASON, DEAD_LETTER_HEADER_SOURCE_OFFSET
+from work4life.runtime import db
+from work4life.runtime.consumer import EventConsumer, InfrastructureFailure
+from work4life.runtime.events import encode, new_envelope
+from work4life.runtime.inbox import ProcessedEvent
+from work4life.runtime.metrics import ServiceMetrics
+
+
+class CountedPerson(SQLModel, table=True):
+    __tablename__ = "test_counted_person"
+    beneficiary_id: str = Field(primary_key=True)
+
+
+@dataclass
+class Rec:
+    value: bytes | None
+    offset: int = 0
+    topic: str = "intake.beneficiaries"
+    partition: int = 0
+    key: bytes | None = b"k"
+    headers: Any = ()
+
+
+@dataclass
+class DeadLetters:
+    sent: list[tuple[str, bytes | None, bytes | None, dict[str, str]]] = field(default_factory=list)
+    fail: bool = False
+
+    async def publish(self, topic, key, value, headers) -> None:
+        if self.fail:
+            raise ConnectionError("Kafka unreachable")
+        self.sent.append((topic, key, value, headers))
+
+
+def event_bytes(**overrides: Any) -> bytes:
+    data = BeneficiaryRegistered(
+        beneficiary_id=uuid4(), registered_on=date(2026, 3, 1), sex="male", birth_year=2001,
+        nationality="GIN", legal_status="other_migrant", disability=False, region="tanger_tetouan_al_hoceima",
+        city="Tanger", partner_organisation="org",
+    )
+    envelope = new_envelope(data, key=str(data.beneficiary_id), producer=Producer(service="intake", organisation="org"))
+    return encode(envelope)
+
+
+def count_person(envelope, session: Session) -> None:
+    session.add(CountedPerson(beneficiary_id=str(envelope.data.beneficiary_id)))
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = db.make_engine(sqlite_url)
+    db.create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def make_consumer(engine, dead_letters: DeadLetters, handler=count_person, **kwargs) -> EventConsumer:
+    return EventConsumer(
+        group_id="reporting", engine=engine, handlers={BeneficiaryRegistered: handler},
+        dead_letter_topic="reporting.dead_letters", publish_dead_letter=dead_letters.publish,
+        metrics=ServiceMetrics("reporting"), retry_backoff_s=0, infrastructure_backoff_s=0, **kwargs,
+    )
+
+
+def people(engine) -> int:
+    with Session(engine) as session:
+        return len(session.exec(select(CountedPerson)).all())
+
+
+async def test_the_same_event_delivered_twice_is_applied_once(engine):
+    consumer = make_consumer(engine, DeadLetters())
+    value = event_bytes()
+    assert await consumer.handle_record(Rec(value, offset=1)) == "processed"
+    assert await consumer.handle_record(Rec(value, offset=2)) == "duplicate"
+    assert people(engine) == 1
+    with Session(engine) as session:
+        assert len(session.exec(select(ProcessedEvent)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (b"not json at all", "invalid_envelope"),
+        (b"", "empty_message"),
+        (json.dumps({"event_type": "intake.beneficiary_registered"}).encode(), "invalid_envelope"),
+    ],
+)
+async def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_processed(engine, value, reason):
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead)
+    assert await consumer.handle_record(Rec(value, offset=7)) == "dead_lettered"
+    assert await consumer.handle_record(Rec(event_bytes(), offset=8)) == "processed"
+    assert people(engine) == 1
+    [(topic, key, original, headers)] = dead.sent
+    assert topic == "reporting.dead_letters"
+    assert original == value and key == b"k"
+    assert headers[DEAD_LETTER_HEADER_REASON] == reason
+    assert headers[DEAD_LETTER_HEADER_SOURCE_OFFSET] == "7"
+
+
+async def test_a_payload_that_breaks_its_schema_is_dead_lettered_naming_the_field(engine):
+    raw = json.loads(event_bytes())
+    raw["data"]["birth_year"] = "nineteen ninety"
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead)
+    assert await consumer.handle_record(Rec(json.dumps(raw).encode())) == "dead_lettered"
+    headers = dead.sent[0][3]
+    assert headers[DEAD_LETTER_HEADER_REASON] == "invalid_payload"
+    assert "birth_year" in headers["w4l-dlq-error"]
+
+
+async def test_an_unknown_event_type_is_skipped_not_dead_lettered(engine):
+    raw = json.loads(event_bytes())
+    raw["event_type"] = "intake.something_new"
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead)
+    assert await consumer.handle_record(Rec(json.dumps(raw).encode())) == "ignored"
+    assert dead.sent == [] and people(engine) == 0
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered_without_partial_effects(engine):
+    attempts = 0
+
+    def half_done_then_fails(envelope, session):
+        nonlocal attempts
+        attempts += 1
+        count_person(envelope, session)
+        raise RuntimeError("bug in handler")
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=half_done_then_fails, max_attempts=3)
+    assert await consumer.handle_record(Rec(event_bytes())) == "dead_lettered"
+    assert attempts == 3
+    assert people(engine) == 0
+    assert dead.sent[0][3][DEAD_LETTER_HEADER_REASON] == "handler_error"
+    assert "bug in handler" in dead.sent[0][3]["w4l-dlq-error"]
+
+
+async def test_a_handler_that_fails_once_succeeds_on_retry(engine):
+    attempts = 0
+
+    def flaky(envelope, session):
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("transient")
+        count_person(envelope, session)
+
+    consumer = make_consumer(engine, DeadLetters(), handler=flaky)
+    assert await consumer.handle_record(Rec(event_bytes())) == "processed"
+    assert people(engine) == 1
+
+
+async def test_when_the_database_is_down_the_record_is_read_again_not_skipped(engine):
+    def database_down(envelope, session):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=database_down)
+    with pytest.raises(InfrastructureFailure):
+        await consumer.handle_record(Rec(event_bytes()))
+    assert dead.sent == []
+
+
+async def test_when_the_dead_letter_topic_is_unwritable_the_record_is_read_again(engine):
+    consumer = make_consumer(engine, DeadLetters(fail=True))
+    with pytest.raises(InfrastructureFailure):
+        await consumer.handle_record(Rec(b"garbage"))

@@ -1,0 +1,114 @@
+"""The outbox keeps events with the state change, and the relay publishes them in order,
+holding them while Kafka refuses and publishing them once it accepts again."""
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+from sqlmodel import Session, select
+
+from work4life.contracts.envelope import Producer
+from work4life.contracts.intake import BeneficiaryRegistered
+from work4life.runtime import db
+from work4life.runtime.events import new_envelope
+from work4life.runtime.metrics import ServiceMetrics
+from work4life.runtime.outbox import OutboxMessage, OutboxRelay, add_to_outbox
+
+PRODUCER = Producer(service="intake", organisation="test-org")
+
+
+def registered() -> BeneficiaryRegistered:
+    return BeneficiaryRegistered(
+        beneficiary_id=uuid4(), registered_on=date(2026, 3, 1), sex="female", birth_year=1990,
+        nationality="SEN", legal_status="refugee", disability=False, region="oriental", city="Oujda",
+        partner_organisation="test-org",
+    )
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = db.make_engine(sqlite_url)
+    db.create_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+def stage(engine, count: int) -> list[str]:
+    keys = []
+    with Session(engine) as session:
+        for _ in range(count):
+            data = registered()
+            add_to_outbox(session, "intake.beneficiaries", new_envelope(data, key=str(data.beneficiary_id), producer=PRODUCER))
+            keys.append(str(data.beneficiary_id))
+        session.commit()
+    return keys
+
+
+class FlakyKafka:
+    def __init__(self) -> None:
+        self.up = True
+        self.sent: list[OutboxMessage] = []
+
+    async def publish(self, row: OutboxMessage) -> None:
+        if not self.up:
+            raise ConnectionError("Kafka unreachable")
+        self.sent.append(row)
+
+
+def test_an_event_staged_in_a_rolled_back_transaction_is_never_published(engine):
+    with Session(engine) as session:
+        data = registered()
+        add_to_outbox(session, "intake.beneficiaries", new_envelope(data, key="k", producer=PRODUCER))
+        session.rollback()
+    with Session(engine) as session:
+        assert session.exec(select(OutboxMessage)).all() == []
+
+
+async def test_relay_publishes_pending_rows_in_the_order_they_were_committed(engine):
+    keys = stage(engine, 5)
+    kafka = FlakyKafka()
+    relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"))
+    assert await relay.publish_pending() == 5
+    assert [row.key for row in kafka.sent] == keys
+    assert relay.backlog() == (0, 0.0)
+    assert await relay.publish_pending() == 0  # nothing is sent twice
+
+
+async def test_relay_holds_events_while_kafka_is_down_and_publishes_them_when_it_is_back(engine):
+    stage(engine, 3)
+    kafka = FlakyKafka()
+    kafka.up = False
+    metrics = ServiceMetrics("intake")
+    relay = OutboxRelay(engine, kafka.publish, metrics)
+
+    assert await relay.publish_pending() == 0
+    assert await relay.publish_pending() == 0
+    pending, _age = relay.backlog()
+    assert pending == 3
+    assert metrics.outbox_pending._value.get() == 3
+    assert metrics.outbox_failures._value.get() == 2
+    with Session(engine) as session:
+        head = session.exec(select(OutboxMessage).order_by(OutboxMessage.seq)).first()
+        assert head.attempts == 2 and "Kafka unreachable" in head.last_error
+
+    kafka.up = True
+    assert await relay.publish_pending() == 3
+    assert relay.backlog()[0] == 0
+    assert metrics.outbox_published._value.get() == 3
+
+
+async def test_relay_stops_at_the_first_failure_so_later_events_never_overtake_it(engine):
+    keys = stage(engine, 4)
+    calls = 0
+
+    async def fails_on_third(row: OutboxMessage) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise ConnectionError("broker went away")
+
+    relay = OutboxRelay(engine, fails_on_third, ServiceMetrics("intake"))
+    assert await relay.publish_pending() == 2
+    with Session(engine) as session:
+        pending = session.exec(select(OutboxMessage).where(OutboxMessage.published_at == None).order_by(OutboxMessage.seq)).all()  # noqa: E711
+        assert [row.key for row in pending] == keys[2:]

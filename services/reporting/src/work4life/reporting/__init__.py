@@ -1,0 +1,1 @@
+"""Work4Life reporting: a pseudonymous read model built only from events, and the indicators."""

@@ -1,0 +1,12 @@
+from pydantic_settings import SettingsConfigDict
+
+from work4life.runtime.settings import ServiceSettings
+
+
+class ReportingSettings(ServiceSettings):
+    """Settings of the reporting service; every one can be set as `W4L_REPORTING_<NAME>`."""
+
+    model_config = SettingsConfigDict(env_prefix="W4L_REPORTING_", extra="ignore")
+
+    service_name: str = "reporting"
+    http_port: int = 8005

@@ -1,0 +1,48 @@
+"""Reporting's HTTP API."""
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from work4life.contracts.intake import Region
+
+from ..service_layer import queries
+
+
+class RegistrationSummaryOut(BaseModel):
+    total: int
+    by_sex: dict[str, int]
+    by_region: dict[str, int]
+
+
+def build_router(session_factory: Callable[[], Session]) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["registrations"])
+
+    def session() -> object:
+        with session_factory() as s:
+            yield s
+
+    @router.get("/registrations/summary", response_model=RegistrationSummaryOut,
+                summary="Registered people: total, by sex and by region",
+                responses={422: {"description": "A filter is invalid; the body names it and says why"}})
+    def summary(
+        db: Annotated[Session, Depends(session)],
+        region: Region | None = None,
+        partner_organisation: str | None = None,
+        registered_from: date | None = None,
+        registered_to: date | None = None,
+    ) -> RegistrationSummaryOut:
+        if registered_from and registered_to and registered_from > registered_to:
+            raise HTTPException(422, detail={
+                "detail": "invalid request: registered_from: is after registered_to",
+                "errors": [{"field": "registered_from", "reason": "is after registered_to", "type": "value_error"}]})
+        result = queries.registration_summary(
+            db, queries.PeopleFilter(region.value if region else None, partner_organisation, registered_from, registered_to)
+        )
+        return RegistrationSummaryOut(total=result.total, by_sex=result.by_sex, by_region=result.by_region)
+
+    return router
