@@ -118,7 +118,9 @@ class ServiceRuntime:
         while True:
             try:
                 if self.settings.create_topics:
-                    names = [self.settings.topic(t.name) for t in self.produces]
+                    # Consumed topics too, so that start order does not matter: a consumer that
+                    # subscribed to a missing topic would wait for a metadata refresh (minutes).
+                    names = [self.settings.topic(t.name) for t in (*self.produces, *self.consumes)]
                     if self.consumer is not None:
                         names.append(self.settings.dead_letter_topic)
                     await asyncio.to_thread(

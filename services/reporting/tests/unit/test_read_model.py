@@ -1,0 +1,98 @@
+"""Reporting's read model and summary, fed through the in-memory broker."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+
+from work4life.reporting.config import ReportingSettings
+
+from ..conftest import registration, running, wire
+
+
+@pytest.fixture
+async def reporting(sqlite_url):
+    settings = ReportingSettings(database_url=sqlite_url, create_topics=False, log_json=False,
+                                 consumer_retry_backoff_s=0)
+    broker = KafkaBroker()
+    dead_letters: list = []
+
+    @broker.subscriber("reporting.dead_letters")
+    async def capture(msg: KafkaMessage) -> None:
+        dead_letters.append(msg.raw_message)
+
+    async with TestKafkaBroker(broker):
+        async with running(settings, broker) as (client, app):
+            yield client, broker, dead_letters
+
+
+async def publish(broker, envelope) -> None:
+    value, key, headers = wire(envelope)
+    await broker.publish(value, topic="intake.beneficiaries", key=key, headers=headers)
+
+
+async def summary(client, **params) -> dict:
+    response = await client.get("/v1/registrations/summary", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_registrations_are_counted_by_sex_and_region(reporting):
+    client, broker, _ = reporting
+    await publish(broker, registration(sex="female", region="oriental"))
+    await publish(broker, registration(sex="male", region="oriental"))
+    await publish(broker, registration(sex="female", region="rabat_sale_kenitra"))
+    assert await summary(client) == {
+        "total": 3,
+        "by_sex": {"female": 2, "male": 1},
+        "by_region": {"oriental": 2, "rabat_sale_kenitra": 1},
+    }
+    assert (await summary(client, region="oriental"))["total"] == 2
+
+
+async def test_the_same_event_delivered_twice_is_counted_once(reporting):
+    client, broker, _ = reporting
+    event = registration()
+    await publish(broker, event)
+    await publish(broker, event)
+    await publish(broker, registration())
+    assert (await summary(client))["total"] == 2
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_next_good_one_still_counts(reporting):
+    client, broker, dead_letters = reporting
+    await broker.publish(b'{"event_type": "intake.beneficiary_registered", "data": {}}', topic="intake.beneficiaries", key=b"x")
+    await publish(broker, registration())
+    assert (await summary(client))["total"] == 1
+    [dead] = dead_letters
+    headers = dict(dead.headers)
+    assert headers["w4l-dlq-reason"] == b"invalid_envelope"
+    assert headers["w4l-dlq-source-topic"] == b"intake.beneficiaries"
+    assert dead.value == b'{"event_type": "intake.beneficiary_registered", "data": {}}'
+    metrics = (await client.get("/metrics")).text
+    assert 'w4l_dead_letters_total{reason="invalid_envelope",service="reporting",source_topic="intake.beneficiaries"} 1.0' in metrics
+
+
+async def test_a_late_older_event_does_not_overwrite_newer_attributes(reporting):
+    client, broker, _ = reporting
+    person = registration().data.beneficiary_id
+    now = datetime.now(UTC)
+    await publish(broker, registration(beneficiary_id=person, region="oriental", occurred_at=now))
+    await publish(broker, registration(beneficiary_id=person, region="fes_meknes", occurred_at=now - timedelta(hours=1)))
+    assert (await summary(client))["by_region"] == {"oriental": 1}
+
+
+async def test_summary_filters_are_validated_with_clear_errors(reporting):
+    client, _, _ = reporting
+    response = await client.get("/v1/registrations/summary", params={"registered_from": "2026-05-01", "registered_to": "2026-04-01"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "registered_from"
+    response = await client.get("/v1/registrations/summary", params={"region": "mars"})
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "region"
+
+
+async def test_summary_by_registration_period(reporting):
+    client, broker, _ = reporting
+    await publish(broker, registration(registered_on="2026-01-15"))
+    await publish(broker, registration(registered_on="2026-02-15"))
+    assert (await summary(client, registered_from="2026-02-01", registered_to="2026-02-28"))["total"] == 1
