@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Sets everything up and runs Work4Life: a local Kafka broker, then the services, until Ctrl-C.
+#
+#   scripts/run.sh              SQLite databases in .state/ (the embedded default)
+#   scripts/run.sh --postgres   a local PostgreSQL server (Debian package) with one database per service
+#
+# Logs go to the console and to .state/logs/<service>.log. Ctrl-C stops the services (they finish
+# in-flight work), then the broker and database that this script started.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+USE_POSTGRES=0
+[[ "${1:-}" == "--postgres" ]] && USE_POSTGRES=1
+
+source "$REPO/scripts/setup.sh"
+
+STATE="${W4L_STATE_DIR:-$REPO/.state}"
+mkdir -p "$STATE/logs"
+export W4L_STATE_DIR="$STATE"
+
+# name:port of every service this script runs (more come as the services land).
+SERVICES=(intake:8001 reporting:8005)
+
+started_kafka=0; started_postgres=0; pids=(); logfiles=(); tail_pid=
+
+cleanup() {
+  trap - INT TERM EXIT
+  echo; echo "[run] stopping services..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null || true
+  [[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" stop || true
+  [[ $started_postgres == 1 ]] && "$REPO/deploy/postgres/postgres.sh" stop || true
+  echo "[run] stopped"
+}
+trap cleanup INT TERM EXIT
+
+for entry in "${SERVICES[@]}"; do
+  port="${entry##*:}"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "[run] port $port (${entry%%:*}) is already in use: is Work4Life already running? Stop it first." >&2
+    trap - INT TERM EXIT; exit 1
+  fi
+done
+
+"$REPO/deploy/kafka/kafka.sh" status >/dev/null 2>&1 || started_kafka=1
+"$REPO/deploy/kafka/kafka.sh" start
+
+if [[ $USE_POSTGRES == 1 ]]; then
+  "$REPO/deploy/postgres/postgres.sh" status >/dev/null 2>&1 || started_postgres=1
+  "$REPO/deploy/postgres/postgres.sh" start
+  server_url="$("$REPO/deploy/postgres/postgres.sh" url)"
+fi
+
+for entry in "${SERVICES[@]}"; do
+  name="${entry%%:*}"; port="${entry##*:}"; prefix="W4L_${name^^}_"
+  if [[ $USE_POSTGRES == 1 ]]; then
+    uv run python - "$server_url" "w4l_$name" <<'PY'
+import sys, psycopg
+from sqlalchemy.engine import make_url
+url = make_url(sys.argv[1]).set(drivername="postgresql").render_as_string(hide_password=False)
+with psycopg.connect(url, autocommit=True) as conn:
+    if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (sys.argv[2],)).fetchone():
+        conn.execute(f'CREATE DATABASE "{sys.argv[2]}"')
+PY
+    export "${prefix}DATABASE_URL=${server_url%/*}/w4l_$name"
+  fi
+  export "${prefix}HTTP_PORT=$port" "${prefix}LOG_JSON=${W4L_LOG_JSON:-false}"
+  "$REPO/.venv/bin/python" -m "work4life.$name" >>"$STATE/logs/$name.log" 2>&1 &
+  pids+=($!)
+  logfiles+=("$STATE/logs/$name.log")
+done
+
+# Show every service's log on the console, each line prefixed with the file it came from.
+tail -n 0 -F "${logfiles[@]}" 2>/dev/null &
+tail_pid=$!
+
+for entry in "${SERVICES[@]}"; do
+  name="${entry%%:*}"; port="${entry##*:}"
+  for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.25; done
+done
+
+cat <<INFO
+
+  Work4Life is running ($([[ $USE_POSTGRES == 1 ]] && echo PostgreSQL || echo "SQLite in $STATE")); Kafka on 127.0.0.1:${W4L_KAFKA_PORT:-9092}.
+
+$(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; printf '  %-10s http://127.0.0.1:%s/docs   (metrics: /metrics, health: /ready, AsyncAPI: /asyncapi.json)\n' "$name" "$port"; done)
+
+  Try it:
+    curl -s -X POST http://127.0.0.1:8001/v1/beneficiaries -H 'content-type: application/json' \\
+      -d '{"given_name":"Aminata","family_name":"Traore","sex":"female","date_of_birth":"1996-04-02",
+           "nationality":"CIV","legal_status":"asylum_seeker","region":"rabat_sale_kenitra","city":"Rabat"}'
+    curl -s http://127.0.0.1:8005/v1/registrations/summary
+
+  Logs: $STATE/logs/.   Ctrl-C stops everything.
+
+INFO
+
+# Run until Ctrl-C; stop everything as soon as one service exits on its own.
+while true; do
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "[run] ${SERVICES[$i]%%:*} exited; last lines of its log:"; tail -20 "${logfiles[$i]}"; exit 1
+    fi
+  done
+  sleep 1
+done

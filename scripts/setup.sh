@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a fresh Debian machine; safe to re-run (it skips what is there).
+#   Java 17 and Maven (for the local Kafka broker), uv (Python packages), the workspace's packages,
+#   and the Kafka jars (cached in ~/.cache/work4life, fetched from Maven Central on first use).
+# Sourced by run.sh and test.sh; can also be run on its own.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+UV_VERSION="0.13.8"
+export UV_PYTHON_DOWNLOADS=never   # use the machine's Python 3.11
+export UV_LINK_MODE=copy
+
+say() { echo "[setup] $*" >&2; }
+
+apt_install() {
+  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  say "installing $* from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq >/dev/null
+  $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+command -v java >/dev/null || apt_install openjdk-17-jre-headless
+command -v mvn >/dev/null || apt_install maven
+command -v python3.11 >/dev/null || command -v python3 >/dev/null || apt_install python3
+
+if ! command -v uv >/dev/null || [[ "$(uv --version | awk '{print $2}')" != "$UV_VERSION" ]]; then
+  say "installing uv $UV_VERSION"
+  python3 -m pip install --quiet --root-user-action=ignore "uv==$UV_VERSION" 2>/dev/null \
+    || python3 -m pip install --quiet --user "uv==$UV_VERSION"
+  export PATH="$HOME/.local/bin:$PATH"
+fi
+
+say "installing the workspace's Python packages (uv sync)"
+(cd "$REPO" && uv sync --all-packages --frozen --quiet)
+
+"$REPO/deploy/kafka/kafka.sh" fetch

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: the contracts check, then unit, integration (real Kafka,
+# SQLite and PostgreSQL) and end-to-end tests. Extra arguments go to pytest (e.g. -k outbox, -x).
+# Starts Kafka and PostgreSQL if they are not running, and stops those it started.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+source "$REPO/scripts/setup.sh"
+export W4L_STATE_DIR="${W4L_STATE_DIR:-$REPO/.state}"
+
+started_kafka=0; started_postgres=0
+cleanup() {
+  [[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" stop || true
+  [[ $started_postgres == 1 ]] && "$REPO/deploy/postgres/postgres.sh" stop || true
+}
+trap cleanup EXIT
+
+"$REPO/deploy/kafka/kafka.sh" status >/dev/null 2>&1 || started_kafka=1
+"$REPO/deploy/kafka/kafka.sh" start
+"$REPO/deploy/postgres/postgres.sh" status >/dev/null 2>&1 || started_postgres=1
+"$REPO/deploy/postgres/postgres.sh" start
+
+export W4L_TEST_KAFKA_BOOTSTRAP="127.0.0.1:${W4L_KAFKA_PORT:-9092}"
+export W4L_TEST_POSTGRES_URL="$("$REPO/deploy/postgres/postgres.sh" url)"
+export W4L_TEST_REQUIRE_REAL=1   # a missing broker or database fails the run instead of skipping
+
+echo "[test] contracts compatibility check"
+uv run --frozen w4l-contracts check
+
+echo "[test] pytest"
+set +e
+uv run --frozen pytest "$@"
+status=$?
+set -e
+if [[ $status == 5 ]]; then echo "[test] pytest collected no tests: that is a failure here" >&2; exit 1; fi
+exit $status

@@ -1,0 +1,93 @@
+"""A person registered in intake shows up in reporting's count, through a real Kafka broker,
+and reporting's count stays exact when its process is killed during a burst."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, text
+
+pytestmark = pytest.mark.e2e
+
+PERSON = {
+    "given_name": "Yao", "family_name": "Kouassi", "sex": "male", "date_of_birth": "1993-07-21",
+    "nationality": "CIV", "legal_status": "regular_migrant", "region": "tanger_tetouan_al_hoceima",
+    "city": "Tanger", "phone": "+212600000000",
+}
+
+
+def reporting_total(reporting) -> int:
+    return httpx.get(f"{reporting.url}/v1/registrations/summary", timeout=5).json()["total"]
+
+
+def wait_for_total(reporting, expected: int, timeout: float) -> int:
+    deadline = time.monotonic() + timeout
+    total = -1
+    while time.monotonic() < deadline:
+        try:
+            total = reporting_total(reporting)
+        except httpx.HTTPError:
+            total = -1
+        if total >= expected:
+            return total
+        time.sleep(0.05)
+    return total
+
+
+def test_a_registration_made_over_http_is_in_reporting_count(services):
+    intake, reporting = services
+    started = time.monotonic()
+    response = httpx.post(f"{intake.url}/v1/beneficiaries", json=PERSON, timeout=10)
+    assert response.status_code == 201, response.text
+    assert wait_for_total(reporting, 1, timeout=30) == 1
+    print(f"\nregistration visible in reporting after {1000 * (time.monotonic() - started):.0f} ms")
+    summary = httpx.get(f"{reporting.url}/v1/registrations/summary").json()
+    assert summary == {"total": 1, "by_sex": {"male": 1}, "by_region": {"tanger_tetouan_al_hoceima": 1}}
+
+
+def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_counts_exactly_1000(services, databases):
+    intake, reporting = services
+    total_registrations = 1000
+    sent = 0
+    sent_lock = threading.Lock()
+    failures: list[str] = []
+
+    def register(i: int) -> None:
+        nonlocal sent
+        body = {**PERSON, "given_name": f"Person {i}", "sex": "female" if i % 2 else "male"}
+        with httpx.Client(timeout=30) as client:
+            response = client.post(f"{intake.url}/v1/beneficiaries", json=body)
+        if response.status_code != 201:
+            failures.append(f"{i}: {response.status_code} {response.text}")
+        with sent_lock:
+            sent += 1
+
+    kills = []
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        futures = [pool.submit(register, i) for i in range(total_registrations)]
+        for threshold in (250, 650):
+            while sent < threshold:
+                time.sleep(0.01)
+            seen_before_kill = reporting_total(reporting)
+            reporting.kill()
+            kills.append((sent, seen_before_kill))
+            reporting.start()
+        for future in futures:
+            future.result()
+    assert failures == []
+
+    final = wait_for_total(reporting, total_registrations, timeout=120)
+    time.sleep(2.0)  # anything still in flight (a redelivered record) would land now
+    final = reporting_total(reporting)
+    print(f"\nkills (registrations sent, count seen just before SIGKILL): {kills}; final count: {final}")
+    assert final == total_registrations
+    assert all(0 < seen < total_registrations for _, seen in kills), "a kill must land mid-burst"
+
+    engine = create_engine(databases[1])
+    with engine.connect() as connection:
+        people = connection.execute(text("SELECT count(*) FROM person")).scalar_one()
+        inbox = connection.execute(text("SELECT count(*) FROM inbox")).scalar_one()
+    engine.dispose()
+    assert (people, inbox) == (total_registrations, total_registrations)
