@@ -1,10 +1,9 @@
 from contextlib import asynccontextmanager
 from datetime import date
 
-import httpx
-
 from work4life.intake.bootstrap import build
 from work4life.intake.config import IntakeSettings
+from work4life.runtime.testing import app_client
 
 TODAY = date(2026, 11, 28)
 
@@ -34,7 +33,5 @@ def valid_registration(**overrides):
 async def running(settings: IntakeSettings, broker=None):
     """Intake in this event loop: its lifespan (schema, relay, Kafka supervisor) and an HTTP client."""
     app = build(settings, broker=broker, today=lambda: TODAY)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://intake") as client:
-            yield client, app
+    async with app_client(app, "http://intake") as client:
+        yield client, app

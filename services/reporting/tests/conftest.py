@@ -2,13 +2,12 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
-import httpx
-
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
 from work4life.runtime.events import encode, headers_for, new_envelope
+from work4life.runtime.testing import app_client
 
 
 def registration(*, beneficiary_id: UUID | None = None, occurred_at: datetime | None = None, **overrides):
@@ -38,7 +37,5 @@ def wire(envelope) -> tuple[bytes, bytes, dict[str, str]]:
 @asynccontextmanager
 async def running(settings: ReportingSettings, broker=None):
     app = build(settings, broker=broker)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://reporting") as client:
-            yield client, app
+    async with app_client(app, "http://reporting") as client:
+        yield client, app

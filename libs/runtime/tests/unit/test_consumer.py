@@ -14,7 +14,6 @@ from sqlmodel import Field, Session, SQLModel, select
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.contracts.topics import DEAD_LETTER_HEADER_REASON, DEAD_LETTER_HEADER_SOURCE_OFFSET
-from work4life.runtime import db
 from work4life.runtime.consumer import EventConsumer, InfrastructureFailure
 from work4life.runtime.events import encode, new_envelope
 from work4life.runtime.inbox import ProcessedEvent
@@ -59,14 +58,6 @@ def event_bytes(**overrides: Any) -> bytes:
 
 def count_person(envelope, session: Session) -> None:
     session.add(CountedPerson(beneficiary_id=str(envelope.data.beneficiary_id)))
-
-
-@pytest.fixture
-def engine(sqlite_url):
-    engine = db.make_engine(sqlite_url)
-    db.create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def make_consumer(engine, dead_letters: DeadLetters, handler=count_person, **kwargs) -> EventConsumer:

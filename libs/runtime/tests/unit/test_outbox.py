@@ -9,7 +9,6 @@ from sqlmodel import Session, select
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
-from work4life.runtime import db
 from work4life.runtime.events import new_envelope
 from work4life.runtime.metrics import ServiceMetrics
 from work4life.runtime.outbox import OutboxMessage, OutboxRelay, add_to_outbox
@@ -23,14 +22,6 @@ def registered() -> BeneficiaryRegistered:
         nationality="SEN", legal_status="refugee", disability=False, region="oriental", city="Oujda",
         partner_organisation="test-org",
     )
-
-
-@pytest.fixture
-def engine(sqlite_url):
-    engine = db.make_engine(sqlite_url)
-    db.create_schema(engine)
-    yield engine
-    engine.dispose()
 
 
 def stage(engine, count: int) -> list[str]:

@@ -3,13 +3,14 @@ metrics, the correlation id, and 4xx errors that name the field and the reason."
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import logs
@@ -18,6 +19,16 @@ if TYPE_CHECKING:
     from .service import ServiceRuntime
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+
+def session_dependency(session_factory: Callable[[], Session]) -> Any:
+    """A FastAPI dependency giving each request its own database session, closed afterwards."""
+
+    def session() -> Iterator[Session]:
+        with session_factory() as s:
+            yield s
+
+    return Depends(session)
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ Real infrastructure comes, in this order of preference, from:
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -142,3 +143,14 @@ def wait_until(predicate: Any, *, timeout_s: float = 20.0, interval_s: float = 0
             return last
         time.sleep(interval_s)
     raise AssertionError(f"timed out after {timeout_s}s waiting for {message} (last value: {last!r})")
+
+
+@asynccontextmanager
+async def app_client(app: Any, base_url: str = "http://service") -> AsyncIterator[Any]:
+    """Run a service app in this event loop (its lifespan: schema, relay, Kafka connection) and
+    give an HTTP client to it."""
+    import httpx
+
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
+            yield client

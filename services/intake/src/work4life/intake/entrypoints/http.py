@@ -5,9 +5,11 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 from sqlmodel import Session
+
+from work4life.runtime.http import session_dependency
 
 from work4life.contracts.intake import LegalStatus, Region
 
@@ -39,11 +41,7 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1/beneficiaries", tags=["beneficiaries"])
 
-    def session() -> object:
-        with session_factory() as s:
-            yield s
-
-    SessionDep = Annotated[Session, Depends(session)]
+    SessionDep = Annotated[Session, session_dependency(session_factory)]
 
     @router.post("", status_code=status.HTTP_201_CREATED, response_model=BeneficiaryPublic,
                  summary="Register a beneficiary",

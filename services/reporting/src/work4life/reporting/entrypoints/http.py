@@ -4,9 +4,11 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlmodel import Session
+
+from work4life.runtime.http import session_dependency
 
 from work4life.contracts.intake import Region
 
@@ -22,15 +24,13 @@ class RegistrationSummaryOut(BaseModel):
 def build_router(session_factory: Callable[[], Session]) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["registrations"])
 
-    def session() -> object:
-        with session_factory() as s:
-            yield s
+    SessionDep = Annotated[Session, session_dependency(session_factory)]
 
     @router.get("/registrations/summary", response_model=RegistrationSummaryOut,
                 summary="Registered people: total, by sex and by region",
                 responses={422: {"description": "A filter is invalid; the body names it and says why"}})
     def summary(
-        db: Annotated[Session, Depends(session)],
+        db: SessionDep,
         region: Region | None = None,
         partner_organisation: str | None = None,
         registered_from: date | None = None,
