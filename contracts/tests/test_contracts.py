@@ -13,7 +13,9 @@ from work4life.contracts.topics import CATALOGUE
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = [(topic, event) for topic in CATALOGUE for event in topic.events]
 
-PERSONAL_DATA = re.compile(r"(name|phone|e_?mail|address|document|passport|date_of_birth|birth_date|dob|gps|latitude|longitude)", re.I)
+PERSONAL_DATA = re.compile(
+    r"(name|phone|e_?mail|address|document|passport|date_of_birth|birth_date|dob|gps|latitude|longitude)", re.I
+)
 
 
 def example_path(event: type) -> Path:
@@ -38,7 +40,7 @@ def test_every_event_has_a_committed_schema(topic, event):
 def test_wire_names_are_explicit_and_belong_to_the_topic_owner(topic, event):
     assert re.match(WIRE_NAME_PATTERN, event.EVENT_TYPE)
     assert event.EVENT_TYPE.split(".")[0] == topic.owner
-    assert event.EVENT_TYPE != event.__name__
+    assert event.__name__ != event.EVENT_TYPE
 
 
 def test_each_topic_has_one_name_and_one_producer():

@@ -34,7 +34,9 @@ class ServiceProcess:
 
     def start(self, wait_ready: bool = True) -> "ServiceProcess":
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen([sys.executable, "-m", f"work4life.{self.name}"], env=self.env, stdout=log, stderr=log)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", f"work4life.{self.name}"], env=self.env, stdout=log, stderr=log
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -78,8 +80,12 @@ def databases(request, tmp_path):
 def services(kafka_bootstrap, databases, topic_namespace, tmp_path):
     """Intake and reporting processes on one real broker, each with its own database."""
     intake_db, reporting_db = databases
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "TOPIC_NAMESPACE": topic_namespace,
-              "TOPIC_PARTITIONS": "6", "LOG_JSON": "true"}
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_NAMESPACE": topic_namespace,
+        "TOPIC_PARTITIONS": "6",
+        "LOG_JSON": "true",
+    }
     intake = ServiceProcess("intake", {**common, "DATABASE_URL": intake_db}, tmp_path)
     reporting = ServiceProcess("reporting", {**common, "DATABASE_URL": reporting_db}, tmp_path)
     started = []

@@ -12,9 +12,15 @@ from sqlalchemy import create_engine, text
 pytestmark = pytest.mark.e2e
 
 PERSON = {
-    "given_name": "Yao", "family_name": "Kouassi", "sex": "male", "date_of_birth": "1993-07-21",
-    "nationality": "CIV", "legal_status": "regular_migrant", "region": "tanger_tetouan_al_hoceima",
-    "city": "Tanger", "phone": "+212600000000",
+    "given_name": "Yao",
+    "family_name": "Kouassi",
+    "sex": "male",
+    "date_of_birth": "1993-07-21",
+    "nationality": "CIV",
+    "legal_status": "regular_migrant",
+    "region": "tanger_tetouan_al_hoceima",
+    "city": "Tanger",
+    "phone": "+212600000000",
 }
 
 

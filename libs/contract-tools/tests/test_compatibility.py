@@ -99,7 +99,9 @@ def test_the_command_fails_when_a_published_version_disappears(tmp_path):
     shutil.copy(REPO_SCHEMAS / REGISTERED, tmp_path / REGISTERED)
     (tmp_path / "intake.beneficiary_registered.v0.json").write_text((REPO_SCHEMAS / REGISTERED).read_text())
     problems, _ = cli.check(tmp_path)
-    assert problems == ["intake.beneficiary_registered.v0.json: a published event version is gone from the contracts (breaking)"]
+    assert problems == [
+        "intake.beneficiary_registered.v0.json: a published event version is gone from the contracts (breaking)"
+    ]
 
 
 def test_generate_writes_a_schema_per_event_version(tmp_path):

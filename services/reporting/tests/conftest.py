@@ -26,8 +26,12 @@ def registration(*, beneficiary_id: UUID | None = None, occurred_at: datetime | 
     }
     data.update(overrides)
     event = BeneficiaryRegistered(**data)
-    return new_envelope(event, key=str(event.beneficiary_id), producer=Producer(service="intake", organisation="org-a"),
-                        occurred_at=occurred_at or datetime.now(UTC))
+    return new_envelope(
+        event,
+        key=str(event.beneficiary_id),
+        producer=Producer(service="intake", organisation="org-a"),
+        occurred_at=occurred_at or datetime.now(UTC),
+    )
 
 
 def wire(envelope) -> tuple[bytes, bytes, dict[str, str]]:

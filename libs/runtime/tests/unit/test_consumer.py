@@ -48,9 +48,16 @@ class DeadLetters:
 
 def event_bytes(**overrides: Any) -> bytes:
     data = BeneficiaryRegistered(
-        beneficiary_id=uuid4(), registered_on=date(2026, 3, 1), sex="male", birth_year=2001,
-        nationality="GIN", legal_status="other_migrant", disability=False, region="tanger_tetouan_al_hoceima",
-        city="Tanger", partner_organisation="org",
+        beneficiary_id=uuid4(),
+        registered_on=date(2026, 3, 1),
+        sex="male",
+        birth_year=2001,
+        nationality="GIN",
+        legal_status="other_migrant",
+        disability=False,
+        region="tanger_tetouan_al_hoceima",
+        city="Tanger",
+        partner_organisation="org",
     )
     envelope = new_envelope(data, key=str(data.beneficiary_id), producer=Producer(service="intake", organisation="org"))
     return encode(envelope)
@@ -62,9 +69,15 @@ def count_person(envelope, session: Session) -> None:
 
 def make_consumer(engine, dead_letters: DeadLetters, handler=count_person, **kwargs) -> EventConsumer:
     return EventConsumer(
-        group_id="reporting", engine=engine, handlers={BeneficiaryRegistered: handler},
-        dead_letter_topic="reporting.dead_letters", publish_dead_letter=dead_letters.publish,
-        metrics=ServiceMetrics("reporting"), retry_backoff_s=0, infrastructure_backoff_s=0, **kwargs,
+        group_id="reporting",
+        engine=engine,
+        handlers={BeneficiaryRegistered: handler},
+        dead_letter_topic="reporting.dead_letters",
+        publish_dead_letter=dead_letters.publish,
+        metrics=ServiceMetrics("reporting"),
+        retry_backoff_s=0,
+        infrastructure_backoff_s=0,
+        **kwargs,
     )
 
 

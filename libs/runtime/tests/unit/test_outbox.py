@@ -4,8 +4,7 @@ holding them while Kafka refuses and publishing them once it accepts again."""
 from datetime import date
 from uuid import uuid4
 
-import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
@@ -18,8 +17,15 @@ PRODUCER = Producer(service="intake", organisation="test-org")
 
 def registered() -> BeneficiaryRegistered:
     return BeneficiaryRegistered(
-        beneficiary_id=uuid4(), registered_on=date(2026, 3, 1), sex="female", birth_year=1990,
-        nationality="SEN", legal_status="refugee", disability=False, region="oriental", city="Oujda",
+        beneficiary_id=uuid4(),
+        registered_on=date(2026, 3, 1),
+        sex="female",
+        birth_year=1990,
+        nationality="SEN",
+        legal_status="refugee",
+        disability=False,
+        region="oriental",
+        city="Oujda",
         partner_organisation="test-org",
     )
 
@@ -29,7 +35,9 @@ def stage(engine, count: int) -> list[str]:
     with Session(engine) as session:
         for _ in range(count):
             data = registered()
-            add_to_outbox(session, "intake.beneficiaries", new_envelope(data, key=str(data.beneficiary_id), producer=PRODUCER))
+            add_to_outbox(
+                session, "intake.beneficiaries", new_envelope(data, key=str(data.beneficiary_id), producer=PRODUCER)
+            )
             keys.append(str(data.beneficiary_id))
         session.commit()
     return keys
@@ -101,5 +109,7 @@ async def test_relay_stops_at_the_first_failure_so_later_events_never_overtake_i
     relay = OutboxRelay(engine, fails_on_third, ServiceMetrics("intake"))
     assert await relay.publish_pending() == 2
     with Session(engine) as session:
-        pending = session.exec(select(OutboxMessage).where(OutboxMessage.published_at == None).order_by(OutboxMessage.seq)).all()  # noqa: E711
+        pending = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None)).order_by(OutboxMessage.seq)
+        ).all()
         assert [row.key for row in pending] == keys[2:]

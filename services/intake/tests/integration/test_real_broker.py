@@ -19,16 +19,25 @@ pytestmark = pytest.mark.integration
 KAFKA_SCRIPT = Path(__file__).resolve().parents[4] / "deploy" / "kafka" / "kafka.sh"
 
 
-async def test_a_registration_is_published_to_kafka_keyed_by_the_pseudonymous_id(kafka_bootstrap, database_url, topic_namespace):
-    settings = IntakeSettings(kafka_bootstrap_servers=kafka_bootstrap, database_url=database_url,
-                              topic_namespace=topic_namespace, log_json=False, topic_partitions=3)
+async def test_a_registration_is_published_to_kafka_keyed_by_the_pseudonymous_id(
+    kafka_bootstrap, database_url, topic_namespace
+):
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=topic_namespace,
+        log_json=False,
+        topic_partitions=3,
+    )
     async with running(settings) as (client, _app):
         ids = []
         for _ in range(3):
             response = await client.post("/v1/beneficiaries", json=valid_registration())
             assert response.status_code == 201
             ids.append(response.json()["beneficiary_id"])
-        records = await asyncio.to_thread(read_topic, kafka_bootstrap, settings.topic("intake.beneficiaries"), expected=3)
+        records = await asyncio.to_thread(
+            read_topic, kafka_bootstrap, settings.topic("intake.beneficiaries"), expected=3
+        )
     assert sorted(r.key.decode() for r in records) == sorted(ids)
     assert all(json.loads(r.value)["data"]["beneficiary_id"] == r.key.decode() for r in records)
 
@@ -54,11 +63,18 @@ def own_kafka(tmp_path):
     run("stop")
 
 
-async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_when_kafka_is_back(own_kafka, database_url):
+async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_when_kafka_is_back(
+    own_kafka, database_url
+):
     port, start_kafka, _stop = own_kafka
     bootstrap = f"127.0.0.1:{port}"
-    settings = IntakeSettings(kafka_bootstrap_servers=bootstrap, database_url=database_url, log_json=False,
-                              topic_partitions=1, outbox_max_backoff_s=1.0)
+    settings = IntakeSettings(
+        kafka_bootstrap_servers=bootstrap,
+        database_url=database_url,
+        log_json=False,
+        topic_partitions=1,
+        outbox_max_backoff_s=1.0,
+    )
     async with running(settings) as (client, _app):
         response = await client.post("/v1/beneficiaries", json=valid_registration())
         assert response.status_code == 201, "intake must take writes while Kafka is down"

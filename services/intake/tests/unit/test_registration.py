@@ -23,9 +23,8 @@ async def intake(sqlite_url):
     async def capture(msg: KafkaMessage) -> None:
         published.append(msg.raw_message)
 
-    async with TestKafkaBroker(broker):
-        async with running(settings, broker) as (client, app):
-            yield client, app, published
+    async with TestKafkaBroker(broker), running(settings, broker) as (client, app):
+        yield client, app, published
 
 
 async def wait_for(predicate, timeout=5.0):
@@ -101,7 +100,9 @@ async def test_an_implausible_date_of_birth_is_refused(intake, date_of_birth, re
 
 async def test_a_body_that_is_not_json_gets_a_4xx_not_a_500(intake):
     client, _, _ = intake
-    response = await client.post("/v1/beneficiaries", content=b"{not json", headers={"content-type": "application/json"})
+    response = await client.post(
+        "/v1/beneficiaries", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"]
 
@@ -110,7 +111,9 @@ async def test_beneficiaries_are_listed_page_by_page_and_filtered(intake):
     client, _, _ = intake
     for i in range(5):
         region = "oriental" if i % 2 else "rabat_sale_kenitra"
-        assert (await client.post("/v1/beneficiaries", json=valid_registration(region=region, given_name=f"P{i}"))).status_code == 201
+        assert (
+            await client.post("/v1/beneficiaries", json=valid_registration(region=region, given_name=f"P{i}"))
+        ).status_code == 201
     page = (await client.get("/v1/beneficiaries", params={"limit": 2, "offset": 2})).json()
     assert page["total"] == 5 and page["limit"] == 2 and [p["given_name"] for p in page["items"]] == ["P2", "P3"]
     oriental = (await client.get("/v1/beneficiaries", params={"region": "oriental"})).json()
@@ -131,12 +134,16 @@ async def test_one_beneficiary_by_id_and_a_clear_404_for_an_unknown_id(intake):
 
 
 async def test_operations_endpoints(intake):
-    client, _, published = intake
+    client, app, published = intake
     await client.post("/v1/beneficiaries", json=valid_registration())
     await wait_for(lambda: len(published) == 1)
+    # Kafka's acknowledgement comes before the relay marks the row published.
+    await wait_for(lambda: outbox_rows(app)[0].published_at is not None)
     assert (await client.get("/health")).json()["status"] == "ok"
     metrics = (await client.get("/metrics")).text
     assert 'w4l_outbox_pending_events{service="intake"} 0.0' in metrics
-    assert 'w4l_http_requests_total{method="POST",route="/v1/beneficiaries",service="intake",status="201"} 1.0' in metrics
+    assert (
+        'w4l_http_requests_total{method="POST",route="/v1/beneficiaries",service="intake",status="201"} 1.0' in metrics
+    )
     spec = (await client.get("/asyncapi.json")).json()
     assert "intake.beneficiaries:intake.beneficiary_registered" in spec["channels"]

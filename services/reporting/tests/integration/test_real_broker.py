@@ -16,8 +16,12 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def settings(kafka_bootstrap, database_url, topic_namespace):
     return ReportingSettings(
-        kafka_bootstrap_servers=kafka_bootstrap, database_url=database_url, topic_namespace=topic_namespace,
-        log_json=False, consumer_retry_backoff_s=0, topic_partitions=3,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        topic_namespace=topic_namespace,
+        log_json=False,
+        consumer_retry_backoff_s=0,
+        topic_partitions=3,
     )
 
 

@@ -12,8 +12,9 @@ from ..conftest import registration, running, wire
 
 @pytest.fixture
 async def reporting(sqlite_url):
-    settings = ReportingSettings(database_url=sqlite_url, create_topics=False, log_json=False,
-                                 consumer_retry_backoff_s=0)
+    settings = ReportingSettings(
+        database_url=sqlite_url, create_topics=False, log_json=False, consumer_retry_backoff_s=0
+    )
     broker = KafkaBroker()
     dead_letters: list = []
 
@@ -21,9 +22,8 @@ async def reporting(sqlite_url):
     async def capture(msg: KafkaMessage) -> None:
         dead_letters.append(msg.raw_message)
 
-    async with TestKafkaBroker(broker):
-        async with running(settings, broker) as (client, app):
-            yield client, broker, dead_letters
+    async with TestKafkaBroker(broker), running(settings, broker) as (client, _app):
+        yield client, broker, dead_letters
 
 
 async def publish(broker, envelope) -> None:
@@ -61,7 +61,9 @@ async def test_the_same_event_delivered_twice_is_counted_once(reporting):
 
 async def test_a_malformed_message_is_dead_lettered_and_the_next_good_one_still_counts(reporting):
     client, broker, dead_letters = reporting
-    await broker.publish(b'{"event_type": "intake.beneficiary_registered", "data": {}}', topic="intake.beneficiaries", key=b"x")
+    await broker.publish(
+        b'{"event_type": "intake.beneficiary_registered", "data": {}}', topic="intake.beneficiaries", key=b"x"
+    )
     await publish(broker, registration())
     assert (await summary(client))["total"] == 1
     [dead] = dead_letters
@@ -70,7 +72,10 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_good_one_still_
     assert headers["w4l-dlq-source-topic"] == b"intake.beneficiaries"
     assert dead.value == b'{"event_type": "intake.beneficiary_registered", "data": {}}'
     metrics = (await client.get("/metrics")).text
-    assert 'w4l_dead_letters_total{reason="invalid_envelope",service="reporting",source_topic="intake.beneficiaries"} 1.0' in metrics
+    assert (
+        'w4l_dead_letters_total{reason="invalid_envelope",service="reporting",source_topic="intake.beneficiaries"} 1.0'
+        in metrics
+    )
 
 
 async def test_a_late_older_event_does_not_overwrite_newer_attributes(reporting):
@@ -78,13 +83,17 @@ async def test_a_late_older_event_does_not_overwrite_newer_attributes(reporting)
     person = registration().data.beneficiary_id
     now = datetime.now(UTC)
     await publish(broker, registration(beneficiary_id=person, region="oriental", occurred_at=now))
-    await publish(broker, registration(beneficiary_id=person, region="fes_meknes", occurred_at=now - timedelta(hours=1)))
+    await publish(
+        broker, registration(beneficiary_id=person, region="fes_meknes", occurred_at=now - timedelta(hours=1))
+    )
     assert (await summary(client))["by_region"] == {"oriental": 1}
 
 
 async def test_summary_filters_are_validated_with_clear_errors(reporting):
     client, _, _ = reporting
-    response = await client.get("/v1/registrations/summary", params={"registered_from": "2026-05-01", "registered_to": "2026-04-01"})
+    response = await client.get(
+        "/v1/registrations/summary", params={"registered_from": "2026-05-01", "registered_to": "2026-04-01"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "registered_from"
     response = await client.get("/v1/registrations/summary", params={"region": "mars"})

@@ -29,7 +29,9 @@ def check(schemas_dir: Path) -> tuple[list[str], list[str]]:
         problems += [f"{name}: {line} (breaking)" for line in report.breaking]
         warnings += [f"{name}: {line}" for line in report.warnings]
         if not report.breaking and old_text != current[name]:
-            problems.append(f"{name}: committed schema is out of date (compatible change): run `w4l-contracts generate`")
+            problems.append(
+                f"{name}: committed schema is out of date (compatible change): run `w4l-contracts generate`"
+            )
     for name in sorted(set(current) - set(schemas.committed(schemas_dir))):
         problems.append(f"{name}: new event version has no committed schema: run `w4l-contracts generate`")
     return problems, warnings

@@ -77,7 +77,9 @@ def _compare(old_node: Schema, new_node: Schema, path: str, old_root: Schema, ne
         _compare_same_kind(old_option, new_option, where, path, old_root, new_root, report)
 
 
-def _compare_same_kind(old: Schema, new: Schema, where: str, path: str, old_root: Schema, new_root: Schema, report: Report) -> None:
+def _compare_same_kind(
+    old: Schema, new: Schema, where: str, path: str, old_root: Schema, new_root: Schema, report: Report
+) -> None:
     if "enum" in old:
         removed = [v for v in old["enum"] if v not in new.get("enum", [])]
         added = [v for v in new.get("enum", []) if v not in old["enum"]]

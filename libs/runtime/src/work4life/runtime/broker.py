@@ -46,7 +46,9 @@ def dead_letter_publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
     return publish
 
 
-def ensure_topics(bootstrap_servers: str, names: Iterable[str], partitions: int = 6, replication_factor: int = 1) -> list[str]:
+def ensure_topics(
+    bootstrap_servers: str, names: Iterable[str], partitions: int = 6, replication_factor: int = 1
+) -> list[str]:
     """Create the topics that do not exist yet. Returns the names created."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="w4l-admin", request_timeout_ms=15_000)
     try:

@@ -133,7 +133,11 @@ class EventConsumer:
                 return outcome
             log.warning(
                 "handler for %s %s failed (attempt %s of %s): %r",
-                envelope.event_type, envelope.event_id, attempt, self.max_attempts, error,
+                envelope.event_type,
+                envelope.event_id,
+                attempt,
+                self.max_attempts,
+                error,
             )
             if attempt < self.max_attempts:
                 await asyncio.sleep(self.retry_backoff_s * attempt)
@@ -147,8 +151,13 @@ class EventConsumer:
                 return "duplicate"
             self.handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
             inbox.record_processed(
-                session, self.group_id, envelope.event_id, envelope.event_type,
-                record.topic, record.partition, record.offset,
+                session,
+                self.group_id,
+                envelope.event_id,
+                envelope.event_type,
+                record.topic,
+                record.partition,
+                record.offset,
             )
             session.commit()
             return "processed"
@@ -181,5 +190,10 @@ class EventConsumer:
         self.metrics.dead_letters.labels(self.metrics.service, record.topic, reason).inc()
         log.warning(
             "dead-lettered %s[%s]@%s to %s: %s: %s",
-            record.topic, record.partition, record.offset, self.dead_letter_topic, reason, error,
+            record.topic,
+            record.partition,
+            record.offset,
+            self.dead_letter_topic,
+            reason,
+            error,
         )

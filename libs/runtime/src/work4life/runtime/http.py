@@ -35,7 +35,9 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(loc) or "(body)", "reason": error.get("msg", "invalid"), "type": error.get("type")})
+        errors.append(
+            {"field": ".".join(loc) or "(body)", "reason": error.get("msg", "invalid"), "type": error.get("type")}
+        )
     return errors
 
 
@@ -81,7 +83,9 @@ def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
     async def ready() -> JSONResponse:
         checks = await runtime.readiness()
         ok = all(c == "ok" for c in checks.values())
-        return JSONResponse(status_code=200 if ok else 503, content={"status": "ready" if ok else "not ready", "checks": checks})
+        return JSONResponse(
+            status_code=200 if ok else 503, content={"status": "ready" if ok else "not ready", "checks": checks}
+        )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", response_class=Response)
     async def metrics_endpoint() -> Response:

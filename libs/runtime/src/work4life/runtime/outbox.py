@@ -135,7 +135,9 @@ class OutboxRelay:
             failed = rows[len(confirmed)]
             await asyncio.to_thread(self._record_failure, failed.seq, repr(error))
             if self.consecutive_failures in (1, 10) or self.consecutive_failures % 100 == 0:
-                log.warning("outbox: publishing %s failed (%s attempts): %r", failed.event_id, self.consecutive_failures, error)
+                log.warning(
+                    "outbox: publishing %s failed (%s attempts): %r", failed.event_id, self.consecutive_failures, error
+                )
         else:
             self.consecutive_failures = 0
         await asyncio.to_thread(self.refresh_metrics)

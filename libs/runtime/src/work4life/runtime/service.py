@@ -63,11 +63,20 @@ class ServiceRuntime:
         metrics = ServiceMetrics(settings.service_name)
         engine = engine or db.make_engine(settings.database_url)
         broker = broker or make_broker(settings, metrics)
-        runtime = cls(settings=settings, engine=engine, metrics=metrics, broker=broker,
-                      produces=produces, consumes=consumes, handlers=handlers or {})
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            metrics=metrics,
+            broker=broker,
+            produces=produces,
+            consumes=consumes,
+            handlers=handlers or {},
+        )
         if produces:
             runtime.relay = OutboxRelay(
-                engine, outbox_publisher(broker), metrics,
+                engine,
+                outbox_publisher(broker),
+                metrics,
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
                 max_backoff_s=settings.outbox_max_backoff_s,
@@ -124,15 +133,22 @@ class ServiceRuntime:
                     if self.consumer is not None:
                         names.append(self.settings.dead_letter_topic)
                     await asyncio.to_thread(
-                        ensure_topics, self.settings.kafka_bootstrap_servers, names,
-                        self.settings.topic_partitions, self.settings.topic_replication_factor,
+                        ensure_topics,
+                        self.settings.kafka_bootstrap_servers,
+                        names,
+                        self.settings.topic_partitions,
+                        self.settings.topic_replication_factor,
                     )
                 await self.broker.start()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("Kafka at %s not reachable yet (%r); retrying in %.1fs",
-                            self.settings.kafka_bootstrap_servers, exc, delay)
+                log.warning(
+                    "Kafka at %s not reachable yet (%r); retrying in %.1fs",
+                    self.settings.kafka_bootstrap_servers,
+                    exc,
+                    delay,
+                )
                 try:
                     await self.broker.stop()
                 except Exception:

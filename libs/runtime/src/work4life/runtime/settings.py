@@ -34,7 +34,9 @@ class ServiceSettings(BaseSettings):
     outbox_batch_size: int = Field(default=500, ge=1)
     outbox_max_backoff_s: float = Field(default=10.0, gt=0)
 
-    consumer_max_attempts: int = Field(default=3, ge=1, description="Attempts at a failing handler before dead-lettering.")
+    consumer_max_attempts: int = Field(
+        default=3, ge=1, description="Attempts at a failing handler before dead-lettering."
+    )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
     consumer_infrastructure_backoff_s: float = Field(
         default=1.0, ge=0, description="Pause before re-reading a message when the database or Kafka failed."

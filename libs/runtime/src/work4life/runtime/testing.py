@@ -151,6 +151,6 @@ async def app_client(app: Any, base_url: str = "http://service") -> AsyncIterato
     give an HTTP client to it."""
     import httpx
 
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
-            yield client
+    transport = httpx.ASGITransport(app=app)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url=base_url) as client:
+        yield client

@@ -4,8 +4,8 @@ Nothing connects at import time; tests call `build()` with their own settings (a
 in-memory broker).
 """
 
+from collections.abc import Callable
 from datetime import date
-from typing import Callable
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
@@ -24,22 +24,28 @@ PRODUCES = (INTAKE_BENEFICIARIES,)
 CONSUMES = ()  # intake consumes nothing yet
 
 
-def build(settings: IntakeSettings | None = None, *, broker: KafkaBroker | None = None,
-          today: Callable[[], date] = date.today) -> FastAPI:
+def build(
+    settings: IntakeSettings | None = None, *, broker: KafkaBroker | None = None, today: Callable[[], date] = date.today
+) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime.build(settings, produces=PRODUCES, consumes=CONSUMES, broker=broker)
     for topic in PRODUCES:
         for event in topic.events:
-            runtime.broker.publisher(settings.topic(topic.name), title=f"{topic.name}:{event.EVENT_TYPE}",
-                                     description=topic.description, schema=Envelope[event])  # type: ignore[valid-type]
+            runtime.broker.publisher(
+                settings.topic(topic.name),
+                title=f"{topic.name}:{event.EVENT_TYPE}",
+                description=topic.description,
+                schema=Envelope[event],
+            )  # type: ignore[valid-type]
     context = Context(
         producer=Producer(service=settings.service_name, organisation=settings.organisation),
         minimum_age=settings.minimum_age,
         topic_name=settings.topic,
     )
     relay = runtime.relay
-    router = build_router(lambda: Session(runtime.engine), context,
-                          after_commit=relay.notify if relay else (lambda: None), today=today)
+    router = build_router(
+        lambda: Session(runtime.engine), context, after_commit=relay.notify if relay else (lambda: None), today=today
+    )
     return create_app(
         runtime,
         title="Work4Life intake",

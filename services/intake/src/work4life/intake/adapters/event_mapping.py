@@ -14,7 +14,9 @@ from work4life.runtime.events import new_envelope
 from .orm import Beneficiary
 
 
-def beneficiary_registered(beneficiary: Beneficiary, *, producer: Producer, correlation_id: Any = None) -> tuple[Topic, Envelope[Any]]:
+def beneficiary_registered(
+    beneficiary: Beneficiary, *, producer: Producer, correlation_id: Any = None
+) -> tuple[Topic, Envelope[Any]]:
     data = contract.BeneficiaryRegistered(
         beneficiary_id=beneficiary.beneficiary_id,
         registered_on=beneficiary.registered_on,
@@ -31,4 +33,3 @@ def beneficiary_registered(beneficiary: Beneficiary, *, producer: Producer, corr
     )
     envelope = new_envelope(data, key=str(beneficiary.beneficiary_id), producer=producer, correlation_id=correlation_id)
     return INTAKE_BENEFICIARIES, envelope
-

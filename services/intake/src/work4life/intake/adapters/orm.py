@@ -17,6 +17,8 @@ class Beneficiary(BeneficiaryBase, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    beneficiary_id: UUID = Field(default_factory=uuid4, unique=True, description="Random pseudonymous id used in every event.")
+    beneficiary_id: UUID = Field(
+        default_factory=uuid4, unique=True, description="Random pseudonymous id used in every event."
+    )
     registered_on: date
     created_at: datetime

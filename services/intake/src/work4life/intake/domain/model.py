@@ -32,7 +32,9 @@ class BeneficiaryBase(SQLModel):
     phone: str | None = Field(default=None, max_length=20, description="International format, e.g. +212612345678.")
     email: str | None = Field(default=None, max_length=254)
     partner_organisation: str = Field(min_length=1, max_length=50, description="Code of the registering partner.")
-    languages: list[str] = Field(default_factory=list, sa_column=Column(JSON), description="ISO 639 codes, e.g. fr, ar, en.")
+    languages: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON), description="ISO 639 codes, e.g. fr, ar, en."
+    )
     education_level: EducationLevel | None = None
 
     @field_validator("given_name", "family_name", "city", "partner_organisation")
@@ -96,7 +98,9 @@ def check_age(date_of_birth: date, today: date, minimum_age: int) -> None:
         raise RegistrationRefused("date_of_birth", "is before 1900")
     age = today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
     if age < minimum_age:
-        raise RegistrationRefused("date_of_birth", f"the person is {age}; the programme registers people aged {minimum_age} or more")
+        raise RegistrationRefused(
+            "date_of_birth", f"the person is {age}; the programme registers people aged {minimum_age} or more"
+        )
 
 
 class RegistrationRefused(Exception):

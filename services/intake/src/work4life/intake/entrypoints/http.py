@@ -9,9 +9,8 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from work4life.runtime.http import session_dependency
-
 from work4life.contracts.intake import LegalStatus, Region
+from work4life.runtime.http import session_dependency
 
 from ..domain.model import BeneficiaryBase, RegistrationRefused
 from ..service_layer import handlers
@@ -43,9 +42,13 @@ def build_router(
 
     SessionDep = Annotated[Session, session_dependency(session_factory)]
 
-    @router.post("", status_code=status.HTTP_201_CREATED, response_model=BeneficiaryPublic,
-                 summary="Register a beneficiary",
-                 responses={422: {"description": "A field is missing or invalid; the body names it and says why"}})
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        response_model=BeneficiaryPublic,
+        summary="Register a beneficiary",
+        responses={422: {"description": "A field is missing or invalid; the body names it and says why"}},
+    )
     def register(body: BeneficiaryCreate, request: Request, db: SessionDep) -> BeneficiaryPublic:
         details = BeneficiaryBase.model_validate(
             {**body.model_dump(), "partner_organisation": body.partner_organisation or context.producer.organisation}
@@ -62,8 +65,10 @@ def build_router(
         except RegistrationRefused as refused:
             raise HTTPException(
                 status_code=422,
-                detail={"detail": f"invalid request: {refused.field}: {refused.reason}",
-                        "errors": [{"field": refused.field, "reason": refused.reason, "type": "value_error"}]},
+                detail={
+                    "detail": f"invalid request: {refused.field}: {refused.reason}",
+                    "errors": [{"field": refused.field, "reason": refused.reason, "type": "value_error"}],
+                },
             ) from refused
         after_commit()
         return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
@@ -82,11 +87,17 @@ def build_router(
         )
         return BeneficiaryPage(
             items=[BeneficiaryPublic.model_validate(b, from_attributes=True) for b in items],
-            total=total, limit=limit, offset=offset,
+            total=total,
+            limit=limit,
+            offset=offset,
         )
 
-    @router.get("/{beneficiary_id}", response_model=BeneficiaryPublic, summary="One beneficiary",
-                responses={404: {"description": "No beneficiary has this id"}})
+    @router.get(
+        "/{beneficiary_id}",
+        response_model=BeneficiaryPublic,
+        summary="One beneficiary",
+        responses={404: {"description": "No beneficiary has this id"}},
+    )
     def get(beneficiary_id: UUID, db: SessionDep) -> BeneficiaryPublic:
         beneficiary = handlers.get_beneficiary(db, beneficiary_id)
         if beneficiary is None:

@@ -57,7 +57,9 @@ class BeneficiaryFilter:
     legal_status: str | None = None
 
 
-def list_beneficiaries(session: Session, filters: BeneficiaryFilter, limit: int, offset: int) -> tuple[list[Beneficiary], int]:
+def list_beneficiaries(
+    session: Session, filters: BeneficiaryFilter, limit: int, offset: int
+) -> tuple[list[Beneficiary], int]:
     query = select(Beneficiary)
     if filters.region:
         query = query.where(Beneficiary.region == filters.region)

@@ -8,9 +8,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from work4life.runtime.http import session_dependency
-
 from work4life.contracts.intake import Region
+from work4life.runtime.http import session_dependency
 
 from ..service_layer import queries
 
@@ -26,9 +25,12 @@ def build_router(session_factory: Callable[[], Session]) -> APIRouter:
 
     SessionDep = Annotated[Session, session_dependency(session_factory)]
 
-    @router.get("/registrations/summary", response_model=RegistrationSummaryOut,
-                summary="Registered people: total, by sex and by region",
-                responses={422: {"description": "A filter is invalid; the body names it and says why"}})
+    @router.get(
+        "/registrations/summary",
+        response_model=RegistrationSummaryOut,
+        summary="Registered people: total, by sex and by region",
+        responses={422: {"description": "A filter is invalid; the body names it and says why"}},
+    )
     def summary(
         db: SessionDep,
         region: Region | None = None,
@@ -37,11 +39,18 @@ def build_router(session_factory: Callable[[], Session]) -> APIRouter:
         registered_to: date | None = None,
     ) -> RegistrationSummaryOut:
         if registered_from and registered_to and registered_from > registered_to:
-            raise HTTPException(422, detail={
-                "detail": "invalid request: registered_from: is after registered_to",
-                "errors": [{"field": "registered_from", "reason": "is after registered_to", "type": "value_error"}]})
+            raise HTTPException(
+                422,
+                detail={
+                    "detail": "invalid request: registered_from: is after registered_to",
+                    "errors": [{"field": "registered_from", "reason": "is after registered_to", "type": "value_error"}],
+                },
+            )
         result = queries.registration_summary(
-            db, queries.PeopleFilter(region.value if region else None, partner_organisation, registered_from, registered_to)
+            db,
+            queries.PeopleFilter(
+                region.value if region else None, partner_organisation, registered_from, registered_to
+            ),
         )
         return RegistrationSummaryOut(total=result.total, by_sex=result.by_sex, by_region=result.by_region)
 
