@@ -25,6 +25,10 @@ export W4L_TEST_KAFKA_BOOTSTRAP="127.0.0.1:${W4L_KAFKA_PORT:-9092}"
 export W4L_TEST_POSTGRES_URL="$("$REPO/deploy/postgres/postgres.sh" url)"
 export W4L_TEST_REQUIRE_REAL=1   # a missing broker or database fails the run instead of skipping
 
+echo "[test] lint and format (ruff)"
+uv run --frozen ruff check .
+uv run --frozen ruff format --check .
+
 echo "[test] contracts compatibility check"
 uv run --frozen w4l-contracts check
 

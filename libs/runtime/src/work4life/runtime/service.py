@@ -24,7 +24,7 @@ from sqlalchemy import Engine, text
 from work4life.contracts.envelope import EventData
 from work4life.contracts.topics import Topic
 
-from . import db
+from . import db, migrations
 from .broker import dead_letter_publisher, ensure_topics, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler
 from .http import add_error_handlers, add_observability
@@ -44,6 +44,7 @@ class ServiceRuntime:
     produces: Sequence[Topic] = ()
     consumes: Sequence[Topic] = ()
     handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
+    migrations_package: str | None = None
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
     kafka_connected: bool = False
@@ -59,6 +60,7 @@ class ServiceRuntime:
         handlers: Mapping[type[EventData], Handler] | None = None,
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
+        migrations_package: str | None = None,
     ) -> "ServiceRuntime":
         metrics = ServiceMetrics(settings.service_name)
         engine = engine or db.make_engine(settings.database_url)
@@ -71,6 +73,7 @@ class ServiceRuntime:
             produces=produces,
             consumes=consumes,
             handlers=handlers or {},
+            migrations_package=migrations_package,
         )
         if produces:
             runtime.relay = OutboxRelay(
@@ -117,7 +120,10 @@ class ServiceRuntime:
     # -- life cycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        await asyncio.to_thread(db.create_schema, self.engine)
+        if self.migrations_package:
+            await asyncio.to_thread(migrations.upgrade, self.engine, self.migrations_package)
+        else:
+            await asyncio.to_thread(db.create_schema, self.engine)
         self._tasks.append(asyncio.create_task(self._connect_kafka(), name="kafka-supervisor"))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))

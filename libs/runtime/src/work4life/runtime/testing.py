@@ -154,3 +154,27 @@ async def app_client(app: Any, base_url: str = "http://service") -> AsyncIterato
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url=base_url) as client:
         yield client
+
+
+def schema_drift(url: str, package: str, tables: list[Any]) -> list[Any]:
+    """Differences between `tables` (the service's models) and a database built by `package`'s
+    migrations; empty when they are in step. The tables are named because a test process may
+    import several services' models into SQLModel's one metadata."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import MetaData
+
+    from . import db, migrations
+
+    expected = MetaData()
+    for table in tables:
+        table.to_metadata(expected)
+    engine = db.make_engine(url)
+    try:
+        migrations.upgrade(engine, package)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, expected)
+            return [d for d in diff if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
+    finally:
+        engine.dispose()

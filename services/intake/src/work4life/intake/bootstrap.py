@@ -28,7 +28,9 @@ def build(
     settings: IntakeSettings | None = None, *, broker: KafkaBroker | None = None, today: Callable[[], date] = date.today
 ) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = ServiceRuntime.build(settings, produces=PRODUCES, consumes=CONSUMES, broker=broker)
+    runtime = ServiceRuntime.build(
+        settings, produces=PRODUCES, consumes=CONSUMES, broker=broker, migrations_package="work4life.intake"
+    )
     for topic in PRODUCES:
         for event in topic.events:
             runtime.broker.publisher(

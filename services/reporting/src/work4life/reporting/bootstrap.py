@@ -18,7 +18,9 @@ from .entrypoints.http import build_router
 
 def build(settings: ReportingSettings | None = None, *, broker: KafkaBroker | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
-    runtime = ServiceRuntime.build(settings, consumes=CONSUMES, handlers=EVENT_HANDLERS, broker=broker)
+    runtime = ServiceRuntime.build(
+        settings, consumes=CONSUMES, handlers=EVENT_HANDLERS, broker=broker, migrations_package="work4life.reporting"
+    )
     return create_app(
         runtime,
         title="Work4Life reporting",

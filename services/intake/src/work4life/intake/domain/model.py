@@ -7,7 +7,9 @@ contracts' so that intake and its consumers speak the same words.
 
 import re
 from datetime import date
+from enum import StrEnum
 
+import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
@@ -17,17 +19,23 @@ ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
+def stored_as_value(enum: type[StrEnum]) -> sa.Enum:
+    """Store an enumeration as its value in a plain VARCHAR: readable in SQL, and a new value
+    needs no database migration."""
+    return sa.Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
 class BeneficiaryBase(SQLModel):
     given_name: str = Field(min_length=1, max_length=100, description="Given name(s), Latin script.")
     family_name: str = Field(min_length=1, max_length=100, description="Family name, Latin script.")
     given_name_ar: str | None = Field(default=None, max_length=100, description="Given name in Arabic script.")
     family_name_ar: str | None = Field(default=None, max_length=100, description="Family name in Arabic script.")
-    sex: Sex
+    sex: Sex = Field(sa_type=stored_as_value(Sex))
     date_of_birth: date
     nationality: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3, e.g. CIV, SEN, SYR, MAR.")
-    legal_status: LegalStatus
+    legal_status: LegalStatus = Field(sa_type=stored_as_value(LegalStatus))
     disability: bool = False
-    region: Region
+    region: Region = Field(sa_type=stored_as_value(Region))
     city: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=20, description="International format, e.g. +212612345678.")
     email: str | None = Field(default=None, max_length=254)
@@ -35,7 +43,7 @@ class BeneficiaryBase(SQLModel):
     languages: list[str] = Field(
         default_factory=list, sa_column=Column(JSON), description="ISO 639 codes, e.g. fr, ar, en."
     )
-    education_level: EducationLevel | None = None
+    education_level: EducationLevel | None = Field(default=None, sa_type=stored_as_value(EducationLevel))
 
     @field_validator("given_name", "family_name", "city", "partner_organisation")
     @classmethod

@@ -1,0 +1,20 @@
+"""The reporting service's migrations build exactly the schema its models describe."""
+
+import pytest
+
+from work4life.reporting.adapters import orm
+from work4life.runtime import inbox, outbox
+from work4life.runtime.testing import schema_drift
+
+pytestmark = pytest.mark.integration
+
+TABLES = [orm.Person.__table__, outbox.OutboxMessage.__table__, inbox.ProcessedEvent.__table__]
+
+
+def test_migrations_build_exactly_the_tables_of_the_models(database_url):
+    assert schema_drift(database_url, "work4life.reporting", TABLES) == []
+
+
+def test_migrating_twice_changes_nothing(database_url):
+    assert schema_drift(database_url, "work4life.reporting", TABLES) == []
+    assert schema_drift(database_url, "work4life.reporting", TABLES) == []
