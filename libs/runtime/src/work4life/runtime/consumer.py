@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlmodel import Session
 
-from work4life.contracts.envelope import Envelope, EventData
+from work4life.contracts.envelope import HEADER_CORRELATION_ID, Envelope, EventData
 from work4life.contracts.topics import (
     DEAD_LETTER_HEADER_CONSUMER_GROUP,
     DEAD_LETTER_HEADER_ERROR,
@@ -95,18 +95,22 @@ class EventConsumer:
 
     async def handle_record(self, record: Record) -> str:
         """Process one record. Returns the outcome; raises InfrastructureFailure to have it read again."""
+        headers = dict(record.headers or ())
+        header_cid = headers.get(HEADER_CORRELATION_ID)
+        token = logs.correlation_id.set(
+            header_cid.decode("utf-8", "replace") if isinstance(header_cid, bytes) else None
+        )
         try:
-            envelope = self.types.decode(record.value)
-        except UnknownEvent as unknown:
-            self.metrics.handled(unknown.event_type, "ignored")
-            return "ignored"
-        except UndecodableEvent as bad:
-            await self.dead_letter(record, bad.reason, bad.detail)
-            self.metrics.handled("(undecodable)", "dead_lettered")
-            return "dead_lettered"
-
-        token = logs.correlation_id.set(str(envelope.correlation_id))
-        try:
+            try:
+                envelope = self.types.decode(record.value)
+            except UnknownEvent as unknown:
+                self.metrics.handled(unknown.event_type, "ignored")
+                return "ignored"
+            except UndecodableEvent as bad:
+                await self.dead_letter(record, bad.reason, bad.detail)
+                self.metrics.handled("(undecodable)", "dead_lettered")
+                return "dead_lettered"
+            logs.correlation_id.set(str(envelope.correlation_id))
             return await self._apply_with_retries(envelope, record)
         finally:
             logs.correlation_id.reset(token)
