@@ -2,6 +2,7 @@
 
 import json
 import logging
+import time
 from collections.abc import Iterable
 
 from faststream.kafka import KafkaBroker
@@ -46,6 +47,16 @@ def dead_letter_publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
     return publish
 
 
+def _wait_until_listed(admin: KafkaAdminClient, names: list[str], timeout_s: float = 30.0) -> None:
+    """A created topic reaches the broker's metadata a moment later; callers rely on it being there."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if set(names) <= set(admin.list_topics()):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"topics not visible after {timeout_s}s: {', '.join(names)}")
+
+
 def ensure_topics(
     bootstrap_servers: str, names: Iterable[str], partitions: int = 6, replication_factor: int = 1
 ) -> list[str]:
@@ -63,6 +74,7 @@ def ensure_topics(
                 pass
         if created:
             log.info("created topics: %s", ", ".join(created))
+            _wait_until_listed(admin, created)
         return created
     finally:
         admin.close()
