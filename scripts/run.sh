@@ -19,6 +19,13 @@ STATE="${W4L_STATE_DIR:-$REPO/.state}"
 mkdir -p "$STATE/logs"
 export W4L_STATE_DIR="$STATE"
 
+# A development signing key for bearer tokens, shared by the services; `uv run w4l-token` mints
+# tokens with it. A real deployment points the services at its identity provider instead.
+if [[ ! -s "$STATE/dev-jwt-secret" ]]; then
+  (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(48))' >"$STATE/dev-jwt-secret")
+fi
+DEV_SECRET="$(cat "$STATE/dev-jwt-secret")"
+
 # name:port of every service this script runs (more come as the services land).
 SERVICES=(intake:8001 reporting:8005)
 
@@ -66,7 +73,7 @@ with psycopg.connect(url, autocommit=True) as conn:
 PY
     export "${prefix}DATABASE_URL=${server_url%/*}/w4l_$name"
   fi
-  export "${prefix}HTTP_PORT=$port" "${prefix}LOG_JSON=${W4L_LOG_JSON:-false}"
+  export "${prefix}HTTP_PORT=$port" "${prefix}LOG_JSON=${W4L_LOG_JSON:-false}" "${prefix}AUTH_JWT_SECRET=$DEV_SECRET"
   "$REPO/.venv/bin/python" -m "work4life.$name" >>"$STATE/logs/$name.log" 2>&1 &
   pids+=($!)
   logfiles+=("$STATE/logs/$name.log")
@@ -87,11 +94,14 @@ cat <<INFO
 
 $(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; printf '  %-10s http://127.0.0.1:%s/docs   (metrics: /metrics, health: /ready, AsyncAPI: /asyncapi.json)\n' "$name" "$port"; done)
 
-  Try it:
-    curl -s -X POST http://127.0.0.1:8001/v1/beneficiaries -H 'content-type: application/json' \\
+  Try it (a caseworker's token, then a registration, then the count as an M&E viewer):
+    TOKEN=\$(uv run w4l-token --role caseworker --org work4life --sub aicha)
+    curl -s -X POST http://127.0.0.1:8001/v1/beneficiaries -H "Authorization: Bearer \$TOKEN" \\
+      -H 'content-type: application/json' \\
       -d '{"given_name":"Aminata","family_name":"Traore","sex":"female","date_of_birth":"1996-04-02",
            "nationality":"CIV","legal_status":"asylum_seeker","region":"rabat_sale_kenitra","city":"Rabat"}'
-    curl -s http://127.0.0.1:8005/v1/registrations/summary
+    curl -s http://127.0.0.1:8005/v1/registrations/summary \\
+      -H "Authorization: Bearer \$(uv run w4l-token --role me_viewer --org work4life)"
 
   Logs: $STATE/logs/.   Ctrl-C stops everything.
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.testing import fresh_postgres_database
+from work4life.runtime.testing import TEST_JWT_SECRET, fresh_postgres_database
 
 
 def free_port() -> int:
@@ -85,6 +85,7 @@ def services(kafka_bootstrap, databases, topic_namespace, tmp_path):
         "TOPIC_NAMESPACE": topic_namespace,
         "TOPIC_PARTITIONS": "6",
         "LOG_JSON": "true",
+        "AUTH_JWT_SECRET": TEST_JWT_SECRET,
     }
     intake = ServiceProcess("intake", {**common, "DATABASE_URL": intake_db}, tmp_path)
     reporting = ServiceProcess("reporting", {**common, "DATABASE_URL": reporting_db}, tmp_path)

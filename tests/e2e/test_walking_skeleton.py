@@ -9,7 +9,12 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
+from work4life.runtime.testing import bearer
+
 pytestmark = pytest.mark.e2e
+
+CASEWORKER = bearer("caseworker", "work4life")
+VIEWER = bearer("me_viewer", "work4life")
 
 PERSON = {
     "given_name": "Yao",
@@ -25,7 +30,7 @@ PERSON = {
 
 
 def reporting_total(reporting) -> int:
-    return httpx.get(f"{reporting.url}/v1/registrations/summary", timeout=5).json()["total"]
+    return httpx.get(f"{reporting.url}/v1/registrations/summary", headers=VIEWER, timeout=5).json()["total"]
 
 
 def wait_for_total(reporting, expected: int, timeout: float) -> int:
@@ -45,11 +50,11 @@ def wait_for_total(reporting, expected: int, timeout: float) -> int:
 def test_a_registration_made_over_http_is_in_reporting_count(services):
     intake, reporting = services
     started = time.monotonic()
-    response = httpx.post(f"{intake.url}/v1/beneficiaries", json=PERSON, timeout=10)
+    response = httpx.post(f"{intake.url}/v1/beneficiaries", json=PERSON, headers=CASEWORKER, timeout=10)
     assert response.status_code == 201, response.text
     assert wait_for_total(reporting, 1, timeout=30) == 1
     print(f"\nregistration visible in reporting after {1000 * (time.monotonic() - started):.0f} ms")
-    summary = httpx.get(f"{reporting.url}/v1/registrations/summary").json()
+    summary = httpx.get(f"{reporting.url}/v1/registrations/summary", headers=VIEWER).json()
     assert summary == {"total": 1, "by_sex": {"male": 1}, "by_region": {"tanger_tetouan_al_hoceima": 1}}
 
 
@@ -63,7 +68,7 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
     def register(i: int) -> None:
         nonlocal sent
         body = {**PERSON, "given_name": f"Person {i}", "sex": "female" if i % 2 else "male"}
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, headers=CASEWORKER) as client:
             response = client.post(f"{intake.url}/v1/beneficiaries", json=body)
         if response.status_code != 201:
             failures.append(f"{i}: {response.status_code} {response.text}")

@@ -3,9 +3,10 @@ from datetime import date
 
 from work4life.intake.bootstrap import build
 from work4life.intake.config import IntakeSettings
-from work4life.runtime.testing import app_client
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer
 
 TODAY = date(2026, 11, 28)
+ORG = "amappe-rabat"
 
 
 def valid_registration(**overrides):
@@ -30,8 +31,14 @@ def valid_registration(**overrides):
 
 
 @asynccontextmanager
-async def running(settings: IntakeSettings, broker=None):
-    """Intake in this event loop: its lifespan (schema, relay, Kafka supervisor) and an HTTP client."""
+async def running(settings: IntakeSettings, broker=None, as_role: str = "caseworker", organisation: str = ORG):
+    """Intake in this event loop: its lifespan (schema, relay, Kafka supervisor) and an HTTP client
+    authenticated as a caseworker of ORG (pass other headers per request to act as someone else)."""
     app = build(settings, broker=broker, today=lambda: TODAY)
     async with app_client(app, "http://intake") as client:
+        client.headers.update(bearer(as_role, organisation))
         yield client, app
+
+
+def intake_settings(**overrides) -> IntakeSettings:
+    return IntakeSettings(auth_jwt_secret=TEST_JWT_SECRET, log_json=False, **overrides)

@@ -7,7 +7,7 @@ from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
 from work4life.runtime.events import encode, headers_for, new_envelope
-from work4life.runtime.testing import app_client
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer
 
 
 def registration(*, beneficiary_id: UUID | None = None, occurred_at: datetime | None = None, **overrides):
@@ -42,4 +42,9 @@ def wire(envelope) -> tuple[bytes, bytes, dict[str, str]]:
 async def running(settings: ReportingSettings, broker=None):
     app = build(settings, broker=broker)
     async with app_client(app, "http://reporting") as client:
+        client.headers.update(bearer("me_viewer", "lead-ngo"))
         yield client, app
+
+
+def reporting_settings(**overrides) -> ReportingSettings:
+    return ReportingSettings(auth_jwt_secret=TEST_JWT_SECRET, log_json=False, **overrides)

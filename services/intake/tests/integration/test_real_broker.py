@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from work4life.intake.config import IntakeSettings
 from work4life.runtime.testing import read_topic
 
-from ..conftest import running, valid_registration
+from ..conftest import intake_settings, running, valid_registration
 
 pytestmark = pytest.mark.integration
 
@@ -22,11 +21,10 @@ KAFKA_SCRIPT = Path(__file__).resolve().parents[4] / "deploy" / "kafka" / "kafka
 async def test_a_registration_is_published_to_kafka_keyed_by_the_pseudonymous_id(
     kafka_bootstrap, database_url, topic_namespace
 ):
-    settings = IntakeSettings(
+    settings = intake_settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=database_url,
         topic_namespace=topic_namespace,
-        log_json=False,
         topic_partitions=3,
     )
     async with running(settings) as (client, _app):
@@ -68,10 +66,9 @@ async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_wh
 ):
     port, start_kafka, _stop = own_kafka
     bootstrap = f"127.0.0.1:{port}"
-    settings = IntakeSettings(
+    settings = intake_settings(
         kafka_bootstrap_servers=bootstrap,
         database_url=database_url,
-        log_json=False,
         topic_partitions=1,
         outbox_max_backoff_s=1.0,
     )

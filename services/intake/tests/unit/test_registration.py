@@ -7,15 +7,14 @@ import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from sqlmodel import Session, select
 
-from work4life.intake.config import IntakeSettings
 from work4life.runtime.outbox import OutboxMessage
 
-from ..conftest import running, valid_registration
+from ..conftest import intake_settings, running, valid_registration
 
 
 @pytest.fixture
 async def intake(sqlite_url):
-    settings = IntakeSettings(database_url=sqlite_url, create_topics=False, log_json=False)
+    settings = intake_settings(database_url=sqlite_url, create_topics=False)
     broker = KafkaBroker()
     published: list = []
 

@@ -4,11 +4,11 @@ import pytest
 
 from work4life.reporting.adapters import orm
 from work4life.runtime import inbox, outbox
-from work4life.runtime.testing import schema_drift
+from work4life.runtime.testing import schema_drift, tables_of
 
 pytestmark = pytest.mark.integration
 
-TABLES = [orm.Person.__table__, outbox.OutboxMessage.__table__, inbox.ProcessedEvent.__table__]
+TABLES = tables_of(orm, outbox, inbox)
 
 
 def test_migrations_build_exactly_the_tables_of_the_models(database_url):

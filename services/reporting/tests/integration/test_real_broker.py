@@ -4,22 +4,20 @@ import asyncio
 
 import pytest
 
-from work4life.reporting.config import ReportingSettings
 from work4life.runtime.broker import ensure_topics
 from work4life.runtime.testing import produce_raw, read_topic
 
-from ..conftest import registration, running, wire
+from ..conftest import registration, reporting_settings, running, wire
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def settings(kafka_bootstrap, database_url, topic_namespace):
-    return ReportingSettings(
+    return reporting_settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=database_url,
         topic_namespace=topic_namespace,
-        log_json=False,
         consumer_retry_backoff_s=0,
         topic_partitions=3,
     )

@@ -5,16 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
-from work4life.reporting.config import ReportingSettings
-
-from ..conftest import registration, running, wire
+from ..conftest import registration, reporting_settings, running, wire
 
 
 @pytest.fixture
 async def reporting(sqlite_url):
-    settings = ReportingSettings(
-        database_url=sqlite_url, create_topics=False, log_json=False, consumer_retry_backoff_s=0
-    )
+    settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
     broker = KafkaBroker()
     dead_letters: list = []
 

@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m work4life.runtime.migrations", description=__doc__)
     parser.add_argument("service", help="e.g. intake")
     sub = parser.add_subparsers(dest="command", required=True)
-    revision = sub.add_parser("revision", help="write a new revision from the difference between models and database")
+    revision = sub.add_parser(
+        "revision", help="write the next revision (0002, 0003, ...) from what the models add to the newest one"
+    )
     revision.add_argument("-m", "--message", required=True)
     sub.add_parser("upgrade", help="upgrade the service's database to the newest revision")
     sub.add_parser("history", help="list the revisions")
@@ -65,7 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     url = settings_class().database_url
     config = alembic_config(package, url)
     if args.command == "revision":
-        command.revision(config, message=args.message, autogenerate=True)
+        versions = files(package) / "migrations" / "versions"
+        numbers = [int(f.name[:4]) for f in versions.iterdir() if f.name[:4].isdigit()]
+        rev_id = f"{max(numbers, default=0) + 1:04d}"
+        command.upgrade(config, "head")
+        command.revision(config, message=args.message, autogenerate=True, rev_id=rev_id)
     elif args.command == "upgrade":
         command.upgrade(config, "head")
     else:

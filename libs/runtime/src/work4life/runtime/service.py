@@ -25,6 +25,7 @@ from work4life.contracts.envelope import EventData
 from work4life.contracts.topics import Topic
 
 from . import db, migrations
+from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler
 from .http import add_error_handlers, add_observability
@@ -230,6 +231,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
     app.state.runtime = runtime
+    app.state.token_verifier = TokenVerifier(runtime.settings)
     add_error_handlers(app)
     add_observability(app, runtime)
     for router in routers:

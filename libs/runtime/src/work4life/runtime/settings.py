@@ -3,7 +3,7 @@ own environment prefix, e.g. `W4L_INTAKE_DATABASE_URL`."""
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +42,18 @@ class ServiceSettings(BaseSettings):
         default=1.0, ge=0, description="Pause before re-reading a message when the database or Kafka failed."
     )
 
+    auth_jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 key for tokens signed by a shared secret (development, small deployments)."
+    )
+    auth_jwt_public_key: str | None = Field(
+        default=None, description="PEM public key of the identity provider (RS256/ES256)."
+    )
+    auth_jwks_url: str | None = Field(default=None, description="JWKS URL of the identity provider (e.g. Keycloak).")
+    auth_issuer: str | None = Field(default=None, description="Expected `iss` claim; required in production.")
+    auth_audience: str = Field(default="work4life", description="Expected `aud` claim.")
+    auth_role_claim: str = Field(default="role", description="Claim holding the role (a string or a list of roles).")
+    auth_organisation_claim: str = Field(default="org", description="Claim holding the user's organisation code.")
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -51,6 +63,15 @@ class ServiceSettings(BaseSettings):
             if self.environment == "production":
                 raise ValueError("database_url must be set explicitly in production")
             self.database_url = f"sqlite:///{self.state_dir}/{self.service_name}.db"
+        if not (self.auth_jwt_secret or self.auth_jwt_public_key or self.auth_jwks_url):
+            raise ValueError(
+                "no token verification key: set AUTH_JWT_SECRET (shared secret), AUTH_JWT_PUBLIC_KEY or AUTH_JWKS_URL "
+                "(identity provider); scripts/run.sh creates a development secret in .state/dev-jwt-secret"
+            )
+        if self.auth_jwt_secret is not None and len(self.auth_jwt_secret.get_secret_value()) < 32:
+            raise ValueError("auth_jwt_secret must be at least 32 characters")
+        if self.environment == "production" and not self.auth_issuer:
+            raise ValueError("auth_issuer must be set in production")
         return self
 
     def topic(self, name: str) -> str:

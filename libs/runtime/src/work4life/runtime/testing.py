@@ -19,6 +19,15 @@ import pytest
 
 REQUIRE_REAL = os.environ.get("W4L_TEST_REQUIRE_REAL") == "1"
 
+TEST_JWT_SECRET = "test-secret-for-work4life-tests-only-0123456789"
+
+
+def bearer(role: str, organisation: str = "org-a", subject: str = "tester") -> dict[str, str]:
+    """Authorization header of a test user."""
+    from .auth import mint
+
+    return {"Authorization": f"Bearer {mint(TEST_JWT_SECRET, subject=subject, role=role, organisation=organisation)}"}
+
 
 def _docker_available() -> bool:
     try:
@@ -178,3 +187,14 @@ def schema_drift(url: str, package: str, tables: list[Any]) -> list[Any]:
             return [d for d in diff if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
     finally:
         engine.dispose()
+
+
+def tables_of(*modules: Any) -> list[Any]:
+    """The tables declared by the SQLModel table classes defined in these modules."""
+    tables = []
+    for module in modules:
+        for value in vars(module).values():
+            table = getattr(value, "__table__", None)
+            if isinstance(value, type) and table is not None and value.__module__ == module.__name__:
+                tables.append(table)
+    return tables

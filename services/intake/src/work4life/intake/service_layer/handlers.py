@@ -1,5 +1,6 @@
 """Intake's use cases. Each runs in one transaction that also stages the events it causes."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -32,7 +33,12 @@ class Context:
     topic_name: Any  # Callable[[str], str]: catalogue name -> deployed topic name
 
 
-def register_beneficiary(session: Session, command: RegisterBeneficiary, context: Context) -> Beneficiary:
+def register_beneficiary(
+    session: Session,
+    command: RegisterBeneficiary,
+    context: Context,
+    within_transaction: Callable[[Beneficiary], None] | None = None,
+) -> Beneficiary:
     check_age(command.details.date_of_birth, command.today, context.minimum_age)
     beneficiary = Beneficiary(
         **command.details.model_dump(),
@@ -45,6 +51,8 @@ def register_beneficiary(session: Session, command: RegisterBeneficiary, context
         beneficiary, producer=context.producer, correlation_id=command.correlation_id
     )
     add_to_outbox(session, context.topic_name(topic.name), envelope)
+    if within_transaction is not None:
+        within_transaction(beneficiary)
     session.commit()
     session.refresh(beneficiary)
     return beneficiary
@@ -55,6 +63,8 @@ class BeneficiaryFilter:
     region: str | None = None
     partner_organisation: str | None = None
     legal_status: str | None = None
+    registered_from: date | None = None
+    registered_to: date | None = None
 
 
 def list_beneficiaries(
@@ -67,6 +77,10 @@ def list_beneficiaries(
         query = query.where(Beneficiary.partner_organisation == filters.partner_organisation)
     if filters.legal_status:
         query = query.where(Beneficiary.legal_status == filters.legal_status)
+    if filters.registered_from:
+        query = query.where(Beneficiary.registered_on >= filters.registered_from)
+    if filters.registered_to:
+        query = query.where(Beneficiary.registered_on <= filters.registered_to)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(query.order_by(col(Beneficiary.id)).offset(offset).limit(limit)).all()
     return list(items), int(total)

@@ -4,11 +4,12 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from work4life.contracts.intake import Region
+from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
 
 from ..service_layer import queries
@@ -33,6 +34,7 @@ def build_router(session_factory: Callable[[], Session]) -> APIRouter:
     )
     def summary(
         db: SessionDep,
+        who: Annotated[Principal, Depends(require(*Role))],
         region: Region | None = None,
         partner_organisation: str | None = None,
         registered_from: date | None = None,
@@ -46,6 +48,10 @@ def build_router(session_factory: Callable[[], Session]) -> APIRouter:
                     "errors": [{"field": "registered_from", "reason": "is after registered_to", "type": "value_error"}],
                 },
             )
+        if who.role is Role.CASEWORKER:
+            if partner_organisation not in (None, who.organisation):
+                raise HTTPException(403, detail="caseworkers see only their organisation's figures")
+            partner_organisation = who.organisation
         result = queries.registration_summary(
             db,
             queries.PeopleFilter(
