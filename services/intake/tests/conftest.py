@@ -23,7 +23,11 @@ def valid_registration(**overrides):
         "phone": "+212 612 345 678",
         "email": "Aminata.T@example.org",
         "partner_organisation": "amappe-rabat",
-        "languages": ["fr", "BM"],
+        "languages": [{"code": "fr", "level": "fluent"}, "BM"],
+        "document_type": "asylum_seeker_certificate",
+        "document_number": "ma-2026/00417",
+        "document_expiry": "2027-03-31",
+        "household_size": 3,
         "education_level": "upper_secondary",
     }
     body.update(overrides)

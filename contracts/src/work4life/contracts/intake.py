@@ -75,3 +75,55 @@ class BeneficiaryRegistered(EventData):
     partner_organisation: str = Field(min_length=1, max_length=50, description="Code of the registering partner.")
     languages: list[str] = Field(default_factory=list, description="ISO 639 language codes the person speaks.")
     education_level: EducationLevel | None = None
+    household_size: int | None = Field(default=None, ge=1, le=30, description="Added in contracts 1.1 (optional).")
+
+
+class BeneficiaryProfile(EventData):
+    """The attributes of a person that other services may know (no personal data)."""
+
+    beneficiary_id: UUID
+    sex: Sex
+    birth_year: int = Field(ge=1900, le=2100)
+    nationality: str = Field(pattern=r"^[A-Z]{3}$")
+    disability: bool
+    region: Region
+    city: str = Field(min_length=1, max_length=100)
+    partner_organisation: str = Field(min_length=1, max_length=50)
+    languages: list[str] = Field(default_factory=list)
+    education_level: EducationLevel | None = None
+    household_size: int | None = Field(default=None, ge=1, le=30)
+
+
+class BeneficiaryUpdated(BeneficiaryProfile):
+    """A person's shareable attributes changed; carries the whole profile as it now is.
+
+    Not published when only personal data changed (a new phone number, a corrected spelling).
+    """
+
+    EVENT_TYPE = "intake.beneficiary_updated"
+    SCHEMA_VERSION = 1
+
+    changed_fields: list[str] = Field(description="Which profile fields changed in this update.")
+
+
+class LegalStatusChangeReason(StrEnum):
+    STATUS_RECOGNISED = "status_recognised"
+    PERMIT_ISSUED = "permit_issued"
+    PERMIT_RENEWED = "permit_renewed"
+    PERMIT_EXPIRED = "permit_expired"
+    CLAIM_REJECTED = "claim_rejected"
+    CORRECTION = "correction"
+    OTHER = "other"
+
+
+class LegalStatusChanged(EventData):
+    """A person's legal status changed (never the documents behind it)."""
+
+    EVENT_TYPE = "intake.legal_status_changed"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID
+    legal_status: LegalStatus
+    previous_legal_status: LegalStatus
+    effective_on: date
+    reason: LegalStatusChangeReason

@@ -13,7 +13,7 @@ topic, partition and offset in the headers.
 from dataclasses import dataclass, field
 
 from .envelope import EventData
-from .intake import BeneficiaryRegistered
+from .intake import BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged
 
 DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
 DEAD_LETTER_HEADER_ERROR = "w4l-dlq-error"
@@ -38,7 +38,7 @@ INTAKE_BENEFICIARIES = Topic(
     owner="intake",
     key="beneficiary_id",
     description="Life cycle of a beneficiary as intake knows it, without personal data.",
-    events=(BeneficiaryRegistered,),
+    events=(BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged),
 )
 
 REPORTING_DEAD_LETTERS = Topic(

@@ -45,7 +45,10 @@ async def test_registering_a_person_publishes_a_pseudonymous_event(intake):
     assert response.status_code == 201, response.text
     person = response.json()
     assert person["nationality"] == "CIV" and person["phone"] == "+212612345678"
-    assert person["languages"] == ["fr", "bm"] and person["email"] == "aminata.t@example.org"
+    assert (
+        person["languages"] == [{"code": "fr", "level": "fluent"}, {"code": "bm", "level": None}]
+        and person["email"] == "aminata.t@example.org"
+    )
 
     await wait_for(lambda: len(published) == 1)
     record = published[0]

@@ -101,3 +101,30 @@ async def test_summary_by_registration_period(reporting):
     await publish(broker, registration(registered_on="2026-01-15"))
     await publish(broker, registration(registered_on="2026-02-15"))
     assert (await summary(client, registered_from="2026-02-01", registered_to="2026-02-28"))["total"] == 1
+
+
+async def test_a_moved_person_is_counted_in_their_new_region_and_a_new_legal_status(reporting):
+    from work4life.contracts.envelope import Producer
+    from work4life.contracts.intake import BeneficiaryUpdated, LegalStatusChanged
+    from work4life.runtime.events import new_envelope
+
+    client, broker, _ = reporting
+    first = registration(region="oriental", legal_status="asylum_seeker")
+    await publish(broker, first)
+    person, producer = first.data.beneficiary_id, Producer(service="intake", organisation="org-a")
+    moved = BeneficiaryUpdated(
+        **first.data.model_dump(exclude={"registered_on", "legal_status", "region"}),
+        region="fes_meknes",
+        changed_fields=["region"],
+    )
+    await publish(broker, new_envelope(moved, key=str(person), producer=producer))
+    status = LegalStatusChanged(
+        beneficiary_id=person,
+        legal_status="refugee",
+        previous_legal_status="asylum_seeker",
+        effective_on="2026-11-01",
+        reason="status_recognised",
+    )
+    await publish(broker, new_envelope(status, key=str(person), producer=producer))
+    assert (await summary(client))["by_region"] == {"fes_meknes": 1}
+    assert (await summary(client, region="fes_meknes"))["total"] == 1

@@ -27,9 +27,18 @@ def alembic_config(package: str, url: str | None = None) -> Config:
 def upgrade(engine: Engine, package: str) -> None:
     """Bring the database of `engine` to the newest revision of `package`'s migrations."""
     config = alembic_config(package)
-    with engine.begin() as connection:
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it; foreign keys pointing at it must not fire meanwhile.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        connection.commit()
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()
 
 
 def run_migrations(metadata: MetaData) -> None:

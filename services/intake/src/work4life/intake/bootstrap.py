@@ -43,10 +43,11 @@ def build(
         producer=Producer(service=settings.service_name, organisation=settings.organisation),
         minimum_age=settings.minimum_age,
         topic_name=settings.topic,
+        today=today,
     )
     relay = runtime.relay
     router = build_router(
-        lambda: Session(runtime.engine), context, after_commit=relay.notify if relay else (lambda: None), today=today
+        lambda: Session(runtime.engine), context, after_commit=relay.notify if relay else (lambda: None)
     )
     return create_app(
         runtime,

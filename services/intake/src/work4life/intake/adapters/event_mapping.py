@@ -1,35 +1,75 @@
-"""The one place where intake's domain events become contract events (and so leave the service).
+"""The one place where intake's records become contract events (and so leave the service).
 
 Only what other services need crosses this line: no names, phone, e-mail, documents or exact
 date of birth (the birth year is enough for age bands).
 """
 
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from work4life.contracts import intake as contract
 from work4life.contracts.envelope import Envelope, Producer
 from work4life.contracts.topics import INTAKE_BENEFICIARIES, Topic
 from work4life.runtime.events import new_envelope
 
+from ..domain.model import language_codes
 from .orm import Beneficiary
+
+
+def profile(beneficiary: Beneficiary) -> dict[str, Any]:
+    """A person's shareable attributes."""
+    return dict(
+        beneficiary_id=beneficiary.beneficiary_id,
+        sex=beneficiary.sex,
+        birth_year=beneficiary.date_of_birth.year,
+        nationality=beneficiary.nationality,
+        disability=beneficiary.disability,
+        region=beneficiary.region,
+        city=beneficiary.city,
+        partner_organisation=beneficiary.partner_organisation,
+        languages=language_codes(beneficiary.languages),
+        education_level=beneficiary.education_level,
+        household_size=beneficiary.household_size,
+    )
+
+
+def _about(beneficiary_id: UUID, data: Any, producer: Producer, correlation_id: Any) -> tuple[Topic, Envelope[Any]]:
+    envelope = new_envelope(data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id)
+    return INTAKE_BENEFICIARIES, envelope
 
 
 def beneficiary_registered(
     beneficiary: Beneficiary, *, producer: Producer, correlation_id: Any = None
 ) -> tuple[Topic, Envelope[Any]]:
     data = contract.BeneficiaryRegistered(
-        beneficiary_id=beneficiary.beneficiary_id,
-        registered_on=beneficiary.registered_on,
-        sex=beneficiary.sex,
-        birth_year=beneficiary.date_of_birth.year,
-        nationality=beneficiary.nationality,
-        legal_status=beneficiary.legal_status,
-        disability=beneficiary.disability,
-        region=beneficiary.region,
-        city=beneficiary.city,
-        partner_organisation=beneficiary.partner_organisation,
-        languages=beneficiary.languages,
-        education_level=beneficiary.education_level,
+        **profile(beneficiary), registered_on=beneficiary.registered_on, legal_status=beneficiary.legal_status
     )
-    envelope = new_envelope(data, key=str(beneficiary.beneficiary_id), producer=producer, correlation_id=correlation_id)
-    return INTAKE_BENEFICIARIES, envelope
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def beneficiary_updated(
+    beneficiary: Beneficiary, changed: list[str], *, producer: Producer, correlation_id: Any = None
+) -> tuple[Topic, Envelope[Any]]:
+    shared = ["birth_year" if name == "date_of_birth" else name for name in changed]
+    data = contract.BeneficiaryUpdated(**profile(beneficiary), changed_fields=shared)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def legal_status_changed(
+    beneficiary: Beneficiary,
+    previous: contract.LegalStatus,
+    effective_on: date,
+    reason: contract.LegalStatusChangeReason,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+) -> tuple[Topic, Envelope[Any]]:
+    data = contract.LegalStatusChanged(
+        beneficiary_id=beneficiary.beneficiary_id,
+        legal_status=beneficiary.legal_status,
+        previous_legal_status=previous,
+        effective_on=effective_on,
+        reason=reason,
+    )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)

@@ -1,12 +1,21 @@
 """Intake's tables. Personal data lives here and nowhere else in the platform."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import UUID, uuid4
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from ..domain.model import BeneficiaryBase
+from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
+
+from ..domain.model import BeneficiaryBase, DocumentType, stored_as_value
+
+
+class RecordStatus(StrEnum):
+    ACTIVE = "active"
+    MERGED = "merged"
+    ERASED = "erased"
 
 
 class Beneficiary(BeneficiaryBase, table=True):
@@ -14,6 +23,8 @@ class Beneficiary(BeneficiaryBase, table=True):
     __table_args__ = (
         Index("ix_beneficiary_region", "region"),
         Index("ix_beneficiary_partner", "partner_organisation"),
+        Index("ix_beneficiary_registered_on", "registered_on"),
+        Index("ix_beneficiary_birth_year", "birth_year"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -22,6 +33,31 @@ class Beneficiary(BeneficiaryBase, table=True):
     )
     registered_on: date
     created_at: datetime
+    updated_at: datetime | None = None
+    status: RecordStatus = Field(default=RecordStatus.ACTIVE, sa_type=stored_as_value(RecordStatus))
+    merged_into: UUID | None = Field(default=None, description="The record this one was merged into.")
+    birth_year: int = Field(description="Kept for duplicate search blocking.")
+
+
+class LegalStatusRecord(SQLModel, table=True):
+    """The legal-status timeline of a person, with the documents behind each status (intake only)."""
+
+    __tablename__ = "legal_status_record"
+    __table_args__ = (Index("ix_legal_status_beneficiary", "beneficiary_pk", "effective_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    beneficiary_pk: int = Field(foreign_key="beneficiary.id")
+    legal_status: LegalStatus = Field(sa_type=stored_as_value(LegalStatus))
+    effective_on: date
+    reason: LegalStatusChangeReason | None = Field(
+        default=None, sa_type=stored_as_value(LegalStatusChangeReason), description="None: status at registration."
+    )
+    document_type: DocumentType | None = Field(default=None, sa_type=stored_as_value(DocumentType))
+    document_number: str | None = Field(default=None, max_length=50)
+    document_expiry: date | None = None
+    note: str | None = Field(default=None, max_length=500)
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime
 
 
 class AuditEntry(SQLModel, table=True):

@@ -1,16 +1,18 @@
 """What intake knows of a person, and the rules a registration must satisfy.
 
 `BeneficiaryBase` holds the validated fields shared by the table model (adapters/orm.py) and the
-API models (entrypoints/http.py). The vocabularies (sex, legal status, region, education) are the
-contracts' so that intake and its consumers speak the same words.
+API models (entrypoints/http.py). The shared vocabularies (sex, legal status, region, education)
+are the contracts' so that intake and its consumers speak the same words; documents, names and
+contact details are intake's alone.
 """
 
 import re
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from work4life.contracts.intake import EducationLevel, LegalStatus, Region, Sex
@@ -25,6 +27,38 @@ def stored_as_value(enum: type[StrEnum]) -> sa.Enum:
     return sa.Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
+class DocumentType(StrEnum):
+    PASSPORT = "passport"
+    RESIDENCE_CARD = "residence_card"
+    REFUGEE_CARD = "refugee_card"
+    ASYLUM_SEEKER_CERTIFICATE = "asylum_seeker_certificate"
+    RECEIPT = "receipt"
+    NATIONAL_ID = "national_id"
+    OTHER = "other"
+
+
+class LanguageLevel(StrEnum):
+    BASIC = "basic"
+    INTERMEDIATE = "intermediate"
+    FLUENT = "fluent"
+    NATIVE = "native"
+
+
+class LanguageSkill(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    code: str = Field(description="ISO 639 code, e.g. fr, ar, en, bm, wo.")
+    level: LanguageLevel | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not LANGUAGE.match(value):
+            raise ValueError(f"{value!r} is not an ISO 639 language code")
+        return value
+
+
 class BeneficiaryBase(SQLModel):
     given_name: str = Field(min_length=1, max_length=100, description="Given name(s), Latin script.")
     family_name: str = Field(min_length=1, max_length=100, description="Family name, Latin script.")
@@ -34,14 +68,22 @@ class BeneficiaryBase(SQLModel):
     date_of_birth: date
     nationality: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3, e.g. CIV, SEN, SYR, MAR.")
     legal_status: LegalStatus = Field(sa_type=stored_as_value(LegalStatus))
+    document_type: DocumentType | None = Field(default=None, sa_type=stored_as_value(DocumentType))
+    document_number: str | None = Field(default=None, max_length=50, description="Kept in intake only.")
+    document_expiry: date | None = None
     disability: bool = False
+    household_size: int | None = Field(
+        default=None, ge=1, le=30, description="People in the household, the person included."
+    )
     region: Region = Field(sa_type=stored_as_value(Region))
     city: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(default=None, max_length=20, description="International format, e.g. +212612345678.")
     email: str | None = Field(default=None, max_length=254)
     partner_organisation: str = Field(min_length=1, max_length=50, description="Code of the registering partner.")
-    languages: list[str] = Field(
-        default_factory=list, sa_column=Column(JSON), description="ISO 639 codes, e.g. fr, ar, en."
+    languages: list[LanguageSkill] = Field(
+        default_factory=list,
+        sa_column=Column(JSON),
+        description='e.g. [{"code": "fr", "level": "fluent"}]; "fr" alone is accepted',
     )
     education_level: EducationLevel | None = Field(default=None, sa_type=stored_as_value(EducationLevel))
 
@@ -88,14 +130,58 @@ class BeneficiaryBase(SQLModel):
             raise ValueError("is not an e-mail address")
         return value.lower()
 
-    @field_validator("languages")
+    @field_validator("document_number")
     @classmethod
-    def _languages(cls, value: list[str]) -> list[str]:
-        cleaned = [code.strip().lower() for code in value]
-        bad = [code for code in cleaned if not LANGUAGE.match(code)]
-        if bad:
-            raise ValueError(f"not ISO 639 language codes: {', '.join(bad)}")
-        return list(dict.fromkeys(cleaned))
+    def _document_number(cls, value: str | None) -> str | None:
+        return normalise_document_number(value)
+
+    @field_validator("languages", mode="before")
+    @classmethod
+    def _languages(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        skills = [{"code": item} if isinstance(item, str) else item for item in value]
+        codes = [
+            str(s.get("code", "")).strip().lower() if isinstance(s, dict) else getattr(s, "code", "") for s in skills
+        ]
+        if len(set(codes)) != len(codes):
+            raise ValueError("lists a language twice")
+        return skills
+
+    @model_validator(mode="after")
+    def _document_needs_its_type(self) -> "BeneficiaryBase":
+        if self.document_number and not self.document_type:
+            raise ValueError("document_type is required when document_number is given")
+        return self
+
+
+def normalise_document_number(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = re.sub(r"\s", "", value).upper()
+    if not re.fullmatch(r"[A-Z0-9/\-]{3,50}", value):
+        raise ValueError("may hold only letters, digits, '/' and '-' (3 to 50 of them)")
+    return value
+
+
+def language_codes(languages: list[Any]) -> list[str]:
+    """Codes of stored languages (dicts from the database, or models)."""
+    return [item["code"] if isinstance(item, dict) else item.code for item in languages]
+
+
+PROFILE_FIELDS = (
+    "sex",
+    "date_of_birth",
+    "nationality",
+    "disability",
+    "region",
+    "city",
+    "partner_organisation",
+    "languages",
+    "education_level",
+    "household_size",
+)
+"""Fields whose change other services hear about (as the profile; the birth date as a year)."""
 
 
 def check_age(date_of_birth: date, today: date, minimum_age: int) -> None:
@@ -109,6 +195,14 @@ def check_age(date_of_birth: date, today: date, minimum_age: int) -> None:
         raise RegistrationRefused(
             "date_of_birth", f"the person is {age}; the programme registers people aged {minimum_age} or more"
         )
+
+
+def check_legal_status_change(effective_on: date, last_change: date | None, today: date) -> None:
+    """A change takes effect on a day not in the future and not before the previous change."""
+    if effective_on > today:
+        raise RegistrationRefused("effective_on", "is in the future")
+    if last_change is not None and effective_on < last_change:
+        raise RegistrationRefused("effective_on", f"is before the last recorded change ({last_change.isoformat()})")
 
 
 class RegistrationRefused(Exception):

@@ -11,15 +11,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
-from work4life.contracts.intake import LegalStatus, Region
+from work4life.contracts.intake import EducationLevel, LegalStatus, LegalStatusChangeReason, Region, Sex
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import session_dependency
+from work4life.runtime.http import session_dependency, validation_errors
 
-from ..adapters.orm import Beneficiary
-from ..domain.model import BeneficiaryBase, RegistrationRefused
+from ..adapters.orm import Beneficiary, RecordStatus
+from ..domain.model import BeneficiaryBase, DocumentType, LanguageSkill, RegistrationRefused, normalise_document_number
 from ..service_layer import audit, handlers
 
 STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -29,9 +29,58 @@ class BeneficiaryCreate(BeneficiaryBase):
     partner_organisation: str | None = None  # type: ignore[assignment]
 
 
+class BeneficiaryUpdate(BaseModel):
+    """Fields to change; `null` clears an optional field. Legal status changes go through
+    `POST /v1/beneficiaries/{id}/legal-status`, which keeps the timeline."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    given_name: str | None = None
+    family_name: str | None = None
+    given_name_ar: str | None = None
+    family_name_ar: str | None = None
+    sex: Sex | None = None
+    date_of_birth: date | None = None
+    nationality: str | None = None
+    document_type: DocumentType | None = None
+    document_number: str | None = None
+    document_expiry: date | None = None
+    disability: bool | None = None
+    household_size: int | None = None
+    region: Region | None = None
+    city: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    languages: list[LanguageSkill | str] | None = None
+    education_level: EducationLevel | None = None
+
+
 class BeneficiaryPublic(BeneficiaryBase):
     beneficiary_id: UUID
     registered_on: date
+    status: RecordStatus
+    merged_into: UUID | None = None
+
+
+class LegalStatusChange(BaseModel):
+    legal_status: LegalStatus
+    effective_on: date
+    reason: LegalStatusChangeReason
+    document_type: DocumentType | None = None
+    document_number: str | None = Field(default=None, max_length=50)
+    document_expiry: date | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class LegalStatusEntry(BaseModel):
+    legal_status: LegalStatus
+    effective_on: date
+    reason: LegalStatusChangeReason | None = Field(description="null: the status recorded at registration")
+    document_type: DocumentType | None
+    document_number: str | None
+    document_expiry: date | None
+    note: str | None
+    recorded_by: str
 
 
 class BeneficiaryPage(BaseModel):
@@ -67,6 +116,20 @@ def refused(field: str, reason: str, status_code: int = 422) -> HTTPException:
     )
 
 
+def invalid(exc: ValidationError) -> HTTPException:
+    errors = validation_errors(exc)
+    summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return HTTPException(status_code=422, detail={"detail": f"invalid request: {summary}", "errors": errors})
+
+
+def correlation_of(request: Request) -> UUID | None:
+    value = request.headers.get("X-Correlation-ID")
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 def not_found(beneficiary_id: UUID) -> HTTPException:
     return HTTPException(status_code=404, detail=f"no beneficiary with id {beneficiary_id}")
 
@@ -78,11 +141,19 @@ def visible(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: UUI
     return beneficiary
 
 
+def changeable(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: UUID) -> Beneficiary:
+    beneficiary = visible(beneficiary, who, beneficiary_id)
+    if beneficiary.status is not RecordStatus.ACTIVE:
+        raise HTTPException(
+            409, detail=f"beneficiary {beneficiary_id} is {beneficiary.status.value} and can no longer change"
+        )
+    return beneficiary
+
+
 def build_router(
     session_factory: Callable[[], Session],
     context: handlers.Context,
     after_commit: Callable[[], None],
-    today: Callable[[], date] = date.today,
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["beneficiaries"])
     SessionDep = Annotated[Session, session_dependency(session_factory)]
@@ -102,18 +173,9 @@ def build_router(
                 403, detail=f"a caseworker of {who.organisation} cannot register people for {organisation}"
             )
         details = BeneficiaryBase.model_validate({**body.model_dump(), "partner_organisation": organisation})
-        correlation = request.headers.get("X-Correlation-ID")
+        command = handlers.RegisterBeneficiary(details=details, correlation_id=correlation_of(request))
         try:
-            correlation_id = UUID(correlation) if correlation else None
-        except ValueError:
-            correlation_id = None
-        try:
-            beneficiary = handlers.register_beneficiary(
-                db,
-                handlers.RegisterBeneficiary(details=details, today=today(), correlation_id=correlation_id),
-                context,
-                within_transaction=lambda b: audit.record(db, who, "register", [b.beneficiary_id]),
-            )
+            beneficiary = handlers.register_beneficiary(db, command, context, who)
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
         after_commit()
@@ -128,6 +190,10 @@ def build_router(
         legal_status: LegalStatus | None = None,
         registered_from: date | None = None,
         registered_to: date | None = None,
+        status: RecordStatus | None = Query(default=RecordStatus.ACTIVE, description="active, merged or erased"),
+        name: Annotated[
+            str | None, Query(min_length=2, max_length=100, description="part of a name, any script")
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> BeneficiaryPage:
@@ -135,7 +201,11 @@ def build_router(
             if partner_organisation not in (None, who.organisation):
                 raise HTTPException(403, detail="caseworkers see only their organisation's people")
             partner_organisation = who.organisation
-        filters = handlers.BeneficiaryFilter(region, partner_organisation, legal_status, registered_from, registered_to)
+        if registered_from and registered_to and registered_from > registered_to:
+            raise refused("registered_from", "is after registered_to")
+        filters = handlers.BeneficiaryFilter(
+            region, partner_organisation, legal_status, registered_from, registered_to, status, name
+        )
         items, total = handlers.list_beneficiaries(db, filters, limit, offset)
         audit.record(db, who, "list", [b.beneficiary_id for b in items])
         db.commit()
@@ -157,6 +227,74 @@ def build_router(
         audit.record(db, who, "read", [beneficiary.beneficiary_id])
         db.commit()
         return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+
+    @router.patch(
+        "/beneficiaries/{beneficiary_id}",
+        response_model=BeneficiaryPublic,
+        summary="Change a beneficiary's details",
+        responses={
+            404: {"description": "Not found"},
+            409: {"description": "Merged or erased"},
+            422: {"description": "Invalid field"},
+        },
+    )
+    def update(
+        beneficiary_id: UUID, body: BeneficiaryUpdate, request: Request, db: SessionDep, who: Staff
+    ) -> BeneficiaryPublic:
+        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        command = handlers.UpdateBeneficiary(beneficiary, body.model_dump(exclude_unset=True), correlation_of(request))
+        try:
+            beneficiary = handlers.update_beneficiary(db, command, context, who)
+        except ValidationError as exc:
+            raise invalid(exc) from exc
+        except RegistrationRefused as refusal:
+            raise refused(refusal.field, refusal.reason) from refusal
+        after_commit()
+        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+
+    @router.post(
+        "/beneficiaries/{beneficiary_id}/legal-status",
+        response_model=LegalStatusEntry,
+        status_code=status.HTTP_201_CREATED,
+        summary="Record a legal-status change (status recognised, permit renewed or expired, ...)",
+    )
+    def change_legal_status(
+        beneficiary_id: UUID, body: LegalStatusChange, request: Request, db: SessionDep, who: Staff
+    ) -> LegalStatusEntry:
+        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        try:
+            document_number = normalise_document_number(body.document_number)
+        except ValueError as exc:
+            raise refused("document_number", str(exc)) from exc
+        command = handlers.ChangeLegalStatus(
+            beneficiary,
+            body.legal_status,
+            body.effective_on,
+            body.reason,
+            body.document_type,
+            document_number,
+            body.document_expiry,
+            body.note,
+            correlation_of(request),
+        )
+        try:
+            record = handlers.change_legal_status(db, command, context, who)
+        except RegistrationRefused as refusal:
+            raise refused(refusal.field, refusal.reason) from refusal
+        after_commit()
+        return LegalStatusEntry.model_validate(record, from_attributes=True)
+
+    @router.get(
+        "/beneficiaries/{beneficiary_id}/legal-status",
+        response_model=list[LegalStatusEntry],
+        summary="A beneficiary's legal-status timeline, oldest first",
+    )
+    def legal_status_history(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[LegalStatusEntry]:
+        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        timeline = handlers.legal_status_timeline(db, beneficiary)
+        audit.record(db, who, "read_legal_status", [beneficiary.beneficiary_id])
+        db.commit()
+        return [LegalStatusEntry.model_validate(r, from_attributes=True) for r in timeline]
 
     @router.get("/audit", response_model=AuditPage, tags=["audit"], summary="Who accessed which record (admins)")
     def audit_log(

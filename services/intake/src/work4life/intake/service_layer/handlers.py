@@ -1,4 +1,5 @@
-"""Intake's use cases. Each runs in one transaction that also stages the events it causes."""
+"""Intake's use cases. Each runs in one transaction that also stages the events it causes and the
+audit entries of the personal data it touched."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,19 +10,23 @@ from uuid import UUID
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from work4life.contracts.envelope import Producer
+from work4life.contracts.envelope import Envelope, Producer
+from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
+from work4life.contracts.topics import Topic
+from work4life.runtime.auth import Principal
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
-from ..adapters.orm import Beneficiary
-from ..domain.model import BeneficiaryBase, check_age
-
-
-@dataclass(frozen=True)
-class RegisterBeneficiary:
-    details: BeneficiaryBase
-    today: date
-    correlation_id: UUID | None = None
+from ..adapters.orm import Beneficiary, LegalStatusRecord, RecordStatus
+from ..domain.model import (
+    PROFILE_FIELDS,
+    BeneficiaryBase,
+    DocumentType,
+    RegistrationRefused,
+    check_age,
+    check_legal_status_change,
+)
+from . import audit
 
 
 @dataclass(frozen=True)
@@ -30,32 +35,166 @@ class Context:
 
     producer: Producer
     minimum_age: int
-    topic_name: Any  # Callable[[str], str]: catalogue name -> deployed topic name
+    topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
+    today: Callable[[], date] = date.today
+
+    def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:
+        topic, envelope = event
+        add_to_outbox(session, self.topic_name(topic.name), envelope)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class RegisterBeneficiary:
+    details: BeneficiaryBase
+    correlation_id: UUID | None = None
 
 
 def register_beneficiary(
-    session: Session,
-    command: RegisterBeneficiary,
-    context: Context,
-    within_transaction: Callable[[Beneficiary], None] | None = None,
+    session: Session, command: RegisterBeneficiary, context: Context, actor: Principal
 ) -> Beneficiary:
-    check_age(command.details.date_of_birth, command.today, context.minimum_age)
+    today = context.today()
+    check_age(command.details.date_of_birth, today, context.minimum_age)
     beneficiary = Beneficiary(
         **command.details.model_dump(),
-        registered_on=command.today,
-        created_at=datetime.now(UTC),
+        birth_year=command.details.date_of_birth.year,
+        registered_on=today,
+        created_at=_now(),
     )
     session.add(beneficiary)
     session.flush()
-    topic, envelope = event_mapping.beneficiary_registered(
-        beneficiary, producer=context.producer, correlation_id=command.correlation_id
+    session.add(
+        LegalStatusRecord(
+            beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+            legal_status=beneficiary.legal_status,
+            effective_on=today,
+            document_type=beneficiary.document_type,
+            document_number=beneficiary.document_number,
+            document_expiry=beneficiary.document_expiry,
+            recorded_by=actor.subject,
+            recorded_at=_now(),
+        )
     )
-    add_to_outbox(session, context.topic_name(topic.name), envelope)
-    if within_transaction is not None:
-        within_transaction(beneficiary)
+    context.publish(
+        session,
+        event_mapping.beneficiary_registered(
+            beneficiary, producer=context.producer, correlation_id=command.correlation_id
+        ),
+    )
+    audit.record(session, actor, "register", [beneficiary.beneficiary_id])
     session.commit()
     session.refresh(beneficiary)
     return beneficiary
+
+
+@dataclass(frozen=True)
+class UpdateBeneficiary:
+    beneficiary: Beneficiary
+    changes: dict[str, Any]
+    correlation_id: UUID | None = None
+
+
+def update_beneficiary(session: Session, command: UpdateBeneficiary, context: Context, actor: Principal) -> Beneficiary:
+    """Apply a partial update. The profile event goes out only if a shareable attribute changed."""
+    beneficiary = command.beneficiary
+    current = BeneficiaryBase.model_validate(beneficiary, from_attributes=True).model_dump()
+    merged = BeneficiaryBase.model_validate({**current, **command.changes}).model_dump()
+    if merged["date_of_birth"] != current["date_of_birth"]:
+        check_age(merged["date_of_birth"], context.today(), context.minimum_age)
+    changed = [name for name, value in merged.items() if value != current[name]]
+    if not changed:
+        return beneficiary
+    for name in changed:
+        setattr(beneficiary, name, merged[name])
+    beneficiary.birth_year = beneficiary.date_of_birth.year
+    beneficiary.updated_at = _now()
+    shared = [name for name in changed if name in PROFILE_FIELDS]
+    if "date_of_birth" in shared and current["date_of_birth"].year == merged["date_of_birth"].year:
+        shared.remove("date_of_birth")
+    if shared:
+        context.publish(
+            session,
+            event_mapping.beneficiary_updated(
+                beneficiary, shared, producer=context.producer, correlation_id=command.correlation_id
+            ),
+        )
+    audit.record(session, actor, "update", [beneficiary.beneficiary_id])
+    session.add(beneficiary)
+    session.commit()
+    session.refresh(beneficiary)
+    return beneficiary
+
+
+@dataclass(frozen=True)
+class ChangeLegalStatus:
+    beneficiary: Beneficiary
+    legal_status: LegalStatus
+    effective_on: date
+    reason: LegalStatusChangeReason
+    document_type: DocumentType | None = None
+    document_number: str | None = None
+    document_expiry: date | None = None
+    note: str | None = None
+    correlation_id: UUID | None = None
+
+
+def change_legal_status(
+    session: Session, command: ChangeLegalStatus, context: Context, actor: Principal
+) -> LegalStatusRecord:
+    beneficiary = command.beneficiary
+    timeline = legal_status_timeline(session, beneficiary)
+    last = timeline[-1].effective_on if timeline else None
+    check_legal_status_change(command.effective_on, last, context.today())
+    if command.document_number and not command.document_type:
+        raise RegistrationRefused("document_type", "is required when document_number is given")
+    previous = beneficiary.legal_status
+    record = LegalStatusRecord(
+        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        legal_status=command.legal_status,
+        effective_on=command.effective_on,
+        reason=command.reason,
+        document_type=command.document_type,
+        document_number=command.document_number,
+        document_expiry=command.document_expiry,
+        note=command.note,
+        recorded_by=actor.subject,
+        recorded_at=_now(),
+    )
+    session.add(record)
+    beneficiary.legal_status = command.legal_status
+    if command.document_type:
+        beneficiary.document_type = command.document_type
+        beneficiary.document_number = command.document_number
+        beneficiary.document_expiry = command.document_expiry
+    beneficiary.updated_at = _now()
+    session.add(beneficiary)
+    context.publish(
+        session,
+        event_mapping.legal_status_changed(
+            beneficiary,
+            previous,
+            command.effective_on,
+            command.reason,
+            producer=context.producer,
+            correlation_id=command.correlation_id,
+        ),
+    )
+    audit.record(session, actor, "legal_status", [beneficiary.beneficiary_id])
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def legal_status_timeline(session: Session, beneficiary: Beneficiary) -> list[LegalStatusRecord]:
+    query = (
+        select(LegalStatusRecord)
+        .where(LegalStatusRecord.beneficiary_pk == beneficiary.id)
+        .order_by(col(LegalStatusRecord.effective_on), col(LegalStatusRecord.id))
+    )
+    return list(session.exec(query))
 
 
 @dataclass(frozen=True)
@@ -65,12 +204,16 @@ class BeneficiaryFilter:
     legal_status: str | None = None
     registered_from: date | None = None
     registered_to: date | None = None
+    status: RecordStatus | None = RecordStatus.ACTIVE
+    name: str | None = None
 
 
 def list_beneficiaries(
     session: Session, filters: BeneficiaryFilter, limit: int, offset: int
 ) -> tuple[list[Beneficiary], int]:
     query = select(Beneficiary)
+    if filters.status:
+        query = query.where(Beneficiary.status == filters.status)
     if filters.region:
         query = query.where(Beneficiary.region == filters.region)
     if filters.partner_organisation:
@@ -81,6 +224,14 @@ def list_beneficiaries(
         query = query.where(Beneficiary.registered_on >= filters.registered_from)
     if filters.registered_to:
         query = query.where(Beneficiary.registered_on <= filters.registered_to)
+    if filters.name:
+        pattern = f"%{filters.name.strip().lower()}%"
+        query = query.where(
+            func.lower(Beneficiary.given_name).like(pattern)
+            | func.lower(Beneficiary.family_name).like(pattern)
+            | col(Beneficiary.given_name_ar).like(f"%{filters.name.strip()}%")
+            | col(Beneficiary.family_name_ar).like(f"%{filters.name.strip()}%")
+        )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(query.order_by(col(Beneficiary.id)).offset(offset).limit(limit)).all()
     return list(items), int(total)
