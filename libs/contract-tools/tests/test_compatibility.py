@@ -70,15 +70,15 @@ def test_a_field_that_may_now_be_null_is_breaking(committed):
 
 def test_a_new_required_field_is_breaking(committed):
     new = copy.deepcopy(committed)
-    payload(new)["properties"]["household_size"] = {"type": "integer"}
-    payload(new)["required"].append("household_size")
+    payload(new)["properties"]["years_in_morocco"] = {"type": "integer"}
+    payload(new)["required"].append("years_in_morocco")
     assert len(compare(committed, new).breaking) == 1
-    assert "data.household_size: new required field" in compare(committed, new).breaking[0]
+    assert "data.years_in_morocco: new required field" in compare(committed, new).breaking[0]
 
 
 def test_a_new_optional_field_is_compatible(committed):
     new = copy.deepcopy(committed)
-    payload(new)["properties"]["household_size"] = {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
+    payload(new)["properties"]["years_in_morocco"] = {"anyOf": [{"type": "integer"}, {"type": "null"}], "default": None}
     assert compare(committed, new).breaking == []
 
 
