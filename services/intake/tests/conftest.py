@@ -28,6 +28,10 @@ def valid_registration(**overrides):
         "document_number": "ma-2026/00417",
         "document_expiry": "2027-03-31",
         "household_size": 3,
+        "consents": [
+            {"purpose": "service_delivery", "notice_version": "2026-01"},
+            {"purpose": "statistics"},
+        ],
         "education_level": "upper_secondary",
     }
     body.update(overrides)

@@ -127,3 +127,47 @@ class LegalStatusChanged(EventData):
     previous_legal_status: LegalStatus
     effective_on: date
     reason: LegalStatusChangeReason
+
+
+class ConsentPurpose(StrEnum):
+    SERVICE_DELIVERY = "service_delivery"
+    REFERRAL = "referral"
+    STATISTICS = "statistics"
+
+
+class ConsentGiven(EventData):
+    """A person consented to a purpose; for a referral, to referral to one named organisation or service."""
+
+    EVENT_TYPE = "intake.consent_given"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID
+    consent_id: UUID
+    purpose: ConsentPurpose
+    organisation: str | None = Field(default=None, description="For a referral: the organisation or service named.")
+    notice_version: str = Field(min_length=1, max_length=50, description="Version of the information notice shown.")
+    given_on: date
+
+
+class ConsentWithdrawn(EventData):
+    """A person withdrew a consent: stop the matching processing (a service-delivery withdrawal ends it all)."""
+
+    EVENT_TYPE = "intake.consent_withdrawn"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID
+    consent_id: UUID
+    purpose: ConsentPurpose
+    organisation: str | None = None
+    withdrawn_on: date
+
+
+class BeneficiaryErased(EventData):
+    """A person's personal data was erased at their request. Remove or anonymise what you hold about
+    them; keep only what anonymous totals need."""
+
+    EVENT_TYPE = "intake.beneficiary_erased"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID
+    erased_on: date

@@ -13,7 +13,14 @@ topic, partition and offset in the headers.
 from dataclasses import dataclass, field
 
 from .envelope import EventData
-from .intake import BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged
+from .intake import (
+    BeneficiaryErased,
+    BeneficiaryRegistered,
+    BeneficiaryUpdated,
+    ConsentGiven,
+    ConsentWithdrawn,
+    LegalStatusChanged,
+)
 
 DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
 DEAD_LETTER_HEADER_ERROR = "w4l-dlq-error"
@@ -38,7 +45,14 @@ INTAKE_BENEFICIARIES = Topic(
     owner="intake",
     key="beneficiary_id",
     description="Life cycle of a beneficiary as intake knows it, without personal data.",
-    events=(BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged),
+    events=(
+        BeneficiaryRegistered,
+        BeneficiaryUpdated,
+        LegalStatusChanged,
+        ConsentGiven,
+        ConsentWithdrawn,
+        BeneficiaryErased,
+    ),
 )
 
 REPORTING_DEAD_LETTERS = Topic(

@@ -20,7 +20,9 @@ async def intake(sqlite_url):
 
     @broker.subscriber("intake.beneficiaries")
     async def capture(msg: KafkaMessage) -> None:
-        published.append(msg.raw_message)
+        # Registrations only: each also publishes one consent event per consent given.
+        if dict(msg.raw_message.headers)["w4l-event-type"] == b"intake.beneficiary_registered":
+            published.append(msg.raw_message)
 
     async with TestKafkaBroker(broker), running(settings, broker) as (client, app):
         yield client, app, published

@@ -44,6 +44,7 @@ def build(
         minimum_age=settings.minimum_age,
         topic_name=settings.topic,
         today=today,
+        notice_version=settings.consent_notice_version,
     )
     relay = runtime.relay
     router = build_router(

@@ -11,3 +11,4 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "intake"
     http_port: int = 8001
     minimum_age: int = 15
+    consent_notice_version: str = "2026-01"

@@ -14,7 +14,7 @@ from work4life.contracts.topics import INTAKE_BENEFICIARIES, Topic
 from work4life.runtime.events import new_envelope
 
 from ..domain.model import language_codes
-from .orm import Beneficiary
+from .orm import Beneficiary, Consent
 
 
 def profile(beneficiary: Beneficiary) -> dict[str, Any]:
@@ -72,4 +72,32 @@ def legal_status_changed(
         effective_on=effective_on,
         reason=reason,
     )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+    data = contract.ConsentGiven(
+        beneficiary_id=beneficiary.beneficiary_id,
+        consent_id=consent.consent_id,
+        purpose=consent.purpose,
+        organisation=consent.organisation,
+        notice_version=consent.notice_version,
+        given_on=consent.given_on,
+    )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+    data = contract.ConsentWithdrawn(
+        beneficiary_id=beneficiary.beneficiary_id,
+        consent_id=consent.consent_id,
+        purpose=consent.purpose,
+        organisation=consent.organisation,
+        withdrawn_on=consent.withdrawn_on,
+    )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def beneficiary_erased(beneficiary: Beneficiary, erased_on: date, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+    data = contract.BeneficiaryErased(beneficiary_id=beneficiary.beneficiary_id, erased_on=erased_on)
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
-from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
+from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason
 
 from ..domain.model import BeneficiaryBase, DocumentType, stored_as_value
 
@@ -73,3 +73,26 @@ class AuditEntry(SQLModel, table=True):
     organisation: str = Field(max_length=50)
     action: str = Field(max_length=40, description="read, list, search, register, update, erase, ...")
     beneficiary_id: UUID
+
+
+class Consent(SQLModel, table=True):
+    """Consent per purpose, with the notice shown, who recorded it and when; withdrawal keeps the row."""
+
+    __tablename__ = "consent"
+    __table_args__ = (Index("ix_consent_beneficiary", "beneficiary_pk", "purpose"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    consent_id: UUID = Field(default_factory=uuid4, unique=True)
+    beneficiary_pk: int = Field(foreign_key="beneficiary.id")
+    purpose: ConsentPurpose = Field(sa_type=stored_as_value(ConsentPurpose))
+    organisation: str | None = Field(default=None, max_length=100, description="For a referral: who may receive it.")
+    notice_version: str = Field(max_length=50)
+    given_on: date
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime
+    withdrawn_on: date | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+
+    @property
+    def active(self) -> bool:
+        return self.withdrawn_on is None

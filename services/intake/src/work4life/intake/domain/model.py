@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from work4life.contracts.intake import EducationLevel, LegalStatus, Region, Sex
+from work4life.contracts.intake import ConsentPurpose, EducationLevel, LegalStatus, Region, Sex
 
 ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -210,3 +210,35 @@ class RegistrationRefused(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class ConsentRequest(BaseModel):
+    """A consent as recorded by a caseworker (the notice was shown and the person agreed)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: ConsentPurpose
+    organisation: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Required for a referral: the organisation or service named to the person.",
+    )
+    notice_version: str | None = Field(
+        default=None, max_length=50, description="Default: the service's current notice."
+    )
+
+    @model_validator(mode="after")
+    def _referral_names_its_recipient(self) -> "ConsentRequest":
+        if self.purpose is ConsentPurpose.REFERRAL and not (self.organisation and self.organisation.strip()):
+            raise ValueError("a consent to referral must name the organisation or service (organisation)")
+        if self.purpose is not ConsentPurpose.REFERRAL and self.organisation:
+            raise ValueError("only a consent to referral names an organisation")
+        return self
+
+
+def check_registration_consents(consents: list[ConsentRequest]) -> None:
+    if not any(c.purpose is ConsentPurpose.SERVICE_DELIVERY for c in consents):
+        raise RegistrationRefused("consents", "consent to service delivery is required to register a person")
+    keys = [(c.purpose, (c.organisation or "").strip().lower()) for c in consents]
+    if len(set(keys)) != len(keys):
+        raise RegistrationRefused("consents", "lists the same consent twice")

@@ -14,12 +14,26 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
-from work4life.contracts.intake import EducationLevel, LegalStatus, LegalStatusChangeReason, Region, Sex
+from work4life.contracts.intake import (
+    ConsentPurpose,
+    EducationLevel,
+    LegalStatus,
+    LegalStatusChangeReason,
+    Region,
+    Sex,
+)
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency, validation_errors
 
 from ..adapters.orm import Beneficiary, RecordStatus
-from ..domain.model import BeneficiaryBase, DocumentType, LanguageSkill, RegistrationRefused, normalise_document_number
+from ..domain.model import (
+    BeneficiaryBase,
+    ConsentRequest,
+    DocumentType,
+    LanguageSkill,
+    RegistrationRefused,
+    normalise_document_number,
+)
 from ..service_layer import audit, handlers
 
 STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
@@ -27,6 +41,21 @@ STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
 class BeneficiaryCreate(BeneficiaryBase):
     partner_organisation: str | None = None  # type: ignore[assignment]
+    consents: list[ConsentRequest] = Field(
+        default_factory=list, description="Consents given at registration; service_delivery is required."
+    )
+
+
+class ConsentPublic(BaseModel):
+    consent_id: UUID
+    purpose: ConsentPurpose
+    organisation: str | None
+    notice_version: str
+    given_on: date
+    recorded_by: str
+    withdrawn_on: date | None
+    withdrawn_by: str | None
+    active: bool
 
 
 class BeneficiaryUpdate(BaseModel):
@@ -172,8 +201,10 @@ def build_router(
             raise HTTPException(
                 403, detail=f"a caseworker of {who.organisation} cannot register people for {organisation}"
             )
-        details = BeneficiaryBase.model_validate({**body.model_dump(), "partner_organisation": organisation})
-        command = handlers.RegisterBeneficiary(details=details, correlation_id=correlation_of(request))
+        details = BeneficiaryBase.model_validate(
+            {**body.model_dump(exclude={"consents"}), "partner_organisation": organisation}
+        )
+        command = handlers.RegisterBeneficiary(details, body.consents, correlation_of(request))
         try:
             beneficiary = handlers.register_beneficiary(db, command, context, who)
         except RegistrationRefused as refusal:
@@ -295,6 +326,72 @@ def build_router(
         audit.record(db, who, "read_legal_status", [beneficiary.beneficiary_id])
         db.commit()
         return [LegalStatusEntry.model_validate(r, from_attributes=True) for r in timeline]
+
+    @router.get(
+        "/beneficiaries/{beneficiary_id}/consents",
+        response_model=list[ConsentPublic],
+        tags=["consent"],
+        summary="A beneficiary's consents, given and withdrawn",
+    )
+    def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPublic]:
+        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        return [ConsentPublic.model_validate(c, from_attributes=True) for c in handlers.consents_of(db, beneficiary)]
+
+    @router.post(
+        "/beneficiaries/{beneficiary_id}/consents",
+        response_model=ConsentPublic,
+        status_code=status.HTTP_201_CREATED,
+        tags=["consent"],
+        summary="Record a consent (the notice was shown and the person agreed)",
+        responses={409: {"description": "The same consent is already active"}},
+    )
+    def give_consent(
+        beneficiary_id: UUID, body: ConsentRequest, request: Request, db: SessionDep, who: Staff
+    ) -> ConsentPublic:
+        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        try:
+            consent = handlers.give_consent(db, beneficiary, body, context, who, correlation_of(request))
+        except handlers.ConsentConflict as conflict:
+            raise HTTPException(409, detail=str(conflict)) from conflict
+        after_commit()
+        return ConsentPublic.model_validate(consent, from_attributes=True)
+
+    @router.post(
+        "/beneficiaries/{beneficiary_id}/consents/{consent_id}/withdraw",
+        response_model=ConsentPublic,
+        tags=["consent"],
+        summary="Withdraw a consent; services stop the matching processing",
+        responses={404: {"description": "No such consent"}, 409: {"description": "Already withdrawn"}},
+    )
+    def withdraw_consent(
+        beneficiary_id: UUID, consent_id: UUID, request: Request, db: SessionDep, who: Staff
+    ) -> ConsentPublic:
+        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        try:
+            consent = handlers.withdraw_consent(db, beneficiary, consent_id, context, who, correlation_of(request))
+        except handlers.ConsentConflict as conflict:
+            raise HTTPException(409, detail=str(conflict)) from conflict
+        if consent is None:
+            raise HTTPException(404, detail=f"beneficiary {beneficiary_id} has no consent {consent_id}")
+        after_commit()
+        return ConsentPublic.model_validate(consent, from_attributes=True)
+
+    @router.delete(
+        "/beneficiaries/{beneficiary_id}",
+        response_model=BeneficiaryPublic,
+        summary="Erase a person's personal data at their request (programme managers, admins)",
+        responses={404: {"description": "Not found"}, 409: {"description": "Already erased or merged"}},
+    )
+    def erase(
+        beneficiary_id: UUID,
+        request: Request,
+        db: SessionDep,
+        who: Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))],
+    ) -> BeneficiaryPublic:
+        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        beneficiary = handlers.erase_beneficiary(db, beneficiary, context, who, correlation_of(request))
+        after_commit()
+        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
 
     @router.get("/audit", response_model=AuditPage, tags=["audit"], summary="Who accessed which record (admins)")
     def audit_log(

@@ -17,14 +17,16 @@ from work4life.runtime.auth import Principal
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
-from ..adapters.orm import Beneficiary, LegalStatusRecord, RecordStatus
+from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus
 from ..domain.model import (
     PROFILE_FIELDS,
     BeneficiaryBase,
+    ConsentRequest,
     DocumentType,
     RegistrationRefused,
     check_age,
     check_legal_status_change,
+    check_registration_consents,
 )
 from . import audit
 
@@ -37,6 +39,7 @@ class Context:
     minimum_age: int
     topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
     today: Callable[[], date] = date.today
+    notice_version: str = "2026-01"
 
     def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:
         topic, envelope = event
@@ -50,6 +53,7 @@ def _now() -> datetime:
 @dataclass(frozen=True)
 class RegisterBeneficiary:
     details: BeneficiaryBase
+    consents: list[ConsentRequest]
     correlation_id: UUID | None = None
 
 
@@ -58,6 +62,7 @@ def register_beneficiary(
 ) -> Beneficiary:
     today = context.today()
     check_age(command.details.date_of_birth, today, context.minimum_age)
+    check_registration_consents(command.consents)
     beneficiary = Beneficiary(
         **command.details.model_dump(),
         birth_year=command.details.date_of_birth.year,
@@ -84,6 +89,8 @@ def register_beneficiary(
             beneficiary, producer=context.producer, correlation_id=command.correlation_id
         ),
     )
+    for request in command.consents:
+        _give_consent(session, beneficiary, request, context, actor, command.correlation_id)
     audit.record(session, actor, "register", [beneficiary.beneficiary_id])
     session.commit()
     session.refresh(beneficiary)
@@ -239,3 +246,135 @@ def list_beneficiaries(
 
 def get_beneficiary(session: Session, beneficiary_id: UUID) -> Beneficiary | None:
     return session.exec(select(Beneficiary).where(Beneficiary.beneficiary_id == beneficiary_id)).first()
+
+
+class ConsentConflict(Exception):
+    """The consent is already in the state asked for."""
+
+
+def _give_consent(
+    session: Session,
+    beneficiary: Beneficiary,
+    request: ConsentRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None,
+) -> Consent:
+    consent = Consent(
+        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        purpose=request.purpose,
+        organisation=request.organisation.strip() if request.organisation else None,
+        notice_version=request.notice_version or context.notice_version,
+        given_on=context.today(),
+        recorded_by=actor.subject,
+        recorded_at=_now(),
+    )
+    session.add(consent)
+    session.flush()
+    context.publish(
+        session,
+        event_mapping.consent_given(beneficiary, consent, producer=context.producer, correlation_id=correlation_id),
+    )
+    return consent
+
+
+def consents_of(session: Session, beneficiary: Beneficiary) -> list[Consent]:
+    query = select(Consent).where(Consent.beneficiary_pk == beneficiary.id).order_by(col(Consent.id))
+    return list(session.exec(query))
+
+
+def active_consent(
+    session: Session, beneficiary: Beneficiary, purpose: Any, organisation: str | None = None
+) -> Consent | None:
+    for consent in consents_of(session, beneficiary):
+        same_recipient = (consent.organisation or "").lower() == (organisation or "").strip().lower()
+        if consent.active and consent.purpose == purpose and same_recipient:
+            return consent
+    return None
+
+
+def give_consent(
+    session: Session,
+    beneficiary: Beneficiary,
+    request: ConsentRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Consent:
+    if active_consent(session, beneficiary, request.purpose, request.organisation) is not None:
+        raise ConsentConflict(f"an active consent to {request.purpose.value} already exists for this recipient")
+    consent = _give_consent(session, beneficiary, request, context, actor, correlation_id)
+    audit.record(session, actor, "consent", [beneficiary.beneficiary_id])
+    session.commit()
+    session.refresh(consent)
+    return consent
+
+
+def withdraw_consent(
+    session: Session,
+    beneficiary: Beneficiary,
+    consent_id: UUID,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Consent | None:
+    consent = next((c for c in consents_of(session, beneficiary) if c.consent_id == consent_id), None)
+    if consent is None:
+        return None
+    if not consent.active:
+        raise ConsentConflict(f"consent {consent_id} was already withdrawn on {consent.withdrawn_on}")
+    consent.withdrawn_on = context.today()
+    consent.withdrawn_by = actor.subject
+    session.add(consent)
+    context.publish(
+        session,
+        event_mapping.consent_withdrawn(beneficiary, consent, producer=context.producer, correlation_id=correlation_id),
+    )
+    audit.record(session, actor, "consent_withdrawal", [beneficiary.beneficiary_id])
+    session.commit()
+    session.refresh(consent)
+    return consent
+
+
+ERASED = "(erased)"
+
+
+def erase_beneficiary(
+    session: Session, beneficiary: Beneficiary, context: Context, actor: Principal, correlation_id: UUID | None = None
+) -> Beneficiary:
+    """Delete the person's personal data; keep the pseudonymous id and the shareable attributes so that
+    totals already reported stay correct. The erasure is announced so other services act too."""
+    beneficiary.given_name = ERASED
+    beneficiary.family_name = ERASED
+    beneficiary.given_name_ar = None
+    beneficiary.family_name_ar = None
+    beneficiary.phone = None
+    beneficiary.email = None
+    beneficiary.document_type = None
+    beneficiary.document_number = None
+    beneficiary.document_expiry = None
+    beneficiary.date_of_birth = date(beneficiary.birth_year, 1, 1)
+    beneficiary.status = RecordStatus.ERASED
+    beneficiary.updated_at = _now()
+    session.add(beneficiary)
+    for record in legal_status_timeline(session, beneficiary):
+        record.document_type = None
+        record.document_number = None
+        record.document_expiry = None
+        record.note = None
+        session.add(record)
+    for consent in consents_of(session, beneficiary):
+        if consent.active:
+            consent.withdrawn_on = context.today()
+            consent.withdrawn_by = actor.subject
+            session.add(consent)
+    context.publish(
+        session,
+        event_mapping.beneficiary_erased(
+            beneficiary, context.today(), producer=context.producer, correlation_id=correlation_id
+        ),
+    )
+    audit.record(session, actor, "erase", [beneficiary.beneficiary_id])
+    session.commit()
+    session.refresh(beneficiary)
+    return beneficiary
