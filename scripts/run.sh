@@ -99,7 +99,8 @@ $(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; pr
     curl -s -X POST http://127.0.0.1:8001/v1/beneficiaries -H "Authorization: Bearer \$TOKEN" \\
       -H 'content-type: application/json' \\
       -d '{"given_name":"Aminata","family_name":"Traore","sex":"female","date_of_birth":"1996-04-02",
-           "nationality":"CIV","legal_status":"asylum_seeker","region":"rabat_sale_kenitra","city":"Rabat"}'
+           "nationality":"CIV","legal_status":"asylum_seeker","region":"rabat_sale_kenitra","city":"Rabat",
+           "consents":[{"purpose":"service_delivery"},{"purpose":"statistics"}]}'
     curl -s http://127.0.0.1:8005/v1/registrations/summary \\
       -H "Authorization: Bearer \$(uv run w4l-token --role me_viewer --org work4life)"
 

@@ -26,6 +26,7 @@ PERSON = {
     "region": "tanger_tetouan_al_hoceima",
     "city": "Tanger",
     "phone": "+212600000000",
+    "consents": [{"purpose": "service_delivery"}, {"purpose": "statistics"}],
 }
 
 

@@ -34,8 +34,9 @@ async def test_a_registration_is_published_to_kafka_keyed_by_the_pseudonymous_id
             assert response.status_code == 201
             ids.append(response.json()["beneficiary_id"])
         records = await asyncio.to_thread(
-            read_topic, kafka_bootstrap, settings.topic("intake.beneficiaries"), expected=3
+            read_topic, kafka_bootstrap, settings.topic("intake.beneficiaries"), expected=9
         )
+    records = [r for r in records if dict(r.headers)["w4l-event-type"] == b"intake.beneficiary_registered"]
     assert sorted(r.key.decode() for r in records) == sorted(ids)
     assert all(json.loads(r.value)["data"]["beneficiary_id"] == r.key.decode() for r in records)
 
@@ -78,7 +79,7 @@ async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_wh
         beneficiary_id = response.json()["beneficiary_id"]
         await asyncio.sleep(2.0)
         metrics = (await client.get("/metrics")).text
-        assert 'w4l_outbox_pending_events{service="intake"} 1.0' in metrics
+        assert 'w4l_outbox_pending_events{service="intake"} 3.0' in metrics
         assert (await client.get("/ready")).status_code == 503
 
         await asyncio.to_thread(start_kafka)
@@ -90,5 +91,11 @@ async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_wh
         else:
             raise AssertionError("the outbox was not drained after Kafka came back")
         assert (await client.get("/ready")).status_code == 200
-    records = await asyncio.to_thread(read_topic, bootstrap, "intake.beneficiaries", expected=1)
-    assert [r.key.decode() for r in records] == [beneficiary_id]
+    records = await asyncio.to_thread(read_topic, bootstrap, "intake.beneficiaries", expected=3)
+    # The registration and its two consents, in the order they were committed.
+    assert [r.key.decode() for r in records] == [beneficiary_id] * 3
+    assert [dict(r.headers)["w4l-event-type"] for r in records] == [
+        b"intake.beneficiary_registered",
+        b"intake.consent_given",
+        b"intake.consent_given",
+    ]
