@@ -171,3 +171,141 @@ class BeneficiaryErased(EventData):
 
     beneficiary_id: UUID
     erased_on: date
+
+
+class LanguageLevel(StrEnum):
+    BASIC = "basic"
+    INTERMEDIATE = "intermediate"
+    FLUENT = "fluent"
+    NATIVE = "native"
+
+
+class LanguageSkill(EventData):
+    code: str = Field(pattern=r"^[a-z]{2,3}$", description="ISO 639 code.")
+    level: LanguageLevel | None = None
+
+
+class Occupation(EventData):
+    isco08: str = Field(
+        pattern=r"^\d{1,4}$", description="ISCO-08 code (major group to unit group), e.g. 7512 (bakers)."
+    )
+    years: float = Field(ge=0, le=60, description="Years of experience in it.")
+
+
+class DigitalSkills(StrEnum):
+    NONE = "none"
+    BASIC = "basic"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class Aspiration(StrEnum):
+    JOB = "job"
+    SELF_EMPLOYMENT = "self_employment"
+    TRAINING = "training"
+
+
+class SkillsAssessed(EventData):
+    """A skills assessment was recorded (the newest one replaces earlier ones)."""
+
+    EVENT_TYPE = "intake.skills_assessed"
+    SCHEMA_VERSION = 1
+
+    beneficiary_id: UUID
+    assessment_id: UUID
+    assessed_on: date
+    languages: list[LanguageSkill] = Field(default_factory=list)
+    education_level: EducationLevel | None = None
+    occupations: list[Occupation] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list, description="Skill tags, lower case, e.g. sewing, driving-b.")
+    digital_skills: DigitalSkills
+    aspirations: list[Aspiration] = Field(description="What the person wants, most wanted first.")
+
+
+class ProgrammeService(StrEnum):
+    TRAINING = "training"
+    ENTERPRISE = "enterprise"
+    EMPLOYMENT = "employment"
+
+
+class ReferralReason(StrEnum):
+    VOCATIONAL_TRAINING = "vocational_training"
+    DIGITAL_SKILLS = "digital_skills"
+    FINANCIAL_EDUCATION = "financial_education"
+    LANGUAGE = "language"
+    ENTERPRISE_SUPPORT = "enterprise_support"
+    JOB_PLACEMENT = "job_placement"
+    LEGAL_AID = "legal_aid"
+    HEALTH = "health"
+    HOUSING = "housing"
+    PSYCHOSOCIAL = "psychosocial"
+    OTHER = "other"
+
+
+class ReferralStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class ReferralMade(EventData):
+    """A person was referred, with their consent, to a programme service or a named outside organisation.
+
+    Exactly one of `service` and `organisation` is set. Programme services answer with their own
+    `<service>.referral_answered` event.
+    """
+
+    EVENT_TYPE = "intake.referral_made"
+    SCHEMA_VERSION = 1
+
+    referral_id: UUID
+    beneficiary_id: UUID
+    service: ProgrammeService | None = None
+    organisation: str | None = Field(default=None, max_length=100, description="An outside organisation's code.")
+    reason: ReferralReason
+    made_on: date
+    partner_organisation: str = Field(description="The referring partner.")
+
+
+class ReferralStatusChanged(EventData):
+    """A referral's status changed (answered by the receiving service, or recorded by a caseworker)."""
+
+    EVENT_TYPE = "intake.referral_status_changed"
+    SCHEMA_VERSION = 1
+
+    referral_id: UUID
+    beneficiary_id: UUID
+    status: ReferralStatus
+    changed_on: date
+
+
+class OutreachTopic(StrEnum):
+    RIGHTS = "rights"
+    SERVICES = "services"
+    LABOUR_MARKET = "labour_market"
+    ENTREPRENEURSHIP = "entrepreneurship"
+    LEGAL_STATUS = "legal_status"
+    HEALTH = "health"
+    SAFE_MIGRATION = "safe_migration"
+    OTHER = "other"
+
+
+class OutreachSessionHeld(EventData):
+    """An information session of a campaign on rights and services was held (indicators 3.3 and 3.11)."""
+
+    EVENT_TYPE = "intake.outreach_session_held"
+    SCHEMA_VERSION = 1
+
+    session_id: UUID
+    campaign: str = Field(min_length=1, max_length=100)
+    held_on: date
+    region: Region
+    city: str = Field(min_length=1, max_length=100)
+    topic: OutreachTopic
+    partner_organisation: str
+    people_reached: int = Field(ge=0, description="Everyone reached, registered or not.")
+    registered_attendees: list[UUID] = Field(
+        default_factory=list, description="Programme beneficiaries among them (pseudonymous ids)."
+    )

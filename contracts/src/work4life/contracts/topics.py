@@ -20,7 +20,12 @@ from .intake import (
     ConsentGiven,
     ConsentWithdrawn,
     LegalStatusChanged,
+    OutreachSessionHeld,
+    ReferralMade,
+    ReferralStatusChanged,
+    SkillsAssessed,
 )
+from .referrals import EmploymentReferralAnswered, EnterpriseReferralAnswered, TrainingReferralAnswered
 
 DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
 DEAD_LETTER_HEADER_ERROR = "w4l-dlq-error"
@@ -52,7 +57,49 @@ INTAKE_BENEFICIARIES = Topic(
         ConsentGiven,
         ConsentWithdrawn,
         BeneficiaryErased,
+        SkillsAssessed,
+        ReferralMade,
+        ReferralStatusChanged,
     ),
+)
+
+INTAKE_OUTREACH = Topic(
+    name="intake.outreach",
+    owner="intake",
+    key="session_id",
+    description="Information sessions of campaigns on rights and services.",
+    events=(OutreachSessionHeld,),
+)
+
+TRAINING_REFERRAL_ANSWERS = Topic(
+    name="training.referral_answers",
+    owner="training",
+    key="beneficiary_id",
+    description="The training service's answers to referrals.",
+    events=(TrainingReferralAnswered,),
+)
+
+ENTERPRISE_REFERRAL_ANSWERS = Topic(
+    name="enterprise.referral_answers",
+    owner="enterprise",
+    key="beneficiary_id",
+    description="The enterprise service's answers to referrals.",
+    events=(EnterpriseReferralAnswered,),
+)
+
+EMPLOYMENT_REFERRAL_ANSWERS = Topic(
+    name="employment.referral_answers",
+    owner="employment",
+    key="beneficiary_id",
+    description="The employment service's answers to referrals.",
+    events=(EmploymentReferralAnswered,),
+)
+
+INTAKE_DEAD_LETTERS = Topic(
+    name="intake.dead_letters",
+    owner="intake",
+    key="the source message's key",
+    description="Messages the intake service could not process, with the reason.",
 )
 
 REPORTING_DEAD_LETTERS = Topic(
@@ -62,5 +109,13 @@ REPORTING_DEAD_LETTERS = Topic(
     description="Messages the reporting service could not process, with the reason.",
 )
 
-CATALOGUE: tuple[Topic, ...] = (INTAKE_BENEFICIARIES, REPORTING_DEAD_LETTERS)
+CATALOGUE: tuple[Topic, ...] = (
+    INTAKE_BENEFICIARIES,
+    INTAKE_OUTREACH,
+    TRAINING_REFERRAL_ANSWERS,
+    ENTERPRISE_REFERRAL_ANSWERS,
+    EMPLOYMENT_REFERRAL_ANSWERS,
+    INTAKE_DEAD_LETTERS,
+    REPORTING_DEAD_LETTERS,
+)
 """Every topic of the platform."""

@@ -10,11 +10,11 @@ from uuid import UUID
 
 from work4life.contracts import intake as contract
 from work4life.contracts.envelope import Envelope, Producer
-from work4life.contracts.topics import INTAKE_BENEFICIARIES, Topic
+from work4life.contracts.topics import INTAKE_BENEFICIARIES, INTAKE_OUTREACH, Topic
 from work4life.runtime.events import new_envelope
 
 from ..domain.model import language_codes
-from .orm import Beneficiary, Consent
+from .orm import Beneficiary, Consent, OutreachSession, Referral, SkillsAssessment
 
 
 def profile(beneficiary: Beneficiary) -> dict[str, Any]:
@@ -101,3 +101,69 @@ def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: P
 def beneficiary_erased(beneficiary: Beneficiary, erased_on: date, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
     data = contract.BeneficiaryErased(beneficiary_id=beneficiary.beneficiary_id, erased_on=erased_on)
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def skills_assessed(
+    beneficiary: Beneficiary, assessment: SkillsAssessment, *, producer: Producer, correlation_id: Any = None
+):  # type: ignore[no-untyped-def]
+    data = contract.SkillsAssessed(
+        beneficiary_id=beneficiary.beneficiary_id,
+        assessment_id=assessment.assessment_id,
+        assessed_on=assessment.assessed_on,
+        languages=[contract.LanguageSkill(**language) for language in assessment.languages],
+        education_level=assessment.education_level,
+        occupations=[contract.Occupation(**occupation) for occupation in assessment.occupations],
+        skills=assessment.skills,
+        digital_skills=assessment.digital_skills,
+        aspirations=assessment.aspirations,
+    )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+    data = contract.ReferralMade(
+        referral_id=referral.referral_id,
+        beneficiary_id=beneficiary.beneficiary_id,
+        service=referral.service,
+        organisation=referral.organisation,
+        reason=referral.reason,
+        made_on=referral.made_on,
+        partner_organisation=referral.partner_organisation,
+    )
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+
+
+def referral_status_changed(
+    beneficiary_id: UUID,
+    referral: Referral,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+):  # type: ignore[no-untyped-def]
+    data = contract.ReferralStatusChanged(
+        referral_id=referral.referral_id,
+        beneficiary_id=beneficiary_id,
+        status=referral.status,
+        changed_on=referral.status_changed_on,
+    )
+    envelope = new_envelope(
+        data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
+    )
+    return INTAKE_BENEFICIARIES, envelope
+
+
+def outreach_session_held(session: OutreachSession, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+    data = contract.OutreachSessionHeld(
+        session_id=session.session_id,
+        campaign=session.campaign,
+        held_on=session.held_on,
+        region=session.region,
+        city=session.city,
+        topic=session.topic,
+        partner_organisation=session.partner_organisation,
+        people_reached=session.people_reached,
+        registered_attendees=[UUID(a) for a in session.registered_attendees],
+    )
+    envelope = new_envelope(data, key=str(session.session_id), producer=producer, correlation_id=correlation_id)
+    return INTAKE_OUTREACH, envelope

@@ -5,9 +5,20 @@ from enum import StrEnum
 from uuid import UUID, uuid4
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import JSON, Column, Field, SQLModel
 
-from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason
+from work4life.contracts.intake import (
+    ConsentPurpose,
+    DigitalSkills,
+    EducationLevel,
+    LegalStatus,
+    LegalStatusChangeReason,
+    OutreachTopic,
+    ProgrammeService,
+    ReferralReason,
+    ReferralStatus,
+    Region,
+)
 
 from ..domain.model import BeneficiaryBase, DocumentType, stored_as_value
 
@@ -96,3 +107,61 @@ class Consent(SQLModel, table=True):
     @property
     def active(self) -> bool:
         return self.withdrawn_on is None
+
+
+class SkillsAssessment(SQLModel, table=True):
+    __tablename__ = "skills_assessment"
+    __table_args__ = (Index("ix_assessment_beneficiary", "beneficiary_pk", "assessed_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assessment_id: UUID = Field(default_factory=uuid4, unique=True)
+    beneficiary_pk: int = Field(foreign_key="beneficiary.id")
+    assessed_on: date
+    languages: list[dict] = Field(default_factory=list, sa_column=Column(JSON))
+    education_level: EducationLevel | None = Field(default=None, sa_type=stored_as_value(EducationLevel))
+    occupations: list[dict] = Field(default_factory=list, sa_column=Column(JSON))
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    digital_skills: DigitalSkills = Field(sa_type=stored_as_value(DigitalSkills))
+    aspirations: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    notes: str | None = Field(default=None, max_length=2000, description="Caseworker's notes; never published.")
+    assessed_by: str = Field(max_length=200)
+    recorded_at: datetime
+
+
+class Referral(SQLModel, table=True):
+    __tablename__ = "referral"
+    __table_args__ = (
+        Index("ix_referral_status", "status", "service"),
+        Index("ix_referral_beneficiary", "beneficiary_pk"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: UUID = Field(default_factory=uuid4, unique=True)
+    beneficiary_pk: int = Field(foreign_key="beneficiary.id")
+    service: ProgrammeService | None = Field(default=None, sa_type=stored_as_value(ProgrammeService))
+    organisation: str | None = Field(default=None, max_length=100)
+    reason: ReferralReason = Field(sa_type=stored_as_value(ReferralReason))
+    note: str | None = Field(default=None, max_length=2000, description="Caseworker's note; never published.")
+    status: ReferralStatus = Field(default=ReferralStatus.PENDING, sa_type=stored_as_value(ReferralStatus))
+    made_on: date
+    made_by: str = Field(max_length=200)
+    status_changed_on: date | None = None
+    partner_organisation: str = Field(max_length=50)
+
+
+class OutreachSession(SQLModel, table=True):
+    __tablename__ = "outreach_session"
+    __table_args__ = (Index("ix_outreach_held_on", "held_on", "region"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: UUID = Field(default_factory=uuid4, unique=True)
+    campaign: str = Field(max_length=100)
+    held_on: date
+    region: Region = Field(sa_type=stored_as_value(Region))
+    city: str = Field(max_length=100)
+    topic: OutreachTopic = Field(sa_type=stored_as_value(OutreachTopic))
+    partner_organisation: str = Field(max_length=50)
+    people_reached: int
+    registered_attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    recorded_by: str = Field(max_length=200)
+    recorded_at: datetime

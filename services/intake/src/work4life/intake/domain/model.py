@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
-from work4life.contracts.intake import ConsentPurpose, EducationLevel, LegalStatus, Region, Sex
+from work4life.contracts.intake import ConsentPurpose, EducationLevel, LanguageLevel, LegalStatus, Region, Sex
 
 ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -35,13 +35,6 @@ class DocumentType(StrEnum):
     RECEIPT = "receipt"
     NATIONAL_ID = "national_id"
     OTHER = "other"
-
-
-class LanguageLevel(StrEnum):
-    BASIC = "basic"
-    INTERMEDIATE = "intermediate"
-    FLUENT = "fluent"
-    NATIVE = "native"
 
 
 class LanguageSkill(BaseModel):
