@@ -309,3 +309,15 @@ class OutreachSessionHeld(EventData):
     registered_attendees: list[UUID] = Field(
         default_factory=list, description="Programme beneficiaries among them (pseudonymous ids)."
     )
+
+
+class BeneficiariesMerged(EventData):
+    """Two registrations were found to be the same person. The merged id is retired: re-point
+    whatever you hold under it to the kept id (and count the person once)."""
+
+    EVENT_TYPE = "intake.beneficiaries_merged"
+    SCHEMA_VERSION = 1
+
+    kept_beneficiary_id: UUID
+    merged_beneficiary_id: UUID
+    merged_on: date

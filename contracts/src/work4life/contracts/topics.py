@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .envelope import EventData
 from .intake import (
+    BeneficiariesMerged,
     BeneficiaryErased,
     BeneficiaryRegistered,
     BeneficiaryUpdated,
@@ -60,6 +61,7 @@ INTAKE_BENEFICIARIES = Topic(
         SkillsAssessed,
         ReferralMade,
         ReferralStatusChanged,
+        BeneficiariesMerged,
     ),
 )
 

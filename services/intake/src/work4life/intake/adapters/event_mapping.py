@@ -167,3 +167,13 @@ def outreach_session_held(session: OutreachSession, *, producer: Producer, corre
     )
     envelope = new_envelope(data, key=str(session.session_id), producer=producer, correlation_id=correlation_id)
     return INTAKE_OUTREACH, envelope
+
+
+def beneficiaries_merged(
+    kept: Beneficiary, merged: Beneficiary, merged_on: date, *, producer: Producer, correlation_id: Any = None
+):  # type: ignore[no-untyped-def]
+    data = contract.BeneficiariesMerged(
+        kept_beneficiary_id=kept.beneficiary_id, merged_beneficiary_id=merged.beneficiary_id, merged_on=merged_on
+    )
+    # Keyed by the retired id: it comes after everything that was said about that registration.
+    return _about(merged.beneficiary_id, data, producer, correlation_id)

@@ -165,3 +165,31 @@ class OutreachSession(SQLModel, table=True):
     registered_attendees: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     recorded_by: str = Field(max_length=200)
     recorded_at: datetime
+
+
+class CandidateStatus(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    DISMISSED = "dismissed"
+
+
+class DuplicateCandidate(SQLModel, table=True):
+    """A pair of registrations that may be the same person, waiting for a caseworker's review."""
+
+    __tablename__ = "duplicate_candidate"
+    __table_args__ = (
+        Index("ux_duplicate_pair", "beneficiary_pk", "other_pk", unique=True),
+        Index("ix_duplicate_status", "status", "score"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: UUID = Field(default_factory=uuid4, unique=True)
+    beneficiary_pk: int = Field(foreign_key="beneficiary.id", description="The newer registration.")
+    other_pk: int = Field(foreign_key="beneficiary.id", description="The older registration.")
+    score: float
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    status: CandidateStatus = Field(default=CandidateStatus.OPEN, sa_type=stored_as_value(CandidateStatus))
+    found_by: str = Field(max_length=20, description="registration or scan")
+    found_at: datetime
+    resolved_by: str | None = Field(default=None, max_length=200)
+    resolved_at: datetime | None = None

@@ -34,7 +34,7 @@ from ..domain.model import (
     RegistrationRefused,
     normalise_document_number,
 )
-from ..service_layer import audit, handlers
+from ..service_layer import audit, duplicates, handlers
 
 STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -110,6 +110,19 @@ class LegalStatusEntry(BaseModel):
     document_expiry: date | None
     note: str | None
     recorded_by: str
+
+
+class PossibleDuplicate(BaseModel):
+    beneficiary_id: UUID
+    partner_organisation: str
+    score: float
+    reasons: list[str]
+
+
+class RegisteredBeneficiary(BeneficiaryPublic):
+    possible_duplicates: list[PossibleDuplicate] = Field(
+        default_factory=list, description="Registrations that may be this same person; they are in the review queue."
+    )
 
 
 class BeneficiaryPage(BaseModel):
@@ -191,11 +204,11 @@ def build_router(
     @router.post(
         "/beneficiaries",
         status_code=status.HTTP_201_CREATED,
-        response_model=BeneficiaryPublic,
-        summary="Register a beneficiary",
+        response_model=RegisteredBeneficiary,
+        summary="Register a beneficiary (possible duplicates are flagged in the response and queued for review)",
         responses={422: {"description": "A field is missing or invalid; the body names it and says why"}},
     )
-    def register(body: BeneficiaryCreate, request: Request, db: SessionDep, who: Staff) -> BeneficiaryPublic:
+    def register(body: BeneficiaryCreate, request: Request, db: SessionDep, who: Staff) -> RegisteredBeneficiary:
         organisation = body.partner_organisation or who.organisation
         if not who.may_see(organisation):
             raise HTTPException(
@@ -210,7 +223,21 @@ def build_router(
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
         after_commit()
-        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+        flagged = duplicates.flag_at_registration(db, beneficiary)
+        return RegisteredBeneficiary.model_validate(
+            {
+                **BeneficiaryPublic.model_validate(beneficiary, from_attributes=True).model_dump(),
+                "possible_duplicates": [
+                    PossibleDuplicate(
+                        beneficiary_id=other.beneficiary_id,
+                        partner_organisation=other.partner_organisation,
+                        score=match.score,
+                        reasons=match.reasons,
+                    )
+                    for other, match in flagged
+                ],
+            }
+        )
 
     @router.get("/beneficiaries", response_model=BeneficiaryPage, summary="List beneficiaries (paginated, filterable)")
     def list_(

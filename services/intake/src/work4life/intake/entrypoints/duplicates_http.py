@@ -1,0 +1,192 @@
+"""HTTP routes for duplicate registrations: candidates, the review queue, scans, merge and dismissal."""
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, BackgroundTasks, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from work4life.runtime.auth import Principal, Role, require
+from work4life.runtime.http import session_dependency
+
+from ..adapters.orm import Beneficiary, CandidateStatus
+from ..service_layer import duplicates, handlers
+from .http import STAFF, BeneficiaryPublic, correlation_of, visible
+
+
+class DuplicateHint(BaseModel):
+    """A registration that may be the same person. Names are not repeated here: open the record
+    (if your organisation may see it) to compare."""
+
+    beneficiary_id: UUID
+    partner_organisation: str
+    score: float
+    reasons: list[str]
+
+
+class CandidatePublic(BaseModel):
+    candidate_id: UUID
+    newer: UUID
+    older: UUID
+    score: float
+    reasons: list[str]
+    status: CandidateStatus
+    found_by: str
+    resolved_by: str | None
+
+
+class CandidatePage(BaseModel):
+    items: list[CandidatePublic]
+    total: int
+    limit: int
+    offset: int
+
+
+class MergeRequest(BaseModel):
+    keep: UUID
+
+
+class ScanJob(BaseModel):
+    job_id: str
+    status: str
+    people_done: int = 0
+    people_total: int = 0
+    result: dict[str, int] | None = None
+    error: str | None = None
+
+
+def hint(other: Beneficiary, match: Any) -> DuplicateHint:
+    return DuplicateHint(
+        beneficiary_id=other.beneficiary_id,
+        partner_organisation=other.partner_organisation,
+        score=match.score,
+        reasons=match.reasons,
+    )
+
+
+def build_router(
+    session_factory: Callable[[], Session], context: handlers.Context, after_commit: Callable[[], None]
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["duplicates"])
+    SessionDep = Annotated[Session, session_dependency(session_factory)]
+    Staff = Annotated[Principal, Depends(require(*STAFF))]
+    Managers = Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))]
+    jobs: dict[str, ScanJob] = {}
+    lock = threading.Lock()
+
+    @router.get(
+        "/beneficiaries/{beneficiary_id}/duplicates",
+        response_model=list[DuplicateHint],
+        summary="Registrations that may be this same person, best first, with the reasons",
+    )
+    def for_one(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[DuplicateHint]:
+        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+        return [hint(other, match) for other, match in duplicates.candidates_for(db, beneficiary)]
+
+    @router.get("/duplicates", response_model=CandidatePage, summary="The review queue of possible duplicates")
+    def review_queue(
+        db: SessionDep,
+        who: Staff,
+        candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.OPEN,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> CandidatePage:
+        organisation = None if who.sees_every_organisation else who.organisation
+        rows, total = duplicates.queue(db, candidate_status, organisation, limit, offset)
+        items = [
+            CandidatePublic(
+                candidate_id=c.candidate_id,
+                newer=newer.beneficiary_id,
+                older=older.beneficiary_id,
+                score=c.score,
+                reasons=c.reasons,
+                status=c.status,
+                found_by=c.found_by,
+                resolved_by=c.resolved_by,
+            )
+            for c, newer, older in rows
+        ]
+        return CandidatePage(items=items, total=total, limit=limit, offset=offset)
+
+    @router.post(
+        "/duplicates/{candidate_id}/dismiss",
+        response_model=CandidatePublic,
+        summary="Not the same person: take the pair off the queue",
+    )
+    def dismiss(candidate_id: UUID, db: SessionDep, who: Managers) -> CandidatePublic:
+        candidate = duplicates.candidate_by_id(db, candidate_id)
+        if candidate is None:
+            raise HTTPException(404, detail=f"no duplicate candidate {candidate_id}")
+        try:
+            candidate = duplicates.dismiss(db, candidate, who)
+        except duplicates.ReviewRefused as refused:
+            raise HTTPException(409, detail=str(refused)) from refused
+        newer, older = db.get(Beneficiary, candidate.beneficiary_pk), db.get(Beneficiary, candidate.other_pk)
+        return CandidatePublic(
+            candidate_id=candidate.candidate_id,
+            newer=newer.beneficiary_id,
+            older=older.beneficiary_id,  # type: ignore[union-attr]
+            score=candidate.score,
+            reasons=candidate.reasons,
+            status=candidate.status,
+            found_by=candidate.found_by,
+            resolved_by=candidate.resolved_by,
+        )
+
+    @router.post(
+        "/duplicates/{candidate_id}/merge",
+        response_model=BeneficiaryPublic,
+        summary="The same person: keep one registration, retire the other and announce the merge",
+        responses={409: {"description": "Already resolved, or `keep` is not one of the pair"}},
+    )
+    def merge(
+        candidate_id: UUID, body: MergeRequest, request: Request, db: SessionDep, who: Managers
+    ) -> BeneficiaryPublic:
+        candidate = duplicates.candidate_by_id(db, candidate_id)
+        if candidate is None:
+            raise HTTPException(404, detail=f"no duplicate candidate {candidate_id}")
+        try:
+            kept = duplicates.merge(db, candidate, body.keep, context, who, correlation_of(request))
+        except duplicates.ReviewRefused as refused:
+            raise HTTPException(409, detail=str(refused)) from refused
+        after_commit()
+        return BeneficiaryPublic.model_validate(kept, from_attributes=True)
+
+    @router.post(
+        "/duplicates/scans",
+        response_model=ScanJob,
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Compare every registration with every other in the background; follow it with GET",
+    )
+    def start_scan(background: BackgroundTasks, who: Managers) -> ScanJob:
+        with lock:
+            if any(job.status == "running" for job in jobs.values()):
+                raise HTTPException(409, detail="a scan is already running")
+            job = ScanJob(job_id=uuid.uuid4().hex, status="running")
+            jobs[job.job_id] = job
+
+        def progress(done: int, total: int) -> None:
+            job.people_done, job.people_total = done, total
+
+        def run() -> None:
+            try:
+                with session_factory() as db:
+                    job.result = duplicates.scan(db, progress)
+                job.status = "finished"
+            except Exception as exc:  # reported to whoever follows the job
+                job.status, job.error = "failed", repr(exc)
+
+        background.add_task(run)
+        return job
+
+    @router.get("/duplicates/scans/{job_id}", response_model=ScanJob, summary="Progress and result of a scan")
+    def scan_status(job_id: str, who: Managers) -> ScanJob:
+        if job_id not in jobs:
+            raise HTTPException(404, detail=f"no scan {job_id}")
+        return jobs[job_id]
+
+    return router

@@ -1,0 +1,202 @@
+"""Duplicate registrations: flagged at registration and by a full scan, reviewed, merged or dismissed."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from uuid import UUID
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, col, select
+
+from work4life.runtime.auth import Principal
+
+from ..adapters import event_mapping
+from ..adapters.orm import (
+    Beneficiary,
+    CandidateStatus,
+    Consent,
+    DuplicateCandidate,
+    LegalStatusRecord,
+    RecordStatus,
+    Referral,
+    SkillsAssessment,
+)
+from ..domain import duplicates as matcher
+from . import audit
+from .handlers import Context
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def key_of(b: Beneficiary) -> matcher.PersonKey:
+    return matcher.PersonKey(
+        ref=b.id,
+        given_name=b.given_name,
+        family_name=b.family_name,
+        date_of_birth=b.date_of_birth,
+        sex=str(b.sex),
+        nationality=b.nationality,
+        given_name_ar=b.given_name_ar,
+        family_name_ar=b.family_name_ar,
+        phone=b.phone,
+        email=b.email,
+        document_number=b.document_number,
+    )
+
+
+def _pool_for(session: Session, b: Beneficiary) -> list[Beneficiary]:
+    """Active people born within a year of `b`, or sharing a phone, e-mail or document with them."""
+    same_contact = [
+        getattr(Beneficiary, name) == getattr(b, name)
+        for name in ("phone", "email", "document_number")
+        if getattr(b, name)
+    ]
+    query = select(Beneficiary).where(
+        Beneficiary.status == RecordStatus.ACTIVE,
+        Beneficiary.id != b.id,
+        or_(col(Beneficiary.birth_year).between(b.birth_year - 1, b.birth_year + 1), *same_contact),
+    )
+    return list(session.exec(query))
+
+
+def candidates_for(
+    session: Session, b: Beneficiary, threshold: float = matcher.THRESHOLD
+) -> list[tuple[Beneficiary, matcher.Match]]:
+    pool = {p.id: p for p in _pool_for(session, b)}
+    matches = matcher.candidates(key_of(b), (key_of(p) for p in pool.values()), threshold=threshold)
+    return [(pool[m.ref], m) for m in matches]  # type: ignore[index]
+
+
+def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matcher.Match, found_by: str) -> bool:
+    a, b = (newer, older) if (newer.id or 0) > (older.id or 0) else (older, newer)
+    exists = session.exec(
+        select(DuplicateCandidate).where(DuplicateCandidate.beneficiary_pk == a.id, DuplicateCandidate.other_pk == b.id)
+    ).first()
+    if exists is not None:
+        return False
+    session.add(
+        DuplicateCandidate(
+            beneficiary_pk=a.id,
+            other_pk=b.id,
+            score=match.score,
+            reasons=match.reasons,  # type: ignore[arg-type]
+            found_by=found_by,
+            found_at=_now(),
+        )
+    )
+    return True
+
+
+def flag_at_registration(session: Session, b: Beneficiary) -> list[tuple[Beneficiary, matcher.Match]]:
+    found = candidates_for(session, b)
+    for other, match in found:
+        _queue(session, b, other, match, "registration")
+    session.commit()
+    return found
+
+
+def scan(session: Session, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Compare every active registration with every other (blocked by birth year); queue new pairs."""
+    people = list(session.exec(select(Beneficiary).where(Beneficiary.status == RecordStatus.ACTIVE)))
+    by_id = {p.id: p for p in people}
+    pairs = matcher.all_pairs([key_of(p) for p in people], progress=progress)
+    queued = sum(_queue(session, by_id[a.ref], by_id[b.ref], match, "scan") for a, b, match in pairs)  # type: ignore[index]
+    session.commit()
+    return {"people": len(people), "pairs": len(pairs), "queued": queued}
+
+
+def queue(
+    session: Session, status: CandidateStatus | None, organisation: str | None, limit: int, offset: int
+) -> tuple[list[tuple[DuplicateCandidate, Beneficiary, Beneficiary]], int]:
+    newer = Beneficiary.__table__.alias("newer")  # type: ignore[attr-defined]
+    older = Beneficiary.__table__.alias("older")  # type: ignore[attr-defined]
+    query = (
+        select(DuplicateCandidate, newer.c.id, older.c.id)
+        .join(newer, newer.c.id == DuplicateCandidate.beneficiary_pk)
+        .join(older, older.c.id == DuplicateCandidate.other_pk)
+    )
+    if status:
+        query = query.where(DuplicateCandidate.status == status)
+    if organisation:
+        query = query.where(newer.c.partner_organisation == organisation, older.c.partner_organisation == organisation)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(DuplicateCandidate.score).desc(), col(DuplicateCandidate.id)).offset(offset).limit(limit)
+    )
+    result = []
+    for candidate, newer_id, older_id in rows:
+        result.append((candidate, session.get(Beneficiary, newer_id), session.get(Beneficiary, older_id)))
+    return result, int(total)  # type: ignore[return-value]
+
+
+def candidate_by_id(session: Session, candidate_id: UUID) -> DuplicateCandidate | None:
+    return session.exec(select(DuplicateCandidate).where(DuplicateCandidate.candidate_id == candidate_id)).first()
+
+
+class ReviewRefused(Exception):
+    pass
+
+
+def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -> DuplicateCandidate:
+    if candidate.status is not CandidateStatus.OPEN:
+        raise ReviewRefused(f"this pair was already {candidate.status.value}")
+    candidate.status = CandidateStatus.DISMISSED
+    candidate.resolved_by = actor.subject
+    candidate.resolved_at = _now()
+    session.add(candidate)
+    session.commit()
+    session.refresh(candidate)
+    return candidate
+
+
+def merge(
+    session: Session,
+    candidate: DuplicateCandidate,
+    keep: UUID,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Beneficiary:
+    """Keep one registration; retire the other and re-point everything recorded under it."""
+    if candidate.status is not CandidateStatus.OPEN:
+        raise ReviewRefused(f"this pair was already {candidate.status.value}")
+    pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
+    kept = next((b for b in pair if b is not None and b.beneficiary_id == keep), None)
+    if kept is None:
+        raise ReviewRefused(f"keep must be one of the pair: {', '.join(str(b.beneficiary_id) for b in pair if b)}")
+    retired = next(b for b in pair if b is not None and b is not kept)
+    if kept.status is not RecordStatus.ACTIVE or retired.status is not RecordStatus.ACTIVE:
+        raise ReviewRefused("both registrations must still be active")
+    for model in (Consent, SkillsAssessment, Referral, LegalStatusRecord):
+        for row in session.exec(select(model).where(model.beneficiary_pk == retired.id)):  # type: ignore[attr-defined]
+            row.beneficiary_pk = kept.id  # type: ignore[attr-defined]
+            session.add(row)
+    retired.status = RecordStatus.MERGED
+    retired.merged_into = kept.beneficiary_id
+    retired.updated_at = _now()
+    session.add(retired)
+    candidate.status = CandidateStatus.MERGED
+    candidate.resolved_by = actor.subject
+    candidate.resolved_at = _now()
+    session.add(candidate)
+    for other in session.exec(
+        select(DuplicateCandidate).where(
+            DuplicateCandidate.status == CandidateStatus.OPEN,
+            or_(DuplicateCandidate.beneficiary_pk == retired.id, DuplicateCandidate.other_pk == retired.id),
+        )
+    ):
+        other.status = CandidateStatus.DISMISSED
+        other.resolved_by = f"{actor.subject} (merged away)"
+        other.resolved_at = _now()
+        session.add(other)
+    context.publish(
+        session,
+        event_mapping.beneficiaries_merged(
+            kept, retired, context.today(), producer=context.producer, correlation_id=correlation_id
+        ),
+    )
+    audit.record(session, actor, "merge", [kept.beneficiary_id, retired.beneficiary_id])
+    session.commit()
+    session.refresh(kept)
+    return kept
