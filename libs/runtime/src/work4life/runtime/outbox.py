@@ -81,18 +81,31 @@ class OutboxRelay:
         self.poll_interval_s = poll_interval_s
         self.max_backoff_s = max_backoff_s
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.consecutive_failures = 0
 
     def notify(self) -> None:
-        """Something was just committed to the outbox: publish without waiting for the next poll."""
-        self._wake.set()
+        """Something was just committed to the outbox: publish without waiting for the next poll.
+        Safe to call from any thread (sync HTTP handlers run in a thread pool)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
 
     def stop(self) -> None:
         self._stopping = True
-        self._wake.set()
+        self.notify()
 
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         log.info("outbox relay started")
         while not self._stopping:
             try:

@@ -17,7 +17,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers intake's tables)
 from .config import IntakeSettings
-from .entrypoints import duplicates_http, http, orientation_http
+from .entrypoints import duplicates_http, http, imports_http, orientation_http
 from .entrypoints.consumer import CONSUMES, event_handlers
 from .service_layer.handlers import Context
 
@@ -63,5 +63,6 @@ def build(
             http.build_router(sessions, context, after_commit),
             orientation_http.build_router(sessions, context, after_commit),
             duplicates_http.build_router(sessions, context, after_commit),
+            imports_http.build_router(sessions, context, after_commit),
         ],
     )

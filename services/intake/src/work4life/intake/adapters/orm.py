@@ -48,6 +48,12 @@ class Beneficiary(BeneficiaryBase, table=True):
     status: RecordStatus = Field(default=RecordStatus.ACTIVE, sa_type=stored_as_value(RecordStatus))
     merged_into: UUID | None = Field(default=None, description="The record this one was merged into.")
     birth_year: int = Field(description="Kept for duplicate search blocking.")
+    fingerprint: str | None = Field(
+        default=None,
+        max_length=64,
+        index=True,
+        description="Normalised name, birth date, nationality and partner: re-imports skip it.",
+    )
 
 
 class LegalStatusRecord(SQLModel, table=True):

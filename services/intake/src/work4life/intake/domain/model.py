@@ -235,3 +235,26 @@ def check_registration_consents(consents: list[ConsentRequest]) -> None:
     keys = [(c.purpose, (c.organisation or "").strip().lower()) for c in consents]
     if len(set(keys)) != len(keys):
         raise RegistrationRefused("consents", "lists the same consent twice")
+
+
+def fingerprint(
+    given_name: str, family_name: str, date_of_birth: date, nationality: str, partner_organisation: str
+) -> str:
+    """Identifies a registration row across re-imports of the same spreadsheet."""
+    import hashlib
+    import unicodedata
+
+    def fold(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.lower())
+        return " ".join("".join(c for c in decomposed if c.isalnum() or c.isspace()).split())
+
+    key = "|".join(
+        [
+            fold(given_name),
+            fold(family_name),
+            date_of_birth.isoformat(),
+            nationality.upper(),
+            partner_organisation.lower(),
+        ]
+    )
+    return hashlib.sha256(key.encode()).hexdigest()

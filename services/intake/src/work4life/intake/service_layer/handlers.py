@@ -27,6 +27,7 @@ from ..domain.model import (
     check_age,
     check_legal_status_change,
     check_registration_consents,
+    fingerprint,
 )
 from . import audit
 
@@ -66,6 +67,13 @@ def register_beneficiary(
     beneficiary = Beneficiary(
         **command.details.model_dump(),
         birth_year=command.details.date_of_birth.year,
+        fingerprint=fingerprint(
+            command.details.given_name,
+            command.details.family_name,
+            command.details.date_of_birth,
+            command.details.nationality,
+            command.details.partner_organisation,
+        ),
         registered_on=today,
         created_at=_now(),
     )

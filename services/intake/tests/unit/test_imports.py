@@ -1,0 +1,106 @@
+"""Importing a partner's spreadsheet: good rows in, bad rows reported, safe to run again."""
+
+import asyncio
+import io
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from openpyxl import Workbook
+
+from ..conftest import intake_settings, running
+
+CSV = (
+    "Prénom;Nom;Sexe;Date de naissance;Nationalité;Statut;Région;Ville;Téléphone;Langues;Consentement service;"
+    "Consentement statistiques\n"
+    "Awa;Diop;F;17/05/1990;SEN;refugie;Oriental;Oujda;+212 611 000 001;fr:fluent, wo;oui;oui\n"
+    "Yao;Kouassi;H;1988-02-29;civ;regular_migrant;rabat_sale_kenitra;Rabat;;fr;oui;non\n"
+    ";;;;;;;;;;;\n"
+    "Bad;Date;F;31/02/1995;SEN;refugee;oriental;Oujda;;;oui;oui\n"
+    "No;Consent;M;1991-01-01;GIN;asylum_seeker;oriental;Oujda;;;non;oui\n"
+    "Too;Young;M;2015-01-01;GIN;asylum_seeker;atlantis;Oujda;0612;;oui;oui\n"
+)
+
+
+@pytest.fixture
+async def intake(sqlite_url):
+    broker = KafkaBroker()
+    async with (
+        TestKafkaBroker(broker),
+        running(intake_settings(database_url=sqlite_url, create_topics=False), broker) as (
+            client,
+            _app,
+        ),
+    ):
+        yield client
+
+
+async def import_file(client, name: str, content: bytes) -> dict:
+    started = await client.post("/v1/imports", files={"file": (name, content)})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    for _ in range(500):
+        job = (await client.get(f"/v1/imports/{job['job_id']}")).json()
+        if job["status"] != "running":
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"import still running: {job}")
+
+
+async def test_good_rows_are_imported_and_every_bad_row_is_reported(intake):
+    job = await import_file(intake, "partners.csv", CSV.encode())
+    assert job["status"] == "finished"
+    assert (job["rows_total"], job["rows_done"], job["imported"], job["empty_rows"]) == (6, 6, 2, 1)
+    errors = {(e["row"], e["field"]) for e in job["errors"]}
+    assert (5, "date_of_birth") in errors
+    assert (6, "consent_service_delivery") in errors
+    assert {(7, "region"), (7, "phone")} <= errors
+    assert job["rows_with_errors"] == 3
+    people = (await intake.get("/v1/beneficiaries", params={"limit": 10})).json()["items"]
+    awa = next(p for p in people if p["given_name"] == "Awa")
+    assert awa["legal_status"] == "refugee" and awa["date_of_birth"] == "1990-05-17" and awa["phone"] == "+212611000001"
+    assert awa["languages"] == [{"code": "fr", "level": "fluent"}, {"code": "wo", "level": None}]
+    report = (await intake.get(f"/v1/imports/{job['job_id']}/errors.csv")).text
+    assert report.splitlines()[0] == "row,field,reason" and len(report.splitlines()) == len(job["errors"]) + 1
+
+
+async def test_importing_the_same_file_again_creates_no_duplicates(intake):
+    await import_file(intake, "partners.csv", CSV.encode())
+    again = await import_file(intake, "partners.csv", CSV.encode())
+    assert again["imported"] == 0 and again["already_registered"] == [2, 3]
+    assert (await intake.get("/v1/beneficiaries")).json()["total"] == 2
+
+
+async def test_an_xlsx_file_with_excel_dates_is_imported(intake):
+    from datetime import datetime
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(
+        [
+            "given_name",
+            "family_name",
+            "sex",
+            "date_of_birth",
+            "nationality",
+            "legal_status",
+            "region",
+            "city",
+            "consent_service_delivery",
+        ]
+    )
+    sheet.append(
+        ["Fatima", "Haddad", "female", datetime(1993, 8, 1), "SYR", "refugee", "casablanca_settat", "Casablanca", "yes"]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = await import_file(intake, "registrations.xlsx", buffer.getvalue())
+    assert (job["status"], job["imported"], job["errors"]) == ("finished", 1, [])
+
+
+async def test_a_file_that_cannot_be_read_is_reported_clearly(intake):
+    wrong_type = await intake.post("/v1/imports", files={"file": ("people.pdf", b"%PDF-1.4")})
+    assert wrong_type.status_code == 415
+    missing = await import_file(intake, "people.csv", b"name,phone\nAwa,+212600000000\n")
+    assert missing["status"] == "failed" and "missing columns" in missing["failure"]
+    broken = await import_file(intake, "people.xlsx", b"not a zip")
+    assert broken["status"] == "failed" and "not a readable .xlsx" in broken["failure"]
