@@ -82,7 +82,9 @@ class BeneficiaryBase(SQLModel):
 
     @field_validator("given_name", "family_name", "city", "partner_organisation")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is None:  # an optional override (BeneficiaryCreate.partner_organisation) left empty
+            return None
         value = " ".join(value.split())
         if not value:
             raise ValueError("must not be blank")

@@ -93,7 +93,7 @@ def build_router(
         who: Staff,
         candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.OPEN,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> CandidatePage:
         organisation = None if who.sees_every_organisation else who.organisation
         rows, total = duplicates.queue(db, candidate_status, organisation, limit, offset)

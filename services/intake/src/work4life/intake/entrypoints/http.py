@@ -253,7 +253,7 @@ def build_router(
             str | None, Query(min_length=2, max_length=100, description="part of a name, any script")
         ] = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> BeneficiaryPage:
         if not who.sees_every_organisation:
             if partner_organisation not in (None, who.organisation):
@@ -428,7 +428,7 @@ def build_router(
         subject: str | None = None,
         action: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> AuditPage:
         items, total = audit.entries(db, audit.AuditFilter(beneficiary_id, subject, action), limit, offset)
         return AuditPage(

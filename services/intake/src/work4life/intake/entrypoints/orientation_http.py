@@ -160,7 +160,7 @@ def build_router(
         service: ProgrammeService | None = None,
         organisation: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> ReferralPage:
         beneficiary = None
         if beneficiary_id is not None:
@@ -237,7 +237,7 @@ def build_router(
         held_to: date | None = None,
         partner_organisation: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     ) -> OutreachPage:
         items, total = orientation.outreach_sessions(
             db,
