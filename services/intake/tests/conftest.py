@@ -50,3 +50,42 @@ async def running(settings: IntakeSettings, broker=None, as_role: str = "casewor
 
 def intake_settings(**overrides) -> IntakeSettings:
     return IntakeSettings(auth_jwt_secret=TEST_JWT_SECRET, log_json=False, **overrides)
+
+
+class Published:
+    """What intake published on the in-memory broker: raw records and decoded events, in order."""
+
+    def __init__(self) -> None:
+        self.records: list = []
+        self.events: list[dict] = []
+
+    def add(self, record) -> None:
+        import json
+
+        self.records.append(record)
+        self.events.append(json.loads(record.value))
+
+    def of_type(self, event_type: str) -> list[dict]:
+        return [e for e in self.events if e["event_type"] == event_type]
+
+
+@asynccontextmanager
+async def started_intake(database_url: str, **overrides):
+    """Intake on FastStream's in-memory broker, recording everything it publishes:
+    (client as a caseworker of ORG, app, broker, published)."""
+    from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+
+    broker = KafkaBroker()
+    published = Published()
+
+    @broker.subscriber("intake.beneficiaries")
+    async def people(msg: KafkaMessage) -> None:
+        published.add(msg.raw_message)
+
+    @broker.subscriber("intake.outreach")
+    async def outreach(msg: KafkaMessage) -> None:
+        published.add(msg.raw_message)
+
+    settings = intake_settings(database_url=database_url, create_topics=False, consumer_retry_backoff_s=0, **overrides)
+    async with TestKafkaBroker(broker), running(settings, broker) as (client, app):
+        yield client, app, broker, published

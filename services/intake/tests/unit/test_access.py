@@ -1,11 +1,10 @@
 """Who may see and change whose records, and the audit trail of personal-data reads."""
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from work4life.runtime.testing import bearer
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 OTHER_ORG = bearer("caseworker", "caritas-oujda", "youssef")
 MANAGER = bearer("programme_manager", "lead-ngo", "nadia")
@@ -15,14 +14,7 @@ VIEWER = bearer("me_viewer", "lead-ngo", "omar")
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    async with (
-        TestKafkaBroker(broker),
-        running(intake_settings(database_url=sqlite_url, create_topics=False), broker) as (
-            client,
-            _app,
-        ),
-    ):
+    async with started_intake(sqlite_url) as (client, _app, _broker, _published):
         yield client
 
 

@@ -1,31 +1,21 @@
 """Consent per purpose gates what is shared; erasure deletes personal data and is announced."""
 
 import asyncio
-import json
 
 import pytest
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 from sqlalchemy import text
 
 from work4life.runtime.testing import bearer
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 MANAGER = bearer("programme_manager", "lead-ngo", "nadia")
 
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    events: list[dict] = []
-
-    @broker.subscriber("intake.beneficiaries")
-    async def capture(msg: KafkaMessage) -> None:
-        events.append(json.loads(msg.raw_message.value))
-
-    settings = intake_settings(database_url=sqlite_url, create_topics=False, consent_notice_version="2026-02")
-    async with TestKafkaBroker(broker), running(settings, broker) as (client, app):
-        yield client, events, app
+    async with started_intake(sqlite_url, consent_notice_version="2026-02") as (client, app, _broker, published):
+        yield client, published.events, app
 
 
 async def settle(events: list, count: int) -> list[dict]:

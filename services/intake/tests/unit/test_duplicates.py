@@ -6,11 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
 from work4life.runtime.testing import bearer
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 MANAGER = bearer("programme_manager", "lead-ngo", "nadia")
 BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "duplicates.py"
@@ -18,21 +17,8 @@ BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "duplicates.py"
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    events: list[dict] = []
-
-    @broker.subscriber("intake.beneficiaries")
-    async def capture(msg: KafkaMessage) -> None:
-        events.append(json.loads(msg.raw_message.value))
-
-    async with (
-        TestKafkaBroker(broker),
-        running(intake_settings(database_url=sqlite_url, create_topics=False), broker) as (
-            client,
-            _app,
-        ),
-    ):
-        yield client, events
+    async with started_intake(sqlite_url) as (client, _app, _broker, published):
+        yield client, published.events
 
 
 def aminata(**overrides):

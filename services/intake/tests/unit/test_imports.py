@@ -4,10 +4,9 @@ import asyncio
 import io
 
 import pytest
-from faststream.kafka import KafkaBroker, TestKafkaBroker
 from openpyxl import Workbook
 
-from ..conftest import intake_settings, running
+from ..conftest import started_intake
 
 CSV = (
     "Prénom;Nom;Sexe;Date de naissance;Nationalité;Statut;Région;Ville;Téléphone;Langues;Consentement service;"
@@ -23,14 +22,7 @@ CSV = (
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    async with (
-        TestKafkaBroker(broker),
-        running(intake_settings(database_url=sqlite_url, create_topics=False), broker) as (
-            client,
-            _app,
-        ),
-    ):
+    async with started_intake(sqlite_url) as (client, _app, _broker, _published):
         yield client
 
 

@@ -5,34 +5,21 @@ import json
 from datetime import date
 
 import pytest
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.referrals import TrainingReferralAnswered
 from work4life.runtime.events import encode, headers_for, new_envelope
 from work4life.runtime.testing import bearer
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 VIEWER = bearer("me_viewer", "lead-ngo", "omar")
 
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    events: list[dict] = []
-
-    @broker.subscriber("intake.beneficiaries")
-    async def people(msg: KafkaMessage) -> None:
-        events.append(json.loads(msg.raw_message.value))
-
-    @broker.subscriber("intake.outreach")
-    async def outreach(msg: KafkaMessage) -> None:
-        events.append(json.loads(msg.raw_message.value))
-
-    settings = intake_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
-    async with TestKafkaBroker(broker), running(settings, broker) as (client, _app):
-        yield client, broker, events
+    async with started_intake(sqlite_url) as (client, _app, broker, published):
+        yield client, broker, published.events
 
 
 async def settle(events: list, event_type: str, count: int = 1) -> list[dict]:

@@ -4,34 +4,28 @@ import asyncio
 import json
 
 import pytest
-from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 
 @pytest.fixture
 async def intake(sqlite_url):
-    broker = KafkaBroker()
-    events: list[dict] = []
-
-    @broker.subscriber("intake.beneficiaries")
-    async def capture(msg: KafkaMessage) -> None:
-        event = json.loads(msg.raw_message.value)
-        if not event["event_type"].startswith("intake.consent_"):  # consent events have their own tests
-            events.append(event)
-
-    settings = intake_settings(database_url=sqlite_url, create_topics=False)
-    async with TestKafkaBroker(broker), running(settings, broker) as (client, _app):
-        yield client, events
+    async with started_intake(sqlite_url) as (client, _app, _broker, published):
+        yield client, published.events
 
 
 async def settle(events: list, count: int) -> list[dict]:
+    """The events other than consents (they have their own tests), once `count` of them arrived."""
+
+    def relevant() -> list[dict]:
+        return [e for e in events if not e["event_type"].startswith("intake.consent_")]
+
     for _ in range(250):
-        if len(events) >= count:
+        if len(relevant()) >= count:
             break
         await asyncio.sleep(0.02)
     await asyncio.sleep(0.1)
-    return events
+    return relevant()
 
 
 async def registered(client) -> str:
