@@ -4,6 +4,7 @@ and reporting's count stays exact when its process is killed during a burst."""
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -68,7 +69,17 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
 
     def register(i: int) -> None:
         nonlocal sent
-        body = {**PERSON, "given_name": f"Person {i}", "sex": "female" if i % 2 else "male"}
+        # 1,000 different people (different birth dates and names): a burst of one person registered
+        # 1,000 times would measure duplicate flagging, not delivery.
+        born = date(1970, 1, 1) + timedelta(days=11 * i)
+        body = {
+            **PERSON,
+            "given_name": f"Person {i}",
+            "family_name": f"Family {i % 97} {i // 97}",
+            "date_of_birth": born.isoformat(),
+            "phone": f"+2126{i:08d}",
+            "sex": "female" if i % 2 else "male",
+        }
         with httpx.Client(timeout=30, headers=CASEWORKER) as client:
             response = client.post(f"{intake.url}/v1/beneficiaries", json=body)
         if response.status_code != 201:

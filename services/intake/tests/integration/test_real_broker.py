@@ -90,6 +90,11 @@ async def test_the_outbox_holds_an_event_while_kafka_is_down_and_publishes_it_wh
             await asyncio.sleep(0.1)
         else:
             raise AssertionError("the outbox was not drained after Kafka came back")
+        # Ready once the consumer has joined its group too (slower on a broker that just started).
+        for _ in range(600):
+            if (await client.get("/ready")).status_code == 200:
+                break
+            await asyncio.sleep(0.1)
         assert (await client.get("/ready")).status_code == 200
     records = await asyncio.to_thread(read_topic, bootstrap, "intake.beneficiaries", expected=3)
     # The registration and its two consents, in the order they were committed.

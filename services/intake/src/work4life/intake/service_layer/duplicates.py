@@ -1,10 +1,12 @@
 """Duplicate registrations: flagged at registration and by a full scan, reviewed, merged or dismissed."""
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
@@ -23,6 +25,8 @@ from ..adapters.orm import (
 from ..domain import duplicates as matcher
 from . import audit
 from .handlers import Context
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -69,6 +73,9 @@ def candidates_for(
 
 
 def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matcher.Match, found_by: str) -> bool:
+    """Put the pair in the review queue (committed at once) unless it is there already. Two
+    registrations of one person made at the same moment each find the other: the second insert
+    loses the race to the unique index, and that is fine."""
     a, b = (newer, older) if (newer.id or 0) > (older.id or 0) else (older, newer)
     exists = session.exec(
         select(DuplicateCandidate).where(DuplicateCandidate.beneficiary_pk == a.id, DuplicateCandidate.other_pk == b.id)
@@ -77,23 +84,34 @@ def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matc
         return False
     session.add(
         DuplicateCandidate(
-            beneficiary_pk=a.id,
-            other_pk=b.id,
+            beneficiary_pk=a.id,  # type: ignore[arg-type]
+            other_pk=b.id,  # type: ignore[arg-type]
             score=match.score,
-            reasons=match.reasons,  # type: ignore[arg-type]
+            reasons=match.reasons,
             found_by=found_by,
             found_at=_now(),
         )
     )
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return False
     return True
 
 
 def flag_at_registration(session: Session, b: Beneficiary) -> list[tuple[Beneficiary, matcher.Match]]:
-    found = candidates_for(session, b)
-    for other, match in found:
-        _queue(session, b, other, match, "registration")
-    session.commit()
-    return found
+    """Candidates for a registration just committed. Never fails the registration: if flagging
+    breaks, the person is registered all the same and the next scan finds the pair."""
+    try:
+        found = candidates_for(session, b)
+        for other, match in found:
+            _queue(session, b, other, match, "registration")
+        return found
+    except Exception:
+        session.rollback()
+        log.exception("duplicate flagging failed for %s; the next scan will look again", b.beneficiary_id)
+        return []
 
 
 def scan(session: Session, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
