@@ -28,7 +28,11 @@ def api_schema(tmp_path):
 
 
 def test_no_request_makes_intake_fail_with_a_server_error(api_schema):
-    operations = [result.ok() for result in api_schema.get_all_operations()]
+    # /health, /ready, /metrics and /asyncapi.json take no input; /ready answers 503 by design while
+    # Kafka is not connected (the fuzzer runs the app without its lifespan).
+    operations = [
+        op for op in (result.ok() for result in api_schema.get_all_operations()) if op.path.startswith("/v1/")
+    ]
     assert len(operations) >= 20, "the OpenAPI document lost operations"
     tried = []
     for operation in operations:
