@@ -33,6 +33,16 @@ class ServiceProcess:
         self.url = f"http://127.0.0.1:{self.port}"
 
     def start(self, wait_ready: bool = True) -> "ServiceProcess":
+        """Start and wait until it answers; a service that does not come up is killed, not left behind."""
+        try:
+            return self._start(wait_ready)
+        except BaseException:
+            if self.process is not None and self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=10)
+            raise
+
+    def _start(self, wait_ready: bool) -> "ServiceProcess":
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", f"work4life.{self.name}"], env=self.env, stdout=log, stderr=log
