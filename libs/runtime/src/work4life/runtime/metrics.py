@@ -24,6 +24,12 @@ class ServiceMetrics:
             ["service"],
             registry=self.registry,
         ).labels(**labels)
+        self.outbox_leader = Gauge(
+            "w4l_outbox_relay_leader",
+            "1 when this replica's relay publishes the outbox (one per database).",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
         self.outbox_published = Counter(
             "w4l_outbox_published_events_total",
             "Outbox rows published and confirmed by Kafka.",

@@ -6,6 +6,11 @@ publishes the rows in order of `seq` through the durable producer (acks=all, ide
 marks each one published only after Kafka confirmed it. When Kafka is unreachable, the relay
 stops at the first row that failed (so a key's events never overtake each other), backs off
 exponentially and tries again from there; nothing is dropped.
+
+Several replicas of a service share one database; only one relay may publish, or rows would go
+out twice and out of order. On PostgreSQL the relays elect a leader with a session-level advisory
+lock held on a dedicated connection: the others wait, and take over when the leader's connection
+dies. (SQLite is one process's database: there is nothing to elect.)
 """
 
 import asyncio
@@ -15,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Connection, Engine, func, text
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from work4life.contracts.envelope import Envelope
@@ -84,6 +89,9 @@ class OutboxRelay:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.consecutive_failures = 0
+        self._leader_connection: Connection | None = None
+        self.is_leader = engine.dialect.name != "postgresql"
+        self.metrics.outbox_leader.set(1 if self.is_leader else 0)
 
     def notify(self) -> None:
         """Something was just committed to the outbox: publish without waiting for the next poll.
@@ -107,7 +115,62 @@ class OutboxRelay:
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         log.info("outbox relay started")
+        try:
+            await self._run()
+        finally:
+            await asyncio.to_thread(self._resign)
+        log.info("outbox relay stopped")
+
+    LOCK_KEY = 0x57344C4F  # "W4LO": one outbox per database
+
+    def _try_lead(self) -> bool:
+        """Take the advisory lock if no other relay holds it (PostgreSQL only)."""
+        if self.is_leader:
+            return True
+        connection = self.engine.connect()
+        try:
+            taken = connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.LOCK_KEY}).scalar()
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
+        if taken:
+            self._leader_connection = connection
+            self.is_leader = True
+            self.metrics.outbox_leader.set(1)
+            log.info("outbox relay is the leader for this database")
+        else:
+            connection.close()
+        return bool(taken)
+
+    def _still_leading(self) -> bool:
+        if self._leader_connection is None:
+            return self.is_leader
+        try:
+            self._leader_connection.execute(text("SELECT 1")).scalar()
+            self._leader_connection.commit()
+            return True
+        except Exception:
+            log.warning("outbox relay lost its leader connection; standing by")
+            self._resign()
+            return False
+
+    def _resign(self) -> None:
+        if self._leader_connection is not None:
+            try:
+                # Invalidate, not just close: a pooled connection would keep the session, and the lock.
+                self._leader_connection.invalidate()
+                self._leader_connection.close()
+            finally:
+                self._leader_connection = None
+                self.is_leader = False
+                self.metrics.outbox_leader.set(0)
+
+    async def _run(self) -> None:
         while not self._stopping:
+            if not await asyncio.to_thread(self._try_lead):
+                await self._sleep(1.0)
+                continue
             try:
                 published = await self.publish_pending()
             except Exception:  # the database itself failed; keep trying
@@ -118,7 +181,6 @@ class OutboxRelay:
                 await self._sleep(min(self.max_backoff_s, 0.1 * 2 ** min(self.consecutive_failures, 10)))
             elif published < self.batch_size:
                 await self._sleep(self.poll_interval_s)
-        log.info("outbox relay stopped")
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -129,6 +191,8 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """One round: publish up to a batch of pending rows in order. Returns how many were confirmed."""
+        if self._leader_connection is not None and not await asyncio.to_thread(self._still_leading):
+            return 0
         rows = await asyncio.to_thread(self._pending_batch)
         confirmed: list[int] = []
         error: Exception | None = None
