@@ -193,6 +193,7 @@ async def test_an_outreach_session_is_recorded_and_published(intake):
         ({"people_reached": 0}, "(body)", "must count the registered attendees"),
         ({"registered_attendees": ["00000000-0000-4000-8000-000000000000"]}, "registered_attendees", "not registered"),
         ({"held_on": "2027-01-01"}, "held_on", "future"),
+        ({"city": "   "}, "city", "must not be blank"),  # found by the fuzz test (was a 500)
     ],
 )
 async def test_an_impossible_outreach_session_is_refused(intake, change, field, reason):

@@ -116,6 +116,14 @@ class OutreachRequest(BaseModel):
     people_reached: int = Field(ge=0, le=100_000)
     registered_attendees: list[UUID] = Field(default_factory=list, max_length=5000)
 
+    @field_validator("campaign", "city")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not value:
+            raise ValueError("must not be blank")
+        return value
+
     @model_validator(mode="after")
     def _attendees_are_among_those_reached(self) -> "OutreachRequest":
         if len(set(self.registered_attendees)) != len(self.registered_attendees):
