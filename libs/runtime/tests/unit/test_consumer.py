@@ -3,9 +3,7 @@ and refuses to move past a record when the infrastructure fails."""
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -18,6 +16,8 @@ from work4life.runtime.consumer import EventConsumer, InfrastructureFailure
 from work4life.runtime.events import encode, new_envelope
 from work4life.runtime.inbox import ProcessedEvent
 from work4life.runtime.metrics import ServiceMetrics
+
+from ..conftest import registration
 
 
 class CountedPerson(SQLModel, table=True):
@@ -47,18 +47,7 @@ class DeadLetters:
 
 
 def event_bytes(**overrides: Any) -> bytes:
-    data = BeneficiaryRegistered(
-        beneficiary_id=uuid4(),
-        registered_on=date(2026, 3, 1),
-        sex="male",
-        birth_year=2001,
-        nationality="GIN",
-        legal_status="other_migrant",
-        disability=False,
-        region="tanger_tetouan_al_hoceima",
-        city="Tanger",
-        partner_organisation="org",
-    )
+    data = registration(sex="male", birth_year=2001, nationality="GIN", legal_status="other_migrant", **overrides)
     envelope = new_envelope(data, key=str(data.beneficiary_id), producer=Producer(service="intake", organisation="org"))
     return encode(envelope)
 

@@ -1,46 +1,16 @@
 """The outbox keeps events with the state change, and the relay publishes them in order,
 holding them while Kafka refuses and publishing them once it accepts again."""
 
-from datetime import date
-from uuid import uuid4
-
 from sqlmodel import Session, col, select
 
 from work4life.contracts.envelope import Producer
-from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.runtime.events import new_envelope
 from work4life.runtime.metrics import ServiceMetrics
 from work4life.runtime.outbox import OutboxMessage, OutboxRelay, add_to_outbox
 
+from ..conftest import registration, stage_outbox
+
 PRODUCER = Producer(service="intake", organisation="test-org")
-
-
-def registered() -> BeneficiaryRegistered:
-    return BeneficiaryRegistered(
-        beneficiary_id=uuid4(),
-        registered_on=date(2026, 3, 1),
-        sex="female",
-        birth_year=1990,
-        nationality="SEN",
-        legal_status="refugee",
-        disability=False,
-        region="oriental",
-        city="Oujda",
-        partner_organisation="test-org",
-    )
-
-
-def stage(engine, count: int) -> list[str]:
-    keys = []
-    with Session(engine) as session:
-        for _ in range(count):
-            data = registered()
-            add_to_outbox(
-                session, "intake.beneficiaries", new_envelope(data, key=str(data.beneficiary_id), producer=PRODUCER)
-            )
-            keys.append(str(data.beneficiary_id))
-        session.commit()
-    return keys
 
 
 class FlakyKafka:
@@ -56,7 +26,7 @@ class FlakyKafka:
 
 def test_an_event_staged_in_a_rolled_back_transaction_is_never_published(engine):
     with Session(engine) as session:
-        data = registered()
+        data = registration()
         add_to_outbox(session, "intake.beneficiaries", new_envelope(data, key="k", producer=PRODUCER))
         session.rollback()
     with Session(engine) as session:
@@ -64,7 +34,7 @@ def test_an_event_staged_in_a_rolled_back_transaction_is_never_published(engine)
 
 
 async def test_relay_publishes_pending_rows_in_the_order_they_were_committed(engine):
-    keys = stage(engine, 5)
+    keys = stage_outbox(engine, 5)
     kafka = FlakyKafka()
     relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"))
     assert await relay.publish_pending() == 5
@@ -74,7 +44,7 @@ async def test_relay_publishes_pending_rows_in_the_order_they_were_committed(eng
 
 
 async def test_relay_holds_events_while_kafka_is_down_and_publishes_them_when_it_is_back(engine):
-    stage(engine, 3)
+    stage_outbox(engine, 3)
     kafka = FlakyKafka()
     kafka.up = False
     metrics = ServiceMetrics("intake")
@@ -97,7 +67,7 @@ async def test_relay_holds_events_while_kafka_is_down_and_publishes_them_when_it
 
 
 async def test_relay_stops_at_the_first_failure_so_later_events_never_overtake_it(engine):
-    keys = stage(engine, 4)
+    keys = stage_outbox(engine, 4)
     calls = 0
 
     async def fails_on_third(row: OutboxMessage) -> None:
