@@ -34,8 +34,12 @@ def profile(beneficiary: Beneficiary) -> dict[str, Any]:
     )
 
 
-def _about(beneficiary_id: UUID, data: Any, producer: Producer, correlation_id: Any) -> tuple[Topic, Envelope[Any]]:
-    envelope = new_envelope(data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id)
+def _about(
+    beneficiary_id: UUID, data: Any, producer: Producer, correlation_id: Any, causation_id: Any = None
+) -> tuple[Topic, Envelope[Any]]:
+    envelope = new_envelope(
+        data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
+    )
     return INTAKE_BENEFICIARIES, envelope
 
 
@@ -147,10 +151,7 @@ def referral_status_changed(
         status=referral.status,
         changed_on=referral.status_changed_on,
     )
-    envelope = new_envelope(
-        data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
-    )
-    return INTAKE_BENEFICIARIES, envelope
+    return _about(beneficiary_id, data, producer, correlation_id, causation_id)
 
 
 def outreach_session_held(session: OutreachSession, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
 
-from ..adapters.orm import Beneficiary, CandidateStatus
+from ..adapters.orm import Beneficiary, CandidateStatus, DuplicateCandidate
 from ..service_layer import duplicates, handlers
 from .http import STAFF, BeneficiaryPublic, correlation_of, visible
 
@@ -59,6 +59,19 @@ class ScanJob(BaseModel):
     error: str | None = None
 
 
+def candidate_out(candidate: DuplicateCandidate, newer: Beneficiary, older: Beneficiary) -> CandidatePublic:
+    return CandidatePublic(
+        candidate_id=candidate.candidate_id,
+        newer=newer.beneficiary_id,
+        older=older.beneficiary_id,
+        score=candidate.score,
+        reasons=candidate.reasons,
+        status=candidate.status,
+        found_by=candidate.found_by,
+        resolved_by=candidate.resolved_by,
+    )
+
+
 def hint(other: Beneficiary, match: Any) -> DuplicateHint:
     return DuplicateHint(
         beneficiary_id=other.beneficiary_id,
@@ -97,19 +110,7 @@ def build_router(
     ) -> CandidatePage:
         organisation = None if who.sees_every_organisation else who.organisation
         rows, total = duplicates.queue(db, candidate_status, organisation, limit, offset)
-        items = [
-            CandidatePublic(
-                candidate_id=c.candidate_id,
-                newer=newer.beneficiary_id,
-                older=older.beneficiary_id,
-                score=c.score,
-                reasons=c.reasons,
-                status=c.status,
-                found_by=c.found_by,
-                resolved_by=c.resolved_by,
-            )
-            for c, newer, older in rows
-        ]
+        items = [candidate_out(c, newer, older) for c, newer, older in rows]
         return CandidatePage(items=items, total=total, limit=limit, offset=offset)
 
     @router.post(
@@ -126,16 +127,7 @@ def build_router(
         except duplicates.ReviewRefused as refused:
             raise HTTPException(409, detail=str(refused)) from refused
         newer, older = db.get(Beneficiary, candidate.beneficiary_pk), db.get(Beneficiary, candidate.other_pk)
-        return CandidatePublic(
-            candidate_id=candidate.candidate_id,
-            newer=newer.beneficiary_id,
-            older=older.beneficiary_id,  # type: ignore[union-attr]
-            score=candidate.score,
-            reasons=candidate.reasons,
-            status=candidate.status,
-            found_by=candidate.found_by,
-            resolved_by=candidate.resolved_by,
-        )
+        return candidate_out(candidate, newer, older)  # type: ignore[arg-type]
 
     @router.post(
         "/duplicates/{candidate_id}/merge",

@@ -22,6 +22,7 @@ from work4life.contracts.intake import (
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
 
+from ..adapters.orm import Beneficiary
 from ..domain.model import LanguageSkill, RegistrationRefused
 from ..domain.orientation import AssessmentRequest, OccupationRequest, OutreachRequest, ReferralRequest
 from ..service_layer import handlers, orientation
@@ -202,7 +203,7 @@ def build_router(
         except orientation.StepRefused as step:
             raise HTTPException(409, detail=str(step)) from step
         after_commit()
-        beneficiary = db.get(handlers.Beneficiary, referral.beneficiary_pk)
+        beneficiary = db.get(Beneficiary, referral.beneficiary_pk)
         return referral_out(referral, beneficiary.beneficiary_id)  # type: ignore[union-attr]
 
     @router.post(
