@@ -8,4 +8,4 @@
 No behaviour, no settings, no database: a partner can depend on this package alone.
 """
 
-CONTRACTS_VERSION = "1.0.0"
+CONTRACTS_VERSION = "1.2.0"

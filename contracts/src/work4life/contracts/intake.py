@@ -267,6 +267,9 @@ class ReferralMade(EventData):
     reason: ReferralReason
     made_on: date
     partner_organisation: str = Field(description="The referring partner.")
+    region: Region | None = Field(
+        default=None, description="Where the person lives, to place them near it. Added in contracts 1.2 (optional)."
+    )
 
 
 class ReferralStatusChanged(EventData):

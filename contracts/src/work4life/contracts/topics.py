@@ -27,6 +27,7 @@ from .intake import (
     SkillsAssessed,
 )
 from .referrals import EmploymentReferralAnswered, EnterpriseReferralAnswered, TrainingReferralAnswered
+from .training import CourseCompleted, TraineeDroppedOut, TraineeEnrolled
 
 DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
 DEAD_LETTER_HEADER_ERROR = "w4l-dlq-error"
@@ -81,6 +82,14 @@ TRAINING_REFERRAL_ANSWERS = Topic(
     events=(TrainingReferralAnswered,),
 )
 
+TRAINING_ENROLMENTS = Topic(
+    name="training.enrolments",
+    owner="training",
+    key="beneficiary_id",
+    description="Enrolments in training cohorts and how they ended: completion (with certificate) or dropout.",
+    events=(TraineeEnrolled, CourseCompleted, TraineeDroppedOut),
+)
+
 ENTERPRISE_REFERRAL_ANSWERS = Topic(
     name="enterprise.referral_answers",
     owner="enterprise",
@@ -104,6 +113,13 @@ INTAKE_DEAD_LETTERS = Topic(
     description="Messages the intake service could not process, with the reason.",
 )
 
+TRAINING_DEAD_LETTERS = Topic(
+    name="training.dead_letters",
+    owner="training",
+    key="the source message's key",
+    description="Messages the training service could not process, with the reason.",
+)
+
 REPORTING_DEAD_LETTERS = Topic(
     name="reporting.dead_letters",
     owner="reporting",
@@ -115,9 +131,11 @@ CATALOGUE: tuple[Topic, ...] = (
     INTAKE_BENEFICIARIES,
     INTAKE_OUTREACH,
     TRAINING_REFERRAL_ANSWERS,
+    TRAINING_ENROLMENTS,
     ENTERPRISE_REFERRAL_ANSWERS,
     EMPLOYMENT_REFERRAL_ANSWERS,
     INTAKE_DEAD_LETTERS,
+    TRAINING_DEAD_LETTERS,
     REPORTING_DEAD_LETTERS,
 )
 """Every topic of the platform."""

@@ -5,8 +5,10 @@ a power cut, which the no-loss guarantee needs (a consumer commits its Kafka off
 its database commit).
 """
 
+from enum import StrEnum
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
@@ -34,3 +36,9 @@ def make_engine(url: str) -> Engine:
 def create_schema(engine: Engine) -> None:
     """Create the tables of every model imported so far (the service's own and the runtime's)."""
     SQLModel.metadata.create_all(engine)
+
+
+def stored_as_value(enum: type[StrEnum]) -> sa.Enum:
+    """Store an enumeration as its value in a plain VARCHAR: readable in SQL, and a new value
+    needs no database migration."""
+    return sa.Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])

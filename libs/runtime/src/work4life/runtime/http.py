@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,6 +29,26 @@ def session_dependency(session_factory: Callable[[], Session]) -> Any:
             yield s
 
     return Depends(session)
+
+
+def refused(field: str, reason: str, status_code: int = 422) -> HTTPException:
+    """An error about one field of the request, in the same shape as a validation error."""
+    return HTTPException(
+        status_code=status_code,
+        detail={
+            "detail": f"invalid request: {field}: {reason}",
+            "errors": [{"field": field, "reason": reason, "type": "value_error"}],
+        },
+    )
+
+
+def correlation_of(request: Request) -> uuid.UUID | None:
+    """The request's correlation id (X-Correlation-ID), to carry into the events it causes."""
+    value = request.headers.get(CORRELATION_HEADER)
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

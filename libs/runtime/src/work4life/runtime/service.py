@@ -21,7 +21,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.specification import AsyncAPI
 from sqlalchemy import Engine, text
 
-from work4life.contracts.envelope import EventData
+from work4life.contracts.envelope import Envelope, EventData
 from work4life.contracts.topics import Topic
 
 from . import db, migrations
@@ -85,6 +85,7 @@ class ServiceRuntime:
                 poll_interval_s=settings.outbox_poll_interval_s,
                 max_backoff_s=settings.outbox_max_backoff_s,
             )
+        runtime._document_publishers()
         if consumes:
             runtime.consumer = EventConsumer(
                 group_id=settings.service_name,
@@ -99,6 +100,18 @@ class ServiceRuntime:
             )
             runtime._subscribe()
         return runtime
+
+    def _document_publishers(self) -> None:
+        """Declare each produced event on the broker, so the AsyncAPI document lists its channel
+        and payload schema (publishing itself goes through the outbox relay)."""
+        for topic in self.produces:
+            for event in topic.events:
+                self.broker.publisher(
+                    self.settings.topic(topic.name),
+                    title=f"{topic.name}:{event.EVENT_TYPE}",
+                    description=topic.description,
+                    schema=Envelope[event],  # type: ignore[valid-type]
+                )
 
     def _subscribe(self) -> None:
         consumer = self.consumer

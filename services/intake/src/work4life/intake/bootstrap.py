@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlmodel import Session
 
-from work4life.contracts.envelope import Envelope, Producer
+from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import INTAKE_BENEFICIARIES, INTAKE_OUTREACH
 from work4life.runtime.service import ServiceRuntime, create_app
 
@@ -43,14 +43,6 @@ def build(
         broker=broker,
         migrations_package="work4life.intake",
     )
-    for topic in PRODUCES:
-        for event in topic.events:
-            runtime.broker.publisher(
-                settings.topic(topic.name),
-                title=f"{topic.name}:{event.EVENT_TYPE}",
-                description=topic.description,
-                schema=Envelope[event],  # type: ignore[valid-type]
-            )
     relay = runtime.relay
     after_commit = relay.notify if relay else (lambda: None)
     sessions = lambda: Session(runtime.engine)  # noqa: E731

@@ -133,6 +133,7 @@ def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Pro
         reason=referral.reason,
         made_on=referral.made_on,
         partner_organisation=referral.partner_organisation,
+        region=beneficiary.region,
     )
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 

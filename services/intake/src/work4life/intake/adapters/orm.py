@@ -19,8 +19,9 @@ from work4life.contracts.intake import (
     ReferralStatus,
     Region,
 )
+from work4life.runtime.db import stored_as_value
 
-from ..domain.model import BeneficiaryBase, DocumentType, stored_as_value
+from ..domain.model import BeneficiaryBase, DocumentType
 
 
 class RecordStatus(StrEnum):

@@ -11,20 +11,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from work4life.contracts.intake import ConsentPurpose, EducationLevel, LanguageLevel, LegalStatus, Region, Sex
+from work4life.runtime.db import stored_as_value
 
 ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-
-
-def stored_as_value(enum: type[StrEnum]) -> sa.Enum:
-    """Store an enumeration as its value in a plain VARCHAR: readable in SQL, and a new value
-    needs no database migration."""
-    return sa.Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
 
 
 class DocumentType(StrEnum):

@@ -23,7 +23,7 @@ from work4life.contracts.intake import (
     Sex,
 )
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import session_dependency, validation_errors
+from work4life.runtime.http import correlation_of, refused, session_dependency, validation_errors
 
 from ..adapters.orm import Beneficiary, RecordStatus
 from ..domain.model import (
@@ -148,28 +148,10 @@ class AuditPage(BaseModel):
     offset: int
 
 
-def refused(field: str, reason: str, status_code: int = 422) -> HTTPException:
-    return HTTPException(
-        status_code=status_code,
-        detail={
-            "detail": f"invalid request: {field}: {reason}",
-            "errors": [{"field": field, "reason": reason, "type": "value_error"}],
-        },
-    )
-
-
 def invalid(exc: ValidationError) -> HTTPException:
     errors = validation_errors(exc)
     summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
     return HTTPException(status_code=422, detail={"detail": f"invalid request: {summary}", "errors": errors})
-
-
-def correlation_of(request: Request) -> UUID | None:
-    value = request.headers.get("X-Correlation-ID")
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
 
 
 def not_found(beneficiary_id: UUID) -> HTTPException:

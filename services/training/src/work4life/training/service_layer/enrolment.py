@@ -1,0 +1,690 @@
+"""Seats, the waiting list, attendance, the final assessment, completion and dropouts.
+
+Every change to a cohort's seats first takes the cohort's lock (`catalogue.lock`), so capacity
+holds under concurrent requests. Each use case commits once, with the events it causes staged in
+the outbox; the consumer's handlers call the same functions with `commit=False`.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from work4life.contracts.referrals import ReferralAnswer
+from work4life.contracts.training import DropoutReason
+from work4life.runtime.auth import Principal
+
+from ..adapters import event_mapping
+from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Person
+from ..domain.model import (
+    ACTIVE_COHORT,
+    ATTENDED,
+    HOLDS_A_PLACE,
+    KINDS_FOR_REASON,
+    AttendanceSheet,
+    CandidateStatus,
+    CohortStatus,
+    CohortUpdate,
+    Conflict,
+    DropoutRequest,
+    EnrolmentStatus,
+    EnrolRequest,
+    FinalAssessment,
+    NotFound,
+    TrainingRefused,
+    attendance_rate,
+    new_certificate_number,
+    unmet_conditions,
+)
+from .catalogue import lock, page, seats
+from .context import Context, now
+
+# -- attendance figures ----------------------------------------------------------------------
+
+
+def session_count(session: Session, cohort: Cohort) -> int:
+    return session.exec(select(func.count()).where(ClassSession.cohort_pk == cohort.id)).one()
+
+
+def attended_count(session: Session, enrolment: Enrolment) -> int:
+    query = select(func.count()).where(
+        Attendance.enrolment_pk == enrolment.id,
+        col(Attendance.mark).in_([m.value for m in ATTENDED]),
+    )
+    return session.exec(query).one()
+
+
+def attended_counts(session: Session, cohort: Cohort) -> dict[int, int]:
+    query = (
+        select(Attendance.enrolment_pk, func.count())
+        .join(Enrolment, col(Enrolment.id) == Attendance.enrolment_pk)
+        .where(Enrolment.cohort_pk == cohort.id, col(Attendance.mark).in_([m.value for m in ATTENDED]))
+        .group_by(Attendance.enrolment_pk)  # type: ignore[arg-type]
+    )
+    return dict(session.exec(query).all())
+
+
+def rate_of(session: Session, enrolment: Enrolment, cohort: Cohort) -> float:
+    return attendance_rate(attended_count(session, enrolment), session_count(session, cohort))
+
+
+# -- seats -----------------------------------------------------------------------------------
+
+
+def enrolment_by_id(session: Session, enrolment_id: UUID, actor: Principal) -> tuple[Enrolment, Cohort, Course]:
+    enrolment = session.exec(select(Enrolment).where(Enrolment.enrolment_id == enrolment_id)).first()
+    if enrolment is None:
+        raise NotFound(f"no enrolment {enrolment_id}")
+    cohort = session.get(Cohort, enrolment.cohort_pk)
+    assert cohort is not None
+    if not actor.may_see(cohort.organisation):
+        raise NotFound(f"no enrolment {enrolment_id}")
+    course = session.get(Course, cohort.course_pk)
+    assert course is not None
+    return enrolment, cohort, course
+
+
+def _open_referral(session: Session, beneficiary_id: UUID, course: Course) -> Candidate | None:
+    """The person's standing referral to training, preferring one whose reason suits the course."""
+    query = select(Candidate).where(
+        Candidate.beneficiary_id == beneficiary_id,
+        col(Candidate.status).in_([CandidateStatus.PENDING.value, CandidateStatus.ACCEPTED.value]),
+    )
+    found = list(session.exec(query.order_by(col(Candidate.referred_on).desc())))
+    suiting = [c for c in found if course.kind in KINDS_FOR_REASON.get(c.reason, (course.kind,))]
+    return (suiting or found or [None])[0]
+
+
+def _overlapping(session: Session, beneficiary_id: UUID, cohort: Cohort) -> tuple[Enrolment, Cohort] | None:
+    query = (
+        select(Enrolment, Cohort)
+        .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
+        .where(
+            Enrolment.beneficiary_id == beneficiary_id,
+            col(Enrolment.status).in_([s.value for s in HOLDS_A_PLACE]),
+            Cohort.starts_on <= cohort.ends_on,
+            Cohort.ends_on >= cohort.starts_on,
+        )
+    )
+    return session.exec(query).first()
+
+
+def enrol(
+    session: Session,
+    cohort: Cohort,
+    course: Course,
+    request: EnrolRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Enrolment:
+    """Give the person a seat, or a place on the waiting list when asked for one and the cohort
+    is full. Needs a standing referral to training (which carries the person's consent)."""
+    if not actor.may_see(cohort.organisation):
+        raise NotFound(f"no cohort {cohort.cohort_id}")
+    if cohort.status is not CohortStatus.OPEN:
+        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value.replace('_', ' ')}: it takes no enrolments")
+    who = request.beneficiary_id
+    person = session.get(Person, who)
+    referral = _open_referral(session, who, course)
+    if referral is None or person is None or not person.referral_consent:
+        raise Conflict(
+            f"{who} has no standing referral to training: refer the person in intake (with their consent) first"
+        )
+    lock(session, cohort)
+    clash = _overlapping(session, who, cohort)
+    if clash is not None:
+        enrolment, other = clash
+        where = "this cohort" if other.id == cohort.id else f"cohort {other.cohort_id} ({other.label}), which overlaps"
+        raise Conflict(f"{who} is already {enrolment.status.value} in {where}")
+    taken = seats(session, cohort)
+    full = taken.left(cohort.capacity) == 0 or taken.waitlisted > 0
+    if full and not request.join_waiting_list:
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is full ({cohort.capacity} seats taken"
+            + (f", {taken.waitlisted} waiting" if taken.waitlisted else "")
+            + "): ask again with join_waiting_list=true to take a place on its waiting list"
+        )
+    enrolment = Enrolment(
+        cohort_pk=cohort.id,  # type: ignore[arg-type]
+        beneficiary_id=who,
+        referral_id=referral.referral_id,
+        status=EnrolmentStatus.WAITLISTED if full else EnrolmentStatus.ENROLLED,
+        requested_at=now(),
+        created_by=actor.subject,
+    )
+    session.add(enrolment)
+    session.flush()
+    if not full:
+        _seat(session, enrolment, cohort, course, context, correlation_id, from_waiting_list=False)
+    session.commit()
+    session.refresh(enrolment)
+    return enrolment
+
+
+def _seat(
+    session: Session,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    context: Context,
+    correlation_id: UUID | None,
+    *,
+    from_waiting_list: bool,
+    causation_id: UUID | None = None,
+) -> None:
+    enrolment.status = EnrolmentStatus.ENROLLED
+    enrolment.enrolled_on = context.today()
+    enrolment.from_waiting_list = from_waiting_list
+    session.add(enrolment)
+    context.publish(
+        session,
+        event_mapping.enrolled(enrolment, cohort, course, producer=context.producer, correlation_id=correlation_id),
+    )
+    candidate = session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
+    if candidate is not None and candidate.status is CandidateStatus.PENDING:
+        answer(session, candidate, CandidateStatus.ACCEPTED, context, correlation_id, causation_id)
+
+
+def answer(
+    session: Session,
+    candidate: Candidate,
+    status: CandidateStatus,
+    context: Context,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> None:
+    candidate.status = status
+    candidate.status_changed_on = context.today()
+    session.add(candidate)
+    context.publish(
+        session,
+        event_mapping.referral_answered(
+            candidate.referral_id,
+            candidate.beneficiary_id,
+            ReferralAnswer(status.value),
+            context.today(),
+            producer=context.producer,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        ),
+    )
+
+
+def fill_from_waiting_list(
+    session: Session,
+    cohort: Cohort,
+    course: Course,
+    context: Context,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> int:
+    """Give every free seat to the next person in line (the caller holds the cohort's lock).
+    Someone who meanwhile took a seat in an overlapping cohort loses their place in this line."""
+    if cohort.status is not CohortStatus.OPEN:
+        return 0
+    seated = 0
+    free = seats(session, cohort).left(cohort.capacity)
+    waiting = session.exec(
+        select(Enrolment)
+        .where(Enrolment.cohort_pk == cohort.id, Enrolment.status == EnrolmentStatus.WAITLISTED)
+        .order_by(col(Enrolment.requested_at), col(Enrolment.id))
+    )
+    for enrolment in list(waiting):
+        if seated >= free:
+            break
+        clash = session.exec(
+            select(Enrolment.id)
+            .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
+            .where(
+                Enrolment.beneficiary_id == enrolment.beneficiary_id,
+                Enrolment.status == EnrolmentStatus.ENROLLED,
+                Cohort.starts_on <= cohort.ends_on,
+                Cohort.ends_on >= cohort.starts_on,
+            )
+        ).first()
+        if clash is not None:
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+            session.add(enrolment)
+            continue
+        _seat(
+            session,
+            enrolment,
+            cohort,
+            course,
+            context,
+            correlation_id,
+            from_waiting_list=True,
+            causation_id=causation_id,
+        )
+        seated += 1
+    return seated
+
+
+def _end_place(enrolment: Enrolment, status: EnrolmentStatus, context: Context) -> None:
+    enrolment.status = status
+    enrolment.ended_on = context.today()
+
+
+def drop(
+    session: Session,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    reason: DropoutReason,
+    context: Context,
+    *,
+    on: date | None = None,
+    note: str | None = None,
+    publish: bool = True,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> None:
+    enrolment.status = EnrolmentStatus.DROPPED_OUT
+    enrolment.dropout_reason = reason
+    enrolment.dropout_note = note
+    enrolment.dropped_on = on or context.today()
+    enrolment.ended_on = context.today()
+    session.add(enrolment)
+    if publish:
+        rate = rate_of(session, enrolment, cohort)
+        context.publish(
+            session,
+            event_mapping.dropped_out(
+                enrolment,
+                cohort,
+                course,
+                rate,
+                producer=context.producer,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            ),
+        )
+
+
+def drop_out(
+    session: Session,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    request: DropoutRequest,
+    context: Context,
+    correlation_id: UUID | None = None,
+) -> Enrolment:
+    """Record that an enrolled person left (their seat goes to the next in line), or take someone
+    off the waiting list."""
+    lock(session, cohort)
+    session.refresh(enrolment)
+    if enrolment.status is EnrolmentStatus.WAITLISTED:
+        _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+        enrolment.dropout_note = request.note
+        session.add(enrolment)
+    elif enrolment.status is EnrolmentStatus.ENROLLED:
+        dropped_on = request.dropped_on or context.today()
+        if dropped_on > context.today():
+            raise TrainingRefused("dropped_on", "is in the future")
+        if dropped_on < (enrolment.enrolled_on or dropped_on):
+            raise TrainingRefused("dropped_on", f"is before the enrolment ({enrolment.enrolled_on})")
+        drop(
+            session,
+            enrolment,
+            cohort,
+            course,
+            request.reason,
+            context,
+            on=dropped_on,
+            note=request.note,
+            correlation_id=correlation_id,
+        )
+        fill_from_waiting_list(session, cohort, course, context, correlation_id)
+    else:
+        raise Conflict(f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}: there is nothing to leave")
+    session.commit()
+    session.refresh(enrolment)
+    return enrolment
+
+
+# -- attendance ------------------------------------------------------------------------------
+
+
+def class_session_of(session: Session, cohort: Cohort, session_id: UUID) -> ClassSession:
+    found = session.exec(select(ClassSession).where(ClassSession.session_id == session_id)).first()
+    if found is None or found.cohort_pk != cohort.id:
+        raise NotFound(f"cohort {cohort.cohort_id} has no session {session_id}")
+    return found
+
+
+@dataclass
+class SheetResult:
+    marks: list[tuple[UUID, Attendance]]
+    not_on_sheet: list[UUID]
+    corrected: int = 0
+    recorded: int = 0
+    corrections: list[AttendanceCorrection] = field(default_factory=list)
+
+
+def record_attendance(
+    session: Session,
+    cohort: Cohort,
+    class_session: ClassSession,
+    sheet: AttendanceSheet,
+    context: Context,
+    actor: Principal,
+) -> SheetResult:
+    """Enter (or correct) one session's register for the class. Marks that change are kept in
+    the audit trail with who changed them, when and why."""
+    if cohort.status is CohortStatus.CANCELLED:
+        raise Conflict(f"cohort {cohort.cohort_id} was cancelled")
+    if cohort.status is CohortStatus.FINISHED:
+        raise Conflict(f"cohort {cohort.cohort_id} is finished: completions were decided on its attendance")
+    if class_session.held_on > context.today():
+        raise TrainingRefused("held_on", f"the session of {class_session.held_on} has not taken place yet")
+    class_list = {
+        e.beneficiary_id: e
+        for e in session.exec(
+            select(Enrolment).where(
+                Enrolment.cohort_pk == cohort.id,
+                col(Enrolment.status).in_(
+                    [EnrolmentStatus.ENROLLED.value, EnrolmentStatus.COMPLETED.value, EnrolmentStatus.DROPPED_OUT.value]
+                ),
+            )
+        )
+    }
+    unknown = [i for i, entry in enumerate(sheet.entries) if entry.beneficiary_id not in class_list]
+    if unknown:
+        first = sheet.entries[unknown[0]].beneficiary_id
+        raise TrainingRefused(
+            f"entries.{unknown[0]}.beneficiary_id",
+            f"{first} holds no seat in cohort {cohort.cohort_id}"
+            + (f" (and {len(unknown) - 1} more entries like it)" if len(unknown) > 1 else ""),
+        )
+    existing = {
+        a.enrolment_pk: a for a in session.exec(select(Attendance).where(Attendance.session_pk == class_session.id))
+    }
+    result = SheetResult(marks=[], not_on_sheet=[])
+    for entry in sheet.entries:
+        enrolment = class_list[entry.beneficiary_id]
+        mark = existing.get(enrolment.id)  # type: ignore[arg-type]
+        if mark is None:
+            mark = Attendance(
+                enrolment_pk=enrolment.id,  # type: ignore[arg-type]
+                session_pk=class_session.id,  # type: ignore[arg-type]
+                mark=entry.mark,
+                recorded_by=actor.subject,
+                recorded_at=now(),
+            )
+            result.recorded += 1
+        elif mark.mark != entry.mark:
+            correction = AttendanceCorrection(
+                attendance_pk=mark.id,  # type: ignore[arg-type]
+                previous_mark=mark.mark,
+                new_mark=entry.mark,
+                reason=sheet.correction_reason,
+                corrected_by=actor.subject,
+                corrected_at=now(),
+            )
+            session.add(correction)
+            result.corrections.append(correction)
+            mark.mark = entry.mark
+            mark.recorded_by = actor.subject
+            mark.recorded_at = now()
+            result.corrected += 1
+        session.add(mark)
+        result.marks.append((entry.beneficiary_id, mark))
+    listed = {e.beneficiary_id for e in sheet.entries}
+    result.not_on_sheet = [
+        who for who, e in class_list.items() if who not in listed and e.status is EnrolmentStatus.ENROLLED
+    ]
+    session.commit()
+    return result
+
+
+def attendance_of(session: Session, class_session: ClassSession) -> list[tuple[UUID, Attendance]]:
+    query = (
+        select(Enrolment.beneficiary_id, Attendance)
+        .join(Enrolment, col(Enrolment.id) == Attendance.enrolment_pk)
+        .where(Attendance.session_pk == class_session.id)
+        .order_by(col(Attendance.id))
+    )
+    return list(session.exec(query).all())
+
+
+def corrections_of(session: Session, class_session: ClassSession) -> list[tuple[UUID, AttendanceCorrection]]:
+    query = (
+        select(Enrolment.beneficiary_id, AttendanceCorrection)
+        .join(Attendance, col(Attendance.id) == AttendanceCorrection.attendance_pk)
+        .join(Enrolment, col(Enrolment.id) == Attendance.enrolment_pk)
+        .where(Attendance.session_pk == class_session.id)
+        .order_by(col(AttendanceCorrection.id))
+    )
+    return list(session.exec(query).all())
+
+
+# -- assessment and completion ---------------------------------------------------------------
+
+
+def _must_be_enrolled(enrolment: Enrolment, cohort: Cohort) -> None:
+    if enrolment.status is not EnrolmentStatus.ENROLLED:
+        raise Conflict(f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}, not enrolled")
+    if cohort.status not in ACTIVE_COHORT:
+        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
+
+
+def record_final_assessment(
+    session: Session, enrolment: Enrolment, cohort: Cohort, course: Course, result: FinalAssessment, context: Context
+) -> Enrolment:
+    _must_be_enrolled(enrolment, cohort)
+    assessed_on = result.assessed_on or context.today()
+    if assessed_on > context.today():
+        raise TrainingRefused("assessed_on", "is in the future")
+    enrolment.final_score = result.score
+    enrolment.final_passed = result.score >= course.pass_mark
+    enrolment.final_assessed_on = assessed_on
+    session.add(enrolment)
+    session.commit()
+    session.refresh(enrolment)
+    return enrolment
+
+
+class NotComplete(Conflict):
+    """The completion rule is not met; `unmet` names each condition as (field, reason)."""
+
+    def __init__(self, enrolment_id: UUID, unmet: list[tuple[str, str]]) -> None:
+        super().__init__(
+            f"enrolment {enrolment_id} does not meet the course's completion rule: "
+            + "; ".join(f"{f}: {r}" for f, r in unmet)
+        )
+        self.unmet = unmet
+
+
+def _complete(
+    session: Session,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    context: Context,
+    attended: int,
+    sessions: int,
+    correlation_id: UUID | None,
+) -> None:
+    enrolment.status = EnrolmentStatus.COMPLETED
+    enrolment.completed_on = context.today()
+    if course.certifying:
+        enrolment.certificate_number = new_certificate_number(context.certificate_prefix, context.today().year)
+    session.add(enrolment)
+    context.publish(
+        session,
+        event_mapping.completed(
+            enrolment,
+            cohort,
+            course,
+            attendance_rate(attended, sessions),
+            producer=context.producer,
+            correlation_id=correlation_id,
+        ),
+    )
+    candidate = session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
+    if candidate is not None and candidate.status is CandidateStatus.ACCEPTED:
+        answer(session, candidate, CandidateStatus.COMPLETED, context, correlation_id)
+
+
+def complete(
+    session: Session,
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    context: Context,
+    correlation_id: UUID | None = None,
+) -> Enrolment:
+    """Decide one person's completion under the course's rule (a 409 names what is missing)."""
+    _must_be_enrolled(enrolment, cohort)
+    attended, sessions = attended_count(session, enrolment), session_count(session, cohort)
+    unmet = unmet_conditions(course.completion_rule, attended, sessions, enrolment.final_passed)
+    if unmet:
+        raise NotComplete(enrolment.enrolment_id, unmet)
+    lock(session, cohort)
+    _complete(session, enrolment, cohort, course, context, attended, sessions, correlation_id)
+    session.commit()
+    session.refresh(enrolment)
+    return enrolment
+
+
+@dataclass(frozen=True)
+class Closing:
+    completed: int
+    certificates: int
+    not_completed: int
+    waiting_list_cancelled: int
+
+
+def close_cohort(
+    session: Session, cohort: Cohort, course: Course, context: Context, correlation_id: UUID | None = None
+) -> Closing:
+    """Finish a cohort: everyone still enrolled completes or not under the course's rule (those
+    who do not are recorded as dropouts with the reason not_completed); the waiting list ends."""
+    if cohort.status not in ACTIVE_COHORT:
+        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
+    if context.today() < cohort.ends_on:
+        raise Conflict(f"cohort {cohort.cohort_id} runs until {cohort.ends_on}: close it after its last day")
+    lock(session, cohort)
+    sessions = session_count(session, cohort)
+    attended = attended_counts(session, cohort)
+    completed = certificates = not_completed = cancelled = 0
+    for enrolment in list(session.exec(select(Enrolment).where(Enrolment.cohort_pk == cohort.id))):
+        if enrolment.status is EnrolmentStatus.WAITLISTED:
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+            session.add(enrolment)
+            cancelled += 1
+        elif enrolment.status is EnrolmentStatus.ENROLLED:
+            count = attended.get(enrolment.id, 0)  # type: ignore[arg-type]
+            if unmet_conditions(course.completion_rule, count, sessions, enrolment.final_passed):
+                drop(
+                    session,
+                    enrolment,
+                    cohort,
+                    course,
+                    DropoutReason.NOT_COMPLETED,
+                    context,
+                    correlation_id=correlation_id,
+                )
+                not_completed += 1
+            else:
+                _complete(session, enrolment, cohort, course, context, count, sessions, correlation_id)
+                completed += 1
+                certificates += enrolment.certificate_number is not None
+    cohort.status = CohortStatus.FINISHED
+    cohort.finished_on = context.today()
+    session.add(cohort)
+    session.commit()
+    return Closing(completed, certificates, not_completed, cancelled)
+
+
+# -- cohort changes --------------------------------------------------------------------------
+
+
+def cancel_everyone(session: Session, cohort: Cohort, course: Course, context: Context) -> None:
+    for enrolment in list(session.exec(select(Enrolment).where(Enrolment.cohort_pk == cohort.id))):
+        if enrolment.status is EnrolmentStatus.WAITLISTED:
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+            session.add(enrolment)
+        elif enrolment.status is EnrolmentStatus.ENROLLED:
+            drop(session, enrolment, cohort, course, DropoutReason.COHORT_CANCELLED, context)
+
+
+def update_cohort(
+    session: Session, cohort: Cohort, course: Course, changes: CohortUpdate, context: Context, actor: Principal
+) -> Cohort:
+    """Change a cohort. Raising the capacity (or reopening enrolment) seats people from the
+    waiting list; cancelling ends every enrolment (dropouts with the reason cohort_cancelled)."""
+    if not actor.may_see(cohort.organisation):
+        raise NotFound(f"no cohort {cohort.cohort_id}")
+    if cohort.status not in ACTIVE_COHORT:
+        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value} and can no longer change")
+    values = changes.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None:
+            raise TrainingRefused(name, "cannot be emptied")
+    new_status = values.pop("status", None)
+    if new_status is CohortStatus.FINISHED:
+        raise TrainingRefused("status", "a cohort is finished by closing it: POST /v1/cohorts/{cohort_id}/close")
+    lock(session, cohort)
+    if "capacity" in values:
+        taken = seats(session, cohort)
+        if values["capacity"] < taken.enrolled + taken.completed:
+            raise Conflict(
+                f"capacity {values['capacity']} is below the {taken.enrolled + taken.completed} seats already taken"
+            )
+    for name, value in values.items():
+        setattr(cohort, name, value)
+    if new_status is not None:
+        cohort.status = new_status
+    session.add(cohort)
+    session.flush()
+    if cohort.status is CohortStatus.CANCELLED:
+        cancel_everyone(session, cohort, course, context)
+    else:
+        fill_from_waiting_list(session, cohort, course, context)
+    session.commit()
+    session.refresh(cohort)
+    return cohort
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+
+def enrolments_of(
+    session: Session, cohort: Cohort, status: EnrolmentStatus | None, limit: int, offset: int
+) -> tuple[list[Enrolment], int]:
+    query = select(Enrolment).where(Enrolment.cohort_pk == cohort.id)
+    if status:
+        query = query.where(Enrolment.status == status)
+    return page(session, query.order_by(col(Enrolment.requested_at), col(Enrolment.id)), limit, offset)
+
+
+def enrolments_of_person(
+    session: Session, beneficiary_id: UUID, actor: Principal
+) -> list[tuple[Enrolment, Cohort, Course]]:
+    query = (
+        select(Enrolment, Cohort, Course)
+        .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
+        .join(Course, col(Course.id) == Cohort.course_pk)
+        .where(Enrolment.beneficiary_id == beneficiary_id)
+        .order_by(col(Cohort.starts_on).desc())
+    )
+    return [row for row in session.exec(query).all() if actor.may_see(row[1].organisation)]
+
+
+def waiting_position(session: Session, enrolment: Enrolment) -> int | None:
+    if enrolment.status is not EnrolmentStatus.WAITLISTED:
+        return None
+    ahead = session.exec(
+        select(func.count()).where(
+            Enrolment.cohort_pk == enrolment.cohort_pk,
+            Enrolment.status == EnrolmentStatus.WAITLISTED,
+            (col(Enrolment.requested_at) < enrolment.requested_at)
+            | ((col(Enrolment.requested_at) == enrolment.requested_at) & (col(Enrolment.id) < enrolment.id)),
+        )
+    ).one()
+    return ahead + 1
