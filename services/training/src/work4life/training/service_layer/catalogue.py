@@ -77,7 +77,7 @@ def update_course(session: Session, course: Course, changes: CourseUpdate, actor
     _may_change(actor, course.organisation, f"no course {course.course_id}")
     values = changes.model_dump(exclude_unset=True, exclude={"completion_rule"})
     for name, value in values.items():
-        if value is None:
+        if value is None and name != "description":
             raise TrainingRefused(name, "cannot be emptied")
         setattr(course, name, value)
     if changes.completion_rule is not None:
