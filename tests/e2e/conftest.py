@@ -31,6 +31,7 @@ class ServiceProcess:
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = env.get("DATABASE_URL", "")
 
     def start(self, wait_ready: bool = True) -> "ServiceProcess":
         """Start and wait until it answers; a service that does not come up is killed, not left behind."""
@@ -78,18 +79,18 @@ class ServiceProcess:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def databases(request, tmp_path):
-    """(intake database URL, reporting database URL): each service has its own database."""
+def database_for(request, tmp_path):
+    """A function giving each service its own database: SQLite files, or PostgreSQL databases."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/intake.db", f"sqlite:///{tmp_path}/reporting.db"
+        return lambda service: f"sqlite:///{tmp_path}/{service}.db"
     server = request.getfixturevalue("postgres_server_url")
-    return fresh_postgres_database(server), fresh_postgres_database(server)
+    return lambda _service: fresh_postgres_database(server)
 
 
 @pytest.fixture
-def services(kafka_bootstrap, databases, topic_namespace, tmp_path):
-    """Intake and reporting processes on one real broker, each with its own database."""
-    intake_db, reporting_db = databases
+def start_services(kafka_bootstrap, database_for, topic_namespace, tmp_path):
+    """Start the named services as processes on one real broker, each with its own database;
+    they are stopped after the test."""
     common = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "TOPIC_NAMESPACE": topic_namespace,
@@ -97,13 +98,22 @@ def services(kafka_bootstrap, databases, topic_namespace, tmp_path):
         "LOG_JSON": "true",
         "AUTH_JWT_SECRET": TEST_JWT_SECRET,
     }
-    intake = ServiceProcess("intake", {**common, "DATABASE_URL": intake_db}, tmp_path)
-    reporting = ServiceProcess("reporting", {**common, "DATABASE_URL": reporting_db}, tmp_path)
-    started = []
+    started: list[ServiceProcess] = []
+
+    def start(*names: str) -> list[ServiceProcess]:
+        for name in names:
+            service = ServiceProcess(name, {**common, "DATABASE_URL": database_for(name)}, tmp_path)
+            started.append(service.start())
+        return started[-len(names) :]
+
     try:
-        started.append(intake.start())
-        started.append(reporting.start())
-        yield intake, reporting
+        yield start
     finally:
         for service in started:
             service.stop()
+
+
+@pytest.fixture
+def services(start_services):
+    """Intake and reporting processes."""
+    return start_services("intake", "reporting")

@@ -60,7 +60,7 @@ def test_a_registration_made_over_http_is_in_reporting_count(services):
     assert summary == {"total": 1, "by_sex": {"male": 1}, "by_region": {"tanger_tetouan_al_hoceima": 1}}
 
 
-def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_counts_exactly_1000(services, databases):
+def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_counts_exactly_1000(services):
     intake, reporting = services
     total_registrations = 1000
     sent = 0
@@ -108,7 +108,7 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
     assert final == total_registrations
     assert all(0 < seen < total_registrations for _, seen in kills), "a kill must land mid-burst"
 
-    engine = create_engine(databases[1])
+    engine = create_engine(reporting.database_url)
     with engine.connect() as connection:
         people = connection.execute(text("SELECT count(*) FROM person")).scalar_one()
         inbox = connection.execute(text("SELECT count(*) FROM inbox")).scalar_one()
