@@ -27,7 +27,7 @@ fi
 DEV_SECRET="$(cat "$STATE/dev-jwt-secret")"
 
 # name:port of every service this script runs (more come as the services land).
-SERVICES=(intake:8001 reporting:8005)
+SERVICES=(intake:8001 training:8002 reporting:8005)
 
 started_kafka=0; started_postgres=0; pids=(); logfiles=(); tail_pid=
 
@@ -100,9 +100,14 @@ $(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; pr
       -H 'content-type: application/json' \\
       -d '{"given_name":"Aminata","family_name":"Traore","sex":"female","date_of_birth":"1996-04-02",
            "nationality":"CIV","legal_status":"asylum_seeker","region":"rabat_sale_kenitra","city":"Rabat",
-           "consents":[{"purpose":"service_delivery"},{"purpose":"statistics"}]}'
+           "consents":[{"purpose":"service_delivery"},{"purpose":"statistics"},
+                       {"purpose":"referral","organisation":"training"}]}'
     curl -s http://127.0.0.1:8005/v1/registrations/summary \\
       -H "Authorization: Bearer \$(uv run w4l-token --role me_viewer --org work4life)"
+
+  Refer that person to training (POST http://127.0.0.1:8001/v1/beneficiaries/<id>/referrals with
+  {"service":"training","reason":"vocational_training"}), then see the training partner's candidates:
+    curl -s http://127.0.0.1:8002/v1/candidates -H "Authorization: Bearer \$TOKEN"
 
   Logs: $STATE/logs/.   Ctrl-C stops everything.
 

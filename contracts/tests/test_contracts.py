@@ -68,3 +68,12 @@ def test_consumers_tolerate_fields_added_by_a_newer_producer():
     raw["another_envelope_field"] = "x"
     parsed = Envelope[event].model_validate(raw)
     assert not hasattr(parsed.data, "a_field_from_the_future")
+
+
+def test_the_readme_lists_every_topic_and_every_event_with_its_topic():
+    readme = (ROOT / "README.md").read_text()
+    for topic in CATALOGUE:
+        assert f"| `{topic.name}` | {topic.owner} |" in readme, f"{topic.name} is missing from contracts/README.md"
+        for event in topic.events:
+            row = f"| `{event.EVENT_TYPE}` | {event.SCHEMA_VERSION} | `{topic.name}` | {topic.owner} |"
+            assert row in readme, f"{event.EVENT_TYPE} is missing from contracts/README.md"
