@@ -375,6 +375,7 @@ def record_attendance(
 ) -> SheetResult:
     """Enter (or correct) one session's register for the class. Marks that change are kept in
     the audit trail with who changed them, when and why."""
+    lock(session, cohort)  # one register at a time per cohort: two at once would enter a mark twice
     if cohort.status is CohortStatus.CANCELLED:
         raise Conflict(f"cohort {cohort.cohort_id} was cancelled")
     if cohort.status is CohortStatus.FINISHED:
@@ -475,6 +476,8 @@ def _must_be_enrolled(enrolment: Enrolment, cohort: Cohort) -> None:
 def record_final_assessment(
     session: Session, enrolment: Enrolment, cohort: Cohort, course: Course, result: FinalAssessment, context: Context
 ) -> Enrolment:
+    lock(session, cohort)
+    session.refresh(enrolment)
     _must_be_enrolled(enrolment, cohort)
     assessed_on = result.assessed_on or context.today()
     if assessed_on > context.today():
@@ -539,12 +542,13 @@ def complete(
     correlation_id: UUID | None = None,
 ) -> Enrolment:
     """Decide one person's completion under the course's rule (a 409 names what is missing)."""
+    lock(session, cohort)  # a second click waits, then finds the completion already made
+    session.refresh(enrolment)
     _must_be_enrolled(enrolment, cohort)
     attended, sessions = attended_count(session, enrolment), session_count(session, cohort)
     unmet = unmet_conditions(course.completion_rule, attended, sessions, enrolment.final_passed)
     if unmet:
         raise NotComplete(enrolment.enrolment_id, unmet)
-    lock(session, cohort)
     _complete(session, enrolment, cohort, course, context, attended, sessions, correlation_id)
     session.commit()
     session.refresh(enrolment)
@@ -564,11 +568,11 @@ def close_cohort(
 ) -> Closing:
     """Finish a cohort: everyone still enrolled completes or not under the course's rule (those
     who do not are recorded as dropouts with the reason not_completed); the waiting list ends."""
+    lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
     if context.today() < cohort.ends_on:
         raise Conflict(f"cohort {cohort.cohort_id} runs until {cohort.ends_on}: close it after its last day")
-    lock(session, cohort)
     sessions = session_count(session, cohort)
     attended = attended_counts(session, cohort)
     completed = certificates = not_completed = cancelled = 0
@@ -620,6 +624,7 @@ def update_cohort(
     waiting list; cancelling ends every enrolment (dropouts with the reason cohort_cancelled)."""
     if not actor.may_see(cohort.organisation):
         raise NotFound(f"no cohort {cohort.cohort_id}")
+    lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value} and can no longer change")
     values = changes.model_dump(exclude_unset=True)
@@ -629,7 +634,6 @@ def update_cohort(
     new_status = values.pop("status", None)
     if new_status is CohortStatus.FINISHED:
         raise TrainingRefused("status", "a cohort is finished by closing it: POST /v1/cohorts/{cohort_id}/close")
-    lock(session, cohort)
     if "capacity" in values:
         taken = seats(session, cohort)
         if values["capacity"] < taken.enrolled + taken.completed:

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 from uuid import UUID, uuid4
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from work4life.contracts.envelope import Envelope
@@ -278,6 +279,10 @@ def stop_everything(
         cohort = session.get(Cohort, place.cohort_pk)
         course = session.get(Course, cohort.course_pk) if cohort else None
         assert cohort is not None and course is not None
+        lock(session, cohort)
+        session.refresh(place)
+        if place.status is not EnrolmentStatus.ENROLLED:
+            continue
         enrolment.drop(
             session,
             place,
@@ -324,9 +329,12 @@ def decline(
     session: Session, referral_id: UUID, note: str | None, context: Context, actor: Principal, correlation_id: Any
 ) -> Candidate:
     """Decline a pending referral (intake hears of it); any waiting-list place it holds ends."""
+    # Taking the row first: of two declines at once, the second waits and then finds it declined.
+    session.exec(update(Candidate).where(col(Candidate.referral_id) == referral_id).values(note=Candidate.note))  # type: ignore[call-overload]
     candidate = session.get(Candidate, referral_id)
     if candidate is None:
         raise NotFound(f"no referral {referral_id} to training")
+    session.refresh(candidate)
     if candidate.status is not CandidateStatus.PENDING:
         raise Conflict(f"referral {referral_id} is {candidate.status.value}: only a pending one can be declined")
     candidate.note = note
