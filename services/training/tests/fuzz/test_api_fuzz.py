@@ -13,7 +13,7 @@ from sqlmodel import Session
 from work4life.contracts.intake import ReferralReason
 from work4life.runtime import migrations
 from work4life.runtime.testing import bearer, fuzz_api
-from work4life.training.adapters.orm import Attendance, Candidate, ClassSession, Cohort, Course, Enrolment, Person
+from work4life.training.adapters.orm import Attendance, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
 from work4life.training.bootstrap import build
 from work4life.training.domain.model import AttendanceMark, EnrolmentStatus
 
@@ -59,7 +59,7 @@ def seed(engine) -> dict[str, list[str]]:
         people, referrals, enrolments = [], [], []
         for i in range(4):
             who, referral = uuid4(), uuid4()
-            db.add(Person(beneficiary_id=who, referral_consent=True, region="rabat_sale_kenitra"))
+            db.add(Trainee(beneficiary_id=who, referral_consent=True, region="rabat_sale_kenitra"))
             db.add(
                 Candidate(
                     referral_id=referral,

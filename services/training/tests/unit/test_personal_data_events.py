@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, create_engine, select
 
 from work4life.contracts.intake import BeneficiaryUpdated, ConsentPurpose, ConsentWithdrawn
-from work4life.training.adapters.orm import Candidate, Enrolment, Person
+from work4life.training.adapters.orm import Candidate, Enrolment, Trainee
 
 from ..conftest import new_cohort, started_training
 
@@ -79,7 +79,7 @@ async def test_erasure_anonymises_what_training_holds_and_keeps_the_totals(train
     assert published.of_type("training.dropped_out") == [], "nothing is published about an erased person"
     engine = create_engine(url)
     with Session(engine) as db:
-        assert db.get(Person, erased) is None
+        assert db.get(Trainee, erased) is None
         assert db.exec(select(Candidate).where(Candidate.beneficiary_id == erased)).all() == []
         assert db.exec(select(Enrolment).where(Enrolment.beneficiary_id == erased)).all() == []
         assert len(db.exec(select(Enrolment).where(Enrolment.anonymised)).all()) == 1
@@ -140,5 +140,5 @@ async def test_a_move_to_another_region_is_followed_for_people_referred_here_onl
     assert [c["beneficiary_id"] for c in found["items"]] == [str(who)]
     engine = create_engine(url)
     with Session(engine) as db:
-        assert db.get(Person, stranger) is None, "training keeps nothing about people not referred to it"
+        assert db.get(Trainee, stranger) is None, "training keeps nothing about people not referred to it"
     engine.dispose()

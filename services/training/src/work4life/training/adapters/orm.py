@@ -80,11 +80,11 @@ class ClassSession(SQLModel, table=True):
     topic: str | None = Field(default=None, max_length=200)
 
 
-class Person(SQLModel, table=True):
+class Trainee(SQLModel, table=True):
     """What training knows of someone referred to it: whether the referral consent stands, and
     where they live. Kept only for people referred to training; deleted on erasure."""
 
-    __tablename__ = "person"
+    __tablename__ = "trainee"
 
     beneficiary_id: UUID = Field(primary_key=True)
     referral_consent: bool = False

@@ -17,7 +17,7 @@ from work4life.contracts.training import DropoutReason
 from work4life.runtime.auth import Principal
 
 from ..adapters import event_mapping
-from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Person
+from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
 from ..domain.model import (
     ACTIVE_COHORT,
     ATTENDED,
@@ -127,7 +127,7 @@ def enrol(
     if cohort.status is not CohortStatus.OPEN:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value.replace('_', ' ')}: it takes no enrolments")
     who = request.beneficiary_id
-    person = session.get(Person, who)
+    person = session.get(Trainee, who)
     referral = _open_referral(session, who, course)
     if referral is None or person is None or not person.referral_consent:
         raise Conflict(

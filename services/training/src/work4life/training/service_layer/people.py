@@ -38,7 +38,7 @@ from work4life.contracts.intake import (
 from work4life.contracts.training import CourseKind, DropoutReason
 from work4life.runtime.auth import Principal
 
-from ..adapters.orm import Candidate, Cohort, Course, Enrolment, Person
+from ..adapters.orm import Candidate, Cohort, Course, Enrolment, Trainee
 from ..domain.model import (
     HOLDS_A_PLACE,
     CandidateStatus,
@@ -60,10 +60,10 @@ class ReferralWithoutConsent(Exception):
     """Intake referred someone whose consent to referral to training this service never saw."""
 
 
-def _person(session: Session, beneficiary_id: UUID) -> Person:
-    person = session.get(Person, beneficiary_id)
+def _trainee(session: Session, beneficiary_id: UUID) -> Trainee:
+    person = session.get(Trainee, beneficiary_id)
     if person is None:
-        person = Person(beneficiary_id=beneficiary_id)
+        person = Trainee(beneficiary_id=beneficiary_id)
     return person
 
 
@@ -78,7 +78,7 @@ def consent_given(context: Context):  # type: ignore[no-untyped-def]
         data: ConsentGiven = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _about_training(data.purpose, data.organisation):
             return
-        person = _person(session, data.beneficiary_id)
+        person = _trainee(session, data.beneficiary_id)
         person.referral_consent = True
         person.consent_changed_at = now()
         session.add(person)
@@ -91,7 +91,7 @@ def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
         data: ConsentWithdrawn = envelope.data
         if not _about_training(data.purpose, data.organisation):
             return
-        person = session.get(Person, data.beneficiary_id)
+        person = session.get(Trainee, data.beneficiary_id)
         if person is not None:
             person.referral_consent = False
             person.consent_changed_at = now()
@@ -108,7 +108,7 @@ def referral_made(context: Context):  # type: ignore[no-untyped-def]
             return
         if session.get(Candidate, data.referral_id) is not None:
             return
-        person = session.get(Person, data.beneficiary_id)
+        person = session.get(Trainee, data.beneficiary_id)
         if person is None or not person.referral_consent:
             raise ReferralWithoutConsent(
                 f"referral {data.referral_id}: no consent of {data.beneficiary_id} to referral to training is known"
@@ -161,7 +161,7 @@ def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
 def profile_updated(context: Context):  # type: ignore[no-untyped-def]
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryUpdated = envelope.data
-        person = session.get(Person, data.beneficiary_id)
+        person = session.get(Trainee, data.beneficiary_id)
         if person is None or "region" not in data.changed_fields:
             return  # only people referred to training are kept, and of them only their region
         person.region = data.region
@@ -192,7 +192,7 @@ def erased(context: Context):  # type: ignore[no-untyped-def]
             place.dropout_note = None
             place.anonymised = True
             session.add(place)
-        person = session.get(Person, data.beneficiary_id)
+        person = session.get(Trainee, data.beneficiary_id)
         if person is not None:
             session.delete(person)
 
@@ -224,11 +224,11 @@ def merged(context: Context):  # type: ignore[no-untyped-def]
                 place.ended_on = context.today()
             place.beneficiary_id = kept
             session.add(place)
-        retired_person = session.get(Person, retired)
+        retired_person = session.get(Trainee, retired)
         if retired_person is not None:
-            kept_person = session.get(Person, kept)
+            kept_person = session.get(Trainee, kept)
             if kept_person is None:
-                kept_person = Person(beneficiary_id=kept, region=retired_person.region)
+                kept_person = Trainee(beneficiary_id=kept, region=retired_person.region)
             kept_person.referral_consent = kept_person.referral_consent or retired_person.referral_consent
             session.delete(retired_person)
             session.flush()

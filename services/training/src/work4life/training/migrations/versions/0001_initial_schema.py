@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 02:02:23.552970
+Create Date: 2026-11-29 02:16:19.095004
 """
 
 from collections.abc import Sequence
@@ -90,7 +90,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_outbox_created_at'), ['created_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_published_at'), ['published_at'], unique=False)
 
-    op.create_table('person',
+    op.create_table('trainee',
     sa.Column('beneficiary_id', sa.Uuid(), nullable=False),
     sa.Column('referral_consent', sa.Boolean(), nullable=False),
     sa.Column('region', sa.Enum('tanger_tetouan_al_hoceima', 'oriental', 'fes_meknes', 'rabat_sale_kenitra', 'beni_mellal_khenifra', 'casablanca_settat', 'marrakech_safi', 'draa_tafilalet', 'souss_massa', 'guelmim_oued_noun', 'laayoune_sakia_el_hamra', 'dakhla_oued_ed_dahab', name='region', native_enum=False, length=40), nullable=True),
@@ -229,7 +229,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_cohort_course_pk'))
 
     op.drop_table('cohort')
-    op.drop_table('person')
+    op.drop_table('trainee')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_published_at'))
         batch_op.drop_index(batch_op.f('ix_outbox_created_at'))
