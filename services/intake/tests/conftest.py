@@ -3,7 +3,7 @@ from datetime import date
 
 from work4life.intake.bootstrap import build
 from work4life.intake.config import IntakeSettings
-from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer, kafka_connected
 
 TODAY = date(2026, 11, 28)
 ORG = "amappe-rabat"
@@ -88,4 +88,5 @@ async def started_intake(database_url: str, **overrides):
 
     settings = intake_settings(database_url=database_url, create_topics=False, consumer_retry_backoff_s=0, **overrides)
     async with TestKafkaBroker(broker), running(settings, broker) as (client, app):
+        await kafka_connected(app)
         yield client, app, broker, published

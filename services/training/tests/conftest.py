@@ -17,7 +17,7 @@ from work4life.contracts.intake import (
     ReferralStatusChanged,
 )
 from work4life.runtime.events import encode, headers_for, new_envelope
-from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer, kafka_connected
 from work4life.training.bootstrap import build
 from work4life.training.config import TrainingSettings
 
@@ -208,7 +208,8 @@ async def started_training(database_url: str, clock: Clock | None = None, **over
     settings = training_settings(
         database_url=database_url, create_topics=False, consumer_retry_backoff_s=0, **overrides
     )
-    async with TestKafkaBroker(broker), running(settings, broker, clock) as (client, _app):
+    async with TestKafkaBroker(broker), running(settings, broker, clock) as (client, app):
+        await kafka_connected(app)
         yield client, IntakeStub(broker), published, clock
 
 

@@ -12,6 +12,15 @@ topic, partition and offset in the headers.
 
 from dataclasses import dataclass, field
 
+from .enterprise import (
+    FollowUpRecorded,
+    GrantApproved,
+    GrantDisbursed,
+    VentureApplied,
+    VentureLaunched,
+    VentureMembersChanged,
+    VentureStageChanged,
+)
 from .envelope import EventData
 from .intake import (
     BeneficiariesMerged,
@@ -98,6 +107,22 @@ ENTERPRISE_REFERRAL_ANSWERS = Topic(
     events=(EnterpriseReferralAnswered,),
 )
 
+ENTERPRISE_VENTURES = Topic(
+    name="enterprise.ventures",
+    owner="enterprise",
+    key="venture_id",
+    description="Ventures through the incubation pipeline, their grants, launch and follow-up visits.",
+    events=(
+        VentureApplied,
+        VentureStageChanged,
+        VentureMembersChanged,
+        GrantApproved,
+        GrantDisbursed,
+        VentureLaunched,
+        FollowUpRecorded,
+    ),
+)
+
 EMPLOYMENT_REFERRAL_ANSWERS = Topic(
     name="employment.referral_answers",
     owner="employment",
@@ -120,6 +145,13 @@ TRAINING_DEAD_LETTERS = Topic(
     description="Messages the training service could not process, with the reason.",
 )
 
+ENTERPRISE_DEAD_LETTERS = Topic(
+    name="enterprise.dead_letters",
+    owner="enterprise",
+    key="the source message's key",
+    description="Messages the enterprise service could not process, with the reason.",
+)
+
 REPORTING_DEAD_LETTERS = Topic(
     name="reporting.dead_letters",
     owner="reporting",
@@ -133,9 +165,11 @@ CATALOGUE: tuple[Topic, ...] = (
     TRAINING_REFERRAL_ANSWERS,
     TRAINING_ENROLMENTS,
     ENTERPRISE_REFERRAL_ANSWERS,
+    ENTERPRISE_VENTURES,
     EMPLOYMENT_REFERRAL_ANSWERS,
     INTAKE_DEAD_LETTERS,
     TRAINING_DEAD_LETTERS,
+    ENTERPRISE_DEAD_LETTERS,
     REPORTING_DEAD_LETTERS,
 )
 """Every topic of the platform."""

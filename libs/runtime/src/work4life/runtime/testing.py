@@ -246,3 +246,16 @@ def fuzz_api(
         no_server_error()
         tried.append(operation.label)
     return tried
+
+
+async def kafka_connected(app: Any, timeout_s: float = 10.0) -> None:
+    """Wait until the service's broker has started (it connects in the background after start-up;
+    until then an in-memory broker has no subscriber set up to deliver to)."""
+    import asyncio
+
+    runtime = app.state.runtime
+    for _ in range(int(timeout_s / 0.01)):
+        if runtime.kafka_connected:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{runtime.settings.service_name} did not connect to Kafka within {timeout_s}s")

@@ -1,0 +1,270 @@
+"""Business plans and co-financing grants: approval against the plan and the prerequisites,
+tranches tied to milestones, and disbursements that never exceed what was approved.
+
+Money is handled as whole centimes (int) inside, as exact decimals at the edges.
+"""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from work4life.contracts.intake import Region
+from work4life.runtime.auth import Principal
+
+from ..adapters import event_mapping
+from ..adapters.orm import BusinessPlanRecord, Disbursement, Grant, GrantTranche, TrainingCompletion, Venture
+from ..domain.model import (
+    ENDED,
+    GRANT_STAGES,
+    IN_SUPPORT,
+    BusinessPlan,
+    Conflict,
+    DisbursementRequest,
+    EnterpriseRefused,
+    GrantRequest,
+    MilestoneMet,
+    NotFound,
+    centimes,
+    mad,
+    rate_e4,
+    shown,
+)
+from .context import Context, now
+from .ventures import lock, members_of
+
+# -- business plan ---------------------------------------------------------------------------
+
+
+def record_plan(session: Session, venture: Venture, plan: BusinessPlan, actor: Principal) -> BusinessPlanRecord:
+    lock(session, venture)
+    if venture.stage not in IN_SUPPORT:
+        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its business plan is settled")
+    record = session.get(BusinessPlanRecord, venture.id) or BusinessPlanRecord(venture_pk=venture.id)  # type: ignore[call-arg]
+    record.investment_need = centimes(plan.investment_need_mad)
+    record.own_contribution = centimes(plan.own_contribution_mad)
+    record.grant_requested = centimes(plan.grant_requested_mad)
+    record.other_financing = centimes(plan.other_financing_mad)
+    record.expected_jobs = plan.expected_jobs
+    record.expected_monthly_revenue = centimes(plan.expected_monthly_revenue_mad)
+    record.summary = plan.summary
+    record.updated_at = now()
+    record.updated_by = actor.subject
+    session.add(record)
+    session.commit()
+    session.refresh(record)
+    return record
+
+
+def plan_of(session: Session, venture: Venture) -> BusinessPlanRecord | None:
+    return session.get(BusinessPlanRecord, venture.id)
+
+
+# -- prerequisites ---------------------------------------------------------------------------
+
+
+def missing_prerequisites(session: Session, venture: Venture, context: Context) -> dict[str, list[str]]:
+    """For each member in the programme, the required kinds of course not completed yet."""
+    missing: dict[str, list[str]] = {}
+    for member in members_of(session, venture):
+        done = set(
+            session.exec(
+                select(TrainingCompletion.course_kind).where(TrainingCompletion.beneficiary_id == member.beneficiary_id)
+            )
+        )
+        lacking = [k.value for k in context.grant_prerequisites if k not in done]
+        if lacking:
+            missing[str(member.beneficiary_id)] = lacking
+    return missing
+
+
+# -- grants ----------------------------------------------------------------------------------
+
+
+def approve(
+    session: Session,
+    venture: Venture,
+    request: GrantRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Grant:
+    lock(session, venture)
+    if venture.stage not in GRANT_STAGES:
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}: a grant is approved in incubation or later"
+        )
+    if session.exec(select(Grant).where(Grant.venture_pk == venture.id)).first() is not None:
+        raise Conflict(f"venture {venture.venture_id} already has a grant")
+    plan = plan_of(session, venture)
+    if plan is None:
+        raise Conflict(f"venture {venture.venture_id} has no business plan: record it first (PUT .../business-plan)")
+    approved = centimes(request.approved_mad)
+    if approved > plan.grant_requested:
+        raise EnterpriseRefused(
+            "approved_mad",
+            f"{shown(request.approved_mad)} MAD is more than the {shown(mad(plan.grant_requested))} MAD "
+            "the business plan requests",
+        )
+    missing = missing_prerequisites(session, venture, context)
+    if missing:
+        raise Conflict(
+            "the grant needs its prerequisites first: "
+            + "; ".join(f"{who} has not completed {', '.join(kinds)}" for who, kinds in missing.items())
+        )
+    approved_on = request.approved_on or context.today()
+    if approved_on > context.today():
+        raise EnterpriseRefused("approved_on", "is in the future")
+    grant = Grant(
+        venture_pk=venture.id,  # type: ignore[arg-type]
+        approved=approved,
+        cofinancing=plan.own_contribution,
+        eur_rate_e4=rate_e4(context.eur_rate),
+        approved_on=approved_on,
+        approved_by=actor.subject,
+    )
+    session.add(grant)
+    session.flush()
+    for number, tranche in enumerate(request.tranches, start=1):
+        session.add(
+            GrantTranche(
+                grant_pk=grant.id,  # type: ignore[arg-type]
+                number=number,
+                amount=centimes(tranche.amount_mad),
+                milestone=tranche.milestone,
+            )
+        )
+    context.publish(
+        session,
+        event_mapping.grant_approved(
+            session, venture, grant, len(request.tranches), producer=context.producer, correlation_id=correlation_id
+        ),
+    )
+    session.commit()
+    session.refresh(grant)
+    return grant
+
+
+def grant_by_id(session: Session, grant_id: UUID, actor: Principal) -> tuple[Grant, Venture]:
+    row = session.exec(
+        select(Grant, Venture).join(Venture, col(Venture.id) == Grant.venture_pk).where(Grant.grant_id == grant_id)
+    ).first()
+    if row is None or not actor.may_see(row[1].organisation):
+        raise NotFound(f"no grant {grant_id}")
+    return row
+
+
+def grant_of(session: Session, venture: Venture) -> Grant | None:
+    return session.exec(select(Grant).where(Grant.venture_pk == venture.id)).first()
+
+
+def tranches_of(session: Session, grant: Grant) -> list[GrantTranche]:
+    return list(
+        session.exec(select(GrantTranche).where(GrantTranche.grant_pk == grant.id).order_by(col(GrantTranche.number)))
+    )
+
+
+def paid(session: Session, tranche: GrantTranche) -> int:
+    return session.exec(
+        select(func.coalesce(func.sum(Disbursement.amount), 0)).where(Disbursement.tranche_pk == tranche.id)
+    ).one()
+
+
+def _tranche(session: Session, grant: Grant, number: int) -> GrantTranche:
+    tranche = session.exec(
+        select(GrantTranche).where(GrantTranche.grant_pk == grant.id, GrantTranche.number == number)
+    ).first()
+    if tranche is None:
+        raise NotFound(f"grant {grant.grant_id} has no tranche {number}")
+    return tranche
+
+
+def meet_milestone(
+    session: Session, grant: Grant, venture: Venture, number: int, request: MilestoneMet, context: Context
+) -> GrantTranche:
+    lock(session, venture)
+    tranche = _tranche(session, grant, number)
+    if tranche.milestone_met_on is not None:
+        raise Conflict(f"tranche {number}'s milestone was already met on {tranche.milestone_met_on}")
+    if request.met_on > context.today() or request.met_on < grant.approved_on:
+        raise EnterpriseRefused("met_on", f"must be between the grant's approval ({grant.approved_on}) and today")
+    tranche.milestone_met_on = request.met_on
+    tranche.milestone_evidence = request.evidence
+    session.add(tranche)
+    session.commit()
+    session.refresh(tranche)
+    return tranche
+
+
+def disburse(
+    session: Session,
+    grant: Grant,
+    venture: Venture,
+    number: int,
+    request: DisbursementRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Disbursement:
+    """Pay (part of) a tranche: only once its milestone is met, never beyond its amount."""
+    lock(session, venture)
+    if venture.stage in ENDED:
+        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: nothing more is paid")
+    tranche = _tranche(session, grant, number)
+    if tranche.milestone_met_on is None:
+        raise Conflict(f"tranche {number}'s milestone is not met yet ({tranche.milestone!r}): nothing can be paid")
+    amount = centimes(request.amount_mad)
+    left = tranche.amount - paid(session, tranche)
+    if amount > left:
+        raise Conflict(
+            f"{shown(request.amount_mad)} MAD is beyond what was approved: tranche {number} has "
+            f"{shown(mad(left))} MAD left of {shown(mad(tranche.amount))} MAD"
+        )
+    disbursed_on = request.disbursed_on or context.today()
+    if disbursed_on > context.today() or disbursed_on < tranche.milestone_met_on:
+        raise EnterpriseRefused("disbursed_on", f"must be between the milestone ({tranche.milestone_met_on}) and today")
+    disbursement = Disbursement(
+        tranche_pk=tranche.id,  # type: ignore[arg-type]
+        amount=amount,
+        disbursed_on=disbursed_on,
+        reference=request.reference,
+        recorded_by=actor.subject,
+        recorded_at=now(),
+    )
+    session.add(disbursement)
+    session.flush()
+    context.publish(
+        session,
+        event_mapping.grant_disbursed(
+            session, venture, grant, tranche, disbursement, producer=context.producer, correlation_id=correlation_id
+        ),
+    )
+    session.commit()
+    session.refresh(disbursement)
+    return disbursement
+
+
+@dataclass(frozen=True)
+class Totals:
+    grants: int
+    approved: int
+    disbursed: int
+
+
+def totals(session: Session, actor: Principal, region: Region | None, organisation: str | None) -> Totals:
+    grants = select(Grant.id, Grant.approved).join(Venture, col(Venture.id) == Grant.venture_pk)
+    if not actor.sees_every_organisation and actor.role.value != "me_viewer":
+        grants = grants.where(Venture.organisation == actor.organisation)
+    if organisation:
+        grants = grants.where(Venture.organisation == organisation)
+    if region:
+        grants = grants.where(Venture.region == region)
+    rows = session.exec(grants).all()
+    ids = [r[0] for r in rows]
+    disbursed = session.exec(
+        select(func.coalesce(func.sum(Disbursement.amount), 0))
+        .join(GrantTranche, col(GrantTranche.id) == Disbursement.tranche_pk)
+        .where(col(GrantTranche.grant_pk).in_(ids))
+    ).one()
+    return Totals(grants=len(rows), approved=sum(r[1] for r in rows), disbursed=disbursed)

@@ -1,0 +1,455 @@
+"""Ventures through the pipeline: application, selection decisions, members, launch, coaching.
+
+Every change to a venture first takes its lock (`lock`), so two staff acting on one venture at
+once never both move it. Each use case commits once, with its events staged in the outbox.
+"""
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from work4life.contracts.enterprise import VentureKind, VentureStage
+from work4life.contracts.intake import Region
+from work4life.contracts.referrals import ReferralAnswer
+from work4life.runtime.auth import Principal
+
+from ..adapters import event_mapping
+from ..adapters.orm import (
+    CoachingSession,
+    EnterpriseCandidate,
+    Entrepreneur,
+    FollowUpVisit,
+    SelectionDecision,
+    Venture,
+    VentureMember,
+)
+from ..domain.model import (
+    DECIDED_BY_COMMITTEE,
+    ENDED,
+    IN_SUPPORT,
+    CandidateStatus,
+    CoachingRequest,
+    Conflict,
+    EnterpriseRefused,
+    ExitReason,
+    LaunchRequest,
+    LeaveRequest,
+    NotFound,
+    TransitionRequest,
+    VentureRequest,
+    check_legal_form,
+    check_transition,
+    months_after,
+)
+from .context import Context, now
+
+
+def page(session: Session, query: Any, limit: int, offset: int) -> tuple[list[Any], int]:
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    return list(session.exec(query.limit(limit).offset(offset))), total
+
+
+def lock(session: Session, venture: Venture) -> None:
+    """Take the venture's write lock for the rest of the transaction (a row lock on PostgreSQL,
+    the database lock on SQLite) and read it afresh."""
+    session.exec(update(Venture).where(col(Venture.id) == venture.id).values(revision=Venture.revision + 1))  # type: ignore[call-overload]
+    session.refresh(venture)
+
+
+def venture_by_id(session: Session, venture_id: UUID, actor: Principal) -> Venture:
+    venture = session.exec(select(Venture).where(Venture.venture_id == venture_id)).first()
+    if venture is None or not actor.may_see(venture.organisation):
+        raise NotFound(f"no venture {venture_id}")
+    return venture
+
+
+def members_of(session: Session, venture: Venture, current_only: bool = True) -> list[VentureMember]:
+    query = select(VentureMember).where(VentureMember.venture_pk == venture.id)
+    if current_only:
+        query = query.where(VentureMember.left_on == None)  # noqa: E711
+    return list(session.exec(query.order_by(col(VentureMember.id))))
+
+
+def _standing_referral(session: Session, beneficiary_id: UUID) -> EnterpriseCandidate | None:
+    entrepreneur = session.get(Entrepreneur, beneficiary_id)
+    if entrepreneur is None or not entrepreneur.referral_consent:
+        return None
+    query = select(EnterpriseCandidate).where(
+        EnterpriseCandidate.beneficiary_id == beneficiary_id,
+        col(EnterpriseCandidate.status).in_([CandidateStatus.PENDING.value, CandidateStatus.ACCEPTED.value]),
+    )
+    return session.exec(query.order_by(col(EnterpriseCandidate.referred_on).desc())).first()
+
+
+def _referrals_of(session: Session, people: list[UUID]) -> dict[UUID, EnterpriseCandidate]:
+    found = {who: _standing_referral(session, who) for who in people}
+    missing = [str(who) for who, referral in found.items() if referral is None]
+    if missing:
+        raise Conflict(
+            "no standing referral to enterprise support for "
+            + ", ".join(missing)
+            + ": refer them in intake (with their consent) first"
+        )
+    return found  # type: ignore[return-value]
+
+
+def answer(
+    session: Session,
+    candidate: EnterpriseCandidate,
+    status: CandidateStatus,
+    context: Context,
+    correlation_id: UUID | None = None,
+    causation_id: UUID | None = None,
+) -> None:
+    candidate.status = status
+    candidate.status_changed_on = context.today()
+    session.add(candidate)
+    context.publish(
+        session,
+        event_mapping.referral_answered(
+            candidate.referral_id,
+            candidate.beneficiary_id,
+            ReferralAnswer(status.value),
+            context.today(),
+            producer=context.producer,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        ),
+    )
+
+
+def _answer_members(
+    session: Session, venture: Venture, from_: CandidateStatus, to: CandidateStatus, context: Context, cid: Any
+) -> None:
+    for member in members_of(session, venture):
+        candidate = session.get(EnterpriseCandidate, member.referral_id) if member.referral_id else None
+        if candidate is not None and candidate.status is from_:
+            answer(session, candidate, to, context, cid)
+
+
+# -- application and the pipeline ------------------------------------------------------------
+
+
+def apply(
+    session: Session, request: VentureRequest, context: Context, actor: Principal, correlation_id: UUID | None = None
+) -> Venture:
+    organisation = request.organisation or actor.organisation
+    if not actor.may_see(organisation):
+        raise EnterpriseRefused("organisation", f"you may record ventures only for {actor.organisation}")
+    applied_on = request.applied_on or context.today()
+    if applied_on > context.today():
+        raise EnterpriseRefused("applied_on", "is in the future")
+    referrals = _referrals_of(session, request.members)
+    venture = Venture(
+        **request.model_dump(exclude={"members", "organisation", "applied_on"}),
+        organisation=organisation,
+        applied_on=applied_on,
+        stage_changed_on=applied_on,
+        created_at=now(),
+        created_by=actor.subject,
+    )
+    session.add(venture)
+    session.flush()
+    for who in request.members:
+        session.add(
+            VentureMember(
+                venture_pk=venture.id,  # type: ignore[arg-type]
+                beneficiary_id=who,
+                referral_id=referrals[who].referral_id,
+                joined_on=applied_on,
+            )
+        )
+    session.flush()
+    context.publish(
+        session, event_mapping.applied(session, venture, producer=context.producer, correlation_id=correlation_id)
+    )
+    session.commit()
+    session.refresh(venture)
+    return venture
+
+
+def move(
+    session: Session,
+    venture: Venture,
+    request: TransitionRequest,
+    context: Context,
+    actor: Principal,
+    correlation_id: UUID | None = None,
+) -> Venture:
+    """Move a venture to its next stage. Selection (pre-incubation, incubation, rejection) records
+    the committee's decision; launch and follow-up have their own requests."""
+    lock(session, venture)
+    if request.to is VentureStage.LAUNCHED:
+        raise Conflict("a venture is launched with POST /v1/ventures/{venture_id}/launch (legal form, registration)")
+    if request.to is VentureStage.FOLLOWED_UP:
+        raise Conflict("a venture is followed up by recording its first follow-up visit")
+    check_transition(venture.stage, request.to)
+    previous = venture.stage
+    if request.committee is not None and request.to in DECIDED_BY_COMMITTEE:
+        decision = request.committee
+        if decision.decided_on > context.today() or decision.decided_on < venture.applied_on:
+            raise EnterpriseRefused("committee.decided_on", "must be between the application and today")
+        session.add(
+            SelectionDecision(
+                venture_pk=venture.id,  # type: ignore[arg-type]
+                from_stage=previous,
+                to_stage=request.to,
+                decided_on=decision.decided_on,
+                committee=decision.committee,
+                score=decision.score,
+                notes=decision.notes,
+                recorded_by=actor.subject,
+                recorded_at=now(),
+            )
+        )
+    _set_stage(session, venture, request.to, request.reason, context)
+    context.publish(
+        session,
+        event_mapping.stage_changed(
+            session,
+            venture,
+            previous,
+            request.to in DECIDED_BY_COMMITTEE,
+            producer=context.producer,
+            correlation_id=correlation_id,
+        ),
+    )
+    if request.to is VentureStage.PRE_INCUBATION:
+        _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED, context, correlation_id)
+    elif request.to is VentureStage.REJECTED:
+        _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.DECLINED, context, correlation_id)
+    session.commit()
+    session.refresh(venture)
+    return venture
+
+
+def _set_stage(
+    session: Session, venture: Venture, stage: VentureStage, reason: ExitReason | None, context: Context
+) -> None:
+    venture.stage = stage
+    venture.stage_changed_on = context.today()
+    venture.exit_reason = reason if stage in ENDED else None
+    session.add(venture)
+    if stage in ENDED:
+        for visit in session.exec(select(FollowUpVisit).where(FollowUpVisit.venture_pk == venture.id)):
+            session.delete(visit)
+
+
+def decisions_of(session: Session, venture: Venture) -> list[SelectionDecision]:
+    query = select(SelectionDecision).where(SelectionDecision.venture_pk == venture.id)
+    return list(session.exec(query.order_by(col(SelectionDecision.id))))
+
+
+def abandon_if_empty(
+    session: Session, venture: Venture, context: Context, correlation_id: Any = None, causation_id: Any = None
+) -> None:
+    """A venture in support with no member from the programme left is abandoned."""
+    if venture.stage in IN_SUPPORT and not members_of(session, venture):
+        previous = venture.stage
+        _set_stage(session, venture, VentureStage.ABANDONED, ExitReason.GROUP_DISSOLVED, context)
+        context.publish(
+            session,
+            event_mapping.stage_changed(
+                session,
+                venture,
+                previous,
+                False,
+                producer=context.producer,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            ),
+        )
+
+
+# -- members ---------------------------------------------------------------------------------
+
+
+def add_member(
+    session: Session, venture: Venture, who: UUID, context: Context, correlation_id: UUID | None = None
+) -> Venture:
+    lock(session, venture)
+    if venture.stage not in IN_SUPPORT:
+        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its members no longer change here")
+    if who in {m.beneficiary_id for m in members_of(session, venture)}:
+        raise Conflict(f"{who} is already a member of venture {venture.venture_id}")
+    referral = _referrals_of(session, [who])[who]
+    session.add(
+        VentureMember(
+            venture_pk=venture.id,  # type: ignore[arg-type]
+            beneficiary_id=who,
+            referral_id=referral.referral_id,
+            joined_on=context.today(),
+        )
+    )
+    session.flush()
+    if venture.stage is not VentureStage.APPLICATION and referral.status is CandidateStatus.PENDING:
+        answer(session, referral, CandidateStatus.ACCEPTED, context, correlation_id)
+    context.publish(
+        session,
+        event_mapping.members_changed(
+            session, venture, [who], [], context.today(), producer=context.producer, correlation_id=correlation_id
+        ),
+    )
+    session.commit()
+    session.refresh(venture)
+    return venture
+
+
+def end_membership(
+    session: Session,
+    venture: Venture,
+    member: VentureMember,
+    reason: ExitReason,
+    context: Context,
+    *,
+    publish: bool,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+) -> None:
+    member.left_on = context.today()
+    member.left_reason = reason
+    session.add(member)
+    session.flush()
+    if publish:
+        context.publish(
+            session,
+            event_mapping.members_changed(
+                session,
+                venture,
+                [],
+                [member.beneficiary_id],
+                context.today(),
+                producer=context.producer,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+            ),
+        )
+    abandon_if_empty(session, venture, context, correlation_id, causation_id)
+
+
+def leave(
+    session: Session,
+    venture: Venture,
+    who: UUID,
+    request: LeaveRequest,
+    context: Context,
+    correlation_id: UUID | None = None,
+) -> Venture:
+    lock(session, venture)
+    member = next((m for m in members_of(session, venture) if m.beneficiary_id == who), None)
+    if member is None:
+        raise NotFound(f"{who} is not a current member of venture {venture.venture_id}")
+    end_membership(session, venture, member, request.reason, context, publish=True, correlation_id=correlation_id)
+    session.commit()
+    session.refresh(venture)
+    return venture
+
+
+# -- launch and coaching ---------------------------------------------------------------------
+
+
+def launch(
+    session: Session,
+    venture: Venture,
+    request: LaunchRequest,
+    context: Context,
+    correlation_id: UUID | None = None,
+) -> Venture:
+    """Record the launch (legal form, registration) and schedule the follow-up visits."""
+    lock(session, venture)
+    check_transition(venture.stage, VentureStage.LAUNCHED)
+    check_legal_form(venture.kind, request.legal_form)
+    if request.registered_on > context.today():
+        raise EnterpriseRefused("registered_on", "is in the future")
+    if request.registered_on < venture.applied_on:
+        raise EnterpriseRefused("registered_on", f"is before the application ({venture.applied_on})")
+    venture.legal_form = request.legal_form
+    venture.registered_on = request.registered_on
+    venture.premises = request.premises
+    venture.region = request.region or venture.region
+    venture.active = True
+    _set_stage(session, venture, VentureStage.LAUNCHED, None, context)
+    for months in context.follow_up_months:
+        session.add(
+            FollowUpVisit(
+                venture_pk=venture.id,  # type: ignore[arg-type]
+                months_after_launch=months,
+                due_on=months_after(request.registered_on, months),
+            )
+        )
+    context.publish(
+        session, event_mapping.launched(session, venture, producer=context.producer, correlation_id=correlation_id)
+    )
+    _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED, context, correlation_id)
+    _answer_members(session, venture, CandidateStatus.ACCEPTED, CandidateStatus.COMPLETED, context, correlation_id)
+    session.commit()
+    session.refresh(venture)
+    return venture
+
+
+def add_coaching(
+    session: Session, venture: Venture, request: CoachingRequest, context: Context, actor: Principal
+) -> CoachingSession:
+    if venture.stage in ENDED:
+        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
+    if request.held_on > context.today():
+        raise EnterpriseRefused("held_on", "is in the future")
+    coaching = CoachingSession(
+        venture_pk=venture.id,  # type: ignore[arg-type]
+        held_on=request.held_on,
+        minutes=int(request.hours * 60),
+        topic=request.topic,
+        coach=request.coach,
+        notes=request.notes,
+        recorded_by=actor.subject,
+    )
+    session.add(coaching)
+    session.commit()
+    session.refresh(coaching)
+    return coaching
+
+
+def coaching_of(session: Session, venture: Venture) -> list[CoachingSession]:
+    query = select(CoachingSession).where(CoachingSession.venture_pk == venture.id)
+    return list(session.exec(query.order_by(col(CoachingSession.held_on), col(CoachingSession.id))))
+
+
+# -- lists -----------------------------------------------------------------------------------
+
+
+def ventures(
+    session: Session,
+    actor: Principal,
+    *,
+    stage: VentureStage | None,
+    kind: VentureKind | None,
+    region: Region | None,
+    organisation: str | None,
+    member: UUID | None,
+    applied_from: date | None,
+    applied_until: date | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Venture], int]:
+    query = select(Venture)
+    if not actor.sees_every_organisation:
+        query = query.where(Venture.organisation == actor.organisation)
+    if organisation:
+        query = query.where(Venture.organisation == organisation)
+    if stage:
+        query = query.where(Venture.stage == stage)
+    if kind:
+        query = query.where(Venture.kind == kind)
+    if region:
+        query = query.where(Venture.region == region)
+    if applied_from:
+        query = query.where(Venture.applied_on >= applied_from)
+    if applied_until:
+        query = query.where(Venture.applied_on <= applied_until)
+    if member:
+        members = select(VentureMember.venture_pk).where(VentureMember.beneficiary_id == member)
+        query = query.where(col(Venture.id).in_(members))
+    return page(session, query.order_by(col(Venture.applied_on).desc(), col(Venture.id).desc()), limit, offset)
