@@ -216,3 +216,15 @@ async def test_the_application_date_cannot_be_in_the_future(enterprise):
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "applied_on"
     assert clock.value > APPLIED
+
+
+async def test_every_operation_is_documented_and_every_topic_is_in_the_asyncapi_document(enterprise):
+    client, _, _, _ = enterprise
+    spec = (await client.get("/openapi.json")).json()
+    operations = [op for path in spec["paths"].values() for op in path.values()]
+    assert len(operations) >= 20 and all(op.get("summary") for op in operations)
+    channels = (await client.get("/asyncapi.json")).json()["channels"]
+    assert channels["enterprise:consume:intake.beneficiaries"]["address"] == "intake.beneficiaries"
+    assert channels["enterprise:consume:training.enrolments"]["address"] == "training.enrolments"
+    for event in ("venture_applied", "grant_disbursed", "follow_up_recorded", "referral_answered"):
+        assert any(name.endswith(f"enterprise.{event}") for name in channels), event
