@@ -12,6 +12,7 @@ topic, partition and offset in the headers.
 
 from dataclasses import dataclass, field
 
+from .employment import JobFairHeld, Placed, RetentionChecked
 from .enterprise import (
     FollowUpRecorded,
     GrantApproved,
@@ -131,6 +132,22 @@ EMPLOYMENT_REFERRAL_ANSWERS = Topic(
     events=(EmploymentReferralAnswered,),
 )
 
+EMPLOYMENT_PLACEMENTS = Topic(
+    name="employment.placements",
+    owner="employment",
+    key="beneficiary_id",
+    description="Placements in jobs and internships, and their retention checks.",
+    events=(Placed, RetentionChecked),
+)
+
+EMPLOYMENT_JOB_FAIRS = Topic(
+    name="employment.job_fairs",
+    owner="employment",
+    key="fair_id",
+    description="Job fairs and their figures.",
+    events=(JobFairHeld,),
+)
+
 INTAKE_DEAD_LETTERS = Topic(
     name="intake.dead_letters",
     owner="intake",
@@ -152,6 +169,13 @@ ENTERPRISE_DEAD_LETTERS = Topic(
     description="Messages the enterprise service could not process, with the reason.",
 )
 
+EMPLOYMENT_DEAD_LETTERS = Topic(
+    name="employment.dead_letters",
+    owner="employment",
+    key="the source message's key",
+    description="Messages the employment service could not process, with the reason.",
+)
+
 REPORTING_DEAD_LETTERS = Topic(
     name="reporting.dead_letters",
     owner="reporting",
@@ -167,9 +191,12 @@ CATALOGUE: tuple[Topic, ...] = (
     ENTERPRISE_REFERRAL_ANSWERS,
     ENTERPRISE_VENTURES,
     EMPLOYMENT_REFERRAL_ANSWERS,
+    EMPLOYMENT_PLACEMENTS,
+    EMPLOYMENT_JOB_FAIRS,
     INTAKE_DEAD_LETTERS,
     TRAINING_DEAD_LETTERS,
     ENTERPRISE_DEAD_LETTERS,
+    EMPLOYMENT_DEAD_LETTERS,
     REPORTING_DEAD_LETTERS,
 )
 """Every topic of the platform."""
