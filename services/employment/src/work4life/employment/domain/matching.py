@@ -1,0 +1,221 @@
+"""Matching candidates and offers: a transparent weighted score with an explanation of each part.
+
+Each factor gives a fit between 0 and 1; the score is the weighted sum, out of 100. A factor the
+offer does not ask for (no occupation, no skills, no languages, no education level) is met by
+everyone, so it neither helps nor hurts. Pure functions: no database, no I/O.
+
+| factor | weight | fit |
+|---|---|---|
+| occupation | 25 | best ISCO-08 overlap of the person's occupations with the offer's (same unit group 1, minor group 0.75, sub-major 0.5, major 0.25), times experience (0.5 at no years, full at 2 years or more) |
+| skills | 25 | share of the offer's skills the person has (exact, or a close spelling: token-set ratio of 85 or more) |
+| languages | 15 | share of the offer's languages the person speaks at the level asked (an unstated level counts as basic) |
+| education | 10 | 1 at or above the level asked, 0.5 one level below, else 0 |
+| region | 10 | 1 in the offer's region, 0.5 when the person's region is unknown, else 0 |
+| training | 10 | 1 for a completed course in the offer's sector (certified or not), 0.5 for another vocational or pre-employment course, 0.25 for any other course, else 0 |
+| availability | 5 | 1 unless the person holds a placement now |
+"""
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from rapidfuzz import fuzz
+
+from work4life.contracts.intake import EducationLevel, LanguageLevel, Region
+from work4life.contracts.training import CourseKind, Sector
+
+WEIGHTS = {
+    "occupation": 25,
+    "skills": 25,
+    "languages": 15,
+    "education": 10,
+    "region": 10,
+    "training": 10,
+    "availability": 5,
+}
+
+EDUCATION_RANK = {
+    EducationLevel.NONE: 0,
+    EducationLevel.PRIMARY: 1,
+    EducationLevel.LOWER_SECONDARY: 2,
+    EducationLevel.UPPER_SECONDARY: 3,
+    EducationLevel.VOCATIONAL: 3,
+    EducationLevel.TERTIARY: 4,
+}
+LANGUAGE_RANK = {
+    LanguageLevel.BASIC: 1,
+    LanguageLevel.INTERMEDIATE: 2,
+    LanguageLevel.FLUENT: 3,
+    LanguageLevel.NATIVE: 4,
+}
+SKILL_SIMILARITY = 85
+
+
+@dataclass(frozen=True)
+class Training:
+    kind: CourseKind
+    sector: Sector
+    certified: bool
+
+
+@dataclass(frozen=True)
+class Candidate:
+    beneficiary_id: UUID
+    region: Region | None = None
+    languages: dict[str, LanguageLevel | None] = field(default_factory=dict)
+    education: EducationLevel | None = None
+    occupations: tuple[tuple[str, float], ...] = ()  # (ISCO-08 code, years)
+    skills: frozenset[str] = frozenset()
+    trainings: tuple[Training, ...] = ()
+    placed: bool = False
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: UUID
+    region: Region
+    sector: Sector
+    isco08: str | None = None
+    skills: frozenset[str] = frozenset()
+    languages: dict[str, LanguageLevel | None] = field(default_factory=dict)
+    education: EducationLevel | None = None
+
+
+@dataclass(frozen=True)
+class Part:
+    factor: str
+    weight: int
+    fit: float
+    points: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    parts: tuple[Part, ...]
+
+
+def normalise_skill(skill: str) -> str:
+    return " ".join(skill.lower().replace("_", " ").replace("-", " ").split())
+
+
+def isco_overlap(a: str, b: str) -> float:
+    """How close two ISCO-08 codes are: the deeper the level of the hierarchy they share (major
+    group, sub-major, minor, unit group), the closer."""
+    shared = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared / 4
+
+
+def _occupation(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    if not offer.isco08:
+        return 1.0, "the offer names no occupation"
+    best, why = 0.0, f"no experience near ISCO {offer.isco08}"
+    for code, years in candidate.occupations:
+        fit = isco_overlap(code, offer.isco08) * min(1.0, 0.5 + years / 4)
+        if fit > best:
+            best, why = fit, f"{years:g} years as ISCO {code} (offer: {offer.isco08})"
+    return best, why
+
+
+def _skills(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    if not offer.skills:
+        return 1.0, "the offer lists no skills"
+    has = [normalise_skill(s) for s in candidate.skills]
+    found, missing = [], []
+    for wanted in sorted(normalise_skill(s) for s in offer.skills):
+        if any(h == wanted or fuzz.token_set_ratio(h, wanted) >= SKILL_SIMILARITY for h in has):
+            found.append(wanted)
+        else:
+            missing.append(wanted)
+    why = f"has {len(found)} of {len(found) + len(missing)} skills"
+    why += f" ({', '.join(found)})" if found else ""
+    why += f"; lacks {', '.join(missing)}" if missing else ""
+    return len(found) / (len(found) + len(missing)), why
+
+
+def _languages(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    if not offer.languages:
+        return 1.0, "the offer asks for no language"
+    met, unmet = [], []
+    for code, level in sorted(offer.languages.items()):
+        spoken = code in candidate.languages
+        level_ok = (
+            spoken
+            and LANGUAGE_RANK[candidate.languages[code] or LanguageLevel.BASIC]
+            >= LANGUAGE_RANK[level or LanguageLevel.BASIC]
+        )
+        (met if level_ok else unmet).append(code + (f" ({level.value})" if level else ""))
+    why = f"speaks {', '.join(met)}" if met else "speaks none of the languages asked"
+    why += f"; not {', '.join(unmet)}" if unmet and met else (f" ({', '.join(unmet)})" if unmet else "")
+    return len(met) / len(offer.languages), why
+
+
+def _education(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    if offer.education is None:
+        return 1.0, "the offer asks for no education level"
+    if candidate.education is None:
+        return 0.0, f"education unknown (offer: {offer.education.value})"
+    gap = EDUCATION_RANK[offer.education] - EDUCATION_RANK[candidate.education]
+    fit = 1.0 if gap <= 0 else 0.5 if gap == 1 else 0.0
+    return fit, f"{candidate.education.value} (offer: {offer.education.value})"
+
+
+def _region(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    if candidate.region is None:
+        return 0.5, "region unknown"
+    if candidate.region == offer.region:
+        return 1.0, f"lives in {offer.region.value}"
+    return 0.0, f"lives in {candidate.region.value}, the job is in {offer.region.value}"
+
+
+def _training(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+    best, why = 0.0, "no completed course"
+    for t in candidate.trainings:
+        if t.sector == offer.sector:
+            fit, text = 1.0, f"completed a {t.kind.value} course in {t.sector.value}"
+        elif t.kind in (CourseKind.VOCATIONAL, CourseKind.PRE_EMPLOYMENT):
+            fit, text = 0.5, f"completed a {t.kind.value} course in {t.sector.value}"
+        else:
+            fit, text = 0.25, f"completed a {t.kind.value} course"
+        if t.certified:
+            text += " (certified)"
+        if fit > best:
+            best, why = fit, text
+    return best, why
+
+
+def _availability(candidate: Candidate, _offer: Offer) -> tuple[float, str]:
+    return (0.0, "holds a placement now") if candidate.placed else (1.0, "available")
+
+
+FACTORS = {
+    "occupation": _occupation,
+    "skills": _skills,
+    "languages": _languages,
+    "education": _education,
+    "region": _region,
+    "training": _training,
+    "availability": _availability,
+}
+
+
+def score(candidate: Candidate, offer: Offer) -> Match:
+    parts = []
+    for name, factor in FACTORS.items():
+        fit, why = factor(candidate, offer)
+        parts.append(Part(name, WEIGHTS[name], round(fit, 3), round(fit * WEIGHTS[name], 2), why))
+    return Match(round(sum(p.points for p in parts), 2), tuple(parts))
+
+
+def rank_candidates(offer: Offer, candidates: list[Candidate]) -> list[tuple[Candidate, Match]]:
+    scored = [(c, score(c, offer)) for c in candidates]
+    return sorted(scored, key=lambda cm: (-cm[1].score, str(cm[0].beneficiary_id)))
+
+
+def rank_offers(candidate: Candidate, offers: list[Offer]) -> list[tuple[Offer, Match]]:
+    scored = [(o, score(candidate, o)) for o in offers]
+    return sorted(scored, key=lambda om: (-om[1].score, str(om[0].offer_id)))

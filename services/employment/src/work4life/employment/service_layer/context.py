@@ -1,0 +1,29 @@
+"""What a use case needs of the service around it."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from work4life.contracts.envelope import Envelope, Producer
+from work4life.contracts.topics import Topic
+from work4life.runtime.outbox import add_to_outbox
+
+
+@dataclass(frozen=True)
+class Context:
+    producer: Producer
+    topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
+    today: Callable[[], date] = date.today
+    retention_months: tuple[int, ...] = (3, 6, 12)
+
+    def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:
+        """Stage an event in the outbox, in the caller's transaction."""
+        topic, envelope = event
+        add_to_outbox(session, self.topic_name(topic.name), envelope)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,121 @@
+"""Job fairs: the exhibiting employers, the registered people who came and a count of the others,
+and the interviews and hires linked to the fair. Closing a fair publishes its figures."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from work4life.runtime.auth import Principal
+
+from ..adapters import event_mapping
+from ..adapters.orm import Employer, JobApplication, JobFair, JobFairAttendee, JobFairEmployer, Placement
+from ..domain.model import Conflict, EmploymentRefused, FairAttendance, JobFairRequest, NotFound
+from .context import Context
+from .employers import page
+
+
+def create(session: Session, request: JobFairRequest, actor: Principal) -> JobFair:
+    fair = JobFair(**request.model_dump(), organisation=actor.organisation, created_by=actor.subject)
+    session.add(fair)
+    session.commit()
+    session.refresh(fair)
+    return fair
+
+
+def _lock(session: Session, fair: JobFair) -> None:
+    session.exec(update(JobFair).where(col(JobFair.id) == fair.id).values(revision=JobFair.revision + 1))  # type: ignore[call-overload]
+    session.refresh(fair)
+
+
+def record_attendance(session: Session, fair: JobFair, request: FairAttendance, actor: Principal) -> JobFair:
+    """Add exhibiting employers and registered attendees (repeats are ignored); set the count of
+    the others when given."""
+    _lock(session, fair)
+    if fair.closed_on is not None:
+        raise Conflict(f"job fair {fair.fair_id} was closed on {fair.closed_on}")
+    known = {e.employer_pk for e in session.exec(select(JobFairEmployer).where(JobFairEmployer.fair_pk == fair.id))}
+    for index, employer_id in enumerate(request.employers):
+        employer = session.exec(select(Employer).where(Employer.employer_id == employer_id)).first()
+        if employer is None or not actor.may_see(employer.organisation):
+            raise EmploymentRefused(f"employers.{index}", f"no employer {employer_id}")
+        if employer.id not in known:
+            session.add(JobFairEmployer(fair_pk=fair.id, employer_pk=employer.id))  # type: ignore[arg-type]
+            known.add(employer.id)  # type: ignore[arg-type]
+    came = set(session.exec(select(JobFairAttendee.beneficiary_id).where(JobFairAttendee.fair_pk == fair.id)))
+    for who in request.attendees:
+        if who not in came:
+            session.add(JobFairAttendee(fair_pk=fair.id, beneficiary_id=who))  # type: ignore[arg-type]
+            came.add(who)
+    if request.other_attendees is not None:
+        fair.other_attendees = request.other_attendees
+        session.add(fair)
+    session.commit()
+    session.refresh(fair)
+    return fair
+
+
+@dataclass(frozen=True)
+class Figures:
+    employers: int
+    attendees: list[UUID]
+    other_attendees: int
+    interviews: int
+    hires: int
+
+
+def figures(session: Session, fair: JobFair) -> Figures:
+    employers = session.exec(select(func.count()).where(JobFairEmployer.fair_pk == fair.id)).one()
+    attendees = list(
+        session.exec(
+            select(JobFairAttendee.beneficiary_id)
+            .where(JobFairAttendee.fair_pk == fair.id)
+            .order_by(col(JobFairAttendee.beneficiary_id))
+        )
+    )
+    interviews = session.exec(
+        select(func.count()).where(JobApplication.job_fair_pk == fair.id, JobApplication.interviewed_on != None)  # noqa: E711
+    ).one()
+    hires = session.exec(select(func.count()).where(Placement.job_fair_pk == fair.id)).one()
+    return Figures(employers, attendees, fair.other_attendees, interviews, hires)
+
+
+def close(session: Session, fair: JobFair, context: Context, correlation_id: Any = None) -> Figures:
+    _lock(session, fair)
+    if fair.closed_on is not None:
+        raise Conflict(f"job fair {fair.fair_id} was already closed on {fair.closed_on}")
+    if context.today() < fair.held_on:
+        raise Conflict(f"job fair {fair.fair_id} is on {fair.held_on}: close it on the day or after")
+    result = figures(session, fair)
+    fair.closed_on = context.today()
+    session.add(fair)
+    context.publish(
+        session,
+        event_mapping.job_fair_held(
+            fair,
+            result.employers,
+            result.attendees,
+            result.interviews,
+            result.hires,
+            producer=context.producer,
+            correlation_id=correlation_id,
+        ),
+    )
+    session.commit()
+    return result
+
+
+def fair_list(session: Session, actor: Principal, limit: int, offset: int) -> tuple[list[JobFair], int]:
+    query = select(JobFair)
+    if not actor.sees_every_organisation:
+        query = query.where(JobFair.organisation == actor.organisation)
+    return page(session, query.order_by(col(JobFair.held_on).desc(), col(JobFair.id)), limit, offset)
+
+
+def fair_by_id(session: Session, fair_id: UUID, actor: Principal) -> JobFair:
+    fair = session.exec(select(JobFair).where(JobFair.fair_id == fair_id)).first()
+    if fair is None or not actor.may_see(fair.organisation):
+        raise NotFound(f"no job fair {fair_id}")
+    return fair
