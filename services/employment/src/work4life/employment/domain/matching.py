@@ -6,13 +6,16 @@ everyone, so it neither helps nor hurts. Pure functions: no database, no I/O.
 
 | factor | weight | fit |
 |---|---|---|
-| occupation | 25 | best ISCO-08 overlap of the person's occupations with the offer's (same unit group 1, minor group 0.75, sub-major 0.5, major 0.25), times experience (0.5 at no years, full at 2 years or more) |
+| occupation | 20 | best ISCO-08 overlap of the person's occupations with the offer's (same unit group 1, minor group 0.75, sub-major 0.5, major 0.25), times experience (0.5 at no years, full at 2 years or more) |
 | skills | 25 | share of the offer's skills the person has (exact, or a close spelling: token-set ratio of 85 or more) |
 | languages | 15 | share of the offer's languages the person speaks at the level asked (an unstated level counts as basic) |
-| education | 10 | 1 at or above the level asked, 0.5 one level below, else 0 |
-| region | 10 | 1 in the offer's region, 0.5 when the person's region is unknown, else 0 |
+| education | 5 | 1 at or above the level asked, 0.5 one level below, else 0 |
+| region | 20 | 1 in the offer's region, 0.5 when the person's region is unknown, else 0 |
 | training | 10 | 1 for a completed course in the offer's sector (certified or not), 0.5 for another vocational or pre-employment course, 0.25 for any other course, else 0 |
 | availability | 5 | 1 unless the person holds a placement now |
+
+Region weighs as much as occupation: people in the programme rarely can move for a job (cost,
+family, papers), so a job in another region is seldom a real option.
 """
 
 from dataclasses import dataclass, field
@@ -24,11 +27,11 @@ from work4life.contracts.intake import EducationLevel, LanguageLevel, Region
 from work4life.contracts.training import CourseKind, Sector
 
 WEIGHTS = {
-    "occupation": 25,
+    "occupation": 20,
     "skills": 25,
     "languages": 15,
-    "education": 10,
-    "region": 10,
+    "education": 5,
+    "region": 20,
     "training": 10,
     "availability": 5,
 }

@@ -94,6 +94,10 @@ class CandidateStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+EARLY_CHECK_DAYS = 14
+"""A retention check may be made up to two weeks before it falls due, not earlier."""
+
+
 class CheckStatus(StrEnum):
     SCHEDULED = "scheduled"
     RECORDED = "recorded"
@@ -238,6 +242,7 @@ class ApplicationRequest(BaseModel):
 
     beneficiary_id: UUID
     job_fair_id: UUID | None = Field(default=None, description="Met at this job fair.")
+    shortlisted_on: date | None = Field(default=None, description="Defaults to today (or the fair's day).")
     note: str | None = Field(default=None, max_length=1000)
 
 

@@ -4,7 +4,7 @@ A hire takes the offer's lock first, so two hires at once never fill more positi
 has. Each use case commits once, with its events staged in the outbox.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -27,6 +27,7 @@ from ..adapters.orm import (
 )
 from ..domain import matching as scoring
 from ..domain.model import (
+    EARLY_CHECK_DAYS,
     IN_PROGRESS,
     ApplicationRequest,
     ApplicationStatus,
@@ -127,6 +128,9 @@ def apply(
     if existing is not None:
         raise Conflict(f"{who} already has an application ({existing.status.value}) for offer {offer.offer_id}")
     fair = fair_by_id(session, request.job_fair_id, actor) if request.job_fair_id else None
+    shortlisted_on = request.shortlisted_on or (fair.held_on if fair else context.today())
+    if shortlisted_on > context.today() or shortlisted_on < offer.opens_on:
+        raise EmploymentRefused("shortlisted_on", f"must be between the offer's opening ({offer.opens_on}) and today")
     match = scoring.score(matching.profile(session, jobseeker), matching.offer_profile(offer, employer))
     application = JobApplication(
         offer_pk=offer.id,  # type: ignore[arg-type]
@@ -135,7 +139,7 @@ def apply(
         status=ApplicationStatus.SHORTLISTED,
         score=match.score,
         job_fair_pk=fair.id if fair else None,
-        shortlisted_on=fair.held_on if fair else context.today(),
+        shortlisted_on=shortlisted_on,
         note=request.note,
         created_by=actor.subject,
     )
@@ -279,8 +283,12 @@ def record_check(
         raise NotFound(f"placement {placement.placement_id} has no check at {months} months (scheduled: {scheduled})")
     if check.status is CheckStatus.NOT_NEEDED:
         raise Conflict(f"the {months}-month check is not needed: the person had left at an earlier check")
-    if not placement.starts_on <= request.checked_on <= context.today():
-        raise EmploymentRefused("checked_on", f"must be between the start ({placement.starts_on}) and today")
+    earliest = check.due_on - timedelta(days=EARLY_CHECK_DAYS)
+    if not earliest <= request.checked_on <= context.today():
+        raise EmploymentRefused(
+            "checked_on",
+            f"must be between {earliest} (two weeks before the {months}-month check falls due) and today",
+        )
     if request.left_on is not None and request.left_on < placement.starts_on:
         raise EmploymentRefused("left_on", f"is before the start ({placement.starts_on})")
     check.status = CheckStatus.RECORDED
