@@ -27,7 +27,7 @@ fi
 DEV_SECRET="$(cat "$STATE/dev-jwt-secret")"
 
 # name:port of every service this script runs (more come as the services land).
-SERVICES=(intake:8001 training:8002 enterprise:8003 reporting:8005)
+SERVICES=(intake:8001 training:8002 enterprise:8003 employment:8004 reporting:8005)
 
 started_kafka=0; started_postgres=0; pids=(); logfiles=(); tail_pid=
 
