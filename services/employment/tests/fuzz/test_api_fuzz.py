@@ -23,7 +23,7 @@ from work4life.employment.adapters.orm import (
 )
 from work4life.employment.bootstrap import build
 from work4life.runtime import migrations
-from work4life.runtime.testing import bearer, fuzz_api
+from work4life.runtime.testing import NO_BROKER, bearer, fuzz_api
 
 from ..conftest import ASSESSMENT, TODAY, employment_settings
 
@@ -140,8 +140,8 @@ def seed(engine) -> dict[str, list[str]]:
 
 
 def test_no_request_makes_employment_fail_with_a_server_error(tmp_path):
-    settings = employment_settings(database_url=f"sqlite:///{tmp_path}/employment.db", create_topics=False)
+    settings = employment_settings(database_url=f"sqlite:///{tmp_path}/employment.db", **NO_BROKER)
     app = build(settings, today=lambda: date(2026, 9, 1))
-    migrations.upgrade(app.state.runtime.engine, "work4life.employment")  # the fuzzer does not run the lifespan
+    migrations.upgrade(app.state.runtime.engine, "work4life.employment")  # in case the fuzzer skips the lifespan
     tried = fuzz_api(app, ADMIN, min_operations=20, path_values=seed(app.state.runtime.engine))
     print(f"\nfuzzed {len(tried)} operations")

@@ -25,7 +25,7 @@ from work4life.enterprise.adapters.orm import (
 )
 from work4life.enterprise.bootstrap import build
 from work4life.runtime import migrations
-from work4life.runtime.testing import bearer, fuzz_api
+from work4life.runtime.testing import NO_BROKER, bearer, fuzz_api
 
 from ..conftest import APPLIED, enterprise_settings
 
@@ -125,8 +125,8 @@ def seed(engine) -> dict[str, list[str]]:
 
 
 def test_no_request_makes_enterprise_fail_with_a_server_error(tmp_path):
-    settings = enterprise_settings(database_url=f"sqlite:///{tmp_path}/enterprise.db", create_topics=False)
+    settings = enterprise_settings(database_url=f"sqlite:///{tmp_path}/enterprise.db", **NO_BROKER)
     app = build(settings, today=lambda: date(2026, 9, 1))
-    migrations.upgrade(app.state.runtime.engine, "work4life.enterprise")  # the fuzzer does not run the lifespan
+    migrations.upgrade(app.state.runtime.engine, "work4life.enterprise")  # in case the fuzzer skips the lifespan
     tried = fuzz_api(app, ADMIN, min_operations=20, path_values=seed(app.state.runtime.engine))
     print(f"\nfuzzed {len(tried)} operations")

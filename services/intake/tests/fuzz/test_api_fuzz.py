@@ -3,7 +3,7 @@ admin, who may reach every route)."""
 
 from work4life.intake.bootstrap import build
 from work4life.runtime import migrations
-from work4life.runtime.testing import bearer, fuzz_api
+from work4life.runtime.testing import NO_BROKER, bearer, fuzz_api
 
 from ..conftest import intake_settings
 
@@ -11,7 +11,7 @@ ADMIN = bearer("admin", "lead-ngo", "fuzzer")
 
 
 def test_no_request_makes_intake_fail_with_a_server_error(tmp_path):
-    app = build(intake_settings(database_url=f"sqlite:///{tmp_path}/intake.db", create_topics=False))
-    migrations.upgrade(app.state.runtime.engine, "work4life.intake")  # the fuzzer does not run the lifespan
+    app = build(intake_settings(database_url=f"sqlite:///{tmp_path}/intake.db", **NO_BROKER))
+    migrations.upgrade(app.state.runtime.engine, "work4life.intake")  # in case the fuzzer skips the lifespan
     tried = fuzz_api(app, ADMIN, min_operations=20)
     print(f"\nfuzzed {len(tried)} operations")

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from work4life.contracts.intake import ReferralReason
 from work4life.runtime import migrations
-from work4life.runtime.testing import bearer, fuzz_api
+from work4life.runtime.testing import NO_BROKER, bearer, fuzz_api
 from work4life.training.adapters.orm import Attendance, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
 from work4life.training.bootstrap import build
 from work4life.training.domain.model import AttendanceMark, EnrolmentStatus
@@ -109,8 +109,8 @@ def seed(engine) -> dict[str, list[str]]:
 
 
 def test_no_request_makes_training_fail_with_a_server_error(tmp_path):
-    settings = training_settings(database_url=f"sqlite:///{tmp_path}/training.db", create_topics=False)
+    settings = training_settings(database_url=f"sqlite:///{tmp_path}/training.db", **NO_BROKER)
     app = build(settings, today=lambda: date(2026, 6, 1))
-    migrations.upgrade(app.state.runtime.engine, "work4life.training")  # the fuzzer does not run the lifespan
+    migrations.upgrade(app.state.runtime.engine, "work4life.training")  # in case the fuzzer skips the lifespan
     tried = fuzz_api(app, ADMIN, min_operations=20, path_values=seed(app.state.runtime.engine))
     print(f"\nfuzzed {len(tried)} operations")

@@ -200,6 +200,14 @@ def tables_of(*modules: Any) -> list[Any]:
     return tables
 
 
+NO_BROKER: dict[str, Any] = {
+    "kafka_bootstrap_servers": "127.0.0.1:9",
+    "topic_namespace": "fuzz.",
+    "create_topics": False,
+}
+"""Settings for an app that must publish nowhere (the fuzz tests): a closed port, its own topics."""
+
+
 def fuzz_api(
     app: Any, headers: dict[str, str], *, min_operations: int, path_values: dict[str, list[str]] | None = None
 ) -> list[str]:
