@@ -39,8 +39,8 @@ def wire(envelope) -> tuple[bytes, bytes, dict[str, str]]:
 
 
 @asynccontextmanager
-async def running(settings: ReportingSettings, broker=None):
-    app = build(settings, broker=broker)
+async def running(settings: ReportingSettings, broker=None, today=None):
+    app = build(settings, broker=broker, **({"today": today} if today else {}))
     async with app_client(app, "http://reporting") as client:
         client.headers.update(bearer("me_viewer", "lead-ngo"))
         yield client, app

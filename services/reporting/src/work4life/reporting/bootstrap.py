@@ -4,6 +4,9 @@ Nothing connects at import time; tests call `build()` with their own settings (a
 in-memory broker).
 """
 
+from collections.abc import Callable
+from datetime import date
+
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlmodel import Session
@@ -12,18 +15,30 @@ from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .config import ReportingSettings
+from .entrypoints import indicators_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .entrypoints.http import build_router
 
 
-def build(settings: ReportingSettings | None = None, *, broker: KafkaBroker | None = None) -> FastAPI:
+def build(
+    settings: ReportingSettings | None = None,
+    *,
+    broker: KafkaBroker | None = None,
+    today: Callable[[], date] = date.today,
+) -> FastAPI:
     settings = settings or ReportingSettings()
     runtime = ServiceRuntime.build(
         settings, consumes=CONSUMES, handlers=EVENT_HANDLERS, broker=broker, migrations_package="work4life.reporting"
     )
+    sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life reporting",
-        description="The donor's indicators, built only from events (pseudonymous; no personal data).",
-        routers=[build_router(lambda: Session(runtime.engine))],
+        description="The donor's indicators (EUTF 1.1, 1.2, 1.3, 1.4, 3.2, 3.3, 3.11, placements, financial volume, "
+        "retention, survival) and the programme funnel, built only from events (pseudonymous; no personal data), "
+        "as JSON, CSV and XLSX.",
+        routers=[
+            build_router(sessions),
+            indicators_http.build_router(sessions, settings.targets, today),
+        ],
     )

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from work4life.runtime.settings import ServiceSettings
@@ -10,3 +11,7 @@ class ReportingSettings(ServiceSettings):
 
     service_name: str = "reporting"
     http_port: int = 8005
+    targets: dict[str, float] = Field(
+        default_factory=dict,
+        description='Target per indicator code, as JSON, e.g. {"1.4": 5000, "placements": 1500}; results show progress.',
+    )

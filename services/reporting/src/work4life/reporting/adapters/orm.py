@@ -3,8 +3,8 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger, Index
+from sqlmodel import JSON, Column, Field, SQLModel
 
 
 class Person(SQLModel, table=True):
@@ -21,3 +21,55 @@ class Person(SQLModel, table=True):
     region: str = Field(max_length=50)
     partner_organisation: str = Field(max_length=50, index=True)
     as_of: datetime = Field(description="occurred_at of the event these attributes come from")
+    anonymised: bool = Field(default=False, description="Erased in intake: the id is a random stand-in")
+
+
+class Activity(SQLModel, table=True):
+    """One countable fact taken from an event: a registration, a completed course, a placement,
+    a grant payment, a follow-up visit... Indicators are counts and sums over these rows, joined to
+    `person` for disaggregation. `fact_id` makes a fact count once however often it is told."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_kind_day", "kind", "occurred_on"),
+        Index("ix_activity_beneficiary", "beneficiary_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fact_id: str = Field(max_length=200, unique=True)
+    kind: str = Field(max_length=40)
+    beneficiary_id: UUID | None = None
+    unit_id: UUID | None = Field(default=None, description="The venture, session, placement, fair... it is about")
+    occurred_on: date
+    organisation: str | None = Field(default=None, max_length=50)
+    region: str | None = Field(default=None, max_length=50)
+    category: str | None = Field(default=None, max_length=50)
+    months: int | None = None
+    flag: bool | None = None
+    value: int = Field(default=0, sa_type=BigInteger, description="A count, or MAD centimes")
+    value_eur: int = Field(default=0, sa_type=BigInteger, description="EUR cents, for money")
+    as_of: datetime = Field(description="occurred_at of the event it comes from")
+
+
+class VentureState(SQLModel, table=True):
+    """What reporting knows of a venture: enough to count its members when it moves on."""
+
+    __tablename__ = "venture_state"
+
+    venture_id: UUID = Field(primary_key=True)
+    kind: str = Field(max_length=40)
+    region: str = Field(max_length=50)
+    organisation: str = Field(max_length=50)
+    stage: str = Field(max_length=40)
+    members: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    as_of: datetime
+
+
+class ErasedPerson(SQLModel, table=True):
+    """An erased person's id and the random stand-in that replaced it, so that a late event about
+    them lands on the stand-in and totals stay right. The original id is kept hashed only."""
+
+    __tablename__ = "erased_person"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    stand_in: UUID

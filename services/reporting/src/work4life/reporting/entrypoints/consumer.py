@@ -1,14 +1,65 @@
-"""What reporting subscribes to, and which handler applies each event."""
+"""What reporting subscribes to, and which handler applies each event (service_layer/handlers.py).
 
-from work4life.contracts.intake import BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged
-from work4life.contracts.topics import INTAKE_BENEFICIARIES
+Reporting consumes every programme topic and turns each event into facts of its read model."""
+
+from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked
+from work4life.contracts.enterprise import (
+    FollowUpRecorded,
+    GrantDisbursed,
+    VentureApplied,
+    VentureLaunched,
+    VentureMembersChanged,
+    VentureStageChanged,
+)
+from work4life.contracts.intake import (
+    BeneficiariesMerged,
+    BeneficiaryErased,
+    BeneficiaryRegistered,
+    BeneficiaryUpdated,
+    LegalStatusChanged,
+    OutreachSessionHeld,
+    ReferralMade,
+    SkillsAssessed,
+)
+from work4life.contracts.topics import (
+    EMPLOYMENT_JOB_FAIRS,
+    EMPLOYMENT_PLACEMENTS,
+    ENTERPRISE_VENTURES,
+    INTAKE_BENEFICIARIES,
+    INTAKE_OUTREACH,
+    TRAINING_ENROLMENTS,
+)
+from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 
 from ..service_layer import handlers
 
-CONSUMES = (INTAKE_BENEFICIARIES,)
+CONSUMES = (
+    INTAKE_BENEFICIARIES,
+    INTAKE_OUTREACH,
+    TRAINING_ENROLMENTS,
+    ENTERPRISE_VENTURES,
+    EMPLOYMENT_PLACEMENTS,
+    EMPLOYMENT_JOB_FAIRS,
+)
 
 EVENT_HANDLERS = {
-    BeneficiaryRegistered: handlers.record_registration,
+    BeneficiaryRegistered: handlers.registered_fact,
     BeneficiaryUpdated: handlers.record_profile_change,
     LegalStatusChanged: handlers.record_legal_status,
+    SkillsAssessed: handlers.assessed,
+    ReferralMade: handlers.referred,
+    BeneficiaryErased: handlers.erased,
+    BeneficiariesMerged: handlers.merged,
+    OutreachSessionHeld: handlers.outreach,
+    TraineeEnrolled: handlers.enrolled,
+    CourseCompleted: handlers.trained,
+    VentureApplied: handlers.venture_applied,
+    VentureStageChanged: handlers.venture_stage,
+    VentureMembersChanged: handlers.venture_members,
+    GrantDisbursed: handlers.grant_disbursed,
+    VentureLaunched: handlers.venture_launched,
+    FollowUpRecorded: handlers.follow_up,
+    Placed: handlers.placed,
+    RetentionChecked: handlers.retention,
+    JobFairHeld: handlers.job_fair,
 }

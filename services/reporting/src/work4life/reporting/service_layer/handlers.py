@@ -1,15 +1,36 @@
 """Event handlers of the read model. Each runs inside the consumer's transaction (with the inbox
 row), so it must not commit."""
 
-from datetime import UTC
+import hashlib
+from datetime import UTC, date
 from typing import Any
+from uuid import UUID, uuid4
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
+from work4life.contracts.enterprise import (
+    FollowUpRecorded,
+    GrantDisbursed,
+    VentureApplied,
+    VentureLaunched,
+    VentureMembersChanged,
+    VentureStageChanged,
+)
 from work4life.contracts.envelope import Envelope
-from work4life.contracts.intake import BeneficiaryRegistered, BeneficiaryUpdated, LegalStatusChanged
+from work4life.contracts.intake import (
+    BeneficiariesMerged,
+    BeneficiaryErased,
+    BeneficiaryRegistered,
+    BeneficiaryUpdated,
+    LegalStatusChanged,
+    OutreachSessionHeld,
+    ReferralMade,
+    SkillsAssessed,
+)
+from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 
-from ..adapters.orm import Person
+from ..adapters.orm import Activity, ErasedPerson, Person, VentureState
 from ..domain.model import is_newer
 
 
@@ -63,3 +84,385 @@ def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
     person.legal_status = data.legal_status.value
     person.as_of = occurred
     session.add(person)
+
+
+# -- facts -----------------------------------------------------------------------------------
+
+
+def _stand_in_for(session: Session, beneficiary_id: UUID | None) -> UUID | None:
+    """An erased person's late events land on their stand-in."""
+    if beneficiary_id is None:
+        return None
+    erased = session.get(ErasedPerson, id_hash(beneficiary_id))
+    return erased.stand_in if erased else beneficiary_id
+
+
+def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
+    """Add a fact, or correct it when a newer event tells it again (a corrected follow-up...)."""
+    occurred = envelope.occurred_at.astimezone(UTC)
+    if columns.get("beneficiary_id") is not None:
+        original = columns["beneficiary_id"]
+        columns["beneficiary_id"] = _stand_in_for(session, original)
+        fact_id = fact_id.replace(str(original), str(columns["beneficiary_id"]))
+    existing = session.exec(select(Activity).where(Activity.fact_id == fact_id)).first()
+    if existing is None:
+        session.add(Activity(fact_id=fact_id, kind=kind, occurred_on=on, as_of=occurred, **columns))
+        session.flush()
+    elif is_newer(occurred, existing.as_of):
+        existing.occurred_on = on
+        existing.as_of = occurred
+        for name, value in columns.items():
+            setattr(existing, name, value)
+        session.add(existing)
+
+
+def registered_fact(envelope: Envelope[Any], session: Session) -> None:
+    data: BeneficiaryRegistered = envelope.data
+    record_registration(envelope, session)
+    record_fact(
+        session,
+        envelope,
+        f"registered:{data.beneficiary_id}",
+        "registered",
+        data.registered_on,
+        beneficiary_id=data.beneficiary_id,
+        organisation=data.partner_organisation,
+        region=data.region.value,
+    )
+
+
+def assessed(envelope: Envelope[Any], session: Session) -> None:
+    data: SkillsAssessed = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"assessed:{data.assessment_id}",
+        "assessed",
+        data.assessed_on,
+        beneficiary_id=data.beneficiary_id,
+    )
+
+
+def referred(envelope: Envelope[Any], session: Session) -> None:
+    data: ReferralMade = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"referred:{data.referral_id}",
+        "referred",
+        data.made_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.referral_id,
+        organisation=data.partner_organisation,
+        category=data.service.value if data.service else "outside",
+    )
+
+
+def outreach(envelope: Envelope[Any], session: Session) -> None:
+    data: OutreachSessionHeld = envelope.data
+    common = dict(unit_id=data.session_id, organisation=data.partner_organisation, region=data.region.value)
+    record_fact(
+        session,
+        envelope,
+        f"outreach:{data.session_id}",
+        "outreach",
+        data.held_on,
+        value=data.people_reached,
+        category=data.topic.value,
+        **common,
+    )
+    for who in data.registered_attendees:
+        record_fact(
+            session, envelope, f"reached:{data.session_id}:{who}", "reached", data.held_on, beneficiary_id=who, **common
+        )
+
+
+def enrolled(envelope: Envelope[Any], session: Session) -> None:
+    data: TraineeEnrolled = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"enrolled:{data.enrolment_id}",
+        "enrolled",
+        data.enrolled_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.enrolment_id,
+        organisation=data.organisation,
+        region=data.region.value,
+        category=data.course_kind.value,
+    )
+
+
+def trained(envelope: Envelope[Any], session: Session) -> None:
+    data: CourseCompleted = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"trained:{data.enrolment_id}",
+        "trained",
+        data.completed_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.enrolment_id,
+        organisation=data.organisation,
+        region=data.region.value,
+        category=data.course_kind.value,
+        flag=data.certificate_number is not None,
+    )
+
+
+SUPPORT_STAGES = ("pre_incubation", "incubation", "acceleration")
+
+
+def _venture(session: Session, data: Any, envelope: Envelope[Any]) -> VentureState | None:
+    venture = session.get(VentureState, data.venture_id)
+    if venture is not None and is_newer(envelope.occurred_at.astimezone(UTC), venture.as_of):
+        venture.members = [str(m) for m in data.members]
+        venture.as_of = envelope.occurred_at.astimezone(UTC)
+        session.add(venture)
+    return venture
+
+
+def _supported(session: Session, envelope: Envelope[Any], venture: VentureState, members: list[UUID], on: date) -> None:
+    for who in members:
+        record_fact(
+            session,
+            envelope,
+            f"iga_support:{venture.venture_id}:{venture.stage}:{who}",
+            "iga_support",
+            on,
+            beneficiary_id=who,
+            unit_id=venture.venture_id,
+            organisation=venture.organisation,
+            region=venture.region,
+            category=venture.kind,
+        )
+
+
+def venture_applied(envelope: Envelope[Any], session: Session) -> None:
+    data: VentureApplied = envelope.data
+    if session.get(VentureState, data.venture_id) is None:
+        session.add(
+            VentureState(
+                venture_id=data.venture_id,
+                kind=data.kind.value,
+                region=data.region.value,
+                organisation=data.organisation,
+                stage="application",
+                members=[str(m) for m in data.members],
+                as_of=envelope.occurred_at.astimezone(UTC),
+            )
+        )
+        session.flush()
+    record_fact(
+        session,
+        envelope,
+        f"venture_applied:{data.venture_id}",
+        "venture_applied",
+        data.applied_on,
+        unit_id=data.venture_id,
+        organisation=data.organisation,
+        region=data.region.value,
+        category=data.kind.value,
+    )
+
+
+def venture_stage(envelope: Envelope[Any], session: Session) -> None:
+    data: VentureStageChanged = envelope.data
+    venture = _venture(session, data, envelope)
+    if venture is None:
+        raise LookupError(f"stage change of venture {data.venture_id} before its application")
+    venture.stage = data.stage.value
+    session.add(venture)
+    record_fact(
+        session,
+        envelope,
+        f"venture_stage:{data.venture_id}:{data.stage.value}",
+        "venture_stage",
+        data.changed_on,
+        unit_id=data.venture_id,
+        organisation=venture.organisation,
+        region=venture.region,
+        category=data.stage.value,
+    )
+    if data.stage.value in SUPPORT_STAGES:
+        _supported(session, envelope, venture, list(data.members), data.changed_on)
+
+
+def venture_members(envelope: Envelope[Any], session: Session) -> None:
+    data: VentureMembersChanged = envelope.data
+    venture = _venture(session, data, envelope)
+    if venture is not None and venture.stage in SUPPORT_STAGES:
+        _supported(session, envelope, venture, list(data.joined), data.changed_on)
+
+
+def grant_disbursed(envelope: Envelope[Any], session: Session) -> None:
+    data: GrantDisbursed = envelope.data
+    venture = session.get(VentureState, data.venture_id)
+    record_fact(
+        session,
+        envelope,
+        f"grant_disbursed:{data.disbursement_id}",
+        "grant_disbursed",
+        data.disbursed_on,
+        unit_id=data.venture_id,
+        organisation=venture.organisation if venture else None,
+        region=venture.region if venture else None,
+        value=int(data.amount_mad * 100),
+        value_eur=int(data.amount_eur * 100),
+    )
+
+
+def venture_launched(envelope: Envelope[Any], session: Session) -> None:
+    data: VentureLaunched = envelope.data
+    venture = _venture(session, data, envelope)
+    organisation = venture.organisation if venture else None
+    if venture is not None:
+        venture.stage = "launched"
+        session.add(venture)
+    record_fact(
+        session,
+        envelope,
+        f"launched:{data.venture_id}",
+        "launched",
+        data.registered_on,
+        unit_id=data.venture_id,
+        organisation=organisation,
+        region=data.region.value,
+        category=data.kind.value,
+    )
+    for who in data.members:
+        record_fact(
+            session,
+            envelope,
+            f"member_launched:{data.venture_id}:{who}",
+            "member_launched",
+            data.registered_on,
+            beneficiary_id=who,
+            unit_id=data.venture_id,
+            organisation=organisation,
+            region=data.region.value,
+        )
+
+
+def follow_up(envelope: Envelope[Any], session: Session) -> None:
+    data: FollowUpRecorded = envelope.data
+    venture = session.get(VentureState, data.venture_id)
+    record_fact(
+        session,
+        envelope,
+        f"follow_up:{data.venture_id}:{data.months_after_launch}",
+        "follow_up",
+        data.visited_on,
+        unit_id=data.venture_id,
+        organisation=venture.organisation if venture else None,
+        region=venture.region if venture else None,
+        months=data.months_after_launch,
+        flag=data.active,
+        value=data.jobs_owners + data.jobs_employees,
+    )
+
+
+def placed(envelope: Envelope[Any], session: Session) -> None:
+    data: Placed = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"placed:{data.placement_id}",
+        "placed",
+        data.starts_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.placement_id,
+        organisation=data.organisation,
+        region=data.region.value,
+        category=data.kind.value,
+    )
+
+
+def retention(envelope: Envelope[Any], session: Session) -> None:
+    data: RetentionChecked = envelope.data
+    record_fact(
+        session,
+        envelope,
+        f"retention:{data.placement_id}:{data.months_after_start}",
+        "retention",
+        data.checked_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.placement_id,
+        months=data.months_after_start,
+        flag=data.outcome is RetentionOutcome.STILL_EMPLOYED,
+        category=data.outcome.value,
+    )
+
+
+def job_fair(envelope: Envelope[Any], session: Session) -> None:
+    data: JobFairHeld = envelope.data
+    common = dict(unit_id=data.fair_id, organisation=data.organisation, region=data.region.value)
+    record_fact(
+        session,
+        envelope,
+        f"job_fair:{data.fair_id}",
+        "job_fair",
+        data.held_on,
+        value=len(data.registered_attendees) + data.other_attendees,
+        **common,
+    )
+    for who in data.registered_attendees:
+        record_fact(
+            session,
+            envelope,
+            f"fair_attendee:{data.fair_id}:{who}",
+            "fair_attendee",
+            data.held_on,
+            beneficiary_id=who,
+            **common,
+        )
+
+
+# -- erasure and merges ----------------------------------------------------------------------
+
+
+def id_hash(beneficiary_id: UUID) -> str:
+    return hashlib.sha256(str(beneficiary_id).encode()).hexdigest()
+
+
+def erased(envelope: Envelope[Any], session: Session) -> None:
+    """Replace the person's id by a random stand-in everywhere: their attributes stay (the totals
+    and breakdowns do not move), but no row leads back to intake's id."""
+    data: BeneficiaryErased = envelope.data
+    who = data.beneficiary_id
+    if session.get(ErasedPerson, id_hash(who)) is not None:
+        return
+    stand_in = uuid4()
+    session.add(ErasedPerson(id_hash=id_hash(who), stand_in=stand_in))
+    person = session.get(Person, who)
+    if person is not None:
+        attributes = person.model_dump(exclude={"beneficiary_id"})
+        session.delete(person)
+        session.flush()
+        session.add(Person(beneficiary_id=stand_in, **{**attributes, "anonymised": True}))
+    for fact in session.exec(select(Activity).where(Activity.beneficiary_id == who)):
+        fact.fact_id = fact.fact_id.replace(str(who), str(stand_in))
+        fact.beneficiary_id = stand_in
+        session.add(fact)
+    for venture in session.exec(select(VentureState)):
+        if str(who) in venture.members:
+            venture.members = [str(stand_in) if m == str(who) else m for m in venture.members]
+            session.add(venture)
+
+
+def merged(envelope: Envelope[Any], session: Session) -> None:
+    """Count the person once: the retired id's facts move to the kept id (a fact both had once
+    stays once), and the retired person row goes."""
+    data: BeneficiariesMerged = envelope.data
+    kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
+    for fact in list(session.exec(select(Activity).where(Activity.beneficiary_id == retired))):
+        moved_id = fact.fact_id.replace(str(retired), str(kept))
+        if moved_id != fact.fact_id and session.exec(select(Activity).where(Activity.fact_id == moved_id)).first():
+            session.delete(fact)
+        else:
+            fact.fact_id = moved_id
+            fact.beneficiary_id = kept
+            session.add(fact)
+    person = session.get(Person, retired)
+    if person is not None:
+        session.delete(person)

@@ -1,0 +1,319 @@
+"""HTTP routes of the indicators: JSON, CSV and a donor-ready XLSX workbook, and the funnel.
+
+Programme managers and admins see exact figures; everyone else sees counts from 1 to 4 as "<5".
+Caseworkers see their own organisation's people only.
+"""
+
+import csv
+import io
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from work4life.runtime.auth import Principal, Role, require
+from work4life.runtime.http import refused, session_dependency
+
+from ..domain.indicators import INDICATORS, Unit, suppressed
+from ..service_layer import indicators as engine
+
+EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    name: str
+    unit: Unit
+    rule: str
+    period_from: date | None
+    period_to: date
+    organisation: str | None
+    total: int | float | Decimal | str
+    total_eur: Decimal | None = None
+    numerator: int | str | None = None
+    denominator: int | str | None = None
+    target: float | None
+    progress_percent: float | None
+    breakdown: list[dict[str, Any]]
+    suppressed: bool
+
+
+class IndicatorTable(BaseModel):
+    period_from: date | None
+    period_to: date
+    organisation: str | None
+    by: list[str]
+    indicators: list[IndicatorOut]
+
+
+class FunnelStage(BaseModel):
+    stage: str
+    description: str
+    people: int | str
+
+
+class FunnelOut(BaseModel):
+    period_from: date | None
+    period_to: date
+    organisation: str | None
+    stages: list[FunnelStage]
+
+
+def build_router(
+    session_factory: Callable[[], Session], targets: dict[str, float], today: Callable[[], date] = date.today
+) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["indicators"])
+    SessionDep = Annotated[Session, session_dependency(session_factory)]
+    Anyone = Annotated[Principal, Depends(require(*Role))]
+
+    def scope(who: Principal, organisation: str | None) -> str | None:
+        if who.role in (Role.CASEWORKER,) and organisation not in (None, who.organisation):
+            raise HTTPException(403, detail="caseworkers see only their organisation's figures")
+        return who.organisation if who.role is Role.CASEWORKER else organisation
+
+    def table(
+        db: Session,
+        who: Principal,
+        period: str | None,
+        start: date | None,
+        end: date | None,
+        by: str | None,
+        organisation: str | None,
+        codes: list[str] | None = None,
+    ) -> IndicatorTable:
+        try:
+            span = engine.parse_period(period, start, end, today())
+            dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
+            organisation = scope(who, organisation)
+            people = engine.People(db)
+            results = [
+                engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation, people)
+                for i in INDICATORS
+                if codes is None or i.code in codes
+            ]
+        except engine.BadQuery as bad:
+            raise refused(bad.field, bad.reason) from bad
+        exact = who.role in EXACT
+        return IndicatorTable(
+            period_from=span.start,
+            period_to=span.end,
+            organisation=organisation,
+            by=dims,
+            indicators=[out(r, exact, targets.get(r.indicator.code), organisation) for r in results],
+        )
+
+    def _breaks_down(dims: list[str]) -> set[str]:
+        return {i.code for i in INDICATORS if all(d in engine.dimensions_of(i) for d in dims)}
+
+    @router.get(
+        "/indicators",
+        response_model=IndicatorTable,
+        summary="Every indicator for a period, with progress against its target and an optional breakdown",
+        description="Period: `period=month:2026-03 | quarter:2026-Q1 | year:2026 | programme`, or `from`/`to`; "
+        "programme-to-date when neither is given. `by` is a comma-separated list of dimensions (sex, age_band, "
+        "nationality, legal_status, disability, region, partner_organisation for indicators about people; region, "
+        "organisation for the others); an indicator that cannot break down that way comes without a breakdown.",
+    )
+    def list_indicators(
+        db: SessionDep,
+        who: Anyone,
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        by: Annotated[str | None, Query(max_length=200)] = None,
+        organisation: Annotated[str | None, Query(max_length=50)] = None,
+    ) -> IndicatorTable:
+        return table(db, who, period, start, end, by, organisation)
+
+    @router.get(
+        "/indicators/{code}",
+        response_model=IndicatorOut,
+        summary="One indicator for a period, broken down by any combination of its dimensions",
+    )
+    def one_indicator(
+        code: str,
+        db: SessionDep,
+        who: Anyone,
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        by: Annotated[str | None, Query(max_length=200)] = None,
+        organisation: Annotated[str | None, Query(max_length=50)] = None,
+    ) -> IndicatorOut:
+        if code not in {i.code for i in INDICATORS}:
+            raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in INDICATORS)}")
+        try:
+            span = engine.parse_period(period, start, end, today())
+            dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
+            organisation = scope(who, organisation)
+            result = engine.compute(db, code, span, dims, organisation)
+        except engine.BadQuery as bad:
+            raise refused(bad.field, bad.reason) from bad
+        return out(result, who.role in EXACT, targets.get(code), organisation)
+
+    @router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
+    def get_funnel(
+        db: SessionDep,
+        who: Anyone,
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        organisation: Annotated[str | None, Query(max_length=50)] = None,
+    ) -> FunnelOut:
+        try:
+            span = engine.parse_period(period, start, end, today())
+        except engine.BadQuery as bad:
+            raise refused(bad.field, bad.reason) from bad
+        organisation = scope(who, organisation)
+        exact = who.role in EXACT
+        stages = [
+            FunnelStage(stage=name, description=text, people=n if exact else suppressed(n))
+            for name, text, n in engine.funnel(db, span, organisation)
+        ]
+        return FunnelOut(period_from=span.start, period_to=span.end, organisation=organisation, stages=stages)
+
+    @router.get(
+        "/indicators.csv",
+        response_class=Response,
+        summary="The indicator table as CSV: one row per indicator and breakdown cell",
+    )
+    def as_csv(
+        db: SessionDep,
+        who: Anyone,
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        by: Annotated[str | None, Query(max_length=200)] = None,
+        organisation: Annotated[str | None, Query(max_length=50)] = None,
+    ) -> Response:
+        result = table(db, who, period, start, end, by, organisation)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"])
+        for i in result.indicators:
+            writer.writerow(
+                [
+                    i.code,
+                    i.name,
+                    i.unit.value,
+                    i.period_from or "",
+                    i.period_to,
+                    *[""] * len(result.by),
+                    i.total,
+                    i.target or "",
+                ]
+            )
+            for cell in i.breakdown:
+                writer.writerow(
+                    [
+                        i.code,
+                        i.name,
+                        i.unit.value,
+                        i.period_from or "",
+                        i.period_to,
+                        *[cell.get(d, "") for d in result.by],
+                        cell["value"],
+                        "",
+                    ]
+                )
+        return Response(
+            buffer.getvalue(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{result.period_to}.csv"'},
+        )
+
+    @router.get(
+        "/indicators.xlsx",
+        response_class=Response,
+        summary="A donor-ready workbook: a summary sheet, one sheet per indicator with its breakdowns, the "
+        "counting rules and the period",
+    )
+    def as_xlsx(
+        db: SessionDep,
+        who: Anyone,
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+        organisation: Annotated[str | None, Query(max_length=50)] = None,
+    ) -> Response:
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        summary = table(db, who, period, start, end, None, organisation)
+        workbook = Workbook()
+        sheet = workbook.active
+        sheet.title = "Summary"
+        sheet.append(["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+        sheet.append(["Organisation", summary.organisation or "all"])
+        sheet.append(["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
+        sheet.append([])
+        sheet.append(["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
+        for cell in sheet[5]:
+            cell.font = Font(bold=True)
+        for i in summary.indicators:
+            sheet.append([i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
+        for indicator in summary.indicators:
+            dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
+            ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
+            ws.append([indicator.code, indicator.name])
+            ws.append(["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+            ws.append(["Counting rule", indicator.rule])
+            ws.append(["Total", _cell(indicator.total), indicator.unit.value])
+            for dimension in dims:
+                detail = table(db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[0]
+                ws.append([])
+                ws.append([f"By {dimension.replace('_', ' ')}", "Value"])
+                ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+                for cell in detail.breakdown:
+                    ws.append([cell[dimension], _cell(cell["value"])])
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return Response(
+            buffer.getvalue(),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="indicators-{summary.period_to}.xlsx"'},
+        )
+
+    return router
+
+
+def _cell(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
+
+
+def out(result: engine.Result, exact: bool, target: float | None, organisation: str | None) -> IndicatorOut:
+    indicator = result.indicator
+    hide = (lambda v: v) if exact or indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed
+    counts = (lambda v: v) if exact else suppressed
+    progress = None
+    if target and indicator.unit is not Unit.PERCENT:
+        progress = round(100 * float(result.total) / target, 1)
+    return IndicatorOut(
+        code=indicator.code,
+        name=indicator.name,
+        unit=indicator.unit,
+        rule=indicator.rule,
+        period_from=result.period.start,
+        period_to=result.period.end,
+        organisation=organisation,
+        total=hide(result.total),
+        total_eur=result.total_eur,
+        numerator=counts(result.numerator) if result.numerator is not None else None,
+        denominator=counts(result.denominator) if result.denominator is not None else None,
+        target=target,
+        progress_percent=progress,
+        breakdown=[
+            {
+                **cell,
+                "value": hide(cell["value"]),
+                **({"denominator": counts(cell["denominator"])} if "denominator" in cell else {}),
+            }
+            for cell in result.breakdown
+        ],
+        suppressed=not exact,
+    )

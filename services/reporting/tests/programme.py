@@ -1,0 +1,369 @@
+"""A generated programme: the events the four domain services would publish for a few hundred
+people going through every path (registration, assessment, referrals, training, ventures with
+grants and follow-ups, placements with retention checks, outreach, erasures and merges), and an
+independent count of what the indicators must say, computed from those raw events alone."""
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from work4life.contracts import employment, enterprise, intake, training
+from work4life.contracts.envelope import Envelope, Producer
+from work4life.runtime.events import new_envelope
+
+START = date(2025, 1, 6)
+REGIONS = ["tanger_tetouan_al_hoceima", "rabat_sale_kenitra", "oriental", "beni_mellal_khenifra"]
+ORGS = ["amappe", "caritas", "ajr"]
+
+
+@dataclass
+class Programme:
+    events: list[tuple[str, Envelope[Any]]] = field(default_factory=list)
+    people: dict[UUID, dict[str, Any]] = field(default_factory=dict)  # attributes at the end
+    erased: set[UUID] = field(default_factory=set)
+    merged: dict[UUID, UUID] = field(default_factory=dict)  # retired -> kept
+
+
+def generate(people: int = 300, seed: int = 3) -> Programme:
+    rng = random.Random(seed)
+    uid = lambda: UUID(int=rng.getrandbits(128), version=4)  # noqa: E731
+    p = Programme()
+    clock = [datetime(2025, 1, 6, 9, tzinfo=UTC)]
+
+    def emit(topic: str, data: Any, key: Any, service: str) -> None:
+        clock[0] += timedelta(minutes=7)
+        envelope = new_envelope(
+            data, key=str(key), producer=Producer(service=service, organisation="gen"), occurred_at=clock[0]
+        )
+        p.events.append((topic, envelope))
+
+    def day(offset: int) -> date:
+        return START + timedelta(days=offset)
+
+    ids = []
+    for _ in range(people):
+        who = uid()
+        ids.append(who)
+        attrs = dict(
+            sex=rng.choice(["female", "male", "female", "undisclosed"]),
+            birth_year=rng.randint(1960, 2008),
+            nationality=rng.choice(["CIV", "GIN", "SEN", "CMR", "MAR", "SYR"]),
+            legal_status=rng.choice(["refugee", "asylum_seeker", "regular_migrant", "other_migrant", "host_community"]),
+            disability=rng.random() < 0.08,
+            region=rng.choice(REGIONS),
+            partner_organisation=rng.choice(ORGS),
+        )
+        registered_on = day(rng.randint(0, 500))
+        attrs["registered_on"] = registered_on
+        p.people[who] = dict(attrs)
+        emit(
+            "intake.beneficiaries",
+            intake.BeneficiaryRegistered(beneficiary_id=who, city="X", **attrs),
+            who,
+            "intake",
+        )
+        base = (registered_on - START).days
+        if rng.random() < 0.1:  # moves to another region
+            attrs["region"] = rng.choice(REGIONS)
+            p.people[who]["region"] = attrs["region"]
+            emit(
+                "intake.beneficiaries",
+                intake.BeneficiaryUpdated(
+                    beneficiary_id=who,
+                    city="Y",
+                    changed_fields=["region"],
+                    **{k: v for k, v in attrs.items() if k not in ("registered_on", "legal_status")},
+                ),
+                who,
+                "intake",
+            )
+        if rng.random() < 0.7:
+            emit(
+                "intake.beneficiaries",
+                intake.SkillsAssessed(
+                    beneficiary_id=who,
+                    assessment_id=uid(),
+                    assessed_on=day(base + 3),
+                    digital_skills="basic",
+                    aspirations=["job"],
+                ),
+                who,
+                "intake",
+            )
+        path = rng.random()
+        if path < 0.75:
+            emit(
+                "intake.beneficiaries",
+                intake.ReferralMade(
+                    referral_id=uid(),
+                    beneficiary_id=who,
+                    service=rng.choice(["training", "enterprise", "employment"]),
+                    reason="other",
+                    made_on=day(base + 5),
+                    partner_organisation=attrs["partner_organisation"],
+                ),
+                who,
+                "intake",
+            )
+        if path < 0.5:  # training
+            enrolment = uid()
+            kind = rng.choice(["vocational", "digital", "financial_education", "language"])
+            common = dict(
+                enrolment_id=enrolment,
+                beneficiary_id=who,
+                cohort_id=uid(),
+                course_id=uid(),
+                course_kind=kind,
+                sector="cross_sector",
+                region=attrs["region"],
+                organisation="ofppt",
+            )
+            emit("training.enrolments", training.TraineeEnrolled(enrolled_on=day(base + 10), **common), who, "training")
+            if rng.random() < 0.75:
+                emit(
+                    "training.enrolments",
+                    training.CourseCompleted(
+                        completed_on=day(base + 60),
+                        hours=100,
+                        attendance_rate=0.9,
+                        certificate_number="W4L-2025-7KQ2M9XD-88" if rng.random() < 0.5 else None,
+                        **common,
+                    ),
+                    who,
+                    "training",
+                )
+        if 0.3 < path < 0.55 and rng.random() < 0.8:  # placement
+            placement = uid()
+            starts = day(base + 80)
+            emit(
+                "employment.placements",
+                employment.Placed(
+                    placement_id=placement,
+                    beneficiary_id=who,
+                    offer_id=uid(),
+                    employer_id=uid(),
+                    employer_type="sme",
+                    employer_ownership="moroccan",
+                    employer_csr=False,
+                    sector="hospitality_and_tourism",
+                    region=attrs["region"],
+                    kind=rng.choice(["job", "job", "internship"]),
+                    contract_type="fixed_term",
+                    wage_band="3000_to_4500",
+                    hours_per_week=44,
+                    starts_on=starts,
+                    organisation=attrs["partner_organisation"],
+                ),
+                who,
+                "employment",
+            )
+            for months in (3, 6, 12):
+                if rng.random() < 0.7:
+                    stays = rng.random() < 0.8
+                    emit(
+                        "employment.placements",
+                        employment.RetentionChecked(
+                            placement_id=placement,
+                            beneficiary_id=who,
+                            months_after_start=months,
+                            checked_on=starts + timedelta(days=30 * months),
+                            outcome="still_employed" if stays else "unreachable",
+                        ),
+                        who,
+                        "employment",
+                    )
+    # ventures of 1 to 4 people
+    pool = ids[:]
+    rng.shuffle(pool)
+    for _ in range(people // 12):
+        members = [pool.pop() for _ in range(rng.randint(1, 4))]
+        venture = uid()
+        region = rng.choice(REGIONS)
+        org = rng.choice(ORGS)
+        first = day(rng.randint(0, 400))
+        common = dict(venture_id=venture, members=members, other_members=rng.randint(0, 2))
+        emit(
+            "enterprise.ventures",
+            enterprise.VentureApplied(
+                kind="micro_enterprise", sector="agrifood", region=region, organisation=org, applied_on=first, **common
+            ),
+            venture,
+            "enterprise",
+        )
+        stages = ["pre_incubation", "incubation", "acceleration"][: rng.randint(0, 3)]
+        previous = "application"
+        for i, stage in enumerate(stages):
+            emit(
+                "enterprise.ventures",
+                enterprise.VentureStageChanged(
+                    stage=stage,
+                    previous_stage=previous,
+                    changed_on=first + timedelta(days=20 * (i + 1)),
+                    by_committee=stage != "acceleration",
+                    **common,
+                ),
+                venture,
+                "enterprise",
+            )
+            previous = stage
+        if len(stages) >= 2:
+            for n in range(rng.randint(0, 2)):
+                amount = Decimal(rng.randint(100_000, 3_000_000)) / 100
+                emit(
+                    "enterprise.ventures",
+                    enterprise.GrantDisbursed(
+                        grant_id=venture,
+                        disbursement_id=uid(),
+                        tranche=n + 1,
+                        disbursed_on=first + timedelta(days=70 + n * 10),
+                        amount_mad=amount,
+                        amount_eur=(amount / Decimal("10.8")).quantize(Decimal("0.01")),
+                        eur_rate=Decimal("10.8"),
+                        **common,
+                    ),
+                    venture,
+                    "enterprise",
+                )
+            if rng.random() < 0.7:
+                launched = first + timedelta(days=100)
+                emit(
+                    "enterprise.ventures",
+                    enterprise.VentureLaunched(
+                        kind="micro_enterprise",
+                        legal_form="auto_entrepreneur",
+                        registered_on=launched,
+                        region=region,
+                        sector="agrifood",
+                        **common,
+                    ),
+                    venture,
+                    "enterprise",
+                )
+                for months in (6, 12):
+                    if rng.random() < 0.8:
+                        active = rng.random() < 0.75
+                        emit(
+                            "enterprise.ventures",
+                            enterprise.FollowUpRecorded(
+                                visit_id=uid(),
+                                months_after_launch=months,
+                                visited_on=launched + timedelta(days=30 * months),
+                                active=active,
+                                revenue_band="2000_to_5000" if active else "none",
+                                jobs_owners=len(members) if active else 0,
+                                jobs_employees=rng.randint(0, 3) if active else 0,
+                                **common,
+                            ),
+                            venture,
+                            "enterprise",
+                        )
+    for s in range(people // 10):
+        emit(
+            "intake.outreach",
+            intake.OutreachSessionHeld(
+                session_id=uid(),
+                campaign="Droits",
+                held_on=day(rng.randint(0, 500)),
+                region=rng.choice(REGIONS),
+                city="X",
+                topic="rights",
+                partner_organisation=rng.choice(ORGS),
+                people_reached=rng.randint(5, 80),
+            ),
+            s,
+            "intake",
+        )
+    # a few erasures and merges, at the end
+    for who in rng.sample(ids, 6):
+        p.erased.add(who)
+        emit("intake.beneficiaries", intake.BeneficiaryErased(beneficiary_id=who, erased_on=day(520)), who, "intake")
+    candidates = [w for w in ids if w not in p.erased]
+    for _ in range(4):
+        kept, retired = rng.sample(candidates, 2)
+        candidates.remove(retired)
+        candidates.remove(kept)
+        p.merged[retired] = kept
+        emit(
+            "intake.beneficiaries",
+            intake.BeneficiariesMerged(kept_beneficiary_id=kept, merged_beneficiary_id=retired, merged_on=day(521)),
+            retired,
+            "intake",
+        )
+    return p
+
+
+# -- the independent count -------------------------------------------------------------------
+
+
+def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
+    """Each indicator computed straight from the raw events, by other code than the service's."""
+
+    def within(d: date) -> bool:
+        return (start is None or d >= start) and d <= end
+
+    def person(who: UUID) -> UUID:
+        return p.merged.get(who, who)
+
+    sets: dict[str, set[UUID]] = defaultdict(set)
+    totals: dict[str, Any] = defaultdict(int)
+    ventures_counted: set[UUID] = set()
+    last_follow_up: dict[UUID, tuple[int, int, bool]] = {}
+    rates: dict[str, list[bool]] = defaultdict(list)
+    members: dict[UUID, list[UUID]] = {}
+    for _topic, e in p.events:
+        d = e.data
+        t = e.event_type
+        if (
+            (t == "intake.beneficiary_registered" and within(d.registered_on))
+            or (t == "intake.skills_assessed" and within(d.assessed_on))
+            or (t == "intake.referral_made" and within(d.made_on))
+            or (t == "training.enrolled" and within(d.enrolled_on))
+        ):
+            sets["3.2"].add(person(d.beneficiary_id))
+        elif t == "training.course_completed" and within(d.completed_on):
+            sets["1.4"].add(person(d.beneficiary_id))
+        elif t == "employment.placed" and within(d.starts_on):
+            sets["placements"].add(person(d.beneficiary_id))
+            sets["3.2"].add(person(d.beneficiary_id))
+            if d.kind.value == "job":
+                totals["1.1"] += 1
+        elif t == "employment.retention_checked" and within(d.checked_on):
+            rates[f"retention_{d.months_after_start}m"].append(d.outcome.value == "still_employed")
+        elif t == "enterprise.venture_applied":
+            members[d.venture_id] = list(d.members)
+        elif t == "enterprise.venture_stage_changed" and within(d.changed_on):
+            for who in d.members:
+                sets["1.3"].add(person(who))
+                sets["3.2"].add(person(who))
+            if d.stage.value == "acceleration":
+                ventures_counted.add(d.venture_id)
+        elif t == "enterprise.venture_launched" and within(d.registered_on):
+            ventures_counted.add(d.venture_id)
+        elif t == "enterprise.grant_disbursed" and within(d.disbursed_on):
+            totals["financial_volume"] += d.amount_mad
+        elif t == "enterprise.follow_up_recorded" and within(d.visited_on):
+            current = last_follow_up.get(d.venture_id)
+            if current is None or d.months_after_launch > current[0]:
+                last_follow_up[d.venture_id] = (d.months_after_launch, d.jobs_owners + d.jobs_employees, d.active)
+            rates[f"survival_{d.months_after_launch}m"].append(d.active)
+        elif t == "intake.outreach_session_held" and within(d.held_on):
+            totals["3.3"] += d.people_reached
+            totals["3.11"] += 1
+    totals["1.1"] += sum(jobs for _m, jobs, active in last_follow_up.values() if active)
+    totals["1.2"] = len(ventures_counted)
+    for code, people in sets.items():
+        totals[code] = len(people)
+    for code, outcomes in rates.items():
+        totals[code] = round(100 * sum(outcomes) / len(outcomes), 1) if outcomes else 0.0
+    return dict(totals)
+
+
+def by_sex(p: Programme, code_people: set[UUID]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for who in code_people:
+        counts[p.people[who]["sex"]] += 1
+    return dict(counts)

@@ -1,0 +1,134 @@
+"""Reconciliation: a generated programme's events go through the service; every indicator must
+equal the count made independently from the raw events (tests/programme.py), for several
+periods. Plus breakdowns, suppression, exports, the funnel, erasure and merges."""
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from faststream.kafka import KafkaBroker, TestKafkaBroker
+from openpyxl import load_workbook
+from sqlmodel import Session, create_engine, select
+
+from work4life.reporting.adapters.orm import Activity, Person
+from work4life.runtime.events import encode, headers_for
+from work4life.runtime.testing import bearer, kafka_connected
+
+from ..conftest import reporting_settings, running
+from ..programme import expected, generate
+
+MANAGER = bearer("programme_manager", "lead-ngo", "leila")
+VIEWER = bearer("me_viewer", "donor", "marie")
+TODAY = date(2026, 11, 28)
+PERIODS = [
+    ({}, (None, TODAY)),
+    ({"period": "year:2025"}, (date(2025, 1, 1), date(2025, 12, 31))),
+    ({"period": "quarter:2025-Q3"}, (date(2025, 7, 1), date(2025, 9, 30))),
+    ({"period": "month:2025-06"}, (date(2025, 6, 1), date(2025, 6, 30))),
+    ({"from": "2025-03-15", "to": "2026-02-01"}, (date(2025, 3, 15), date(2026, 2, 1))),
+]
+
+
+@pytest.fixture(scope="module")
+def programme():
+    return generate(people=300, seed=3)
+
+
+@pytest.fixture
+async def fed(sqlite_url, programme):
+    settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
+    broker = KafkaBroker()
+    async with TestKafkaBroker(broker), running(settings, broker, today=lambda: TODAY) as (client, app):
+        await kafka_connected(app)
+        for topic, envelope in programme.events:
+            await broker.publish(
+                encode(envelope), topic=topic, key=envelope.key.encode(), headers=headers_for(envelope)
+            )
+        for topic, envelope in programme.events[:50]:  # some events told twice
+            await broker.publish(
+                encode(envelope), topic=topic, key=envelope.key.encode(), headers=headers_for(envelope)
+            )
+        yield client, sqlite_url
+
+
+@pytest.mark.parametrize(("params", "span"), PERIODS, ids=["programme", "year", "quarter", "month", "custom"])
+async def test_every_indicator_equals_the_independent_count_from_the_raw_events(fed, programme, params, span):
+    client, _ = fed
+    response = await client.get("/v1/indicators", params=params, headers=MANAGER)
+    assert response.status_code == 200, response.text
+    got = {i["code"]: i["total"] for i in response.json()["indicators"]}
+    want = expected(programme, *span)
+    for code, value in got.items():
+        assert str(value) == str(want.get(code, 0 if "_" not in code else 0.0)), (code, value, want.get(code))
+
+
+async def test_breakdowns_add_up_and_combine_dimensions(fed, programme):
+    client, _ = fed
+    table = (await client.get("/v1/indicators", params={"by": "sex"}, headers=MANAGER)).json()
+    for indicator in table["indicators"]:
+        if indicator["unit"] == "persons":
+            assert sum(c["value"] for c in indicator["breakdown"]) == indicator["total"], indicator["code"]
+    combined = (await client.get("/v1/indicators/1.4", params={"by": "sex,age_band,region"}, headers=MANAGER)).json()
+    assert sum(c["value"] for c in combined["breakdown"]) == combined["total"]
+    assert set(combined["breakdown"][0]) == {"sex", "age_band", "region", "value"}
+    units = (await client.get("/v1/indicators/3.3", params={"by": "region"}, headers=MANAGER)).json()
+    assert sum(c["value"] for c in units["breakdown"]) == units["total"]
+    wrong = await client.get("/v1/indicators/3.3", params={"by": "sex"}, headers=MANAGER)
+    assert wrong.status_code == 422 and "3.3 breaks down by region, organisation; not by sex" in wrong.text
+    assert (await client.get("/v1/indicators", params={"period": "week:3"}, headers=MANAGER)).status_code == 422
+    assert (await client.get("/v1/indicators/9.9", headers=MANAGER)).status_code == 404
+
+
+async def test_small_cells_are_suppressed_for_those_not_allowed_to_see_them(fed):
+    client, _ = fed
+    exact = (await client.get("/v1/indicators/1.4", params={"by": "nationality,disability"}, headers=MANAGER)).json()
+    shown = (await client.get("/v1/indicators/1.4", params={"by": "nationality,disability"}, headers=VIEWER)).json()
+    small = [c for c in exact["breakdown"] if 0 < c["value"] < 5]
+    assert small, "the generated programme has small cells"
+    hidden = {(c["nationality"], c["disability"]): c["value"] for c in shown["breakdown"]}
+    assert all(hidden[(c["nationality"], c["disability"])] == "<5" for c in small)
+    assert shown["suppressed"] is True and exact["suppressed"] is False
+
+
+async def test_the_funnel_narrows_from_registration_to_retention(fed, programme):
+    client, _ = fed
+    stages = (await client.get("/v1/funnel", headers=MANAGER)).json()["stages"]
+    counts = {s["stage"]: s["people"] for s in stages}
+    assert counts["registered"] == len(programme.people) - len(programme.merged)
+    assert counts["registered"] >= counts["referred"] >= counts["placed"] >= counts["retained"] > 0
+
+
+async def test_exports_carry_the_same_figures(fed):
+    client, _ = fed
+    table = (await client.get("/v1/indicators", params={"period": "year:2025"}, headers=MANAGER)).json()
+    totals = {i["code"]: str(i["total"]) for i in table["indicators"]}
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await client.get("/v1/indicators.csv", params={"period": "year:2025"}, headers=MANAGER)).text)
+        )
+    )
+    assert {r["code"]: r["value"] for r in rows} == totals
+    workbook = load_workbook(
+        io.BytesIO((await client.get("/v1/indicators.xlsx", params={"period": "year:2025"}, headers=MANAGER)).content)
+    )
+    assert workbook.sheetnames[0] == "Summary" and "1_4" in workbook.sheetnames
+    summary = {row[0]: row[3] for row in workbook["Summary"].iter_rows(min_row=6, values_only=True)}
+    assert str(summary["1.4"]) == totals["1.4"]
+    rule = workbook["1_4"]["B3"].value
+    assert rule.startswith("Unique people who completed a course")
+
+
+async def test_erased_people_keep_counting_under_a_stand_in_and_merged_ones_count_once(fed, programme):
+    _, url = fed
+    engine = create_engine(url)
+    with Session(engine) as db:
+        ids = {str(p.beneficiary_id) for p in db.exec(select(Person))}
+        facts = db.exec(select(Activity)).all()
+        for who in programme.erased:
+            assert str(who) not in ids
+            assert not any(str(who) in f.fact_id or f.beneficiary_id == who for f in facts)
+        assert len(db.exec(select(Person).where(Person.anonymised)).all()) == len(programme.erased)
+        for retired in programme.merged:
+            assert str(retired) not in ids and not any(f.beneficiary_id == retired for f in facts)
+    engine.dispose()
