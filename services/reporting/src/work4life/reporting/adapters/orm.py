@@ -73,3 +73,13 @@ class ErasedPerson(SQLModel, table=True):
 
     id_hash: str = Field(primary_key=True, max_length=64)
     stand_in: UUID
+
+
+class MergedPerson(SQLModel, table=True):
+    """A retired id and the id it was merged into, so that a late event about the retired id is
+    counted for the kept person."""
+
+    __tablename__ = "merged_person"
+
+    retired_id: UUID = Field(primary_key=True)
+    kept_id: UUID

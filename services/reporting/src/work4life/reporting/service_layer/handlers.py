@@ -6,7 +6,8 @@ from datetime import UTC, date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
 from work4life.contracts.enterprise import (
@@ -30,7 +31,7 @@ from work4life.contracts.intake import (
 )
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 
-from ..adapters.orm import Activity, ErasedPerson, Person, VentureState
+from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from ..domain.model import is_newer
 
 
@@ -90,11 +91,22 @@ def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
 
 
 def _stand_in_for(session: Session, beneficiary_id: UUID | None) -> UUID | None:
-    """An erased person's late events land on their stand-in."""
+    """Where an event about a person lands: on the kept id of a merge, on the stand-in of an
+    erased person (whichever order those events arrive in)."""
     if beneficiary_id is None:
         return None
+    for _ in range(10):  # merges may chain: a -> b -> c
+        merged = session.get(MergedPerson, beneficiary_id)
+        if merged is None:
+            break
+        beneficiary_id = merged.kept_id
     erased = session.get(ErasedPerson, id_hash(beneficiary_id))
     return erased.stand_in if erased else beneficiary_id
+
+
+def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
+    erased = session.get(ErasedPerson, id_hash(beneficiary_id))
+    return erased.stand_in if erased else None
 
 
 def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
@@ -103,7 +115,9 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
     if columns.get("beneficiary_id") is not None:
         original = columns["beneficiary_id"]
         columns["beneficiary_id"] = _stand_in_for(session, original)
-        fact_id = fact_id.replace(str(original), str(columns["beneficiary_id"]))
+        stand_in = _erased_stand_in(session, original)
+        if stand_in is not None:  # the erased id must not survive even inside a fact's key
+            fact_id = fact_id.replace(str(original), str(stand_in))
     existing = session.exec(select(Activity).where(Activity.fact_id == fact_id)).first()
     if existing is None:
         session.add(Activity(fact_id=fact_id, kind=kind, occurred_on=on, as_of=occurred, **columns))
@@ -213,12 +227,31 @@ def trained(envelope: Envelope[Any], session: Session) -> None:
 SUPPORT_STAGES = ("pre_incubation", "incubation", "acceleration")
 
 
-def _venture(session: Session, data: Any, envelope: Envelope[Any]) -> VentureState | None:
+def _members(session: Session, members: list[UUID]) -> list[str]:
+    """A venture's members as reporting keeps them: merged ids folded, erased ids replaced."""
+    return sorted({str(_stand_in_for(session, m)) for m in members})
+
+
+def _venture(session: Session, data: Any, envelope: Envelope[Any]) -> VentureState:
+    """The venture's state, created from this event if its application has not arrived yet (a
+    replay from a compacted or truncated topic); the application fills in the rest."""
+    occurred = envelope.occurred_at.astimezone(UTC)
     venture = session.get(VentureState, data.venture_id)
-    if venture is not None and is_newer(envelope.occurred_at.astimezone(UTC), venture.as_of):
-        venture.members = [str(m) for m in data.members]
-        venture.as_of = envelope.occurred_at.astimezone(UTC)
-        session.add(venture)
+    if venture is None:
+        venture = VentureState(
+            venture_id=data.venture_id,
+            kind="unknown",
+            region="unknown",
+            organisation="unknown",
+            stage="application",
+            members=_members(session, data.members),
+            as_of=occurred,
+        )
+    elif is_newer(occurred, venture.as_of):
+        venture.members = _members(session, data.members)
+        venture.as_of = occurred
+    session.add(venture)
+    session.flush()
     return venture
 
 
@@ -240,19 +273,20 @@ def _supported(session: Session, envelope: Envelope[Any], venture: VentureState,
 
 def venture_applied(envelope: Envelope[Any], session: Session) -> None:
     data: VentureApplied = envelope.data
-    if session.get(VentureState, data.venture_id) is None:
-        session.add(
-            VentureState(
-                venture_id=data.venture_id,
-                kind=data.kind.value,
-                region=data.region.value,
-                organisation=data.organisation,
-                stage="application",
-                members=[str(m) for m in data.members],
-                as_of=envelope.occurred_at.astimezone(UTC),
-            )
+    venture = session.get(VentureState, data.venture_id)
+    if venture is None:
+        venture = VentureState(
+            venture_id=data.venture_id,
+            stage="application",
+            members=_members(session, data.members),
+            as_of=envelope.occurred_at.astimezone(UTC),
+            kind="unknown",
+            region="unknown",
+            organisation="unknown",
         )
-        session.flush()
+    venture.kind, venture.region, venture.organisation = data.kind.value, data.region.value, data.organisation
+    session.add(venture)
+    session.flush()
     record_fact(
         session,
         envelope,
@@ -269,8 +303,6 @@ def venture_applied(envelope: Envelope[Any], session: Session) -> None:
 def venture_stage(envelope: Envelope[Any], session: Session) -> None:
     data: VentureStageChanged = envelope.data
     venture = _venture(session, data, envelope)
-    if venture is None:
-        raise LookupError(f"stage change of venture {data.venture_id} before its application")
     venture.stage = data.stage.value
     session.add(venture)
     record_fact(
@@ -291,7 +323,7 @@ def venture_stage(envelope: Envelope[Any], session: Session) -> None:
 def venture_members(envelope: Envelope[Any], session: Session) -> None:
     data: VentureMembersChanged = envelope.data
     venture = _venture(session, data, envelope)
-    if venture is not None and venture.stage in SUPPORT_STAGES:
+    if venture.stage in SUPPORT_STAGES:
         _supported(session, envelope, venture, list(data.joined), data.changed_on)
 
 
@@ -315,10 +347,9 @@ def grant_disbursed(envelope: Envelope[Any], session: Session) -> None:
 def venture_launched(envelope: Envelope[Any], session: Session) -> None:
     data: VentureLaunched = envelope.data
     venture = _venture(session, data, envelope)
-    organisation = venture.organisation if venture else None
-    if venture is not None:
-        venture.stage = "launched"
-        session.add(venture)
+    organisation = venture.organisation
+    venture.stage = "launched"
+    session.add(venture)
     record_fact(
         session,
         envelope,
@@ -446,23 +477,24 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
         session.add(fact)
     for venture in session.exec(select(VentureState)):
         if str(who) in venture.members:
-            venture.members = [str(stand_in) if m == str(who) else m for m in venture.members]
+            venture.members = _members(session, [UUID(m) for m in venture.members])
             session.add(venture)
 
 
 def merged(envelope: Envelope[Any], session: Session) -> None:
-    """Count the person once: the retired id's facts move to the kept id (a fact both had once
-    stays once), and the retired person row goes."""
+    """Count the person once: the retired id's facts are re-pointed to the kept id (they keep
+    their own keys, so the result does not depend on the order events arrive in), and the retired
+    person row goes."""
     data: BeneficiariesMerged = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
-    for fact in list(session.exec(select(Activity).where(Activity.beneficiary_id == retired))):
-        moved_id = fact.fact_id.replace(str(retired), str(kept))
-        if moved_id != fact.fact_id and session.exec(select(Activity).where(Activity.fact_id == moved_id)).first():
-            session.delete(fact)
-        else:
-            fact.fact_id = moved_id
-            fact.beneficiary_id = kept
-            session.add(fact)
+    if session.get(MergedPerson, retired) is None:
+        session.add(MergedPerson(retired_id=retired, kept_id=kept))
+    target = _stand_in_for(session, kept)
+    session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))  # type: ignore[call-overload]
+    for venture in session.exec(select(VentureState)):
+        if str(retired) in venture.members:
+            venture.members = _members(session, [UUID(m) for m in venture.members])
+            session.add(venture)
     person = session.get(Person, retired)
     if person is not None:
         session.delete(person)

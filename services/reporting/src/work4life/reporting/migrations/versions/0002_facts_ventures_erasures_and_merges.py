@@ -1,8 +1,8 @@
-"""facts, ventures and erasures
+"""facts, ventures, erasures and merges
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 03:06:54.679720
+Create Date: 2026-11-29 03:12:10.863272
 """
 
 from collections.abc import Sequence
@@ -46,6 +46,11 @@ def upgrade() -> None:
     sa.Column('id_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('stand_in', sa.Uuid(), nullable=False),
     sa.PrimaryKeyConstraint('id_hash')
+    )
+    op.create_table('merged_person',
+    sa.Column('retired_id', sa.Uuid(), nullable=False),
+    sa.Column('kept_id', sa.Uuid(), nullable=False),
+    sa.PrimaryKeyConstraint('retired_id')
     )
     op.create_table('venture_state',
     sa.Column('venture_id', sa.Uuid(), nullable=False),
@@ -111,6 +116,7 @@ def downgrade() -> None:
         batch_op.drop_column('anonymised')
 
     op.drop_table('venture_state')
+    op.drop_table('merged_person')
     op.drop_table('erased_person')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index('ix_activity_kind_day')
