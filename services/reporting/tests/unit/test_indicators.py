@@ -132,3 +132,18 @@ async def test_erased_people_keep_counting_under_a_stand_in_and_merged_ones_coun
         for retired in programme.merged:
             assert str(retired) not in ids and not any(f.beneficiary_id == retired for f in facts)
     engine.dispose()
+
+
+async def test_the_dashboard_draws_every_section_and_hides_small_cells_from_viewers(fed):
+    client, _ = fed
+    page = await client.get("/dashboard", params={"period": "year:2025"}, headers=MANAGER)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    for section in ('id="indicators"', 'id="funnel"', 'id="trends"', 'id="breakdowns"', "<svg"):
+        assert section in html
+    assert "1.4" in html and "exact figures" in html
+    token = VIEWER["Authorization"].split()[1]
+    viewed = await client.get("/dashboard", params={"access_token": token}, headers={"Authorization": ""})
+    assert viewed.status_code == 200 and "counts from 1 to 4 shown as &lt;5" in viewed.text
+    assert (await client.get("/dashboard", headers={"Authorization": ""})).status_code == 401
+    assert (await client.get("/dashboard", params={"period": "week:1"}, headers=MANAGER)).status_code == 422

@@ -15,7 +15,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .config import ReportingSettings
-from .entrypoints import indicators_http
+from .entrypoints import dashboard, indicators_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .entrypoints.http import build_router
 
@@ -40,5 +40,6 @@ def build(
         routers=[
             build_router(sessions),
             indicators_http.build_router(sessions, settings.targets, today),
+            dashboard.build_router(sessions, settings.targets, today),
         ],
     )
