@@ -37,6 +37,7 @@ from .intake import (
     SkillsAssessed,
 )
 from .referrals import EmploymentReferralAnswered, EnterpriseReferralAnswered, TrainingReferralAnswered
+from .reporting import IndicatorSnapshot
 from .training import CourseCompleted, TraineeDroppedOut, TraineeEnrolled
 
 DEAD_LETTER_HEADER_REASON = "w4l-dlq-reason"
@@ -148,6 +149,14 @@ EMPLOYMENT_JOB_FAIRS = Topic(
     events=(JobFairHeld,),
 )
 
+REPORTING_SNAPSHOTS = Topic(
+    name="reporting.snapshots",
+    owner="reporting",
+    key="period",
+    description="Indicator snapshots (aggregates only), when a month closes or on demand.",
+    events=(IndicatorSnapshot,),
+)
+
 INTAKE_DEAD_LETTERS = Topic(
     name="intake.dead_letters",
     owner="intake",
@@ -193,6 +202,7 @@ CATALOGUE: tuple[Topic, ...] = (
     EMPLOYMENT_REFERRAL_ANSWERS,
     EMPLOYMENT_PLACEMENTS,
     EMPLOYMENT_JOB_FAIRS,
+    REPORTING_SNAPSHOTS,
     INTAKE_DEAD_LETTERS,
     TRAINING_DEAD_LETTERS,
     ENTERPRISE_DEAD_LETTERS,

@@ -2,6 +2,7 @@
 equal the count made independently from the raw events (tests/programme.py), for several
 periods. Plus breakdowns, suppression, exports, the funnel, erasure and merges."""
 
+import asyncio
 import csv
 import io
 from datetime import date
@@ -147,3 +148,43 @@ async def test_the_dashboard_draws_every_section_and_hides_small_cells_from_view
     assert viewed.status_code == 200 and "counts from 1 to 4 shown as &lt;5" in viewed.text
     assert (await client.get("/dashboard", headers={"Authorization": ""})).status_code == 401
     assert (await client.get("/dashboard", params={"period": "week:1"}, headers=MANAGER)).status_code == 422
+
+
+async def test_snapshots_are_published_on_demand_and_when_a_month_closes(sqlite_url, programme):
+    import json
+
+    from faststream.kafka import KafkaMessage
+
+    settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
+    broker = KafkaBroker()
+    snapshots: list[dict] = []
+
+    @broker.subscriber("reporting.snapshots")
+    async def collect(msg: KafkaMessage) -> None:
+        snapshots.append(json.loads(msg.raw_message.value))
+
+    async with TestKafkaBroker(broker), running(settings, broker, today=lambda: date(2025, 7, 3)) as (client, app):
+        await kafka_connected(app)
+        for topic, envelope in programme.events:
+            await broker.publish(
+                encode(envelope), topic=topic, key=envelope.key.encode(), headers=headers_for(envelope)
+            )
+        made = await client.post("/v1/snapshots", params={"period": "quarter:2025-Q2"}, headers=MANAGER)
+        assert made.status_code == 202, made.text
+        assert (await client.post("/v1/snapshots", headers=VIEWER)).status_code == 403
+        for _ in range(200):
+            if len(snapshots) >= 2:
+                break
+            await asyncio.sleep(0.02)
+    closed, asked = sorted(snapshots, key=lambda s: s["data"]["trigger"] != "period_closed")
+    assert (closed["key"], closed["data"]["trigger"]) == ("month:2025-06", "period_closed")
+    assert (asked["data"]["period"], asked["data"]["snapshot_id"]) == ("quarter:2025-Q2", made.json()["snapshot_id"])
+    figures = {f["code"]: f["value"] for f in asked["data"]["figures"]}
+    want = expected(programme, date(2025, 4, 1), date(2025, 6, 30))
+    small = lambda v: "<5" if 0 < v < 5 else str(v)  # noqa: E731  (snapshots are published: small counts hidden)
+    assert figures["1.4"] == small(want["1.4"]) and figures["3.11"] == small(want["3.11"])
+
+    async with TestKafkaBroker(broker), running(settings, broker, today=lambda: date(2025, 7, 20)) as (client, app):
+        await kafka_connected(app)
+        await asyncio.sleep(0.3)
+    assert len(snapshots) == 2, "a closed month's snapshot is published once, not at every start"

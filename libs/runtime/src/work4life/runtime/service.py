@@ -10,7 +10,7 @@ whether Kafka and the database are reachable.
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +46,8 @@ class ServiceRuntime:
     consumes: Sequence[Topic] = ()
     handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
     migrations_package: str | None = None
+    background: tuple[Callable[[], Awaitable[None]], ...] = ()
+    """Jobs of the service itself (e.g. a periodic check), started with it and cancelled at stop."""
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
     kafka_connected: bool = False
@@ -62,6 +64,7 @@ class ServiceRuntime:
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
         migrations_package: str | None = None,
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> "ServiceRuntime":
         metrics = ServiceMetrics(settings.service_name)
         engine = engine or db.make_engine(settings.database_url)
@@ -75,6 +78,7 @@ class ServiceRuntime:
             consumes=consumes,
             handlers=handlers or {},
             migrations_package=migrations_package,
+            background=tuple(background),
         )
         if produces:
             runtime.relay = OutboxRelay(
@@ -141,6 +145,8 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._connect_kafka(), name="kafka-supervisor"))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        for job in self.background:
+            self._tasks.append(asyncio.create_task(job(), name=getattr(job, "__name__", "background")))
 
     async def _connect_kafka(self) -> None:
         delay = 0.5
@@ -187,7 +193,7 @@ class ServiceRuntime:
         if self.relay is not None:
             self.relay.stop()
         for task in self._tasks:
-            if task.get_name() == "kafka-supervisor" and not task.done():
+            if task.get_name() != "outbox-relay" and not task.done():  # the relay finishes its batch
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()

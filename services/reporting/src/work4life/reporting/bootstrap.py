@@ -11,6 +11,9 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlmodel import Session
 
+from work4life.contracts.envelope import Producer
+from work4life.contracts.topics import REPORTING_SNAPSHOTS
+from work4life.runtime import db
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
@@ -18,6 +21,7 @@ from .config import ReportingSettings
 from .entrypoints import dashboard, indicators_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .entrypoints.http import build_router
+from .service_layer import snapshots
 
 
 def build(
@@ -27,10 +31,29 @@ def build(
     today: Callable[[], date] = date.today,
 ) -> FastAPI:
     settings = settings or ReportingSettings()
+    engine = db.make_engine(settings.database_url)
+    producer = Producer(service=settings.service_name, organisation=settings.organisation)
+    runtime: ServiceRuntime | None = None
+
+    def notify() -> None:
+        if runtime is not None and runtime.relay is not None:
+            runtime.relay.notify()
+
     runtime = ServiceRuntime.build(
-        settings, consumes=CONSUMES, handlers=EVENT_HANDLERS, broker=broker, migrations_package="work4life.reporting"
+        settings,
+        produces=(REPORTING_SNAPSHOTS,),
+        consumes=CONSUMES,
+        handlers=EVENT_HANDLERS,
+        engine=engine,
+        broker=broker,
+        migrations_package="work4life.reporting",
+        background=[
+            snapshots.month_closer(
+                engine, today, producer, settings.topic, settings.targets, notify, settings.snapshot_check_interval_s
+            )
+        ],
     )
-    sessions = lambda: Session(runtime.engine)  # noqa: E731
+    sessions = lambda: Session(engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life reporting",
@@ -39,7 +62,7 @@ def build(
         "as JSON, CSV and XLSX.",
         routers=[
             build_router(sessions),
-            indicators_http.build_router(sessions, settings.targets, today),
+            indicators_http.build_router(sessions, settings.targets, today, producer, settings.topic, notify),
             dashboard.build_router(sessions, settings.targets, today),
         ],
     )

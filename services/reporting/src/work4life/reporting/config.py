@@ -15,3 +15,6 @@ class ReportingSettings(ServiceSettings):
         default_factory=dict,
         description='Target per indicator code, as JSON, e.g. {"1.4": 5000, "placements": 1500}; results show progress.',
     )
+    snapshot_check_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often to check whether a month closed and its snapshot is due."
+    )

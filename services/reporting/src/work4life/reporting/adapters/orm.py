@@ -83,3 +83,13 @@ class MergedPerson(SQLModel, table=True):
 
     retired_id: UUID = Field(primary_key=True)
     kept_id: UUID
+
+
+class PublishedSnapshot(SQLModel, table=True):
+    """Periods whose snapshot was published when they closed (each once)."""
+
+    __tablename__ = "published_snapshot"
+
+    period: str = Field(primary_key=True, max_length=30)
+    snapshot_id: UUID
+    published_at: datetime

@@ -10,17 +10,21 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from work4life.contracts.envelope import Producer
+from work4life.contracts.reporting import SnapshotTrigger
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import refused, session_dependency
+from work4life.runtime.http import correlation_of, refused, session_dependency
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
+from ..service_layer import snapshots
 
 EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -51,6 +55,13 @@ class IndicatorTable(BaseModel):
     indicators: list[IndicatorOut]
 
 
+class SnapshotOut(BaseModel):
+    snapshot_id: UUID
+    period: str
+    period_from: date | None
+    period_to: date
+
+
 class FunnelStage(BaseModel):
     stage: str
     description: str
@@ -65,7 +76,12 @@ class FunnelOut(BaseModel):
 
 
 def build_router(
-    session_factory: Callable[[], Session], targets: dict[str, float], today: Callable[[], date] = date.today
+    session_factory: Callable[[], Session],
+    targets: dict[str, float],
+    today: Callable[[], date],
+    producer: Producer,
+    topic_name: Callable[[str], str],
+    after_commit: Callable[[], None],
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
     SessionDep = Annotated[Session, session_dependency(session_factory)]
@@ -278,6 +294,32 @@ def build_router(
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="indicators-{summary.period_to}.xlsx"'},
         )
+
+    @router.post(
+        "/snapshots",
+        response_model=SnapshotOut,
+        status_code=202,
+        summary="Publish an indicator snapshot of a period on reporting.snapshots (programme managers, admins)",
+    )
+    def publish_snapshot(
+        request: Request,
+        db: SessionDep,
+        who: Annotated[Principal, Depends(require(*EXACT))],
+        period: Annotated[str | None, Query(max_length=20)] = None,
+        start: Annotated[date | None, Query(alias="from")] = None,
+        end: Annotated[date | None, Query(alias="to")] = None,
+    ) -> SnapshotOut:
+        try:
+            span = engine.parse_period(period, start, end, today())
+        except engine.BadQuery as bad:
+            raise refused(bad.field, bad.reason) from bad
+        label = period or "custom"
+        snapshot_id = snapshots.stage_snapshot(
+            db, span, label, SnapshotTrigger.ON_DEMAND, producer, topic_name, targets, correlation_of(request)
+        )
+        db.commit()
+        after_commit()
+        return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
     return router
 

@@ -1,0 +1,39 @@
+"""Events published by the reporting service: indicator snapshots for downstream consumers (a
+donor's system, a data warehouse). Aggregates only: no person appears in them, and counts from 1 to
+4 are given as "<5"."""
+
+from datetime import date
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from .envelope import EventData
+
+
+class SnapshotTrigger(StrEnum):
+    PERIOD_CLOSED = "period_closed"
+    ON_DEMAND = "on_demand"
+
+
+class IndicatorFigure(EventData):
+    code: str = Field(min_length=1, max_length=30, description="e.g. 1.4, placements, retention_3m")
+    name: str
+    unit: str = Field(description="persons, units, MAD or percent")
+    value: str = Field(description='An exact decimal as a string, or "<5" for a small count.')
+    value_eur: str | None = Field(default=None, description="For money: the EUR amount at each grant's rate.")
+    target: float | None = None
+
+
+class IndicatorSnapshot(EventData):
+    """Every indicator for one period, programme-wide."""
+
+    EVENT_TYPE = "reporting.indicator_snapshot"
+    SCHEMA_VERSION = 1
+
+    snapshot_id: UUID
+    period: str = Field(description="month:YYYY-MM, quarter:YYYY-QN, year:YYYY, or custom")
+    period_from: date | None = Field(description="None: from the programme's start")
+    period_to: date
+    trigger: SnapshotTrigger
+    figures: list[IndicatorFigure]
