@@ -8,6 +8,9 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 source "$REPO/scripts/setup.sh"
 export W4L_STATE_DIR="${W4L_STATE_DIR:-$REPO/.state}"
+# The dashboard's end-to-end test drives a real headless browser (Debian's Chromium).
+command -v chromium >/dev/null || apt_install chromium
+export W4L_TEST_ARTEFACTS="${W4L_TEST_ARTEFACTS:-$W4L_STATE_DIR/artefacts}"   # the dashboard's screenshot lands here
 
 started_kafka=0; started_postgres=0
 cleanup() {

@@ -93,10 +93,7 @@ def build_router(
                 f"<tr><td><b>{escape(indicator.code)}</b></td><td>{escape(indicator.name)}</td>"
                 f"<td>{escape(shown)}{unit}</td><td>{'' if target is None else f'{target:,.0f}'}</td><td>{bar}</td></tr>"
             )
-        funnel = [
-            (description.split(" in the period")[0], show(n))
-            for _, description, n in engine.funnel(db, span, organisation)
-        ]
+        funnel = [(name.replace("_", " "), show(n)) for name, _, n in engine.funnel(db, span, organisation)]
         trend_periods = _months_before(span.end, 12)
         trends = {
             code: [

@@ -87,21 +87,67 @@ class Result:
     total_eur: Decimal | None = None
 
 
-def _facts(session: Session, kinds: Iterable[str], period: Period, **where: Any) -> list[Activity]:
-    query = select(Activity).where(col(Activity.kind).in_(list(kinds)), Activity.occurred_on <= period.end)
-    if period.start:
-        query = query.where(Activity.occurred_on >= period.start)
+FACT_COLUMNS = (
+    Activity.kind,
+    Activity.beneficiary_id,
+    Activity.unit_id,
+    Activity.occurred_on,
+    Activity.organisation,
+    Activity.region,
+    Activity.category,
+    Activity.months,
+    Activity.flag,
+    Activity.value,
+    Activity.value_eur,
+)
+
+
+def _in_period(query: Any, kinds: Iterable[str], period: Period) -> Any:
+    query = query.where(col(Activity.kind).in_(list(kinds)), Activity.occurred_on <= period.end)
+    return query.where(Activity.occurred_on >= period.start) if period.start else query
+
+
+def _facts(session: Session, kinds: Iterable[str], period: Period, **where: Any) -> list[Any]:
+    """The facts' columns as plain rows (no ORM objects: a programme has hundreds of thousands)."""
+    query = _in_period(select(*FACT_COLUMNS), kinds, period)
     for name, value in where.items():
         if value is not None:
             query = query.where(getattr(Activity, name) == value)
     return list(session.exec(query))
 
 
+def _people_ids(session: Session, kinds: Iterable[str], period: Period, categories: tuple[str, ...] = ()) -> set[UUID]:
+    query = _in_period(select(Activity.beneficiary_id).distinct(), kinds, period).where(
+        col(Activity.beneficiary_id).is_not(None)
+    )
+    if categories:
+        query = query.where(col(Activity.category).in_(categories))
+    return set(session.exec(query))
+
+
 class People:
-    """Person attributes for breakdowns, read once per request."""
+    """Person attributes for breakdowns and organisation filters, read once per request, and only
+    when a breakdown or a filter needs them."""
 
     def __init__(self, session: Session) -> None:
-        self.rows = {p.beneficiary_id: p for p in session.exec(select(Person))}
+        self.session = session
+        self._rows: dict[UUID, Any] | None = None
+
+    @property
+    def rows(self) -> dict[UUID, Any]:
+        if self._rows is None:
+            columns = (
+                Person.beneficiary_id,
+                Person.sex,
+                Person.birth_year,
+                Person.nationality,
+                Person.legal_status,
+                Person.disability,
+                Person.region,
+                Person.partner_organisation,
+            )
+            self._rows = {row.beneficiary_id: row for row in self.session.exec(select(*columns))}
+        return self._rows
 
     def value(self, who: UUID, dimension: str, on: date) -> str:
         person = self.rows.get(who)
@@ -123,8 +169,8 @@ def _people_breakdown(people: People, ids: set[UUID], by: list[str], on: date) -
     return [{**dict(zip(by, key, strict=True)), "value": n} for key, n in sorted(counts.items())]
 
 
-def _unit_breakdown(facts: list[Activity], by: list[str], value: Any) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, ...], list[Activity]] = defaultdict(list)
+def _unit_breakdown(facts: list[Any], by: list[str], value: Any) -> list[dict[str, Any]]:
+    groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
     for fact in facts:
         groups[tuple(str(getattr(fact, d) or "unknown") for d in by)].append(fact)
     return [{**dict(zip(by, key, strict=True)), "value": value(rows)} for key, rows in sorted(groups.items())]
@@ -141,11 +187,7 @@ def compute(
     on = period.end
 
     def persons(kinds: tuple[str, ...], categories: tuple[str, ...] = ()) -> set[UUID]:
-        ids = {
-            f.beneficiary_id
-            for f in _facts(session, kinds, period)
-            if f.beneficiary_id is not None and (not categories or f.category in categories)
-        }
+        ids = _people_ids(session, kinds, period, categories)
         if organisation:
             ids = {w for w in ids if people.organisation(w) == organisation}
         return ids
@@ -234,10 +276,10 @@ def funnel(session: Session, period: Period, organisation: str | None) -> list[t
     people = People(session)
     stages = []
     for name, kind, description in FUNNEL:
-        facts = _facts(session, (kind,), period)
         if kind == "retention":
-            facts = [f for f in facts if f.months == 3 and f.flag]
-        ids = {f.beneficiary_id for f in facts if f.beneficiary_id is not None}
+            ids = {f.beneficiary_id for f in _facts(session, (kind,), period, months=3) if f.flag and f.beneficiary_id}
+        else:
+            ids = _people_ids(session, (kind,), period)
         if organisation:
             ids = {w for w in ids if people.organisation(w) == organisation}
         stages.append((name, description, len(ids)))
