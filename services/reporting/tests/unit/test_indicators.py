@@ -1,4 +1,4 @@
-"""Reconciliation: a generated programme's events go through the service; every indicator must
+"""Reconciliation: a generated programme's events (2,000 people) go through the service; every indicator must
 equal the count made independently from the raw events (tests/programme.py), for several
 periods. Plus breakdowns, suppression, exports, the funnel, erasure and merges."""
 
@@ -8,6 +8,7 @@ import io
 from datetime import date
 
 import pytest
+import pytest_asyncio
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from openpyxl import load_workbook
 from sqlmodel import Session, create_engine, select
@@ -31,13 +32,18 @@ PERIODS = [
 ]
 
 
+# The programme is fed once for the module's tests (they only read), in the module's event loop.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
 @pytest.fixture(scope="module")
 def programme():
-    return generate(people=300, seed=3)
+    return generate(people=2000, seed=3)
 
 
-@pytest.fixture
-async def fed(sqlite_url, programme):
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def fed(tmp_path_factory, programme):
+    sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('fed')}/reporting.db"
     settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
     broker = KafkaBroker()
     async with TestKafkaBroker(broker), running(settings, broker, today=lambda: TODAY) as (client, app):
@@ -83,12 +89,17 @@ async def test_breakdowns_add_up_and_combine_dimensions(fed, programme):
 
 async def test_small_cells_are_suppressed_for_those_not_allowed_to_see_them(fed):
     client, _ = fed
-    exact = (await client.get("/v1/indicators/1.4", params={"by": "nationality,disability"}, headers=MANAGER)).json()
-    shown = (await client.get("/v1/indicators/1.4", params={"by": "nationality,disability"}, headers=VIEWER)).json()
+    exact = (
+        await client.get("/v1/indicators/1.4", params={"by": "nationality,disability,age_band,region"}, headers=MANAGER)
+    ).json()
+    shown = (
+        await client.get("/v1/indicators/1.4", params={"by": "nationality,disability,age_band,region"}, headers=VIEWER)
+    ).json()
     small = [c for c in exact["breakdown"] if 0 < c["value"] < 5]
     assert small, "the generated programme has small cells"
-    hidden = {(c["nationality"], c["disability"]): c["value"] for c in shown["breakdown"]}
-    assert all(hidden[(c["nationality"], c["disability"])] == "<5" for c in small)
+    cell = lambda c: (c["nationality"], c["disability"], c["age_band"], c["region"])  # noqa: E731
+    hidden = {cell(c): c["value"] for c in shown["breakdown"]}
+    assert all(hidden[cell(c)] == "<5" for c in small)
     assert shown["suppressed"] is True and exact["suppressed"] is False
 
 
@@ -150,7 +161,8 @@ async def test_the_dashboard_draws_every_section_and_hides_small_cells_from_view
     assert (await client.get("/dashboard", params={"period": "week:1"}, headers=MANAGER)).status_code == 422
 
 
-async def test_snapshots_are_published_on_demand_and_when_a_month_closes(sqlite_url, programme):
+async def test_snapshots_are_published_on_demand_and_when_a_month_closes(sqlite_url):
+    programme = generate(people=300, seed=4)
     import json
 
     from faststream.kafka import KafkaMessage
