@@ -7,6 +7,7 @@ its database commit).
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
@@ -42,3 +43,23 @@ def stored_as_value(enum: type[StrEnum]) -> sa.Enum:
     """Store an enumeration as its value in a plain VARCHAR: readable in SQL, and a new value
     needs no database migration."""
     return sa.Enum(enum, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+
+
+def page(session: Any, query: Any, limit: int, offset: int) -> tuple[list[Any], int]:
+    """One page of a query's rows, and how many rows the whole query has."""
+    from sqlalchemy import func
+    from sqlmodel import select
+
+    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
+    return list(session.exec(query.limit(limit).offset(offset))), total
+
+
+def lock_row(session: Any, row: Any) -> None:
+    """Take `row`'s write lock for the rest of the transaction by bumping its `revision` column (a
+    row lock on PostgreSQL, the database lock on SQLite), then read it afresh: concurrent changes
+    to the same aggregate wait for each other instead of both acting on a stale read."""
+    from sqlalchemy import update
+
+    model = type(row)
+    session.exec(update(model).where(model.id == row.id).values(revision=model.revision + 1))
+    session.refresh(row)

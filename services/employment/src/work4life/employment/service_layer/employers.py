@@ -2,16 +2,16 @@
 programme manager or an admin with every organisation's."""
 
 from datetime import date
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import EmployerType, OfferKind, Ownership
 from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import lock_row, page
 
 from ..adapters.orm import Employer, JobOffer
 from ..domain.model import (
@@ -27,15 +27,9 @@ from ..domain.model import (
 from .context import now
 
 
-def page(session: Session, query: Any, limit: int, offset: int) -> tuple[list[Any], int]:
-    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-    return list(session.exec(query.limit(limit).offset(offset))), total
-
-
 def lock_offer(session: Session, offer: JobOffer) -> None:
     """Take the offer's write lock for the rest of the transaction and read it afresh."""
-    session.exec(update(JobOffer).where(col(JobOffer.id) == offer.id).values(revision=JobOffer.revision + 1))  # type: ignore[call-overload]
-    session.refresh(offer)
+    lock_row(session, offer)
 
 
 # -- employers -------------------------------------------------------------------------------

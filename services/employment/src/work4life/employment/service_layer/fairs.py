@@ -5,10 +5,11 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import lock_row
 
 from ..adapters import event_mapping
 from ..adapters.orm import Employer, JobApplication, JobFair, JobFairAttendee, JobFairEmployer, Placement
@@ -26,8 +27,7 @@ def create(session: Session, request: JobFairRequest, actor: Principal) -> JobFa
 
 
 def _lock(session: Session, fair: JobFair) -> None:
-    session.exec(update(JobFair).where(col(JobFair.id) == fair.id).values(revision=JobFair.revision + 1))  # type: ignore[call-overload]
-    session.refresh(fair)
+    lock_row(session, fair)
 
 
 def record_attendance(session: Session, fair: JobFair, request: FairAttendance, actor: Principal) -> JobFair:

@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from work4life.contracts.enterprise import VentureKind, VentureStage
 from work4life.contracts.intake import Region
 from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import lock_row, page
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -47,16 +47,10 @@ from ..domain.model import (
 from .context import Context, now
 
 
-def page(session: Session, query: Any, limit: int, offset: int) -> tuple[list[Any], int]:
-    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-    return list(session.exec(query.limit(limit).offset(offset))), total
-
-
 def lock(session: Session, venture: Venture) -> None:
     """Take the venture's write lock for the rest of the transaction (a row lock on PostgreSQL,
     the database lock on SQLite) and read it afresh."""
-    session.exec(update(Venture).where(col(Venture.id) == venture.id).values(revision=Venture.revision + 1))  # type: ignore[call-overload]
-    session.refresh(venture)
+    lock_row(session, venture)
 
 
 def venture_by_id(session: Session, venture_id: UUID, actor: Principal) -> Venture:

@@ -6,15 +6,15 @@ their organisation's courses and cohorts, a programme manager or an admin any.
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import lock_row, page
 
 from ..adapters.orm import ClassSession, Cohort, Course, Enrolment
 from ..domain.model import (
@@ -31,11 +31,6 @@ from ..domain.model import (
     check_session_within,
 )
 from .context import now
-
-
-def page(session: Session, query: Any, limit: int, offset: int) -> tuple[list[Any], int]:
-    total = session.exec(select(func.count()).select_from(query.order_by(None).subquery())).one()
-    return list(session.exec(query.limit(limit).offset(offset))), total
 
 
 def _may_change(actor: Principal, organisation: str, what: str) -> None:
@@ -153,8 +148,7 @@ def cohort_by_id(session: Session, cohort_id: UUID) -> tuple[Cohort, Course]:
 def lock(session: Session, cohort: Cohort) -> None:
     """Take the cohort's write lock for the rest of the transaction, so that two enrolments
     cannot both take its last seat (a row lock on PostgreSQL, the database lock on SQLite)."""
-    session.exec(update(Cohort).where(col(Cohort.id) == cohort.id).values(revision=Cohort.revision + 1))  # type: ignore[call-overload]
-    session.refresh(cohort)
+    lock_row(session, cohort)
 
 
 @dataclass(frozen=True)
