@@ -224,7 +224,7 @@ async def test_every_operation_is_documented_and_every_topic_is_in_the_asyncapi_
     operations = [op for path in spec["paths"].values() for op in path.values()]
     assert len(operations) >= 20 and all(op.get("summary") for op in operations)
     channels = (await client.get("/asyncapi.json")).json()["channels"]
-    assert channels["enterprise:consume:intake.beneficiaries"]["address"] == "intake.beneficiaries"
-    assert channels["enterprise:consume:training.enrolments"]["address"] == "training.enrolments"
+    assert channels["intake.beneficiaries:intake.referral_made"]["address"] == "intake.beneficiaries"
+    assert channels["training.enrolments:training.course_completed"]["address"] == "training.enrolments"
     for event in ("venture_applied", "grant_disbursed", "follow_up_recorded", "referral_answered"):
         assert any(name.endswith(f"enterprise.{event}") for name in channels), event

@@ -137,5 +137,7 @@ async def test_the_openapi_document_describes_every_route_and_the_asyncapi_every
         assert expected in paths
     assert all(op.get("summary") for path in spec["paths"].values() for op in path.values())
     channels = (await client.get("/asyncapi.json")).json()["channels"]
-    assert {"training:consume", "training.enrolments:training.course_completed"} <= set(channels)
-    assert channels["training:consume"]["address"] == "intake.beneficiaries"
+    assert {"intake.beneficiaries:intake.referral_made", "training.enrolments:training.course_completed"} <= set(
+        channels
+    )
+    assert channels["intake.beneficiaries:intake.referral_made"]["address"] == "intake.beneficiaries"

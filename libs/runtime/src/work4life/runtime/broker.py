@@ -2,11 +2,14 @@
 
 import json
 import logging
+import ssl
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
@@ -18,10 +21,52 @@ from .settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
+def _ssl_context(settings: ServiceSettings) -> ssl.SSLContext | None:
+    if not settings.kafka_security_protocol.endswith("SSL"):
+        return None
+    context = ssl.create_default_context(cafile=settings.kafka_ssl_cafile)
+    if settings.kafka_ssl_certfile:
+        context.load_cert_chain(settings.kafka_ssl_certfile, settings.kafka_ssl_keyfile)
+    return context
+
+
+def faststream_security(settings: ServiceSettings) -> BaseSecurity | None:
+    """TLS and SASL for the service's own consumer and producer (FastStream/aiokafka)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return None
+    context = _ssl_context(settings)
+    if protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    username = settings.kafka_sasl_username or ""
+    password = settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else ""
+    kind = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    return kind[settings.kafka_sasl_mechanism](username, password, ssl_context=context, use_ssl=protocol == "SASL_SSL")
+
+
+def kafka_options(settings: ServiceSettings) -> dict[str, Any]:
+    """The same connection for kafka-python clients (topic creation, lag, tooling)."""
+    options: dict[str, Any] = {"bootstrap_servers": settings.kafka_bootstrap_servers}
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return options
+    options["security_protocol"] = protocol
+    if protocol.endswith("SSL"):
+        options["ssl_context"] = _ssl_context(settings)
+    if protocol.startswith("SASL"):
+        options["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        options["sasl_plain_username"] = settings.kafka_sasl_username
+        options["sasl_plain_password"] = (
+            settings.kafka_sasl_password.get_secret_value() if settings.kafka_sasl_password else None
+        )
+    return options
+
+
 def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBroker:
     """A broker whose producer waits for every in-sync replica and never writes a record twice."""
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
+        security=faststream_security(settings),
         client_id=f"w4l-{settings.service_name}",
         acks="all",
         enable_idempotence=True,
@@ -58,10 +103,16 @@ def _wait_until_listed(admin: KafkaAdminClient, names: list[str], timeout_s: flo
 
 
 def ensure_topics(
-    bootstrap_servers: str, names: Iterable[str], partitions: int = 6, replication_factor: int = 1
+    bootstrap_servers: str,
+    names: Iterable[str],
+    partitions: int = 6,
+    replication_factor: int = 1,
+    **client_options: Any,
 ) -> list[str]:
-    """Create the topics that do not exist yet. Returns the names created."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="w4l-admin", request_timeout_ms=15_000)
+    """Create the topics that do not exist yet. Returns the names created. `client_options` are
+    kafka-python's (security), as `kafka_options` gives them."""
+    client_options = {**client_options, "bootstrap_servers": bootstrap_servers}
+    admin = KafkaAdminClient(client_id="w4l-admin", request_timeout_ms=15_000, **client_options)
     try:
         existing = set(admin.list_topics())
         missing = [n for n in dict.fromkeys(names) if n not in existing]

@@ -4,7 +4,81 @@ FastStream's own consumer/publisher metrics (`faststream_*`) come from its Prome
 middleware on the same registry; these add the delivery guarantees and HTTP.
 """
 
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Protocol
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+
+class PartitionLagLike(Protocol):
+    topic: str
+    partition: int
+    lag: int
+
+
+@dataclass(frozen=True)
+class BusinessMetric:
+    """A figure of the service's own work, read from its database when Prometheus scrapes.
+
+    Read from the database rather than counted in memory, so that it survives restarts and every
+    replica reports the same value (aggregate with `max`). `sql` returns one row per label set:
+    the label values in `labels` order, then the value; it may use `:today`.
+    """
+
+    name: str
+    documentation: str
+    sql: str
+    kind: Literal["counter", "gauge"] = "counter"
+    labels: tuple[str, ...] = ()
+
+
+class BusinessMetrics(Collector):
+    def __init__(self, service: str, definitions: Sequence[BusinessMetric], min_interval_s: float = 5.0) -> None:
+        self.service = service
+        self.definitions = tuple(definitions)
+        self.min_interval_s = min_interval_s
+        self._values: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        self._refreshed_at = float("-inf")
+
+    def refresh(self, engine: Engine, today: date | None = None) -> None:
+        """Re-read every figure (at most once per `min_interval_s`, to spare the database)."""
+        if not self.definitions or time.monotonic() - self._refreshed_at < self.min_interval_s:
+            return
+        values: dict[str, list[tuple[tuple[str, ...], float]]] = {}
+        with engine.connect() as connection:
+            for metric in self.definitions:
+                params = {"today": today or date.today()} if ":today" in metric.sql else {}
+                rows = connection.execute(text(metric.sql), params).all()
+                values[metric.name] = [
+                    (tuple("" if v is None else str(v) for v in row[:-1]), float(row[-1] or 0)) for row in rows
+                ]
+        self._values = values
+        self._refreshed_at = time.monotonic()
+
+    def collect(self) -> Iterable[Metric]:
+        for metric in self.definitions:
+            family_type = CounterMetricFamily if metric.kind == "counter" else GaugeMetricFamily
+            family = family_type(metric.name, metric.documentation, labels=["service", *metric.labels])
+            rows = self._values.get(metric.name)
+            if rows is None:
+                continue  # not read yet: better absent than a false zero
+            if not metric.labels and not rows:
+                rows = [((), 0.0)]
+            for labels, value in rows:
+                family.add_metric([self.service, *labels], value)
+            yield family
+
+    def describe(self) -> Iterable[Metric]:
+        return []
 
 
 class ServiceMetrics:
@@ -74,9 +148,30 @@ class ServiceMetrics:
             registry=self.registry,
         )
 
+        self.consumer_lag = Gauge(
+            "w4l_consumer_lag_messages",
+            "Records of a partition not yet committed by the service's consumer group (group-wide: "
+            "every replica reports the same figure).",
+            ["service", "group", "topic", "partition"],
+            registry=self.registry,
+        )
+        self.consumer_lag_measured = Gauge(
+            "w4l_consumer_lag_measured_timestamp_seconds",
+            "When the consumer lag was last measured successfully (Unix time).",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
+        self.business: BusinessMetrics | None = None
+
+    def add_business_metrics(self, definitions: Sequence[BusinessMetric]) -> None:
+        self.business = BusinessMetrics(self.service, definitions)
+        self.registry.register(self.business)
+
+    def record_lag(self, group: str, partitions: Iterable["PartitionLagLike"]) -> None:
+        self.consumer_lag.clear()
+        for p in partitions:
+            self.consumer_lag.labels(self.service, group, p.topic, str(p.partition)).set(p.lag)
+        self.consumer_lag_measured.set(time.time())
+
     def handled(self, event_type: str, outcome: str) -> None:
         self.events_handled.labels(self.service, event_type, outcome).inc()
-
-    def business_counter(self, name: str, documentation: str, labelnames: tuple[str, ...] = ()) -> Counter:
-        """A service's own business counter, e.g. `w4l_intake_registrations_total`."""
-        return Counter(name, documentation, ["service", *labelnames], registry=self.registry)

@@ -15,6 +15,8 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine, pool
 
+MIGRATION_LOCK_KEY = 0x57344C4D  # "W4LM": the PostgreSQL advisory lock held while migrating
+
 
 def alembic_config(package: str, url: str | None = None) -> Config:
     config = Config()
@@ -28,17 +30,28 @@ def upgrade(engine: Engine, package: str) -> None:
     """Bring the database of `engine` to the newest revision of `package`'s migrations."""
     config = alembic_config(package)
     sqlite = engine.dialect.name == "sqlite"
+    postgres = engine.dialect.name == "postgresql"
     with engine.connect() as connection:
-        if sqlite:
-            # SQLite alters a table by copying it; foreign keys pointing at it must not fire meanwhile.
-            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if postgres:
+            # Replicas starting together migrate one after the other; the later ones find nothing to do.
+            connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
             connection.commit()
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-        connection.commit()
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        try:
+            if sqlite:
+                # SQLite alters a table by copying it; foreign keys pointing at it must not fire meanwhile.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
             connection.commit()
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        finally:
+            if postgres:
+                connection.rollback()
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
 
 
 def run_migrations(metadata: MetaData) -> None:

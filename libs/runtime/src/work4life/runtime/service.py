@@ -26,10 +26,11 @@ from work4life.contracts.topics import Topic
 
 from . import db, migrations
 from .auth import TokenVerifier
-from .broker import dead_letter_publisher, ensure_topics, make_broker, outbox_publisher
+from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler
 from .http import add_error_handlers, add_observability
-from .metrics import ServiceMetrics
+from .lag import LagProbe
+from .metrics import BusinessMetric, ServiceMetrics
 from .outbox import OutboxRelay
 from .settings import ServiceSettings
 
@@ -65,8 +66,11 @@ class ServiceRuntime:
         broker: KafkaBroker | None = None,
         migrations_package: str | None = None,
         background: Sequence[Callable[[], Awaitable[None]]] = (),
+        business_metrics: Sequence[BusinessMetric] = (),
     ) -> "ServiceRuntime":
         metrics = ServiceMetrics(settings.service_name)
+        if business_metrics:
+            metrics.add_business_metrics(business_metrics)
         engine = engine or db.make_engine(settings.database_url)
         broker = broker or make_broker(settings, metrics)
         runtime = cls(
@@ -145,6 +149,8 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._connect_kafka(), name="kafka-supervisor"))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
+        if self.consumer is not None:
+            self._tasks.append(asyncio.create_task(self._measure_lag(), name="consumer-lag"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(), name=getattr(job, "__name__", "background")))
 
@@ -158,12 +164,14 @@ class ServiceRuntime:
                     names = [self.settings.topic(t.name) for t in (*self.produces, *self.consumes)]
                     if self.consumer is not None:
                         names.append(self.settings.dead_letter_topic)
+                    options = kafka_options(self.settings)
                     await asyncio.to_thread(
                         ensure_topics,
-                        self.settings.kafka_bootstrap_servers,
+                        options.pop("bootstrap_servers"),
                         names,
                         self.settings.topic_partitions,
                         self.settings.topic_replication_factor,
+                        **options,
                     )
                 await self.broker.start()
             except asyncio.CancelledError:
@@ -188,6 +196,23 @@ class ServiceRuntime:
                 self.relay.consecutive_failures = 0
                 self.relay.notify()
             return
+
+    async def _measure_lag(self) -> None:
+        """Measure the group's lag on every consumed partition, every `lag_refresh_interval_s`."""
+        assert self.consumer is not None
+        options = kafka_options(self.settings)
+        probe = LagProbe(self.consumer.group_id, [self.settings.topic(t.name) for t in self.consumes], **options)
+        try:
+            while True:
+                if self.kafka_connected:
+                    try:
+                        partitions = await asyncio.to_thread(probe.measure)
+                        self.metrics.record_lag(self.consumer.group_id, partitions)
+                    except Exception as exc:
+                        log.warning("could not measure consumer lag: %r", exc)
+                await asyncio.sleep(self.settings.lag_refresh_interval_s if self.kafka_connected else 1.0)
+        finally:
+            await asyncio.to_thread(probe.close)
 
     async def stop(self) -> None:
         if self.relay is not None:
@@ -234,10 +259,59 @@ class ServiceRuntime:
     async def refresh_metrics(self) -> None:
         if self.relay is not None:
             await asyncio.to_thread(self.relay.refresh_metrics)
+        if self.metrics.business is not None:
+            try:
+                await asyncio.to_thread(self.metrics.business.refresh, self.engine)
+            except Exception as exc:  # the scrape still returns the rest; the figures stay as last read
+                log.warning("could not read business metrics: %r", exc)
 
-    def asyncapi(self) -> Any:
+    def asyncapi(self) -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of this service: what it sends (from the declared publishers)
+        and what it receives: one channel per consumed topic and handled event type, with the
+        contract's schema (FastStream alone would show one raw channel for the whole subscription)."""
         spec = AsyncAPI(self.broker, title=f"Work4Life {self.settings.service_name}", version="1.0.0")
-        return json.loads(spec.to_specification().to_json())
+        doc: dict[str, Any] = json.loads(spec.to_specification().to_json())
+        consume = f"{self.settings.service_name}:consume"  # FastStream's raw subscription channel(s)
+        components = doc.setdefault("components", {})
+        messages, schemas = components.setdefault("messages", {}), components.setdefault("schemas", {})
+        for section in (doc["channels"], doc["operations"], messages):
+            for key in [k for k in section if k.startswith(consume)]:
+                del section[key]
+        handled = {event.EVENT_TYPE for event in self.handlers}
+        for topic in self.consumes:
+            address = self.settings.topic(topic.name)
+            for event in topic.events:
+                if event.EVENT_TYPE not in handled:
+                    continue
+                key = f"{topic.name}:{event.EVENT_TYPE}"
+                schema = Envelope[event].model_json_schema(ref_template="#/components/schemas/{model}")  # type: ignore[valid-type]
+                schemas.update(schema.pop("$defs", {}))
+                schemas[schema["title"]] = schema
+                messages[f"{key}:ReceivedMessage"] = {
+                    "title": f"{key}:ReceivedMessage",
+                    "correlationId": {"location": "$message.header#/correlation_id"},
+                    "payload": {"$ref": f"#/components/schemas/{schema['title']}"},
+                }
+                doc["channels"][key] = {
+                    "address": address,
+                    "description": topic.description,
+                    "servers": [{"$ref": f"#/servers/{name}"} for name in doc.get("servers", {})],
+                    "messages": {"ReceivedMessage": {"$ref": f"#/components/messages/{key}:ReceivedMessage"}},
+                    "bindings": {
+                        "kafka": {"topic": address, "groupId": self.settings.service_name, "bindingVersion": "0.4.0"}
+                    },
+                }
+                doc["operations"][f"{key}:receive"] = {
+                    "action": "receive",
+                    "summary": f"{self.settings.service_name} handles {event.EVENT_TYPE}",
+                    "channel": {"$ref": f"#/channels/{key}"},
+                    "messages": [{"$ref": f"#/channels/{key}/messages/ReceivedMessage"}],
+                }
+        for section in (doc["channels"], doc["operations"], messages, schemas):
+            ordered = dict(sorted(section.items()))
+            section.clear()
+            section.update(ordered)
+        return doc
 
 
 def create_app(

@@ -26,6 +26,18 @@ class ServiceSettings(BaseSettings):
     create_topics: bool = Field(default=True, description="Create this service's topics at start-up if missing.")
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How to reach Kafka: SASL_SSL for a managed or partner-run cluster."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = Field(default=None, description="This service's Kafka principal.")
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = Field(default=None, description="CA bundle that signed the brokers' certificates.")
+    kafka_ssl_certfile: str | None = Field(default=None, description="Client certificate (mutual TLS), PEM.")
+    kafka_ssl_keyfile: str | None = Field(default=None, description="Client key (mutual TLS), PEM.")
+    lag_refresh_interval_s: float = Field(
+        default=15.0, gt=0, description="How often the consumer lag of this service's group is measured."
+    )
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
@@ -70,6 +82,12 @@ class ServiceSettings(BaseSettings):
             )
         if self.auth_jwt_secret is not None and len(self.auth_jwt_secret.get_secret_value()) < 32:
             raise ValueError("auth_jwt_secret must be at least 32 characters")
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"kafka_security_protocol {self.kafka_security_protocol} needs kafka_sasl_username and kafka_sasl_password"
+            )
         if self.environment == "production" and not self.auth_issuer:
             raise ValueError("auth_issuer must be set in production")
         return self

@@ -16,6 +16,7 @@ from work4life.contracts.topics import EMPLOYMENT_JOB_FAIRS, EMPLOYMENT_PLACEMEN
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers employment's tables)
+from .adapters.metrics import BUSINESS_METRICS
 from .config import EmploymentSettings
 from .entrypoints import applications_http, employers_http
 from .entrypoints.consumer import CONSUMES, event_handlers
@@ -44,6 +45,7 @@ def build(
         handlers=event_handlers(context),
         broker=broker,
         migrations_package="work4life.employment",
+        business_metrics=BUSINESS_METRICS,
     )
     relay = runtime.relay
     after_commit = relay.notify if relay else (lambda: None)

@@ -16,6 +16,7 @@ from work4life.contracts.topics import ENTERPRISE_REFERRAL_ANSWERS, ENTERPRISE_V
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers enterprise's tables)
+from .adapters.metrics import BUSINESS_METRICS
 from .config import EnterpriseSettings
 from .entrypoints import grants_http, ventures_http
 from .entrypoints.consumer import CONSUMES, event_handlers
@@ -46,6 +47,7 @@ def build(
         handlers=event_handlers(context),
         broker=broker,
         migrations_package="work4life.enterprise",
+        business_metrics=BUSINESS_METRICS,
     )
     relay = runtime.relay
     after_commit = relay.notify if relay else (lambda: None)

@@ -16,6 +16,7 @@ from work4life.contracts.topics import INTAKE_BENEFICIARIES, INTAKE_OUTREACH
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers intake's tables)
+from .adapters.metrics import BUSINESS_METRICS
 from .config import IntakeSettings
 from .entrypoints import duplicates_http, http, imports_http, orientation_http
 from .entrypoints.consumer import CONSUMES, event_handlers
@@ -42,6 +43,7 @@ def build(
         handlers=event_handlers(context),
         broker=broker,
         migrations_package="work4life.intake",
+        business_metrics=BUSINESS_METRICS,
     )
     relay = runtime.relay
     after_commit = relay.notify if relay else (lambda: None)

@@ -17,6 +17,7 @@ from work4life.runtime import db
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
+from .adapters.metrics import BUSINESS_METRICS
 from .config import ReportingSettings
 from .entrypoints import dashboard, indicators_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
@@ -47,6 +48,7 @@ def build(
         engine=engine,
         broker=broker,
         migrations_package="work4life.reporting",
+        business_metrics=BUSINESS_METRICS,
         background=[
             snapshots.month_closer(
                 engine, today, producer, settings.topic, settings.targets, notify, settings.snapshot_check_interval_s

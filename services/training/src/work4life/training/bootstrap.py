@@ -16,6 +16,7 @@ from work4life.contracts.topics import TRAINING_ENROLMENTS, TRAINING_REFERRAL_AN
 from work4life.runtime.service import ServiceRuntime, create_app
 
 from .adapters import orm  # noqa: F401  (registers training's tables)
+from .adapters.metrics import BUSINESS_METRICS
 from .config import TrainingSettings
 from .entrypoints import catalogue_http, enrolment_http
 from .entrypoints.consumer import CONSUMES, event_handlers
@@ -44,6 +45,7 @@ def build(
         handlers=event_handlers(context),
         broker=broker,
         migrations_package="work4life.training",
+        business_metrics=BUSINESS_METRICS,
     )
     relay = runtime.relay
     after_commit = relay.notify if relay else (lambda: None)
