@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets everything up and runs Work4Life: a local Kafka broker, then the services, until Ctrl-C.
+# Sets everything up and runs Work4Life: a local Kafka broker, the services, and Prometheus scraping
+# them with the alert rules, until Ctrl-C.
 #
 #   scripts/run.sh              SQLite databases in .state/ (the embedded default)
 #   scripts/run.sh --postgres   a local PostgreSQL server (Debian package) with one database per service
@@ -29,7 +30,7 @@ DEV_SECRET="$(cat "$STATE/dev-jwt-secret")"
 # name:port of every service this script runs (more come as the services land).
 SERVICES=(intake:8001 training:8002 enterprise:8003 employment:8004 reporting:8005)
 
-started_kafka=0; started_postgres=0; pids=(); logfiles=(); tail_pid=
+started_kafka=0; started_postgres=0; started_prometheus=0; pids=(); logfiles=(); tail_pid=
 
 cleanup() {
   trap - INT TERM EXIT
@@ -37,6 +38,7 @@ cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   [[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null || true
+  [[ $started_prometheus == 1 ]] && "$REPO/deploy/prometheus/prometheus.sh" stop || true
   [[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" stop || true
   [[ $started_postgres == 1 ]] && "$REPO/deploy/postgres/postgres.sh" stop || true
   echo "[run] stopped"
@@ -88,6 +90,19 @@ for entry in "${SERVICES[@]}"; do
   for _ in $(seq 1 120); do curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break; sleep 0.25; done
 done
 
+# Prometheus scrapes the services and evaluates the alert rules (W4L_PROMETHEUS=0 to skip it).
+prometheus_line="Prometheus: not started (W4L_PROMETHEUS=0)"
+if [[ "${W4L_PROMETHEUS:-1}" == 1 ]]; then
+  if "$REPO/deploy/prometheus/prometheus.sh" status >/dev/null 2>&1; then
+    prometheus_line="Prometheus: already running on http://127.0.0.1:${W4L_PROMETHEUS_PORT:-9090}"
+  elif "$REPO/deploy/prometheus/prometheus.sh" start; then
+    started_prometheus=1
+    prometheus_line="Prometheus: http://127.0.0.1:${W4L_PROMETHEUS_PORT:-9090} (alerts: /alerts)"
+  else
+    prometheus_line="Prometheus: could not start (see above); the services run without it"
+  fi
+fi
+
 cat <<INFO
 
   Work4Life is running ($([[ $USE_POSTGRES == 1 ]] && echo PostgreSQL || echo "SQLite in $STATE")); Kafka on 127.0.0.1:${W4L_KAFKA_PORT:-9092}.
@@ -109,6 +124,7 @@ $(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; pr
   {"service":"training","reason":"vocational_training"}), then see the training partner's candidates:
     curl -s http://127.0.0.1:8002/v1/candidates -H "Authorization: Bearer \$TOKEN"
 
+  $prometheus_line.   One screen on the whole system: uv run w4l-status
   Logs: $STATE/logs/.   Ctrl-C stops everything.
 
 INFO

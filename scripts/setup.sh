@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine; safe to re-run (it skips what is there).
-#   Java 17 and Maven (for the local Kafka broker), uv (Python packages), the workspace's packages,
+#   Java 17 and Maven (for the local Kafka broker), Prometheus (monitoring, promtool), uv (Python packages), the workspace's packages,
 #   and the Kafka jars (cached in ~/.cache/work4life, fetched from Maven Central on first use).
 # Sourced by run.sh and test.sh; can also be run on its own.
 set -euo pipefail
@@ -23,6 +23,8 @@ apt_install() {
 command -v java >/dev/null || apt_install openjdk-17-jre-headless
 command -v mvn >/dev/null || apt_install maven
 command -v python3.11 >/dev/null || command -v python3 >/dev/null || apt_install python3
+# Prometheus (server and promtool): the alert rules are checked with it, and run.sh starts it.
+command -v promtool >/dev/null || apt_install prometheus
 
 if ! command -v uv >/dev/null || [[ "$(uv --version | awk '{print $2}')" != "$UV_VERSION" ]]; then
   say "installing uv $UV_VERSION"

@@ -100,9 +100,11 @@ def start_services(kafka_bootstrap, database_for, topic_namespace, tmp_path):
     }
     started: list[ServiceProcess] = []
 
-    def start(*names: str) -> list[ServiceProcess]:
+    def start(*names: str, env: dict[str, str] | None = None) -> list[ServiceProcess]:
+        """`env` adds settings (without the service's prefix) to each of them."""
         for name in names:
-            service = ServiceProcess(name, {**common, "DATABASE_URL": database_for(name)}, tmp_path)
+            settings = {**common, "DATABASE_URL": database_for(name), **(env or {})}
+            service = ServiceProcess(name, settings, tmp_path)
             started.append(service.start())
         return started[-len(names) :]
 
