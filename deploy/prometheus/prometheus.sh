@@ -39,7 +39,8 @@ write_config() {
                   -e "s/^\(  *\)evaluation_interval: .*/\1evaluation_interval: $INTERVAL/"
                   -e 's/"\([a-z]*\):\([0-9]*\)"/"127.0.0.1:\2"/')
   local pair
-  for pair in ${W4L_PROMETHEUS_TARGETS//,/ }; do
+  local targets="${W4L_PROMETHEUS_TARGETS:-}"
+  for pair in ${targets//,/ }; do
     sed_args+=(-e "/job_name: ${pair%%=*}\$/,/targets:/ s/targets: .*/targets: [\"${pair#*=}\"]/")
   done
   sed "${sed_args[@]}" "$HERE/prometheus.yml" >"$DIR/prometheus.yml"
