@@ -1,23 +1,17 @@
-"""Writes Work4Life's Grafana dashboards (deploy/grafana/dashboards/*.json) from the metrics catalogue.
-
-    uv run python deploy/grafana/dashboards.py           # write the JSON files
-    uv run python deploy/grafana/dashboards.py --check   # exit 1 when the committed files differ
+"""Work4Life's Grafana dashboards (deploy/grafana/dashboards/*.json), written by `scripts/generate.py`.
 
 One dashboard for the platform (every service side by side) and one per service. Every query
 here is run against a real Prometheus scraping the running system by
 tests/e2e/test_operations.py, so a renamed metric or a typo fails the test command.
 """
 
-import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "dashboards"
 DATASOURCE = {"type": "prometheus", "uid": "work4life-prometheus"}
-SERVICES = ("intake", "training", "enterprise", "employment", "reporting")
 
 # service -> (title, [(panel title, unit, [(expr, legend)])]) of its business figures
 BUSINESS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
@@ -132,9 +126,8 @@ def _dashboard(uid: str, title: str, description: str, panels: list[dict[str, An
     }
 
 
-def platform() -> dict[str, Any]:
-    specs = [(f"{s} up", "short", [(f'max(up{{job="{s}"}})', s)], "stat") for s in SERVICES[:4]] + [
-        ("reporting up", "short", [('max(up{job="reporting"})', "reporting")], "stat"),
+def platform(services: list[str]) -> dict[str, Any]:
+    specs = [(f"{s} up", "short", [(f'max(up{{job="{s}"}})', s)], "stat") for s in services] + [
         (
             "Registrations",
             "short",
@@ -343,45 +336,20 @@ def service(name: str) -> dict[str, Any]:
     )
 
 
-def dashboards() -> dict[str, dict[str, Any]]:
-    return {"platform.json": platform(), **{f"{name}.json": service(name) for name in SERVICES}}
+def dashboards(services: list[str]) -> dict[str, dict[str, Any]]:
+    return {"platform.json": platform(services), **{f"{name}.json": service(name) for name in services}}
 
 
-def queries() -> list[tuple[str, str, str]]:
+def queries(services: list[str]) -> list[tuple[str, str, str]]:
     """(dashboard file, panel title, expression) of every query, for tests."""
     return [
         (file, panel["title"], target["expr"])
-        for file, board in dashboards().items()
+        for file, board in dashboards(services).items()
         for panel in board["panels"]
         for target in panel["targets"]
     ]
 
 
-def render(board: dict[str, Any]) -> str:
-    return json.dumps(board, indent=2, ensure_ascii=False) + "\n"
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="exit 1 when a committed dashboard differs")
-    args = parser.parse_args(argv)
-    drift = []
-    OUT.mkdir(exist_ok=True)
-    for file, board in dashboards().items():
-        path, text = OUT / file, render(board)
-        if args.check:
-            if not path.exists() or path.read_text() != text:
-                drift.append(file)
-        else:
-            path.write_text(text)
-    if drift:
-        print(
-            f"dashboards differ from deploy/grafana/dashboards.py: {', '.join(drift)}; run it to regenerate",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def files(services: dict[str, int]) -> dict[Path, str]:
+    boards = dashboards(list(services))
+    return {OUT / name: json.dumps(board, indent=2, ensure_ascii=False) + "\n" for name, board in boards.items()}

@@ -31,7 +31,7 @@ def _dashboard_queries() -> list[tuple[str, str, str]]:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.queries()
+    return module.queries(list(SERVICES))
 
 
 @pytest.fixture
