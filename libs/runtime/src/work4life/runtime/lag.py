@@ -7,11 +7,13 @@ retained record.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError, NotCoordinatorError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,7 @@ class LagProbe:
         ]
         if not partitions:
             return []
-        committed = self._admin.list_group_offsets({self.group_id: partitions}).get(self.group_id, {})
+        committed = self._committed(partitions)
         ends = consumer.end_offsets(partitions)
         beginnings = consumer.beginning_offsets(partitions)
         result = []
@@ -67,6 +69,19 @@ class LagProbe:
             start = position if position is not None else beginnings[tp]
             result.append(PartitionLag(tp.topic, tp.partition, position, ends[tp], max(ends[tp] - start, 0)))
         return result
+
+    def _committed(self, partitions: list[TopicPartition], attempts: int = 20) -> dict[TopicPartition, Any]:
+        """The group's committed offsets. On a new cluster the group coordinator (the offsets topic)
+        appears a moment after the first request: that retriable error is waited out briefly."""
+        assert self._admin is not None
+        for attempt in range(attempts):
+            try:
+                return self._admin.list_group_offsets({self.group_id: partitions}).get(self.group_id, {})
+            except (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         for client in (self._admin, self._consumer):
