@@ -122,6 +122,7 @@ def require(*roles: Role) -> Callable[..., Principal]:
             raise HTTPException(403, detail=f"role {principal.role.value} may not do this; allowed: {allowed}")
         return principal
 
+    dependency.roles = roles  # type: ignore[attr-defined]  (read by the access tests)
     return dependency
 
 

@@ -267,3 +267,136 @@ async def kafka_connected(app: Any, timeout_s: float = 10.0) -> None:
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"{runtime.settings.service_name} did not connect to Kafka within {timeout_s}s")
+
+
+def _shows_nothing(response: Any) -> bool:
+    """A 200 that lists nothing: a list route filtered to the caller's own organisation."""
+    if response.status_code != 200:
+        return False
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return body == [] or (isinstance(body, dict) and body.get("items") == [])
+
+
+def api_routes(routes: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """(full path, APIRoute) of every route, looking inside included routers."""
+    from fastapi.routing import APIRoute
+
+    found = []
+    for item in routes:
+        if isinstance(item, APIRoute):
+            found.append((prefix + item.path, item))
+        elif hasattr(item, "original_router"):
+            found += api_routes(item.original_router.routes, prefix + item.include_context.prefix)
+        elif hasattr(item, "routes"):
+            found += api_routes(item.routes, prefix + getattr(item, "path", ""))
+    return found
+
+
+def allowed_roles(route: Any) -> tuple[str, ...] | None:
+    """The roles a route admits (from its `require(...)` dependency), or None for a route that
+    checks no token."""
+    stack = list(route.dependant.dependencies)
+    while stack:
+        dependency = stack.pop()
+        roles = getattr(dependency.call, "roles", None)
+        if roles is not None:
+            return tuple(str(r) for r in roles)
+        if getattr(dependency.call, "__name__", "") == "principal_of":
+            return tuple(str(r) for r in ("me_viewer", "caseworker", "programme_manager", "admin"))
+        stack.extend(dependency.dependencies)
+    return None
+
+
+def walk_access(
+    app: Any,
+    *,
+    public: dict[str, str],
+    path_values: dict[str, str] | None = None,
+    owner_organisation: str | None = None,
+    organisation_free: dict[str, str] | None = None,
+    token_query: str | None = None,
+) -> dict[str, int]:
+    """Call every route of `app` under /v1/ (and /dashboard) as an intruder and assert a refusal
+    each time; returns how many calls of each kind were made.
+
+    - no token, an expired token, a token signed with another key: 401;
+    - a token whose role the route does not admit (the most powerful such role): 403;
+    - with `owner_organisation`, a caseworker of another organisation reading (GET) a route whose
+      path names a record of that organisation (`path_values`: parameter -> an existing id): 403 or
+      404, or an empty list (a list filtered to the caller's organisation);
+      `organisation_free` lists the routes (METHOD path -> why) open to every organisation.
+
+    `public` lists the routes that take no token, each with the reason. A route that the walk
+    finds unprotected and that is not listed fails the test, so a new route cannot ship open.
+    """
+    from fastapi.testclient import TestClient
+
+    from .auth import RANK, Role, mint
+
+    client = TestClient(app, raise_server_exceptions=True)
+    secret = TEST_JWT_SECRET
+    counts = {"no_token": 0, "expired": 0, "bad_signature": 0, "wrong_role": 0, "wrong_organisation": 0}
+    seen_public: set[str] = set()
+    exempted: set[str] = set()
+    open_to_others: list[str] = []
+
+    def call(method: str, path: str, token: str | None) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return client.request(method, path, headers=headers, json={} if method in ("POST", "PUT", "PATCH") else None)
+
+    for full_path, route in api_routes(app.routes):
+        if not full_path.startswith(("/v1/", "/dashboard")):
+            continue
+        for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+            label = f"{method} {full_path}"
+            roles = allowed_roles(route)
+            if roles is None:
+                assert label in public, f"{label} checks no token and is not listed as public"
+                seen_public.add(label)
+                continue
+            path = full_path
+            for name in route.param_convertors:
+                value = (path_values or {}).get(name, str(uuid.uuid4()))
+                path = path.replace("{" + name + "}", value)
+            refusals = {
+                "no_token": None,
+                "expired": mint(secret, subject="x", role="admin", organisation="org-a", ttl_s=-3600),
+                "bad_signature": mint("another-key-" + "k" * 40, subject="x", role="admin", organisation="org-a"),
+            }
+            for kind, token in refusals.items():
+                response = call(method, path, token)
+                assert response.status_code == 401, f"{label} with {kind}: {response.status_code} {response.text[:200]}"
+                counts[kind] += 1
+            if token_query:  # a token in the address is checked as strictly as in the header
+                response = client.request(method, f"{path}?{token_query}={refusals['bad_signature']}")
+                assert response.status_code == 401, f"{label} with a bad token in the address: {response.status_code}"
+            refused = [r for r in Role if r.value not in roles]
+            if refused:
+                role = max(refused, key=RANK.__getitem__)
+                token = mint(secret, subject="x", role=role, organisation=owner_organisation or "org-a")
+                response = call(method, path, token)
+                assert response.status_code == 403, (
+                    f"{label} as {role.value}: {response.status_code} {response.text[:200]}"
+                )
+                assert role.value in response.text, f"{label}: the refusal does not name the role"
+                counts["wrong_role"] += 1
+            names_a_record = any(n in (path_values or {}) for n in route.param_convertors)
+            # Reads only: a write as an intruder would stop at its body's validation (422) before
+            # reaching the organisation check, which would prove nothing.
+            if owner_organisation and names_a_record and "caseworker" in roles and method == "GET":
+                if label in (organisation_free or {}):
+                    exempted.add(label)
+                    continue
+                token = mint(secret, subject="intruder", role="caseworker", organisation="intruder-ngo")
+                response = call(method, path, token)
+                if response.status_code not in (403, 404) and not _shows_nothing(response):
+                    open_to_others.append(f"{label}: {response.status_code}")
+                counts["wrong_organisation"] += 1
+    assert seen_public == set(public), f"listed as public but not found: {set(public) - seen_public}"
+    assert not open_to_others, f"a caseworker of another organisation may read: {open_to_others}"
+    unused = set(organisation_free or {}) - exempted
+    assert not unused, f"listed as open to every organisation but not found: {unused}"
+    return counts
