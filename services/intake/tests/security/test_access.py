@@ -18,7 +18,9 @@ def seed(app) -> dict[str, str]:
     assert person.status_code == 201, person.text
     pid = person.json()["beneficiary_id"]
     consent = client.post(
-        f"/v1/beneficiaries/{pid}/consents", json={"purpose": "referral", "organisation": "training"}, headers=caseworker
+        f"/v1/beneficiaries/{pid}/consents",
+        json={"purpose": "referral", "organisation": "training"},
+        headers=caseworker,
     )
     assert consent.status_code == 201, consent.text
     referral = client.post(
