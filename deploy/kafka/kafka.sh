@@ -12,6 +12,10 @@
 #   W4L_CACHE_DIR       where the jars are cached (default ~/.cache/work4life)
 #   W4L_KAFKA_HEAP      JVM heap (default 512m)
 #   W4L_KAFKA_PARTITIONS default partition count for new topics (default 6)
+#   W4L_KAFKA_SECURE    1: clients must authenticate with SASL/SCRAM-SHA-512 and every access is
+#                       checked against ACLs (StandardAuthorizer, nothing allowed without an ACL);
+#                       the super user `admin` has its password in <state>/admin-password. Create the
+#                       services' principals and ACLs with `uv run w4l-kafka-acls apply`.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -48,17 +52,43 @@ fetch() {
   log "fetched $(ls "$LIBS" | wc -l) jars"
 }
 
+SECURE="${W4L_KAFKA_SECURE:-0}"
+ADMIN_PASSWORD_FILE="$STATE/admin-password"
+
 write_config() {
   mkdir -p "$STATE/data"
-  cat >"$STATE/server.properties" <<PROPS
+  if [[ "$SECURE" == 1 ]]; then
+    if [[ ! -s "$ADMIN_PASSWORD_FILE" ]]; then
+      (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$ADMIN_PASSWORD_FILE")
+    fi
+    local admin_password; admin_password="$(cat "$ADMIN_PASSWORD_FILE")"
+    cat >"$STATE/server.properties" <<PROPS
+listeners=SASL_PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=SASL_PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=false
+# admin: the operator and the broker itself; ANONYMOUS: the KRaft controller listener, bound to
+# 127.0.0.1 and spoken only by this node.
+super.users=User:admin;User:ANONYMOUS
+PROPS
+  else
+    cat >"$STATE/server.properties" <<PROPS
+listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+PROPS
+  fi
+  cat >>"$STATE/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$PORT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$STATE/data
 num.partitions=${W4L_KAFKA_PARTITIONS:-6}
 # Topics come from the contracts' catalogue, never from a typo in a consumer.
@@ -85,8 +115,10 @@ start() {
     local cluster_id
     cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
     log "formatting KRaft storage (cluster $cluster_id)"
+    local scram=()
+    [[ "$SECURE" == 1 ]] && scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$ADMIN_PASSWORD_FILE")]")
     java -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
-      format --standalone -t "$cluster_id" -c "$STATE/server.properties" >>"$LOGFILE" 2>&1
+      format --standalone -t "$cluster_id" -c "$STATE/server.properties" "${scram[@]}" >>"$LOGFILE" 2>&1
   fi
   log "starting (logs: $LOGFILE)"
   # setsid: the broker outlives the shell that started it and is not hit by its Ctrl-C.

@@ -1,0 +1,193 @@
+"""Kafka with authentication and per-service ACLs, on a real broker of its own started by
+deploy/kafka/kafka.sh with W4L_KAFKA_SECURE=1 (SASL/SCRAM-SHA-512, StandardAuthorizer, nothing
+allowed without an ACL): each service's principal writes only its own topics and reads only what
+it consumes, with its own consumer group; a real service connects with its principal."""
+
+import asyncio
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
+
+from work4life.runtime import acls
+from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, app_client
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port_pair() -> int:
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+        try:
+            with socket.socket() as b:
+                b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports in a row")
+
+
+@pytest.fixture(scope="module")
+def secure_kafka(tmp_path_factory):
+    """(bootstrap, admin password) of a broker that requires SASL/SCRAM and ACLs."""
+    state = tmp_path_factory.mktemp("secure-kafka")
+    port = free_port_pair()
+    env = {
+        **os.environ,
+        "W4L_KAFKA_PORT": str(port),
+        "W4L_STATE_DIR": str(state),
+        "W4L_KAFKA_SECURE": "1",
+        "W4L_KAFKA_HEAP": "384m",
+    }
+    script = REPO / "deploy/kafka/kafka.sh"
+    started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
+    if started.returncode != 0:
+        message = f"needs a secure local broker (deploy/kafka/kafka.sh start failed: {started.stderr[-500:]})"
+        if REQUIRE_REAL:
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield f"127.0.0.1:{port}", (state / f"kafka-{port}" / "admin-password").read_text().strip()
+    finally:
+        subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
+
+
+def as_service(bootstrap: str, service: str, password: str) -> dict:
+    return {
+        "bootstrap_servers": bootstrap,
+        "security_protocol": "SASL_PLAINTEXT",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": acls.principal(service),
+        "sasl_plain_password": password,
+    }
+
+
+@pytest.fixture(scope="module")
+def principals(secure_kafka):
+    bootstrap, admin_password = secure_kafka
+    namespace = f"s{uuid.uuid4().hex[:6]}."
+    passwords = {s: f"pw-{s}-{uuid.uuid4().hex[:8]}" for s in acls.SERVICES}
+    grants = acls.apply(bootstrap, admin_password, acls.SERVICES, passwords, namespace, partitions=1)
+    return bootstrap, namespace, passwords, grants
+
+
+def send(options: dict, topic: str, value: bytes = b"{}") -> None:
+    producer = KafkaProducer(acks="all", max_block_ms=10_000, **options)
+    try:
+        producer.send(topic, key=b"k", value=value).get(timeout=15)
+    finally:
+        producer.close(timeout=5)
+
+
+def test_a_service_writes_its_own_topics_and_is_refused_anothers(principals):
+    bootstrap, ns, passwords, _ = principals
+    intake = as_service(bootstrap, "intake", passwords["intake"])
+    training = as_service(bootstrap, "training", passwords["training"])
+    send(intake, f"{ns}intake.beneficiaries")
+    send(training, f"{ns}training.enrolments")
+    with pytest.raises(TopicAuthorizationFailedError):
+        send(training, f"{ns}intake.beneficiaries")  # training may read intake's topic, never write it
+    with pytest.raises(TopicAuthorizationFailedError):
+        send(as_service(bootstrap, "reporting", passwords["reporting"]), f"{ns}enterprise.ventures")
+
+
+def test_a_service_reads_what_it_consumes_with_its_own_group_only(principals):
+    bootstrap, ns, passwords, _ = principals
+    topic = f"{ns}intake.beneficiaries"
+    send(as_service(bootstrap, "intake", passwords["intake"]), topic, b'{"n": 1}')
+    consumer = KafkaConsumer(
+        topic,
+        group_id="training",
+        auto_offset_reset="earliest",
+        **as_service(bootstrap, "training", passwords["training"]),
+    )
+    try:
+        records = []
+        for _ in range(30):
+            records += [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
+            if records:
+                break
+        assert records, "training read nothing from intake's topic"
+    finally:
+        consumer.close()
+    intruder = KafkaConsumer(
+        topic,
+        group_id="reporting",
+        auto_offset_reset="earliest",
+        **as_service(bootstrap, "training", passwords["training"]),
+    )
+    try:
+        with pytest.raises(GroupAuthorizationFailedError):
+            for _ in range(20):
+                intruder.poll(timeout_ms=500)
+    finally:
+        intruder.close()
+
+
+def topics_seen(options: dict) -> set[str]:
+    consumer = KafkaConsumer(request_timeout_ms=4000, bootstrap_timeout_ms=4000, **options)
+    try:
+        return consumer.topics()
+    finally:
+        consumer.close()
+
+
+def test_a_principal_sees_only_its_topics_and_a_wrong_password_or_none_gets_nothing(principals):
+    bootstrap, ns, passwords, _ = principals
+    seen = {t.removeprefix(ns) for t in topics_seen(as_service(bootstrap, "training", passwords["training"]))}
+    assert {"intake.beneficiaries", "training.enrolments", "training.dead_letters"} <= seen
+    assert "enterprise.ventures" not in seen and "reporting.dead_letters" not in seen
+    with pytest.raises(KafkaError):
+        topics_seen(as_service(bootstrap, "intake", "not-the-password"))
+    with pytest.raises(KafkaError):
+        topics_seen({"bootstrap_servers": bootstrap})
+
+
+def test_the_grants_follow_what_each_service_declares(principals):
+    *_, grants = principals
+    training = {(g.operation, g.resource, g.name.split(".", 1)[-1]) for g in grants if g.principal == "w4l-training"}
+    assert ("READ", "topic", "intake.beneficiaries") in training
+    assert ("WRITE", "topic", "training.enrolments") in training
+    assert ("WRITE", "topic", "training.dead_letters") in training
+    assert ("READ", "group", "training") in training
+    assert not any(op == "WRITE" and name.startswith("intake.") for op, _, name in training)
+
+
+async def test_a_service_runs_on_the_secure_broker_with_its_principal(principals, tmp_path):
+    """Training with SASL settings: topics checked, consumer joined, lag measured, outbox published."""
+    from work4life.training.bootstrap import build
+    from work4life.training.config import TrainingSettings
+
+    bootstrap, ns, passwords, _ = principals
+    settings = TrainingSettings(
+        database_url=f"sqlite:///{tmp_path}/training.db",
+        auth_jwt_secret=TEST_JWT_SECRET,
+        kafka_bootstrap_servers=bootstrap,
+        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_sasl_mechanism="SCRAM-SHA-512",
+        kafka_sasl_username="w4l-training",
+        kafka_sasl_password=passwords["training"],
+        topic_namespace=ns,
+        topic_partitions=1,
+        lag_refresh_interval_s=0.5,
+    )
+    app = build(settings)
+    async with app_client(app) as client:
+        for _ in range(200):
+            ready = (await client.get("/ready")).json()
+            metrics = (await client.get("/metrics")).text
+            if ready["status"] == "ready" and 'w4l_consumer_lag_messages{group="training"' in metrics:
+                break
+            await asyncio.sleep(0.1)
+        assert ready == {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
+        assert f'topic="{ns}intake.beneficiaries"' in metrics
