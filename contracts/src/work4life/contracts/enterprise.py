@@ -32,7 +32,8 @@ Rate = Annotated[
     Decimal,
     Field(gt=0, max_digits=10, decimal_places=4),
     PlainSerializer(lambda v: f"{v:.4f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,6}\.\d{4}$", "examples": ["10.8000"]}),
+    # Positive: the lookahead refuses an all-zero rate, as the model does (gt=0).
+    WithJsonSchema({"type": "string", "pattern": r"^(?!0+\.0{4}$)\d{1,6}\.\d{4}$", "examples": ["10.8000"]}),
 ]
 """An exchange rate (MAD per EUR) with four decimal places, written as a string."""
 
