@@ -50,9 +50,7 @@ def principal(service: str) -> str:
     return f"w4l-{service}"
 
 
-def grants_for(
-    service: str, produces: Sequence[Topic], consumes: Sequence[Topic], namespace: str = ""
-) -> list[Grant]:
+def grants_for(service: str, produces: Sequence[Topic], consumes: Sequence[Topic], namespace: str = "") -> list[Grant]:
     user = principal(service)
     owned = [f"{namespace}{t.name}" for t in produces]
     if consumes:

@@ -1,9 +1,10 @@
 """The HTTP surface every service shares: /health, /ready, /metrics, /asyncapi.json, request
 metrics, the correlation id, and 4xx errors that name the field and the reason."""
 
+import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
@@ -59,6 +60,65 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
             {"field": ".".join(loc) or "(body)", "reason": error.get("msg", "invalid"), "type": error.get("type")}
         )
     return errors
+
+
+class BodyLimit:
+    """Refuses a request body larger than the limit with a 413 that says the limit, before the
+    service reads it (Content-Length), or as soon as a streamed body passes it. `overrides` gives
+    other limits by path prefix (e.g. a spreadsheet upload)."""
+
+    def __init__(self, app: Any, limit: int, overrides: Mapping[str, int] | None = None) -> None:
+        self.app = app
+        self.limit = limit
+        self.overrides = dict(overrides or {})
+
+    def limit_for(self, path: str) -> int:
+        return next((v for prefix, v in self.overrides.items() if path.startswith(prefix)), self.limit)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
+            return
+        received = 0
+        too_large = False
+        started = False
+
+        async def limited_receive() -> Any:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    too_large = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Any) -> None:
+            nonlocal started
+            if too_large:
+                return  # the service's own answer to a cut-off body is replaced by the 413 below
+            started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not too_large:
+                raise
+        if too_large and not started:
+            await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Any, limit: int) -> None:
+        reason = f"the request body is larger than {limit:,} bytes"
+        body = json.dumps({"detail": f"request too large: {reason}", "errors": [{"field": "body", "reason": reason}]})
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body.encode()})
 
 
 def add_error_handlers(app: FastAPI) -> None:

@@ -28,7 +28,7 @@ from . import db, migrations
 from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler
-from .http import add_error_handlers, add_observability
+from .http import BodyLimit, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
 from .outbox import OutboxRelay
@@ -321,8 +321,11 @@ def create_app(
     description: str,
     routers: Sequence[APIRouter] = (),
     version: str = "0.1.0",
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
+    """`body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
     app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
+    app.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes, overrides=body_limits)
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(runtime.settings)
     add_error_handlers(app)

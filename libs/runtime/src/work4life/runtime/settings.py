@@ -41,6 +41,9 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    http_max_body_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond); uploads may set their own."
+    )
 
     outbox_poll_interval_s: float = Field(default=0.05, gt=0, description="Pause between relay rounds when idle.")
     outbox_batch_size: int = Field(default=500, ge=1)

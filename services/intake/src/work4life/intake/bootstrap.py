@@ -59,4 +59,6 @@ def build(
             duplicates_http.build_router(sessions, context, after_commit),
             imports_http.build_router(sessions, context, after_commit),
         ],
+        # A spreadsheet may be up to 20 MB (the route says so itself); multipart adds a little.
+        body_limits={"/v1/imports": imports_http.MAX_BYTES + 64 * 1024},
     )
