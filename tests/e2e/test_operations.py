@@ -17,7 +17,7 @@ from kafka import KafkaProducer
 from work4life.runtime import dead_letters, status
 from work4life.runtime.testing import bearer
 
-from .conftest import free_port
+from ..conftest import free_port
 
 pytestmark = pytest.mark.e2e
 

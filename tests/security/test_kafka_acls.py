@@ -4,62 +4,28 @@ allowed without an ACL): each service's principal writes only its own topics and
 it consumes, with its own consumer group; a real service connects with its principal."""
 
 import asyncio
-import os
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
 
 from work4life.runtime import acls
-from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, app_client
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client
+
+from ..conftest import LocalBroker
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port_pair() -> int:
-    import socket
-
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-        try:
-            with socket.socket() as b:
-                b.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no two free ports in a row")
 
 
 @pytest.fixture(scope="module")
 def secure_kafka(tmp_path_factory):
     """(bootstrap, admin password) of a broker that requires SASL/SCRAM and ACLs."""
-    state = tmp_path_factory.mktemp("secure-kafka")
-    port = free_port_pair()
-    env = {
-        **os.environ,
-        "W4L_KAFKA_PORT": str(port),
-        "W4L_STATE_DIR": str(state),
-        "W4L_KAFKA_SECURE": "1",
-        "W4L_KAFKA_HEAP": "384m",
-    }
-    script = REPO / "deploy/kafka/kafka.sh"
-    started = subprocess.run(["bash", str(script), "start"], env=env, capture_output=True, text=True, timeout=180)
-    if started.returncode != 0:
-        message = f"needs a secure local broker (deploy/kafka/kafka.sh start failed: {started.stderr[-500:]})"
-        if REQUIRE_REAL:
-            pytest.fail(message)
-        pytest.skip(message)
+    broker = LocalBroker(tmp_path_factory.mktemp("secure-kafka"), secure=True).start()
     try:
-        yield f"127.0.0.1:{port}", (state / f"kafka-{port}" / "admin-password").read_text().strip()
+        yield broker.bootstrap, broker.admin_password
     finally:
-        subprocess.run(["bash", str(script), "stop"], env=env, capture_output=True, timeout=60)
+        broker.stop()
 
 
 def as_service(bootstrap: str, service: str, password: str) -> dict:

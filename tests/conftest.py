@@ -1,4 +1,4 @@
-"""Services as real processes, for end-to-end tests."""
+"""Shared by the cross-service tests: services as real processes, and brokers of their own."""
 
 import os
 import signal
@@ -11,13 +11,71 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.testing import TEST_JWT_SECRET, fresh_postgres_database
+from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, fresh_postgres_database
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port_pair() -> int:
+    """A free port whose successor is free too (Kafka's controller listens on port + 1)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports in a row")
+
+
+class LocalBroker:
+    """A Kafka broker of a test's own (deploy/kafka/kafka.sh on a free port, state in a temporary
+    folder), which the test may stop, restart or secure without disturbing the shared one."""
+
+    def __init__(self, state_dir: Path, *, secure: bool = False, heap: str = "384m") -> None:
+        self.port = free_port_pair()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.state_dir = state_dir
+        self.env = {
+            **os.environ,
+            "W4L_KAFKA_PORT": str(self.port),
+            "W4L_STATE_DIR": str(state_dir),
+            "W4L_KAFKA_SECURE": "1" if secure else "0",
+            "W4L_KAFKA_HEAP": heap,
+        }
+
+    def _run(self, command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", str(REPO / "deploy/kafka/kafka.sh"), command],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    def start(self) -> "LocalBroker":
+        result = self._run("start")
+        if result.returncode != 0:
+            message = f"needs a local broker of its own (deploy/kafka/kafka.sh start failed: {result.stderr[-500:]})"
+            if REQUIRE_REAL:
+                pytest.fail(message)
+            pytest.skip(message)
+        return self
+
+    def stop(self) -> None:
+        self._run("stop")
+
+    @property
+    def admin_password(self) -> str:
+        return (self.state_dir / f"kafka-{self.port}" / "admin-password").read_text().strip()
 
 
 class ServiceProcess:
