@@ -1,0 +1,347 @@
+"""Fault injection: a generated programme driven through all five services (real processes, a real
+broker of the test's own) while consumers are killed with SIGKILL, the broker is restarted, Kafka
+is unreachable for a while as the HTTP APIs keep taking writes, some events are delivered twice
+and some malformed messages are injected. Then every total is checked against what was done:
+nothing lost, nothing counted twice, every malformed message dead-lettered with its reason.
+
+The test command runs a small version. The full run (at least 10,000 events, 30 s outage):
+
+    W4L_RELIABILITY_PEOPLE=1500 W4L_RELIABILITY_LOAD_S=150 uv run pytest tests/reliability -s
+
+Knobs: W4L_RELIABILITY_PEOPLE (default 150), W4L_RELIABILITY_LOAD_S (how long the writes are
+spread over, default 45), W4L_RELIABILITY_OUTAGE_S (default 10; 30 in the full run),
+W4L_RELIABILITY_DATABASE (sqlite or postgresql), W4L_RELIABILITY_SEED.
+"""
+
+import os
+import random
+import threading
+import time
+from datetime import date, timedelta
+
+import httpx
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from work4life.contracts.topics import CATALOGUE, DEAD_LETTER_HEADER_REASON
+from work4life.runtime.testing import bearer
+
+from ..conftest import LocalBroker
+
+pytestmark = pytest.mark.e2e
+
+PEOPLE = int(os.environ.get("W4L_RELIABILITY_PEOPLE", "150"))
+LOAD_S = float(os.environ.get("W4L_RELIABILITY_LOAD_S", "45"))
+OUTAGE_S = float(os.environ.get("W4L_RELIABILITY_OUTAGE_S", "10"))
+DATABASE = os.environ.get("W4L_RELIABILITY_DATABASE", "sqlite")
+SEED = int(os.environ.get("W4L_RELIABILITY_SEED", "20261129"))
+
+SERVICES = ("intake", "training", "enterprise", "employment", "reporting")
+CONSUMERS_OF_PEOPLE = ("training", "enterprise", "employment", "reporting")  # they read intake.beneficiaries
+CLERK = bearer("caseworker", "amappe-rabat", "aicha")
+MANAGER = bearer("programme_manager", "amappe-rabat", "karim")
+TRAINER = bearer("caseworker", "ofppt-rabat", "samira")
+STAFF = bearer("programme_manager", "work4life")
+VIEWER = bearer("me_viewer", "work4life")
+
+
+def person(rng: random.Random, i: int) -> dict:
+    return {
+        "given_name": f"P{i:05d}",
+        "family_name": rng.choice(["Diallo", "Traore", "Kone", "Mensah", "Ndiaye", "Camara"]),
+        "sex": rng.choice(["female", "male"]),
+        "date_of_birth": (date(1980, 1, 1) + timedelta(days=rng.randrange(9000))).isoformat(),
+        "nationality": rng.choice(["CIV", "GIN", "SEN", "CMR", "MLI", "NGA"]),
+        "legal_status": rng.choice(["refugee", "asylum_seeker", "regular_migrant"]),
+        "region": rng.choice(["rabat_sale_kenitra", "oriental", "souss_massa", "tanger_tetouan_al_hoceima"]),
+        "city": "Rabat",
+        "partner_organisation": "amappe-rabat",
+        "consents": [
+            {"purpose": "service_delivery"},
+            {"purpose": "statistics"},
+            *({"purpose": "referral", "organisation": s} for s in ("training", "enterprise", "employment")),
+        ],
+    }
+
+
+REFERRALS = {"training": "vocational_training", "enterprise": "enterprise_support", "employment": "job_placement"}
+
+
+class Run:
+    """What was done (the truth), what was injected, and the figures to print."""
+
+    def __init__(self) -> None:
+        self.registered: list[str] = []
+        self.referred: dict[str, list[str]] = {s: [] for s in REFERRALS}
+        self.enrolled = 0
+        self.kills: list[str] = []
+        self.broker_restarts = 0
+        self.outage_writes = 0
+        self.in_outage = False
+        self.slowest_write_s = 0.0
+        self.duplicates = 0
+        self.malformed = 0
+        self.log: list[str] = []
+        self.started = time.monotonic()
+
+    def note(self, what: str) -> None:
+        self.log.append(f"{time.monotonic() - self.started:6.1f}s {what}")
+
+
+def count(service, path: str, headers: dict, **params) -> int:
+    return httpx.get(f"{service.url}{path}", headers=headers, params={"limit": 1, **params}, timeout=10).json()["total"]
+
+
+def eventually(fetch, accept, timeout: float = 180.0, what: str = ""):
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = fetch()
+            if accept(last):
+                return last
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not reached within {timeout}s; last: {last!r}")
+
+
+def caught_up(services) -> bool:
+    """Every consumer has committed all it was sent; every outbox is empty."""
+    for service in services:
+        lines = httpx.get(f"{service.url}/metrics", timeout=5).text.splitlines()
+        lag = [line for line in lines if line.startswith("w4l_consumer_lag_messages{")]
+        pending = [line for line in lines if line.startswith("w4l_outbox_pending_events{")]
+        if not lag or any(not line.endswith(" 0.0") for line in lag + pending):
+            return False
+    return True
+
+
+def restart(service, run: Run) -> None:
+    service.kill()
+    run.kills.append(service.name)
+    run.note(f"SIGKILL {service.name}")
+    service.start(wait_ready=False)  # Kafka may be down right now: alive is enough
+
+
+def topic_records(bootstrap: str, topic: str) -> list:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records = []
+        for _ in range(240):
+            records += [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
+            if all(consumer.position(tp) >= ends[tp] for tp in partitions):
+                break
+        return records
+    finally:
+        consumer.close()
+
+
+def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:
+    """Deliver ~1% of the topic's records a second time, and add ~0.5% malformed messages."""
+    records = topic_records(bootstrap, topic)
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        again = rng.sample(records, max(1, len(records) // 100)) if records else []
+        for r in again:
+            producer.send(topic, key=r.key, value=r.value, headers=r.headers or [])
+        bad = max(1, len(records) // 200)
+        for n in range(bad):
+            value = b"{not json" if n % 2 else b'{"event_type": "intake.beneficiary_registered"}'
+            producer.send(topic, key=f"bad-{run.malformed + n}".encode(), value=value)
+        producer.flush(30)
+    finally:
+        producer.close()
+    run.duplicates += len(again)
+    run.malformed += bad
+    run.note(f"injected {len(again)} duplicates and {bad} malformed messages into {topic}")
+
+
+@pytest.mark.parametrize("database_for", [DATABASE], indirect=True)
+def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage(
+    start_services, topic_namespace, tmp_path
+):
+    rng = random.Random(SEED)
+    broker = LocalBroker(tmp_path / "kafka", heap="512m").start()
+    run = Run()
+    try:
+        running = start_services(
+            *SERVICES,
+            env={"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "LAG_REFRESH_INTERVAL_S": "1", "TOPIC_PARTITIONS": "3"},
+        )
+        by = {s.name: s for s in running}
+        intake, training, reporting = by["intake"], by["training"], by["reporting"]
+        people_topic = f"{topic_namespace}intake.beneficiaries"
+
+        # -- phase 1: registrations and referrals, spread over LOAD_S, with faults meanwhile --
+        failures: list[BaseException] = []
+
+        def load() -> None:
+            try:
+                with httpx.Client(base_url=intake.url, headers=CLERK, timeout=30) as clerk:
+                    for i in range(PEOPLE):
+                        due = run.started + LOAD_S * i / PEOPLE
+                        time.sleep(max(0.0, due - time.monotonic()))
+                        sent = time.monotonic()
+                        r = clerk.post("/v1/beneficiaries", json=person(rng, i))
+                        assert r.status_code == 201, r.text
+                        run.slowest_write_s = max(run.slowest_write_s, time.monotonic() - sent)
+                        who = r.json()["beneficiary_id"]
+                        run.registered.append(who)
+                        run.outage_writes += run.in_outage
+                        for service, reason in REFERRALS.items():
+                            if rng.random() < {"training": 0.6, "enterprise": 0.2, "employment": 0.4}[service]:
+                                r = clerk.post(
+                                    f"/v1/beneficiaries/{who}/referrals", json={"service": service, "reason": reason}
+                                )
+                                assert r.status_code == 201, r.text
+                                run.referred[service].append(who)
+            except BaseException as exc:
+                failures.append(exc)
+
+        def at(fraction: float) -> None:
+            time.sleep(max(0.0, run.started + LOAD_S * fraction - time.monotonic()))
+
+        run.started = time.monotonic()
+        run.note("services up; load starts")
+        writer = threading.Thread(target=load, name="load")
+        writer.start()
+        at(0.10)
+        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        at(0.20)
+        broker.stop()
+        broker.start()
+        run.broker_restarts += 1
+        run.note("broker restarted")
+        at(0.30)
+        inject(broker.bootstrap, people_topic, run, rng)
+        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        at(0.45)
+        broker.stop()
+        run.in_outage = True
+        run.note(f"Kafka unreachable for {OUTAGE_S:.0f}s")
+        time.sleep(OUTAGE_S / 2)
+        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)  # a consumer that starts while Kafka is away
+        time.sleep(OUTAGE_S / 2)
+        run.in_outage = False
+        broker.start()
+        run.broker_restarts += 1
+        run.note("Kafka back")
+        at(0.75)
+        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        inject(broker.bootstrap, people_topic, run, rng)
+        at(0.90)
+        restart(reporting, run)
+        writer.join(timeout=LOAD_S + 600)
+        assert not failures, failures
+        run.note(f"load done: {len(run.registered)} registrations")
+
+        # -- phase 2: training enrols referred people and answers intake, while intake is killed --
+        referred_to_training = len(run.referred["training"])
+        eventually(
+            lambda: count(training, "/v1/candidates", TRAINER),
+            lambda n: n == referred_to_training,
+            what="every referral to training is a candidate",
+        )
+        with httpx.Client(base_url=training.url, headers=TRAINER, timeout=30) as trainer:
+            course = trainer.post(
+                "/v1/courses",
+                json={
+                    "title": "Cuisine",
+                    "kind": "vocational",
+                    "provider": "OFPPT",
+                    "hours": 60,
+                    "certifying": True,
+                    "sector": "hospitality_and_tourism",
+                },
+            ).json()
+            start_on = date.today() + timedelta(days=30)
+            cohort = trainer.post(
+                f"/v1/courses/{course['course_id']}/cohorts",
+                json={
+                    "label": "Cuisine",
+                    "starts_on": start_on.isoformat(),
+                    "ends_on": (start_on + timedelta(days=20)).isoformat(),
+                    "region": "rabat_sale_kenitra",
+                    "place": "Rabat",
+                    "capacity": PEOPLE,
+                    "trainer": "M. Alaoui",
+                    "sessions": [{"held_on": (start_on + timedelta(days=d)).isoformat()} for d in (0, 10, 20)],
+                },
+            )
+            assert cohort.status_code == 201, cohort.text
+            cohort_id = cohort.json()["cohort_id"]
+            chosen = rng.sample(run.referred["training"], max(1, referred_to_training // 3))
+            for n, who in enumerate(chosen):
+                if n == len(chosen) // 2:
+                    restart(intake, run)  # intake consumes training's answers
+                r = trainer.post(f"/v1/cohorts/{cohort_id}/enrolments", json={"beneficiary_id": who})
+                assert r.status_code == 201, r.text
+                run.enrolled += 1
+        eventually(lambda: httpx.get(f"{intake.url}/ready").status_code, lambda c: c == 200, what="intake ready")
+
+        # -- converge, then compare every total with the truth ---------------------------------
+        eventually(lambda: caught_up(running), bool, timeout=300, what="every consumer caught up")
+        run.note("converged")
+        truth = {
+            "intake: people registered": len(run.registered),
+            "intake: referrals accepted (answers from training)": run.enrolled,
+            "training: candidates (pending + accepted)": referred_to_training,
+            "training: enrolled": run.enrolled,
+            "enterprise: candidates": len(run.referred["enterprise"]),
+            "employment: candidates": len(run.referred["employment"]),
+            "reporting: people counted": len(run.registered),
+        }
+        seen = {
+            "intake: people registered": count(intake, "/v1/beneficiaries", MANAGER),
+            "intake: referrals accepted (answers from training)": count(
+                intake, "/v1/referrals", MANAGER, status="accepted"
+            ),
+            "training: candidates (pending + accepted)": count(training, "/v1/candidates", TRAINER)
+            + count(training, "/v1/candidates", TRAINER, status="accepted"),
+            "training: enrolled": httpx.get(f"{training.url}/v1/cohorts/{cohort_id}", headers=TRAINER).json()[
+                "enrolled"
+            ],
+            "enterprise: candidates": count(by["enterprise"], "/v1/candidates", STAFF),
+            "employment: candidates": count(by["employment"], "/v1/candidates", STAFF),
+            "reporting: people counted": httpx.get(f"{reporting.url}/v1/registrations/summary", headers=VIEWER).json()[
+                "total"
+            ],
+        }
+        dead = {name: topic_records(broker.bootstrap, f"{topic_namespace}{name}.dead_letters") for name in SERVICES}
+        events = (
+            sum(len(topic_records(broker.bootstrap, f"{topic_namespace}{t.name}")) for t in CATALOGUE)
+            - run.duplicates
+            - run.malformed
+        )
+
+        print(f"\n--- fault injection: {PEOPLE} people, seed {SEED}, {DATABASE} ---")
+        print("\n".join(run.log))
+        print(f"events produced by the services: {events:,}")
+        print(
+            f"SIGKILLs: {len(run.kills)} ({', '.join(run.kills)}); broker restarts: {run.broker_restarts}; "
+            f"registrations taken while Kafka was away ({OUTAGE_S:.0f}s): {run.outage_writes}; "
+            f"slowest registration: {run.slowest_write_s * 1000:.0f} ms"
+        )
+        print(f"duplicates delivered: {run.duplicates}; malformed injected: {run.malformed}")
+        for what in truth:
+            print(f"  {what:55} truth {truth[what]:6}  seen {seen[what]:6}")
+        print("dead letters: " + ", ".join(f"{n} {len(r)}" for n, r in dead.items()))
+        lost = {k: truth[k] - seen[k] for k in truth if seen[k] < truth[k]}
+        doubled = {k: seen[k] - truth[k] for k in truth if seen[k] > truth[k]}
+        print(f"lost: {sum(lost.values())}; counted twice: {sum(doubled.values())}")
+
+        assert seen == truth, f"lost {lost}, counted twice {doubled}"
+        for name in CONSUMERS_OF_PEOPLE:
+            assert len(dead[name]) == run.malformed, (
+                f"{name}: {len(dead[name])} dead letters for {run.malformed} malformed"
+            )
+            reasons = {dict(r.headers)[DEAD_LETTER_HEADER_REASON].decode() for r in dead[name]}
+            assert reasons <= {"invalid_envelope", "invalid_payload"}, reasons
+        assert dead["intake"] == []
+        assert len(run.kills) >= 5 and run.broker_restarts >= 2 and run.outage_writes > 0
+    finally:
+        broker.stop()
