@@ -5,9 +5,9 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,6 +20,14 @@ if TYPE_CHECKING:
     from .service import ServiceRuntime
 
 CORRELATION_HEADER = "X-Correlation-ID"
+
+
+ORGANISATION_CODE = r"^[^\x00-\x1f\x7f]{1,50}$"
+"""An organisation code as a query filter: 1 to 50 characters, no control characters."""
+
+OrganisationQuery = Annotated[
+    str | None, Query(pattern=ORGANISATION_CODE, description="An organisation's code (e.g. amappe-rabat)")
+]
 
 
 def session_dependency(session_factory: Callable[[], Session]) -> Any:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from work4life.runtime.auth import Principal, Role, principal_of
-from work4life.runtime.http import session_dependency
+from work4life.runtime.http import OrganisationQuery, session_dependency
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
@@ -67,7 +67,7 @@ def build_router(
         who: Annotated[Principal, Depends(viewer)],
         db: SessionDep,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
         access_token: Annotated[str | None, Query(max_length=4096)] = None,
     ) -> HTMLResponse:
         if who.role is Role.CASEWORKER:

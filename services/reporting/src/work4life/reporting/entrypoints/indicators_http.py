@@ -20,7 +20,7 @@ from sqlmodel import Session
 from work4life.contracts.envelope import Producer
 from work4life.contracts.reporting import SnapshotTrigger
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import correlation_of, refused, session_dependency
+from work4life.runtime.http import OrganisationQuery, correlation_of, refused, session_dependency
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
@@ -73,6 +73,14 @@ class FunnelOut(BaseModel):
     period_to: date
     organisation: str | None
     stages: list[FunnelStage]
+
+
+def _clean(row: list[Any]) -> list[Any]:
+    """A spreadsheet row without the control characters that Excel files cannot hold (a value
+    from an event could carry one)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
 
 
 def build_router(
@@ -142,7 +150,7 @@ def build_router(
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
     ) -> IndicatorTable:
         return table(db, who, period, start, end, by, organisation)
 
@@ -159,7 +167,7 @@ def build_router(
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
     ) -> IndicatorOut:
         if code not in {i.code for i in INDICATORS}:
             raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in INDICATORS)}")
@@ -179,7 +187,7 @@ def build_router(
         period: Annotated[str | None, Query(max_length=20)] = None,
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
     ) -> FunnelOut:
         try:
             span = engine.parse_period(period, start, end, today())
@@ -205,7 +213,7 @@ def build_router(
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
     ) -> Response:
         result = table(db, who, period, start, end, by, organisation)
         buffer = io.StringIO()
@@ -255,7 +263,7 @@ def build_router(
         period: Annotated[str | None, Query(max_length=20)] = None,
         start: Annotated[date | None, Query(alias="from")] = None,
         end: Annotated[date | None, Query(alias="to")] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
+        organisation: OrganisationQuery = None,
     ) -> Response:
         from openpyxl import Workbook
         from openpyxl.styles import Font
@@ -264,29 +272,31 @@ def build_router(
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "Summary"
-        sheet.append(["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
-        sheet.append(["Organisation", summary.organisation or "all"])
-        sheet.append(["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
-        sheet.append([])
-        sheet.append(["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
+        sheet.append(
+            _clean(["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+        )
+        sheet.append(_clean(["Organisation", summary.organisation or "all"]))
+        sheet.append(_clean(["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"']))
+        sheet.append(_clean([]))
+        sheet.append(_clean(["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"]))
         for cell in sheet[5]:
             cell.font = Font(bold=True)
         for i in summary.indicators:
-            sheet.append([i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
+            sheet.append(_clean([i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule]))
         for indicator in summary.indicators:
             dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
             ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
-            ws.append([indicator.code, indicator.name])
-            ws.append(["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
-            ws.append(["Counting rule", indicator.rule])
-            ws.append(["Total", _cell(indicator.total), indicator.unit.value])
+            ws.append(_clean([indicator.code, indicator.name]))
+            ws.append(_clean(["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"]))
+            ws.append(_clean(["Counting rule", indicator.rule]))
+            ws.append(_clean(["Total", _cell(indicator.total), indicator.unit.value]))
             for dimension in dims:
                 detail = table(db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[0]
-                ws.append([])
-                ws.append([f"By {dimension.replace('_', ' ')}", "Value"])
+                ws.append(_clean([]))
+                ws.append(_clean([f"By {dimension.replace('_', ' ')}", "Value"]))
                 ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
                 for cell in detail.breakdown:
-                    ws.append([cell[dimension], _cell(cell["value"])])
+                    ws.append(_clean([cell[dimension], _cell(cell["value"])]))
         buffer = io.BytesIO()
         workbook.save(buffer)
         return Response(
