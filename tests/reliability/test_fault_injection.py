@@ -160,6 +160,7 @@ def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:
     run.note(f"injected {len(again)} duplicates and {bad} malformed messages into {topic}")
 
 
+@pytest.mark.timeout(LOAD_S + OUTAGE_S + 1200)
 @pytest.mark.parametrize("database_for", [DATABASE], indirect=True)
 def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage(
     start_services, topic_namespace, tmp_path
