@@ -92,7 +92,11 @@ def count(service, path: str, headers: dict, **params) -> int:
     return httpx.get(f"{service.url}{path}", headers=headers, params={"limit": 1, **params}, timeout=10).json()["total"]
 
 
-def eventually(fetch, accept, timeout: float = 180.0, what: str = ""):
+CONVERGE_S = 180.0 + 0.4 * PEOPLE
+"""How long the services may take to work through the backlog once the faults stop."""
+
+
+def eventually(fetch, accept, timeout: float = CONVERGE_S, what: str = ""):
     deadline, last = time.monotonic() + timeout, None
     while time.monotonic() < deadline:
         try:
@@ -160,7 +164,7 @@ def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:
     run.note(f"injected {len(again)} duplicates and {bad} malformed messages into {topic}")
 
 
-@pytest.mark.timeout(LOAD_S + OUTAGE_S + 1200)
+@pytest.mark.timeout(LOAD_S + OUTAGE_S + 3 * CONVERGE_S + 300)
 @pytest.mark.parametrize("database_for", [DATABASE], indirect=True)
 def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage(
     start_services, topic_namespace, tmp_path
@@ -285,7 +289,7 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         eventually(lambda: httpx.get(f"{intake.url}/ready").status_code, lambda c: c == 200, what="intake ready")
 
         # -- converge, then compare every total with the truth ---------------------------------
-        eventually(lambda: caught_up(running), bool, timeout=300, what="every consumer caught up")
+        eventually(lambda: caught_up(running), bool, what="every consumer caught up")
         run.note("converged")
         truth = {
             "intake: people registered": len(run.registered),

@@ -83,3 +83,46 @@ async def test_relay_stops_at_the_first_failure_so_later_events_never_overtake_i
             select(OutboxMessage).where(col(OutboxMessage.published_at).is_(None)).order_by(OutboxMessage.seq)
         ).all()
         assert [row.key for row in pending] == keys[2:]
+
+
+class OutOfOrderSequenceNumber(Exception):
+    """Named like aiokafka's: what an idempotent producer raises forever once its sequence is lost."""
+
+
+async def test_a_producer_that_lost_its_sequence_is_replaced_and_the_rows_go_out(engine):
+    stage_outbox(engine, 3)
+    resets: list[str] = []
+
+    class LostProducer:
+        def __init__(self) -> None:
+            self.sent: list[OutboxMessage] = []
+
+        async def publish(self, row: OutboxMessage) -> None:
+            if not resets:  # until replaced, every send fails
+                raise OutOfOrderSequenceNumber()
+            self.sent.append(row)
+
+    kafka = LostProducer()
+
+    async def reset() -> None:
+        resets.append("new producer")
+
+    relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"), reset_producer=reset)
+    assert await relay.publish_pending() == 0
+    assert resets == ["new producer"]
+    assert await relay.publish_pending() == 3
+    assert len(kafka.sent) == 3
+
+
+async def test_an_ordinary_outage_does_not_replace_the_producer(engine):
+    stage_outbox(engine, 1)
+    kafka = FlakyKafka()
+    kafka.up = False
+    resets: list[int] = []
+
+    async def reset() -> None:
+        resets.append(1)
+
+    relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"), reset_producer=reset)
+    assert await relay.publish_pending() == 0
+    assert resets == []

@@ -67,6 +67,16 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> Outb
 Publish = Callable[[OutboxMessage], Awaitable[None]]
 """Sends one row to Kafka and returns once the broker acknowledged it."""
 
+PRODUCER_LOST = {
+    "OutOfOrderSequenceNumber",
+    "UnknownProducerId",
+    "InvalidProducerEpoch",
+    "ProducerFenced",
+    "ProducerClosed",
+}
+"""Errors after which an idempotent producer never succeeds again (its sequence numbers no longer
+match the broker's, e.g. after a broker restart lost a batch): it must be replaced."""
+
 
 class OutboxRelay:
     def __init__(
@@ -78,9 +88,11 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval_s: float = 0.05,
         max_backoff_s: float = 10.0,
+        reset_producer: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.publish = publish
+        self.reset_producer = reset_producer
         self.metrics = metrics
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
@@ -178,9 +190,15 @@ class OutboxRelay:
                 published = 0
                 self.consecutive_failures += 1
             if self.consecutive_failures:
-                await self._sleep(min(self.max_backoff_s, 0.1 * 2 ** min(self.consecutive_failures, 10)))
+                # Not woken by new writes: while Kafka refuses, retrying on every commit hammers it.
+                await self._back_off(min(self.max_backoff_s, 0.1 * 2 ** min(self.consecutive_failures, 10)))
             elif published < self.batch_size:
                 await self._sleep(self.poll_interval_s)
+
+    async def _back_off(self, seconds: float) -> None:
+        deadline = asyncio.get_running_loop().time() + seconds
+        while not self._stopping and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(min(0.1, seconds))
 
     async def _sleep(self, seconds: float) -> None:
         try:
@@ -215,6 +233,9 @@ class OutboxRelay:
                 log.warning(
                     "outbox: publishing %s failed (%s attempts): %r", failed.event_id, self.consecutive_failures, error
                 )
+            if type(error).__name__ in PRODUCER_LOST and self.reset_producer is not None:
+                log.warning("outbox: the Kafka producer is unusable (%r): replacing it", error)
+                await self.reset_producer()
         else:
             self.consecutive_failures = 0
         await asyncio.to_thread(self.refresh_metrics)

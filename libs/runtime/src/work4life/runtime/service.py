@@ -92,6 +92,7 @@ class ServiceRuntime:
                 batch_size=settings.outbox_batch_size,
                 poll_interval_s=settings.outbox_poll_interval_s,
                 max_backoff_s=settings.outbox_max_backoff_s,
+                reset_producer=lambda: runtime.reconnect_kafka(),
             )
         runtime._document_publishers()
         if consumes:
@@ -213,6 +214,17 @@ class ServiceRuntime:
                 await asyncio.sleep(self.settings.lag_refresh_interval_s if self.kafka_connected else 1.0)
         finally:
             await asyncio.to_thread(probe.close)
+
+    async def reconnect_kafka(self) -> None:
+        """Drop the broker's connections (producer and consumer) and connect anew: a new producer
+        gets a new id and fresh sequence numbers. Rows not yet confirmed are sent again (the
+        consumers' inbox skips any that had arrived)."""
+        self.kafka_connected = False
+        try:
+            await self.broker.stop()
+        except Exception:
+            log.exception("error while stopping the broker for a reconnection")
+        await self._connect_kafka()
 
     async def stop(self) -> None:
         if self.relay is not None:
