@@ -77,6 +77,11 @@ class LocalBroker:
     def admin_password(self) -> str:
         return (self.state_dir / f"kafka-{self.port}" / "admin-password").read_text().strip()
 
+    @property
+    def ca_file(self) -> str:
+        """The CA that signed a secure broker's certificate."""
+        return str(self.state_dir / f"kafka-{self.port}" / "tls" / "ca.crt")
+
 
 class ServiceProcess:
     """One service started with `python -m work4life.<name>`; logs go to a file in tmp_path."""

@@ -12,9 +12,11 @@
 #   W4L_CACHE_DIR       where the jars are cached (default ~/.cache/work4life)
 #   W4L_KAFKA_HEAP      JVM heap (default 512m)
 #   W4L_KAFKA_PARTITIONS default partition count for new topics (default 6)
-#   W4L_KAFKA_SECURE    1: clients must authenticate with SASL/SCRAM-SHA-512 and every access is
-#                       checked against ACLs (StandardAuthorizer, nothing allowed without an ACL);
-#                       the super user `admin` has its password in <state>/admin-password. Create the
+#   W4L_KAFKA_SECURE    1: clients connect over TLS and authenticate with SASL/SCRAM-SHA-512
+#                       (SASL_SSL), and every access is checked against ACLs (StandardAuthorizer,
+#                       nothing allowed without an ACL). A local CA and the broker's certificate are
+#                       made with openssl in <state>/tls/ (clients trust <state>/tls/ca.crt); the
+#                       super user `admin` has its password in <state>/admin-password. Create the
 #                       services' principals and ACLs with `uv run w4l-kafka-acls apply`.
 set -euo pipefail
 
@@ -54,6 +56,24 @@ fetch() {
 
 SECURE="${W4L_KAFKA_SECURE:-0}"
 ADMIN_PASSWORD_FILE="$STATE/admin-password"
+TLS="$STATE/tls"
+
+make_certificates() {
+  # A CA of this broker's own, and a server certificate for 127.0.0.1 and localhost signed by it.
+  [[ -s "$TLS/server.pem" ]] && return 0
+  command -v openssl >/dev/null || { log "openssl is needed for W4L_KAFKA_SECURE=1: apt-get install openssl"; exit 1; }
+  mkdir -p "$TLS"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=Work4Life local Kafka CA" \
+    -keyout "$TLS/ca.key" -out "$TLS/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$TLS/server.key" -out "$TLS/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$TLS/server.ext"
+  openssl x509 -req -in "$TLS/server.csr" -CA "$TLS/ca.crt" -CAkey "$TLS/ca.key" -CAcreateserial -days 825 \
+    -extfile "$TLS/server.ext" -out "$TLS/server.crt" 2>/dev/null
+  # Kafka reads a PEM key store: the (unencrypted PKCS#8) key, then the certificate chain.
+  openssl pkcs8 -topk8 -nocrypt -in "$TLS/server.key" >"$TLS/server.pem"
+  cat "$TLS/server.crt" "$TLS/ca.crt" >>"$TLS/server.pem"
+  chmod 600 "$TLS/ca.key" "$TLS/server.key" "$TLS/server.pem"
+}
 
 write_config() {
   mkdir -p "$STATE/data"
@@ -62,14 +82,19 @@ write_config() {
       (umask 077; python3 -c 'import secrets; print(secrets.token_urlsafe(24))' >"$ADMIN_PASSWORD_FILE")
     fi
     local admin_password; admin_password="$(cat "$ADMIN_PASSWORD_FILE")"
+    make_certificates
     cat >"$STATE/server.properties" <<PROPS
-listeners=SASL_PLAINTEXT://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$PORT
-inter.broker.listener.name=SASL_PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+listeners=SASL_SSL://127.0.0.1:$PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
+advertised.listeners=SASL_SSL://127.0.0.1:$PORT
+inter.broker.listener.name=SASL_SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS/server.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS/ca.crt
 sasl.enabled.mechanisms=SCRAM-SHA-512
 sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512
-listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$admin_password";
 authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
 allow.everyone.if.no.acl.found=false
 # admin: the operator and the broker itself; ANONYMOUS: the KRaft controller listener, bound to

@@ -1,7 +1,8 @@
-"""Kafka with authentication and per-service ACLs, on a real broker of its own started by
-deploy/kafka/kafka.sh with W4L_KAFKA_SECURE=1 (SASL/SCRAM-SHA-512, StandardAuthorizer, nothing
-allowed without an ACL): each service's principal writes only its own topics and reads only what
-it consumes, with its own consumer group; a real service connects with its principal."""
+"""Kafka with TLS, authentication and per-service ACLs, on a real broker of its own started by
+deploy/kafka/kafka.sh with W4L_KAFKA_SECURE=1 (SASL_SSL with SCRAM-SHA-512 and a local CA,
+StandardAuthorizer, nothing allowed without an ACL): each service's principal writes only its own
+topics and reads only what it consumes, with its own consumer group; a real service connects with
+its principal over TLS."""
 
 import asyncio
 import uuid
@@ -20,18 +21,22 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 def secure_kafka(tmp_path_factory):
-    """(bootstrap, admin password) of a broker that requires SASL/SCRAM and ACLs."""
+    """(bootstrap, admin password, CA file) of a broker that requires TLS, SASL/SCRAM and ACLs."""
     broker = LocalBroker(tmp_path_factory.mktemp("secure-kafka"), secure=True).start()
     try:
-        yield broker.bootstrap, broker.admin_password
+        yield broker.bootstrap, broker.admin_password, broker.ca_file
     finally:
         broker.stop()
+
+
+CA_FILE: dict[str, str] = {}
 
 
 def as_service(bootstrap: str, service: str, password: str) -> dict:
     return {
         "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_PLAINTEXT",
+        "security_protocol": "SASL_SSL",
+        "ssl_cafile": CA_FILE["path"],
         "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": acls.principal(service),
         "sasl_plain_password": password,
@@ -40,10 +45,11 @@ def as_service(bootstrap: str, service: str, password: str) -> dict:
 
 @pytest.fixture(scope="module")
 def principals(secure_kafka):
-    bootstrap, admin_password = secure_kafka
+    bootstrap, admin_password, ca_file = secure_kafka
+    CA_FILE["path"] = ca_file
     namespace = f"s{uuid.uuid4().hex[:6]}."
     passwords = {s: f"pw-{s}-{uuid.uuid4().hex[:8]}" for s in acls.SERVICES}
-    grants = acls.apply(bootstrap, admin_password, acls.SERVICES, passwords, namespace, partitions=1)
+    grants = acls.apply(bootstrap, admin_password, acls.SERVICES, passwords, namespace, partitions=1, cafile=ca_file)
     return bootstrap, namespace, passwords, grants
 
 
@@ -116,7 +122,9 @@ def test_a_principal_sees_only_its_topics_and_a_wrong_password_or_none_gets_noth
     with pytest.raises(KafkaError):
         topics_seen(as_service(bootstrap, "intake", "not-the-password"))
     with pytest.raises(KafkaError):
-        topics_seen({"bootstrap_servers": bootstrap})
+        topics_seen({"bootstrap_servers": bootstrap})  # no TLS, no credentials
+    with pytest.raises(KafkaError):  # the right password, but without TLS
+        topics_seen({**as_service(bootstrap, "training", passwords["training"]), "security_protocol": "SASL_PLAINTEXT"})
 
 
 def test_the_grants_follow_what_each_service_declares(principals):
@@ -130,7 +138,7 @@ def test_the_grants_follow_what_each_service_declares(principals):
 
 
 async def test_a_service_runs_on_the_secure_broker_with_its_principal(principals, tmp_path):
-    """Training with SASL settings: topics checked, consumer joined, lag measured, outbox published."""
+    """Training with TLS and SASL settings: topics checked, consumer joined, lag measured."""
     from work4life.training.bootstrap import build
     from work4life.training.config import TrainingSettings
 
@@ -139,7 +147,8 @@ async def test_a_service_runs_on_the_secure_broker_with_its_principal(principals
         database_url=f"sqlite:///{tmp_path}/training.db",
         auth_jwt_secret=TEST_JWT_SECRET,
         kafka_bootstrap_servers=bootstrap,
-        kafka_security_protocol="SASL_PLAINTEXT",
+        kafka_security_protocol="SASL_SSL",
+        kafka_ssl_cafile=CA_FILE["path"],
         kafka_sasl_mechanism="SCRAM-SHA-512",
         kafka_sasl_username="w4l-training",
         kafka_sasl_password=passwords["training"],

@@ -73,13 +73,15 @@ def all_grants(services: Sequence[str], namespace: str = "") -> list[Grant]:
     return sorted(g for s in services for g in grants_for(s, *declared(s), namespace=namespace))
 
 
-def admin_options(bootstrap: str, password: str) -> dict[str, Any]:
+def admin_options(bootstrap: str, password: str, cafile: str | None = None) -> dict[str, Any]:
+    """The super user's connection: over TLS (trusting `cafile`) when one is given."""
     return {
         "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_PLAINTEXT",
+        "security_protocol": "SASL_SSL" if cafile else "SASL_PLAINTEXT",
         "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": "admin",
         "sasl_plain_password": password,
+        **({"ssl_cafile": cafile} if cafile else {}),
     }
 
 
@@ -90,6 +92,7 @@ def apply(
     passwords: dict[str, str],
     namespace: str = "",
     partitions: int = 6,
+    cafile: str | None = None,
 ) -> list[Grant]:
     """Create the principals (with the given passwords), the topics and the ACLs; safe to repeat."""
     from kafka import KafkaAdminClient
@@ -105,7 +108,7 @@ def apply(
 
     from .broker import ensure_topics
 
-    options = admin_options(bootstrap, admin_password)
+    options = admin_options(bootstrap, admin_password, cafile)
     grants = all_grants(services, namespace)
     topics = [f"{namespace}{t.name}" for t in CATALOGUE]
     topics += sorted({g.name for g in grants if g.resource == "topic"} - set(topics))
@@ -160,6 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--namespace", default="", help="the deployment's topic prefix")
     parser.add_argument("--bootstrap", default=os.environ.get("W4L_KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     parser.add_argument("--admin-password-file", type=Path, help="the super user's password (apply)")
+    parser.add_argument("--ca-file", type=Path, help="CA of the brokers' certificates: connect over TLS (SASL_SSL)")
     parser.add_argument(
         "--passwords-dir", type=Path, help="where each principal's password is kept (default .state/kafka-principals)"
     )
@@ -173,7 +177,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("apply needs --admin-password-file (deploy/kafka/kafka.sh writes it with W4L_KAFKA_SECURE=1)")
     directory = args.passwords_dir or Path(".state/kafka-principals")
     passwords = {s: _password_for(s, directory) for s in services}
-    grants = apply(args.bootstrap, args.admin_password_file.read_text().strip(), services, passwords, args.namespace)
+    grants = apply(
+        args.bootstrap,
+        args.admin_password_file.read_text().strip(),
+        services,
+        passwords,
+        args.namespace,
+        cafile=str(args.ca_file) if args.ca_file else None,
+    )
     print(f"{len(services)} principals, {len(grants)} ACLs applied; passwords in {directory}/")
     return 0
 
