@@ -215,8 +215,9 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         run.note("services up; load starts")
         writer = threading.Thread(target=load, name="load")
         writer.start()
+        victims = rng.sample(CONSUMERS_OF_PEOPLE, len(CONSUMERS_OF_PEOPLE))  # each is killed, in a random order
         at(0.10)
-        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        restart(by[victims[0]], run)
         at(0.20)
         broker.stop()
         broker.start()
@@ -224,23 +225,23 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         run.note("broker restarted")
         at(0.30)
         inject(broker.bootstrap, people_topic, run, rng)
-        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        restart(by[victims[1]], run)
         at(0.45)
         broker.stop()
         run.in_outage = True
         run.note(f"Kafka unreachable for {OUTAGE_S:.0f}s")
         time.sleep(OUTAGE_S / 2)
-        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)  # a consumer that starts while Kafka is away
+        restart(by[victims[2]], run)  # a consumer that starts while Kafka is away
         time.sleep(OUTAGE_S / 2)
         run.in_outage = False
         broker.start()
         run.broker_restarts += 1
         run.note("Kafka back")
         at(0.75)
-        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
+        restart(by[victims[3]], run)
         inject(broker.bootstrap, people_topic, run, rng)
         at(0.90)
-        restart(reporting, run)
+        restart(by[rng.choice(CONSUMERS_OF_PEOPLE)], run)
         writer.join(timeout=LOAD_S + 600)
         assert not failures, failures
         run.note(f"load done: {len(run.registered)} registrations")
@@ -352,6 +353,7 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
             reasons = {dict(r.headers)[DEAD_LETTER_HEADER_REASON].decode() for r in dead[name]}
             assert reasons <= {"invalid_envelope", "invalid_payload"}, reasons
         assert dead["intake"] == []
-        assert len(run.kills) >= 5 and run.broker_restarts >= 2 and run.outage_writes > 0
+        assert len(run.kills) >= 5 and set(run.kills) == set(SERVICES), run.kills  # every consuming service
+        assert run.broker_restarts >= 2 and run.outage_writes > 0
     finally:
         broker.stop()
