@@ -23,7 +23,13 @@ import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from work4life.contracts.topics import CATALOGUE, DEAD_LETTER_HEADER_REASON
+from work4life.contracts.topics import (
+    CATALOGUE,
+    DEAD_LETTER_HEADER_REASON,
+    DEAD_LETTER_HEADER_SOURCE_OFFSET,
+    DEAD_LETTER_HEADER_SOURCE_PARTITION,
+    DEAD_LETTER_HEADER_SOURCE_TOPIC,
+)
 from work4life.runtime.testing import bearer
 
 from ..conftest import LocalBroker
@@ -81,6 +87,7 @@ class Run:
         self.slowest_write_s = 0.0
         self.duplicates = 0
         self.malformed = 0
+        self.malformed_at: set[tuple[str, int, int]] = set()
         self.log: list[str] = []
         self.started = time.monotonic()
 
@@ -146,7 +153,7 @@ def topic_records(bootstrap: str, topic: str) -> list:
 
 def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:
     """Deliver ~1% of the topic's records a second time, and add ~0.5% malformed messages."""
-    records = topic_records(bootstrap, topic)
+    records = [r for r in topic_records(bootstrap, topic) if not (r.key or b"").startswith(b"bad-")]
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
     try:
         # Three rounds, as the topic grows: together about 1% and 0.5% of what it holds at the end.
@@ -156,7 +163,8 @@ def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:
         bad = max(1, len(records) // 300)
         for n in range(bad):
             value = b"{not json" if n % 2 else b'{"event_type": "intake.beneficiary_registered"}'
-            producer.send(topic, key=f"bad-{run.malformed + n}".encode(), value=value)
+            sent = producer.send(topic, key=f"bad-{run.malformed + n}".encode(), value=value).get(timeout=30)
+            run.malformed_at.add((topic, sent.partition, sent.offset))
         producer.flush(30)
     finally:
         producer.close()
@@ -347,10 +355,20 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
 
         assert seen == truth, f"lost {lost}, counted twice {doubled}"
         for name in CONSUMERS_OF_PEOPLE:
-            assert len(dead[name]) == run.malformed, (
-                f"{name}: {len(dead[name])} dead letters for {run.malformed} malformed"
+            # Exactly the malformed messages, each once, each with its reason and where it came from.
+            headers = [{k: v.decode() for k, v in r.headers} for r in dead[name]]
+            sources = [
+                (
+                    h[DEAD_LETTER_HEADER_SOURCE_TOPIC],
+                    int(h[DEAD_LETTER_HEADER_SOURCE_PARTITION]),
+                    int(h[DEAD_LETTER_HEADER_SOURCE_OFFSET]),
+                )
+                for h in headers
+            ]
+            assert sorted(sources) == sorted(run.malformed_at), (
+                f"{name}: dead letters do not match the malformed messages"
             )
-            reasons = {dict(r.headers)[DEAD_LETTER_HEADER_REASON].decode() for r in dead[name]}
+            reasons = {h[DEAD_LETTER_HEADER_REASON] for h in headers}
             assert reasons <= {"invalid_envelope", "invalid_payload"}, reasons
         assert dead["intake"] == []
         assert len(run.kills) >= 5 and set(run.kills) == set(SERVICES), run.kills  # every consuming service
