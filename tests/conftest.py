@@ -36,6 +36,32 @@ def free_port_pair() -> int:
     raise RuntimeError("no two free ports in a row")
 
 
+def eventually(fetch, accept, timeout: float = 60.0, what: str = ""):
+    """Call `fetch` until `accept` holds for its result (an HTTP error counts as not yet)."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            last = fetch()
+            if accept(last):
+                return last
+        except httpx.HTTPError as exc:
+            last = repr(exc)
+        time.sleep(0.3)
+    raise AssertionError(f"{what or 'the condition'} not reached within {timeout}s; last: {last!r}")
+
+
+def caught_up(services) -> bool:
+    """Every service's consumer has committed all it was sent and its outbox is empty (read from
+    /metrics, as `w4l-status` does)."""
+    from work4life.runtime.status import probe
+
+    for service in services:
+        seen = probe(service.name, service.url)
+        if seen.error or seen.lag != 0 or (seen.outbox_pending or 0) != 0:
+            return False
+    return True
+
+
 class LocalBroker:
     """A Kafka broker of a test's own (deploy/kafka/kafka.sh on a free port, state in a temporary
     folder), which the test may stop, restart or secure without disturbing the shared one."""

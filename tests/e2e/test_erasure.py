@@ -13,6 +13,8 @@ from sqlalchemy import create_engine, inspect, text
 from work4life.contracts.topics import CATALOGUE
 from work4life.runtime.testing import bearer
 
+from ..conftest import caught_up, eventually
+
 pytestmark = pytest.mark.e2e
 
 SERVICES = ("intake", "training", "enterprise", "employment", "reporting")
@@ -27,29 +29,6 @@ NEEDLES = (GIVEN.lower(), FAMILY.lower(), "quarshie", "699123457", "699 123 457"
 def ok(response: httpx.Response, status: int = 200) -> dict:
     assert response.status_code == status, f"{response.request.method} {response.request.url}: {response.text}"
     return response.json()
-
-
-def eventually(fetch, accept, timeout: float = 60.0):
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if accept(last):
-            return last
-        time.sleep(0.2)
-    raise AssertionError(f"not reached within {timeout}s; last: {last!r}")
-
-
-def caught_up(services) -> bool:
-    """Every consumer has committed everything on its topics, and intake's outbox is empty."""
-    for service in services:
-        text_ = httpx.get(f"{service.url}/metrics").text
-        lag = [line for line in text_.splitlines() if line.startswith("w4l_consumer_lag_messages{")]
-        if service.name != "intake" and (not lag or any(not line.endswith(" 0.0") for line in lag)):
-            return False
-        pending = [line for line in text_.splitlines() if line.startswith("w4l_outbox_pending_events{")]
-        if any(not line.endswith(" 0.0") for line in pending):
-            return False
-    return True
 
 
 def database_dump(url: str) -> str:

@@ -32,7 +32,7 @@ from work4life.contracts.topics import (
 )
 from work4life.runtime.testing import bearer
 
-from ..conftest import LocalBroker
+from ..conftest import LocalBroker, caught_up, eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -103,28 +103,8 @@ CONVERGE_S = 180.0 + 0.4 * PEOPLE
 """How long the services may take to work through the backlog once the faults stop."""
 
 
-def eventually(fetch, accept, timeout: float = CONVERGE_S, what: str = ""):
-    deadline, last = time.monotonic() + timeout, None
-    while time.monotonic() < deadline:
-        try:
-            last = fetch()
-            if accept(last):
-                return last
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.5)
-    raise AssertionError(f"{what} not reached within {timeout}s; last: {last!r}")
-
-
-def caught_up(services) -> bool:
-    """Every consumer has committed all it was sent; every outbox is empty."""
-    for service in services:
-        lines = httpx.get(f"{service.url}/metrics", timeout=5).text.splitlines()
-        lag = [line for line in lines if line.startswith("w4l_consumer_lag_messages{")]
-        pending = [line for line in lines if line.startswith("w4l_outbox_pending_events{")]
-        if not lag or any(not line.endswith(" 0.0") for line in lag + pending):
-            return False
-    return True
+def converged(fetch, accept, what: str):
+    return eventually(fetch, accept, timeout=CONVERGE_S, what=what)
 
 
 def restart(service, run: Run) -> None:
@@ -257,7 +237,7 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
 
         # -- phase 2: training enrols referred people and answers intake, while intake is killed --
         referred_to_training = len(run.referred["training"])
-        eventually(
+        converged(
             lambda: count(training, "/v1/candidates", TRAINER),
             lambda n: n == referred_to_training,
             what="every referral to training is a candidate",
@@ -297,10 +277,10 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
                 r = trainer.post(f"/v1/cohorts/{cohort_id}/enrolments", json={"beneficiary_id": who})
                 assert r.status_code == 201, r.text
                 run.enrolled += 1
-        eventually(lambda: httpx.get(f"{intake.url}/ready").status_code, lambda c: c == 200, what="intake ready")
+        converged(lambda: httpx.get(f"{intake.url}/ready").status_code, lambda c: c == 200, what="intake ready")
 
         # -- converge, then compare every total with the truth ---------------------------------
-        eventually(lambda: caught_up(running), bool, what="every consumer caught up")
+        converged(lambda: caught_up(running), bool, what="every consumer caught up")
         run.note("converged")
         truth = {
             "intake: people registered": len(run.registered),

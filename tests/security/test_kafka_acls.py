@@ -6,6 +6,7 @@ its principal over TLS."""
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
@@ -29,28 +30,35 @@ def secure_kafka(tmp_path_factory):
         broker.stop()
 
 
-CA_FILE: dict[str, str] = {}
+@dataclass(frozen=True)
+class Cluster:
+    """The secure broker with every service's principal, topics and ACLs in place."""
 
+    bootstrap: str
+    namespace: str
+    passwords: dict[str, str]
+    grants: list[acls.Grant]
+    ca_file: str
 
-def as_service(bootstrap: str, service: str, password: str) -> dict:
-    return {
-        "bootstrap_servers": bootstrap,
-        "security_protocol": "SASL_SSL",
-        "ssl_cafile": CA_FILE["path"],
-        "sasl_mechanism": "SCRAM-SHA-512",
-        "sasl_plain_username": acls.principal(service),
-        "sasl_plain_password": password,
-    }
+    def client(self, service: str, password: str | None = None) -> dict:
+        """kafka-python options of a service's principal (over TLS)."""
+        return {
+            "bootstrap_servers": self.bootstrap,
+            "security_protocol": "SASL_SSL",
+            "ssl_cafile": self.ca_file,
+            "sasl_mechanism": "SCRAM-SHA-512",
+            "sasl_plain_username": acls.principal(service),
+            "sasl_plain_password": self.passwords[service] if password is None else password,
+        }
 
 
 @pytest.fixture(scope="module")
-def principals(secure_kafka):
+def principals(secure_kafka) -> Cluster:
     bootstrap, admin_password, ca_file = secure_kafka
-    CA_FILE["path"] = ca_file
     namespace = f"s{uuid.uuid4().hex[:6]}."
     passwords = {s: f"pw-{s}-{uuid.uuid4().hex[:8]}" for s in acls.SERVICES}
     grants = acls.apply(bootstrap, admin_password, acls.SERVICES, passwords, namespace, partitions=1, cafile=ca_file)
-    return bootstrap, namespace, passwords, grants
+    return Cluster(bootstrap, namespace, passwords, grants, ca_file)
 
 
 def send(options: dict, topic: str, value: bytes = b"{}") -> None:
@@ -62,26 +70,26 @@ def send(options: dict, topic: str, value: bytes = b"{}") -> None:
 
 
 def test_a_service_writes_its_own_topics_and_is_refused_anothers(principals):
-    bootstrap, ns, passwords, _ = principals
-    intake = as_service(bootstrap, "intake", passwords["intake"])
-    training = as_service(bootstrap, "training", passwords["training"])
-    send(intake, f"{ns}intake.beneficiaries")
-    send(training, f"{ns}training.enrolments")
+    c = principals
+    intake = c.client("intake")
+    training = c.client("training")
+    send(intake, f"{c.namespace}intake.beneficiaries")
+    send(training, f"{c.namespace}training.enrolments")
     with pytest.raises(TopicAuthorizationFailedError):
-        send(training, f"{ns}intake.beneficiaries")  # training may read intake's topic, never write it
+        send(training, f"{c.namespace}intake.beneficiaries")  # training may read intake's topic, never write it
     with pytest.raises(TopicAuthorizationFailedError):
-        send(as_service(bootstrap, "reporting", passwords["reporting"]), f"{ns}enterprise.ventures")
+        send(c.client("reporting"), f"{c.namespace}enterprise.ventures")
 
 
 def test_a_service_reads_what_it_consumes_with_its_own_group_only(principals):
-    bootstrap, ns, passwords, _ = principals
-    topic = f"{ns}intake.beneficiaries"
-    send(as_service(bootstrap, "intake", passwords["intake"]), topic, b'{"n": 1}')
+    c = principals
+    topic = f"{c.namespace}intake.beneficiaries"
+    send(c.client("intake"), topic, b'{"n": 1}')
     consumer = KafkaConsumer(
         topic,
         group_id="training",
         auto_offset_reset="earliest",
-        **as_service(bootstrap, "training", passwords["training"]),
+        **c.client("training"),
     )
     try:
         records = []
@@ -96,7 +104,7 @@ def test_a_service_reads_what_it_consumes_with_its_own_group_only(principals):
         topic,
         group_id="reporting",
         auto_offset_reset="earliest",
-        **as_service(bootstrap, "training", passwords["training"]),
+        **c.client("training"),
     )
     try:
         with pytest.raises(GroupAuthorizationFailedError):
@@ -115,20 +123,20 @@ def topics_seen(options: dict) -> set[str]:
 
 
 def test_a_principal_sees_only_its_topics_and_a_wrong_password_or_none_gets_nothing(principals):
-    bootstrap, ns, passwords, _ = principals
-    seen = {t.removeprefix(ns) for t in topics_seen(as_service(bootstrap, "training", passwords["training"]))}
+    c = principals
+    seen = {t.removeprefix(c.namespace) for t in topics_seen(c.client("training"))}
     assert {"intake.beneficiaries", "training.enrolments", "training.dead_letters"} <= seen
     assert "enterprise.ventures" not in seen and "reporting.dead_letters" not in seen
     with pytest.raises(KafkaError):
-        topics_seen(as_service(bootstrap, "intake", "not-the-password"))
+        topics_seen(c.client("intake", "not-the-password"))
     with pytest.raises(KafkaError):
-        topics_seen({"bootstrap_servers": bootstrap})  # no TLS, no credentials
+        topics_seen({"bootstrap_servers": c.bootstrap})  # no TLS, no credentials
     with pytest.raises(KafkaError):  # the right password, but without TLS
-        topics_seen({**as_service(bootstrap, "training", passwords["training"]), "security_protocol": "SASL_PLAINTEXT"})
+        topics_seen({**c.client("training"), "security_protocol": "SASL_PLAINTEXT"})
 
 
 def test_the_grants_follow_what_each_service_declares(principals):
-    *_, grants = principals
+    grants = principals.grants
     training = {(g.operation, g.resource, g.name.split(".", 1)[-1]) for g in grants if g.principal == "w4l-training"}
     assert ("READ", "topic", "intake.beneficiaries") in training
     assert ("WRITE", "topic", "training.enrolments") in training
@@ -142,17 +150,17 @@ async def test_a_service_runs_on_the_secure_broker_with_its_principal(principals
     from work4life.training.bootstrap import build
     from work4life.training.config import TrainingSettings
 
-    bootstrap, ns, passwords, _ = principals
+    c = principals
     settings = TrainingSettings(
         database_url=f"sqlite:///{tmp_path}/training.db",
         auth_jwt_secret=TEST_JWT_SECRET,
-        kafka_bootstrap_servers=bootstrap,
+        kafka_bootstrap_servers=c.bootstrap,
         kafka_security_protocol="SASL_SSL",
-        kafka_ssl_cafile=CA_FILE["path"],
+        kafka_ssl_cafile=c.ca_file,
         kafka_sasl_mechanism="SCRAM-SHA-512",
         kafka_sasl_username="w4l-training",
-        kafka_sasl_password=passwords["training"],
-        topic_namespace=ns,
+        kafka_sasl_password=c.passwords["training"],
+        topic_namespace=c.namespace,
         topic_partitions=1,
         lag_refresh_interval_s=0.5,
     )
@@ -165,4 +173,4 @@ async def test_a_service_runs_on_the_secure_broker_with_its_principal(principals
                 break
             await asyncio.sleep(0.1)
         assert ready == {"status": "ready", "checks": {"database": "ok", "kafka": "ok"}}
-        assert f'topic="{ns}intake.beneficiaries"' in metrics
+        assert f'topic="{c.namespace}intake.beneficiaries"' in metrics

@@ -9,20 +9,16 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal, Protocol
+from typing import Literal
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, text
 
+from .lag import PartitionLag
+
 log = logging.getLogger(__name__)
-
-
-class PartitionLagLike(Protocol):
-    topic: str
-    partition: int
-    lag: int
 
 
 @dataclass(frozen=True)
@@ -167,7 +163,7 @@ class ServiceMetrics:
         self.business = BusinessMetrics(self.service, definitions)
         self.registry.register(self.business)
 
-    def record_lag(self, group: str, partitions: Iterable["PartitionLagLike"]) -> None:
+    def record_lag(self, group: str, partitions: Iterable[PartitionLag]) -> None:
         self.consumer_lag.clear()
         for p in partitions:
             self.consumer_lag.labels(self.service, group, p.topic, str(p.partition)).set(p.lag)
