@@ -12,7 +12,7 @@ from sqlmodel import Field, Session, SQLModel, select
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.contracts.topics import DEAD_LETTER_HEADER_REASON, DEAD_LETTER_HEADER_SOURCE_OFFSET
-from work4life.runtime.consumer import EventConsumer, InfrastructureFailure
+from work4life.runtime.consumer import EventConsumer, InfrastructureFailure, resume_offsets
 from work4life.runtime.events import encode, new_envelope
 from work4life.runtime.inbox import ProcessedEvent
 from work4life.runtime.metrics import ServiceMetrics
@@ -174,3 +174,82 @@ async def test_when_the_dead_letter_topic_is_unwritable_the_record_is_read_again
     consumer = make_consumer(engine, DeadLetters(fail=True))
     with pytest.raises(InfrastructureFailure):
         await consumer.handle_record(Rec(b"garbage"))
+
+
+# -- batches: one transaction per poll, the same guarantees per event ---------------------------
+
+
+def commits(engine) -> list[int]:
+    """Counts the transactions committed on `engine` from now on."""
+    from sqlalchemy import event
+
+    counted = [0]
+    event.listen(engine, "commit", lambda _connection: counted.__setitem__(0, counted[0] + 1))
+    return counted
+
+
+async def test_a_batch_is_applied_in_one_transaction_and_a_duplicate_inside_it_once(engine):
+    consumer = make_consumer(engine, DeadLetters())
+    already = event_bytes()
+    assert await consumer.handle_record(Rec(already, offset=0)) == "processed"
+    values = [event_bytes() for _ in range(50)]
+    batch = [Rec(v, offset=i + 1) for i, v in enumerate(values)]
+    batch.insert(10, Rec(values[3], offset=99))  # the same event published twice
+    batch.append(Rec(already, offset=100))  # and one the inbox holds from an earlier poll
+    counted = commits(engine)
+    outcomes = await consumer.handle_batch(batch)
+    assert counted == [1]
+    assert outcomes.count("processed") == 50
+    assert outcomes[10] == "duplicate" and outcomes[-1] == "duplicate"
+    assert people(engine) == 51
+    with Session(engine) as session:
+        assert len(session.exec(select(ProcessedEvent)).all()) == 51
+
+
+async def test_a_failing_event_in_a_batch_is_dead_lettered_alone_and_the_others_applied(engine):
+    poison = event_bytes(partner_organisation="poison")
+
+    def fails_on_poison(envelope, session):
+        if envelope.data.partner_organisation == "poison":
+            raise RuntimeError("bug in handler")
+        count_person(envelope, session)
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=fails_on_poison)
+    batch = [Rec(event_bytes(), offset=0), Rec(poison, offset=1), Rec(event_bytes(), offset=2)]
+    assert await consumer.handle_batch(batch) == ["processed", "dead_lettered", "processed"]
+    assert people(engine) == 2
+    [(_, _, original, headers)] = dead.sent
+    assert original == poison and headers[DEAD_LETTER_HEADER_SOURCE_OFFSET] == "1"
+
+
+async def test_malformed_records_in_a_batch_are_dead_lettered_after_its_commit(engine):
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead)
+    batch = [Rec(b"garbage", offset=0), Rec(event_bytes(), offset=1), Rec(b"", offset=2)]
+    assert await consumer.handle_batch(batch) == ["dead_lettered", "processed", "dead_lettered"]
+    assert people(engine) == 1
+    assert [headers[DEAD_LETTER_HEADER_SOURCE_OFFSET] for *_, headers in dead.sent] == ["0", "2"]
+
+
+async def test_when_the_database_is_down_the_whole_batch_is_unfinished(engine):
+    def database_down(envelope, session):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=database_down)
+    batch = [Rec(b"garbage", offset=4), Rec(event_bytes(), offset=5)]
+    with pytest.raises(InfrastructureFailure) as failure:
+        await consumer.handle_batch(batch)
+    assert list(failure.value.unfinished) == batch
+    assert dead.sent == []  # the malformed record is dead-lettered when the batch is read again
+
+
+async def test_when_dead_letters_fail_after_the_commit_only_those_records_are_read_again(engine):
+    consumer = make_consumer(engine, DeadLetters(fail=True))
+    batch = [Rec(event_bytes(), offset=3), Rec(b"garbage", offset=4), Rec(event_bytes(), offset=5, partition=1)]
+    with pytest.raises(InfrastructureFailure) as failure:
+        await consumer.handle_batch(batch)
+    assert people(engine) == 2
+    assert list(failure.value.unfinished) == [batch[1]]
+    assert resume_offsets(failure.value.unfinished) == {("intake.beneficiaries", 0): 4}

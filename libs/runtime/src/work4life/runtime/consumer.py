@@ -10,6 +10,13 @@ For each Kafka record, `EventConsumer.handle_record`:
    error;
 4. returns normally in all these cases, and only then is the Kafka offset committed.
 
+`EventConsumer.handle_batch` does the same for the records of one poll with a single database
+transaction: the inbox is read once for the whole batch, every handler runs, the inbox rows are
+written, one commit. If any handler fails, the transaction is rolled back and the batch is handled
+again one record at a time as above, so only the failing event is retried and dead-lettered. Dead
+letters of a batch are sent after its commit; when the infrastructure fails part-way,
+`InfrastructureFailure.unfinished` names the records to read again (the rest are done).
+
 It raises only when the infrastructure failed (the database is unreachable, or the dead-letter
 topic could not be written): the subscriber then seeks back and reads the same record again
 after a pause, so nothing is skipped. This avoids the traps of FastStream's default policies:
@@ -20,7 +27,7 @@ on a poison message).
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -65,7 +72,21 @@ PublishDeadLetter = Callable[[str, bytes | None, bytes | None, dict[str, str]], 
 
 
 class InfrastructureFailure(Exception):
-    """The database or Kafka failed: the record must be read again, not skipped."""
+    """The database or Kafka failed: the record must be read again, not skipped.
+
+    Raised by `handle_batch`, `unfinished` lists the batch's records that are not done (every one
+    when nothing was committed); the caller rewinds each partition to its first unfinished record."""
+
+    unfinished: Sequence["Record"] = ()
+
+
+def resume_offsets(unfinished: Sequence[Record]) -> dict[tuple[str, int], int]:
+    """Per (topic, partition), the offset to read again from: its earliest unfinished record."""
+    earliest: dict[tuple[str, int], int] = {}
+    for record in unfinished:
+        key = (record.topic, record.partition)
+        earliest[key] = min(record.offset, earliest.get(key, record.offset))
+    return earliest
 
 
 class EventConsumer:
@@ -114,6 +135,80 @@ class EventConsumer:
             return await self._apply_with_retries(envelope, record)
         finally:
             logs.correlation_id.reset(token)
+
+    async def handle_batch(self, records: Sequence[Record]) -> list[str]:
+        """Process a poll's records in one transaction; the outcome of each, in order. Raises
+        InfrastructureFailure (with the unfinished records) to have them read again."""
+        outcomes: list[str] = ["" for _ in records]
+        pending: list[tuple[int, Envelope[Any], Record]] = []
+        undecodable: list[tuple[int, UndecodableEvent]] = []
+        for index, record in enumerate(records):
+            try:
+                envelope = self.types.decode(record.value)
+            except UnknownEvent as unknown:
+                self.metrics.handled(unknown.event_type, "ignored")
+                outcomes[index] = "ignored"
+            except UndecodableEvent as bad:
+                undecodable.append((index, bad))
+            else:
+                pending.append((index, envelope, record))
+        try:
+            if pending:
+                await self._apply_pending(pending, outcomes)
+            for index, bad in undecodable:
+                await self.dead_letter(records[index], bad.reason, bad.detail)
+                self.metrics.handled("(undecodable)", "dead_lettered")
+                outcomes[index] = "dead_lettered"
+        except InfrastructureFailure as failure:
+            failure.unfinished = [record for record, outcome in zip(records, outcomes, strict=True) if not outcome]
+            raise
+        return outcomes
+
+    async def _apply_pending(self, pending: list[tuple[int, Envelope[Any], Record]], outcomes: list[str]) -> None:
+        started = time.perf_counter()
+        batch = [(envelope, record) for _, envelope, record in pending]
+        try:
+            applied: list[str] | None = await asyncio.to_thread(self._apply_batch, batch)
+        except (OperationalError, DisconnectionError) as exc:
+            await self._infrastructure_pause("database unavailable", exc)
+        except DBAPIError as exc:
+            if exc.connection_invalidated:
+                await self._infrastructure_pause("database connection lost", exc)
+            applied = None
+            log.info("a batch of %s events failed (%r): applying them one at a time", len(batch), exc)
+        except Exception as exc:
+            applied = None
+            log.info("a batch of %s events failed (%r): applying them one at a time", len(batch), exc)
+        if applied is None:
+            for index, envelope, record in pending:
+                token = logs.correlation_id.set(str(envelope.correlation_id))
+                try:
+                    outcomes[index] = await self._apply_with_retries(envelope, record)
+                finally:
+                    logs.correlation_id.reset(token)
+            return
+        share = (time.perf_counter() - started) / len(batch)
+        for (index, envelope, _), outcome in zip(pending, applied, strict=True):
+            self.metrics.handler_duration.labels(self.metrics.service, envelope.event_type).observe(share)
+            self.metrics.handled(envelope.event_type, outcome)
+            outcomes[index] = outcome
+
+    def _apply_batch(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
+        with Session(self.engine) as session:
+            seen = inbox.processed_among(session, self.group_id, {envelope.event_id for envelope, _ in batch})
+            outcomes, rows = [], []
+            for envelope, record in batch:
+                if envelope.event_id in seen:
+                    outcomes.append("duplicate")
+                    continue
+                self.handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
+                seen.add(envelope.event_id)
+                rows.append((envelope.event_id, envelope.event_type, record.topic, record.partition, record.offset))
+                outcomes.append("processed")
+            session.flush()
+            inbox.record_many(session, self.group_id, rows)
+            session.commit()
+            return outcomes
 
     async def _apply_with_retries(self, envelope: Envelope[Any], record: Record) -> str:
         error: Exception | None = None

@@ -5,10 +5,12 @@ exactly once even when Kafka delivers it again (a duplicate publish, or a redeli
 crash between the database commit and the offset commit).
 """
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
-from sqlmodel import Field, Session, SQLModel
+from sqlalchemy import insert
+from sqlmodel import Field, Session, SQLModel, col, select
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -40,4 +42,37 @@ def record_processed(
             offset=offset,
             processed_at=datetime.now(UTC),
         )
+    )
+
+
+def processed_among(session: Session, consumer_group: str, event_ids: Iterable[UUID]) -> set[UUID]:
+    """Which of these events the group has already applied (one query for a whole batch)."""
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    query = select(ProcessedEvent.event_id).where(
+        ProcessedEvent.consumer_group == consumer_group, col(ProcessedEvent.event_id).in_(ids)
+    )
+    return set(session.exec(query).all())
+
+
+def record_many(session: Session, consumer_group: str, rows: list[tuple[UUID, str, str, int, int]]) -> None:
+    """Record a batch's events, (event_id, event_type, topic, partition, offset) each, in one statement."""
+    if not rows:
+        return
+    now = datetime.now(UTC)
+    session.execute(
+        insert(ProcessedEvent),
+        [
+            {
+                "consumer_group": consumer_group,
+                "event_id": event_id,
+                "event_type": event_type,
+                "topic": topic,
+                "partition": partition,
+                "offset": offset,
+                "processed_at": now,
+            }
+            for event_id, event_type, topic, partition, offset in rows
+        ],
     )

@@ -1,9 +1,10 @@
 """Replaying topics from the beginning into a service's database: the way a read model is rebuilt.
 
 Every record of the topics, up to the end offsets seen when the replay starts, goes through the
-same `EventConsumer` as live consumption (decode, handler, inbox in one transaction), so the result
-is what the live consumer would have built. Records that cannot be processed are counted and
-reported, not dead-lettered again (the live consumer already did that).
+same `EventConsumer` as live consumption (decode, handlers, inbox; one transaction per poll of up
+to `batch_size` records), so the result is what the live consumer would have built. Records that
+cannot be processed are counted and reported, not dead-lettered again (the live consumer already
+did that).
 """
 
 import sys
@@ -42,6 +43,7 @@ async def replay(
     service: str,
     progress: Callable[[int, int], None] | None = print_progress,
     every_s: float = 1.0,
+    batch_size: int = 500,
 ) -> ReplayResult:
     from kafka import KafkaConsumer, TopicPartition
 
@@ -73,16 +75,18 @@ async def replay(
         remaining = {tp for tp in partitions if end[tp] > first[tp]}
         shown = 0.0
         while remaining:
-            for tp, records in kafka.poll(timeout_ms=500, max_records=500).items():
+            batch = []
+            for tp, records in kafka.poll(timeout_ms=500, max_records=batch_size).items():
                 for record in records:
                     if record.offset >= end[tp]:
                         remaining.discard(tp)
                         continue
-                    outcome = await consumer_logic.handle_record(record)
-                    result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
-                    result.records += 1
+                    batch.append(record)
                     if record.offset + 1 >= end[tp]:
                         remaining.discard(tp)
+            for outcome in await consumer_logic.handle_batch(batch) if batch else ():
+                result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+                result.records += 1
             for tp in list(remaining):  # a partition may end in records no poll returns (markers)
                 if kafka.position(tp) >= end[tp]:
                     remaining.discard(tp)

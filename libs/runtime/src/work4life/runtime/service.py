@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka import TopicPartition
 from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -27,7 +28,7 @@ from work4life.contracts.topics import Topic
 from . import db, migrations
 from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
-from .consumer import EventConsumer, Handler
+from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
 from .http import BodyLimit, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
@@ -127,18 +128,31 @@ class ServiceRuntime:
         assert consumer is not None
         topics = [self.settings.topic(t.name) for t in self.consumes]
 
-        # NACK_ON_ERROR: auto-commit is off; a normal return commits the offset, and an exception
-        # (raised only for infrastructure failures) seeks back so the record is read again.
+        # NACK_ON_ERROR: auto-commit is off; a normal return commits the offsets, and an exception
+        # (raised only for infrastructure failures) seeks back so the records are read again.
+        # A batch is the records of one poll, applied in one database transaction.
         @self.broker.subscriber(
             *topics,
             group_id=consumer.group_id,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             max_poll_interval_ms=300_000,
+            batch=True,
+            max_records=self.settings.consumer_batch_size,
+            batch_timeout_ms=self.settings.consumer_batch_wait_ms,
             title=f"{self.settings.service_name}:consume",
         )
-        async def on_record(msg: KafkaMessage) -> None:
-            await consumer.handle_record(msg.raw_message)  # type: ignore[arg-type]
+        async def on_records(msg: KafkaMessage) -> None:
+            records = msg.raw_message
+            try:
+                await consumer.handle_batch(records)  # type: ignore[arg-type]
+            except InfrastructureFailure as failure:
+                if len(failure.unfinished) == len(records):
+                    raise  # nothing done: the whole poll is read again
+                # Part of the poll is done (committed, dead-lettered): read again from the first
+                # unfinished record of each partition, then commit those positions.
+                for (topic, partition), offset in resume_offsets(failure.unfinished).items():
+                    msg.consumer.seek(partition=TopicPartition(topic, partition), offset=offset)  # type: ignore[attr-defined]
 
     # -- life cycle -------------------------------------------------------------------------
 

@@ -53,6 +53,12 @@ class ServiceSettings(BaseSettings):
         default=3, ge=1, description="Attempts at a failing handler before dead-lettering."
     )
     consumer_retry_backoff_s: float = Field(default=0.2, ge=0)
+    consumer_batch_size: int = Field(
+        default=500, ge=1, description="Most records applied in one database transaction (1: one per event)."
+    )
+    consumer_batch_wait_ms: int = Field(
+        default=20, ge=1, le=5000, description="Longest wait for records to arrive before polling again."
+    )
     consumer_infrastructure_backoff_s: float = Field(
         default=1.0, ge=0, description="Pause before re-reading a message when the database or Kafka failed."
     )
