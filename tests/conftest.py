@@ -1,24 +1,16 @@
 """Shared by the cross-service tests: services as real processes, and brokers of their own."""
 
 import os
-import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from work4life.runtime.processes import ServiceProcess, free_port
 from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, fresh_postgres_database
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -107,64 +99,6 @@ class LocalBroker:
     def ca_file(self) -> str:
         """The CA that signed a secure broker's certificate."""
         return str(self.state_dir / f"kafka-{self.port}" / "tls" / "ca.crt")
-
-
-class ServiceProcess:
-    """One service started with `python -m work4life.<name>`; logs go to a file in tmp_path."""
-
-    def __init__(self, name: str, env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.port = free_port()
-        prefix = f"W4L_{name.upper()}_"
-        self.env = {**os.environ, **{f"{prefix}{k}": v for k, v in env.items()}, f"{prefix}HTTP_PORT": str(self.port)}
-        self.log_path = log_dir / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.database_url = env.get("DATABASE_URL", "")
-
-    def start(self, wait_ready: bool = True) -> "ServiceProcess":
-        """Start and wait until it answers; a service that does not come up is killed, not left behind."""
-        try:
-            return self._start(wait_ready)
-        except BaseException:
-            if self.process is not None and self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            raise
-
-    def _start(self, wait_ready: bool) -> "ServiceProcess":
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", f"work4life.{self.name}"], env=self.env, stdout=log, stderr=log
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
-            try:
-                path = "/ready" if wait_ready else "/health"
-                if httpx.get(self.url + path, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} not ready after 60 s:\n{self.log_path.read_text()[-3000:]}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown hook runs, nothing is flushed or committed."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return self.process.returncode if self.process else 0
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            return -9
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -15,9 +15,8 @@ import pytest
 from kafka import KafkaProducer
 
 from work4life.runtime import dead_letters, status
+from work4life.runtime.processes import free_port
 from work4life.runtime.testing import bearer
-
-from ..conftest import free_port
 
 pytestmark = pytest.mark.e2e
 

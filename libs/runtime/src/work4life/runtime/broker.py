@@ -79,8 +79,11 @@ def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBrok
 
 
 def outbox_publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
-    async def publish(row: OutboxMessage) -> None:
-        await broker.publish(row.payload, topic=row.topic, key=row.key.encode(), headers=json.loads(row.headers))
+    async def publish(row: OutboxMessage) -> Any:
+        """Queued in the producer in call order; the returned future completes on the broker's ack."""
+        return await broker.publish(
+            row.payload, topic=row.topic, key=row.key.encode(), headers=json.loads(row.headers), no_confirm=True
+        )
 
     return publish
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, text
+from sqlalchemy import Connection, Engine, func, text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from work4life.contracts.envelope import Envelope
@@ -64,8 +64,10 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> Outb
     return row
 
 
-Publish = Callable[[OutboxMessage], Awaitable[None]]
-"""Sends one row to Kafka and returns once the broker acknowledged it."""
+Publish = Callable[[OutboxMessage], Awaitable[Awaitable[Any] | None]]
+"""Hands one row to the Kafka producer, in call order; returns an awaitable that completes when
+the broker acknowledged it (or None when it already has). A round hands over all its rows, then
+awaits their acknowledgements: one round trip per batch, not per row."""
 
 PRODUCER_LOST = {
     "OutOfOrderSequenceNumber",
@@ -214,11 +216,19 @@ class OutboxRelay:
         rows = await asyncio.to_thread(self._pending_batch)
         confirmed: list[int] = []
         error: Exception | None = None
+        handed: list[Awaitable[Any] | None] = []
         for row in rows:
             try:
-                await self.publish(row)
+                handed.append(await self.publish(row))
             except Exception as exc:  # Kafka unreachable or refused: retry this row later
                 error = exc
+                break
+        acknowledgements = await asyncio.gather(
+            *(ack if ack is not None else _confirmed() for ack in handed), return_exceptions=True
+        )
+        for row, outcome in zip(rows, acknowledgements, strict=False):
+            if isinstance(outcome, BaseException):  # this row and the rest are sent again later
+                error = outcome if isinstance(outcome, Exception) else RuntimeError(repr(outcome))
                 break
             confirmed.append(row.seq)  # type: ignore[arg-type]
         if confirmed:
@@ -252,13 +262,12 @@ class OutboxRelay:
             return list(session.exec(query))
 
     def _mark_published(self, seqs: list[int]) -> None:
-        now = datetime.now(UTC)
         with Session(self.engine) as session:
-            for seq in seqs:
-                row = session.get(OutboxMessage, seq)
-                if row is not None:
-                    row.published_at = now
-                    row.attempts += 1
+            session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.seq).in_(seqs))
+                .values(published_at=datetime.now(UTC), attempts=OutboxMessage.attempts + 1)
+            )  # type: ignore[call-overload]
             session.commit()
 
     def _record_failure(self, seq: int | None, error: str) -> None:
@@ -284,3 +293,7 @@ class OutboxRelay:
         count, age = self.backlog()
         self.metrics.outbox_pending.set(count)
         self.metrics.outbox_oldest_age.set(age)
+
+
+async def _confirmed() -> None:
+    return None

@@ -46,7 +46,11 @@ def rebuild(settings: ReportingSettings, database_url: str) -> int:
         )
     )
     outcomes = ", ".join(f"{n:,} {what}" for what, n in sorted(result.outcomes.items()))
-    print(f"done: {result.records:,} records in {result.seconds:.1f} s ({outcomes})", file=sys.stderr)
+    rate = result.records / result.seconds if result.seconds else 0.0
+    print(
+        f"done: {result.records:,} records in {result.seconds:.2f} s, {rate:,.0f} per second ({outcomes})",
+        file=sys.stderr,
+    )
     return 0
 
 

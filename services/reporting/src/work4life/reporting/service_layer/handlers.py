@@ -6,7 +6,7 @@ from datetime import UTC, date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
@@ -34,12 +34,26 @@ from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from ..domain.model import is_newer
 
+PEOPLE = Person.__table__  # type: ignore[attr-defined]
+_FIND_PERSON = select(PEOPLE.c.as_of).where(PEOPLE.c.beneficiary_id == bindparam("who"))
+_ADD_PERSON = insert(PEOPLE)
+_UPDATE_PERSON = update(PEOPLE).where(PEOPLE.c.beneficiary_id == bindparam("who"))
+
+
+def _connection_past_the_orm(session: Session) -> Any:
+    """The transaction's connection, for statements that read rows the ORM may hold changed."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+    return session.connection()
+
 
 def record_registration(envelope: Envelope[Any], session: Session) -> None:
+    """One row per person (a registration is a fifth of the events: no ORM object for it)."""
     data: BeneficiaryRegistered = envelope.data
     occurred = envelope.occurred_at.astimezone(UTC)
-    person = session.get(Person, data.beneficiary_id)
-    if person is not None and not is_newer(occurred, person.as_of):
+    connection = _connection_past_the_orm(session)
+    known = connection.execute(_FIND_PERSON, {"who": data.beneficiary_id}).first()
+    if known is not None and not is_newer(occurred, known.as_of):
         return
     attributes = dict(
         registered_on=data.registered_on,
@@ -52,11 +66,10 @@ def record_registration(envelope: Envelope[Any], session: Session) -> None:
         partner_organisation=data.partner_organisation,
         as_of=occurred,
     )
-    if person is None:
-        session.add(Person(beneficiary_id=data.beneficiary_id, **attributes))
+    if known is None:
+        connection.execute(_ADD_PERSON, {"beneficiary_id": data.beneficiary_id, "anonymised": False, **attributes})
     else:
-        for name, value in attributes.items():
-            setattr(person, name, value)
+        connection.execute(_UPDATE_PERSON, {"who": data.beneficiary_id, **attributes})
 
 
 def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
@@ -90,27 +103,56 @@ def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
 # -- facts -----------------------------------------------------------------------------------
 
 
+class _Redirects:
+    """Merged and erased ids, read once per transaction (the consumer's batch): most facts are
+    about people neither merged nor erased, and asking the database that for each fact would cost
+    two queries a fact. `merged` and `erased` keep it current within the transaction."""
+
+    KEY = "reporting.redirects"
+
+    def __init__(self, session: Session) -> None:
+        self.kept: dict[UUID, UUID] = dict(session.exec(select(MergedPerson.retired_id, MergedPerson.kept_id)).all())  # type: ignore[arg-type]
+        self.stand_ins: dict[str, UUID] = dict(session.exec(select(ErasedPerson.id_hash, ErasedPerson.stand_in)).all())  # type: ignore[arg-type]
+
+    @classmethod
+    def of(cls, session: Session) -> "_Redirects":
+        redirects = session.info.get(cls.KEY)
+        if redirects is None:
+            redirects = session.info[cls.KEY] = cls(session)
+        return redirects
+
+
 def _stand_in_for(session: Session, beneficiary_id: UUID | None) -> UUID | None:
     """Where an event about a person lands: on the kept id of a merge, on the stand-in of an
     erased person (whichever order those events arrive in)."""
     if beneficiary_id is None:
         return None
+    redirects = _Redirects.of(session)
     for _ in range(10):  # merges may chain: a -> b -> c
-        merged = session.get(MergedPerson, beneficiary_id)
-        if merged is None:
+        kept = redirects.kept.get(beneficiary_id)
+        if kept is None:
             break
-        beneficiary_id = merged.kept_id
-    erased = session.get(ErasedPerson, id_hash(beneficiary_id))
-    return erased.stand_in if erased else beneficiary_id
+        beneficiary_id = kept
+    return redirects.stand_ins.get(id_hash(beneficiary_id), beneficiary_id)
 
 
 def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
-    erased = session.get(ErasedPerson, id_hash(beneficiary_id))
-    return erased.stand_in if erased else None
+    return _Redirects.of(session).stand_ins.get(id_hash(beneficiary_id))
+
+
+FACTS = Activity.__table__  # type: ignore[attr-defined]
+_FIND_FACT = select(FACTS.c.id, FACTS.c.as_of).where(FACTS.c.fact_id == bindparam("key"))
+_ADD_FACT = insert(FACTS)
+_CORRECT_FACT = update(FACTS).where(FACTS.c.id == bindparam("pk"))
+_FACT_DEFAULTS = dict.fromkeys(("beneficiary_id", "unit_id", "organisation", "region", "category", "months", "flag"))
 
 
 def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
-    """Add a fact, or correct it when a newer event tells it again (a corrected follow-up...)."""
+    """Add a fact, or correct it when a newer event tells it again (a corrected follow-up...).
+
+    Facts are most of what the projection writes, so this goes straight to the connection with
+    statements compiled once, and no ORM object; rows the ORM holds changed are flushed first, so
+    the rows read here are current."""
     occurred = envelope.occurred_at.astimezone(UTC)
     if columns.get("beneficiary_id") is not None:
         original = columns["beneficiary_id"]
@@ -118,16 +160,13 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
         stand_in = _erased_stand_in(session, original)
         if stand_in is not None:  # the erased id must not survive even inside a fact's key
             fact_id = fact_id.replace(str(original), str(stand_in))
-    existing = session.exec(select(Activity).where(Activity.fact_id == fact_id)).first()
+    connection = _connection_past_the_orm(session)
+    existing = connection.execute(_FIND_FACT, {"key": fact_id}).first()
     if existing is None:
-        session.add(Activity(fact_id=fact_id, kind=kind, occurred_on=on, as_of=occurred, **columns))
-        session.flush()
+        row = {**_FACT_DEFAULTS, "value": 0, "value_eur": 0, **columns}
+        connection.execute(_ADD_FACT, {"fact_id": fact_id, "kind": kind, "occurred_on": on, "as_of": occurred, **row})
     elif is_newer(occurred, existing.as_of):
-        existing.occurred_on = on
-        existing.as_of = occurred
-        for name, value in columns.items():
-            setattr(existing, name, value)
-        session.add(existing)
+        connection.execute(_CORRECT_FACT, {"pk": existing.id, "occurred_on": on, "as_of": occurred, **columns})
 
 
 def registered_fact(envelope: Envelope[Any], session: Session) -> None:
@@ -465,6 +504,7 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
         return
     stand_in = uuid4()
     session.add(ErasedPerson(id_hash=id_hash(who), stand_in=stand_in))
+    _Redirects.of(session).stand_ins[id_hash(who)] = stand_in
     person = session.get(Person, who)
     if person is not None:
         attributes = person.model_dump(exclude={"beneficiary_id"})
@@ -489,6 +529,7 @@ def merged(envelope: Envelope[Any], session: Session) -> None:
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
     if session.get(MergedPerson, retired) is None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
+        _Redirects.of(session).kept[retired] = kept
     target = _stand_in_for(session, kept)
     session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))  # type: ignore[call-overload]
     for venture in session.exec(select(VentureState)):

@@ -1,0 +1,280 @@
+"""The performance benchmarks, each figure beside its reference measured in the same run.
+
+    bash scripts/benchmark.sh                  # full size: starts Kafka and PostgreSQL, ~40 min
+    uv run python -m benchmarks --size small   # a small version (the test command runs it)
+
+Prints a Markdown table (docs/PERFORMANCE.md explains it). Figures, not assertions: nothing here
+fails on time; it fails only when the platform got something wrong (an event not applied, a
+registration refused).
+"""
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from work4life.runtime.processes import ServiceProcess
+
+from . import bus, load, projection, scale
+from .harness import Environment, Figure, Report, fmt, load_programme_generator, machine, percentile
+
+SERVICES = ("intake", "training", "enterprise", "employment", "reporting")
+
+
+@dataclass(frozen=True)
+class Size:
+    events: int  # pre-loaded mixed events for projection and rebuild
+    registrations: int  # per write-path round
+    rounds: int  # write-path rounds per variant (alternated)
+    latency_s: float  # seconds per rate step
+    extra_rates: tuple[int, ...]  # tried after 50 and 200 per second, to find the highest sustained
+    scale_people: int  # the 1x programme of the scale benchmark
+    person_copies: int
+    fact_copies: int
+    scale_calls: int
+
+
+SIZES = {
+    "small": Size(2_000, 100, 1, 2.0, (), 300, 10, 30, 3),
+    "full": Size(200_000, 2_000, 2, 30.0, (300, 400, 500, 600, 800), 15_000, 100, 300, 3),
+}
+LATENCY_TARGET_MS = 250
+
+
+def ceiling_and_projection(env: Environment, size: Size, databases: list[str], report: Report) -> dict[str, float]:
+    generator = load_programme_generator()
+    programme = generator.generate(people=size.events // 4 + 100, seed=3)
+    events = programme.events[: size.events]
+    rates: dict[str, float] = {}
+    print(f"[1] the ceiling: {len(events):,} mixed events on the local broker", file=sys.stderr)
+    loaded = {}
+    for database in databases:  # one copy of the topics per projection (one consumer group each)
+        namespace = env.namespace(f"projection-{database}")
+        loaded[database] = bus.preload(env.bootstrap, namespace, events)
+    first = loaded[databases[0]]
+    produce = max(load.produce_per_s for load in loaded.values())
+    consume = asyncio.run(bus.consume(env.bootstrap, first.topics, first.records, f"bench-{env.run_id}-raw"))
+    rates["consume"] = consume
+    report.add(Figure("1", f"raw produce, {first.mean_bytes:,.0f}-byte envelopes (aiokafka, acks=all)", produce, "/s"))
+    report.add(Figure("1", "raw consume, the same records (aiokafka, polls of 500)", consume, "/s"))
+    for database in databases:
+        print(f"[2] projection into {database}", file=sys.stderr)
+        namespace = env.namespace(f"projection-{database}")
+        url = env.database_url(database, f"projection-{database}")
+        result = projection.project(env, namespace, url, loaded[database].records)
+        rates[f"projection-{database}"] = result.events_per_s
+        ratio = result.events_per_s / consume
+        report.add(
+            Figure(
+                "2",
+                f"projection of {loaded[database].records:,} events, {database}",
+                result.events_per_s,
+                "/s",
+                "raw consume",
+                consume,
+                "≥ 0.5 of raw consume",
+                ratio >= 0.5,
+            )
+        )
+        print(f"[6] rebuild into {database}", file=sys.stderr)
+        rebuilt = projection.rebuild(
+            env, namespace, env.database_url(database, f"rebuild-{database}"), loaded[database].records
+        )
+        report.add(
+            Figure(
+                "6",
+                f"rebuild (python -m work4life.reporting rebuild), {database}",
+                rebuilt,
+                "/s",
+                f"projection, {database}",
+                result.events_per_s,
+                "≥ 1.0 of projection",
+                rebuilt >= result.events_per_s,
+            )
+        )
+        report.add(Figure("7", f"reporting's peak RSS during the projection, {database}", result.peak_rss_mb, "MiB"))
+    return rates
+
+
+def write_path(env: Environment, size: Size, databases: list[str], report: Report) -> None:
+    for database in databases:
+        print(f"[3] write path, {database}", file=sys.stderr)
+        rates: dict[str, list[float]] = {"outbox": [], "no outbox": []}
+        for round_no in range(size.rounds):
+            for variant, module in (("outbox", None), ("no outbox", "benchmarks.intake_without_outbox")):
+                namespace = env.namespace(f"write-{database}-{round_no}-{variant.replace(' ', '')}")
+                url = env.database_url(database, f"write-{database}-{round_no}-{variant.replace(' ', '')}")
+                intake = env.start("intake", namespace, url, module=module)
+                try:
+                    rate = asyncio.run(load.closed_loop(intake.url, size.registrations))
+                finally:
+                    env.stop(intake)
+                rates[variant].append(rate)
+                print(f"  {variant}: {rate:,.0f} registrations/s", file=sys.stderr)
+        with_outbox, without = max(rates["outbox"]), max(rates["no outbox"])
+        report.add(
+            Figure(
+                "3",
+                f"registrations through intake's API with the outbox, {database} (best of {size.rounds})",
+                with_outbox,
+                "/s",
+                "the same without the outbox write",
+                without,
+                "≥ 0.8",
+                with_outbox >= 0.8 * without,
+            )
+        )
+
+
+async def measure_step(
+    started: dict[str, ServiceProcess], peak: dict[str, float], rate: int, seconds: float, run: int
+) -> load.LatencyRun:
+    """One rate step of the latency benchmark, sampling each service's memory into `peak`."""
+
+    async def sample_memory() -> None:
+        while True:
+            for name, process in started.items():
+                peak[name] = max(peak[name], process.rss_bytes() / 2**20)
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample_memory())
+    try:
+        return await load.open_loop(started["intake"].url, started["reporting"].url, rate, seconds, run=run)
+    finally:
+        sampler.cancel()
+
+
+def latency(env: Environment, size: Size, database: str, report: Report) -> None:
+    print(f"[4] end-to-end latency and [7] memory, {database}", file=sys.stderr)
+    namespace = env.namespace(f"latency-{database}")
+    started = {name: env.start(name, namespace, env.database_url(database, f"latency-{name}")) for name in SERVICES}
+    try:
+        time.sleep(5)
+        idle = {name: process.rss_bytes() / 2**20 for name, process in started.items()}
+        sample = b"x" * 900
+        rates = [50, 200, *size.extra_rates]
+        highest = None
+        for step, rate in enumerate(rates):
+            peak = dict(idle)
+            run = asyncio.run(measure_step(started, peak, rate, size.latency_s, step + 1))
+            lat = run.latencies_ms
+            p50, p95, p99 = (percentile(lat, q) for q in (50, 95, 99))
+            sustained = run.caught_up and not run.failed and run.achieved_per_s >= 0.95 * rate
+            print(
+                f"  {rate}/s: achieved {run.achieved_per_s:.0f}/s, p50 {fmt(p50)} p95 {fmt(p95)} p99 {fmt(p99)} ms, "
+                f"caught up: {run.caught_up}, failed: {len(run.failed)}{' e.g. ' + run.failed[0] if run.failed else ''}",
+                file=sys.stderr,
+            )
+            if rate in (50, 200):
+                bus_ms = asyncio.run(
+                    bus.round_trip_ms(
+                        env.bootstrap, f"bench-{env.run_id}-rtt-{database}-{rate}", rate, size.latency_s, sample
+                    )
+                )
+                for q, value in (("p50", p50), ("p95", p95), ("p99", p99)):
+                    reference = percentile(bus_ms, float(q[1:]))
+                    report.add(
+                        Figure(
+                            "4",
+                            f"registration to visible in reporting, {rate}/s, {q}, {database}",
+                            value,
+                            "ms",
+                            f"raw Kafka send-to-receipt {q}",
+                            reference,
+                            f"p99 < {LATENCY_TARGET_MS} ms at 200/s" if (rate, q) == (200, "p99") else "",
+                            value < LATENCY_TARGET_MS if (rate, q) == (200, "p99") else None,
+                        )
+                    )
+                if rate == 200:
+                    for name in SERVICES:
+                        report.add(
+                            Figure("7", f"{name} RSS under 200/s, {database}", peak[name], "MiB", "idle", idle[name])
+                        )
+            if sustained:
+                highest = (rate, run.achieved_per_s, p50, p95, p99)
+            elif rate not in (50, 200):
+                break
+        for name in SERVICES:
+            report.add(Figure("7", f"{name} RSS idle, {database}", idle[name], "MiB"))
+        if highest is not None and size.extra_rates:
+            rate, achieved, p50, p95, p99 = highest
+            report.add(
+                Figure("4", f"highest rate sustained (of {', '.join(map(str, rates))}/s), {database}", achieved, "/s")
+            )
+            for q, value in (("p50", p50), ("p95", p95), ("p99", p99)):
+                report.add(Figure("4", f"registration to visible at {rate}/s, {q}, {database}", value, "ms"))
+    finally:
+        for process in list(started.values()):
+            env.stop(process)
+
+
+def scale_table(env: Environment, size: Size, report: Report) -> None:
+    print("[5] the indicator table at scale, postgresql", file=sys.stderr)
+    url = env.database_url("postgresql", "scale")
+    reference, scaled = scale.run(url, size.scale_people, size.person_copies, size.fact_copies, size.scale_calls)
+    report.add(
+        Figure(
+            "5",
+            f"indicator table by sex and region, {reference.people:,} people, {reference.facts:,} facts, p95",
+            reference.p95_ms,
+            "ms",
+        )
+    )
+    report.add(
+        Figure(
+            "5",
+            f"the same, {scaled.people:,} people, {scaled.facts:,} facts ({scaled.events_worth:,} events' worth), "
+            f"p95 of {size.scale_calls}",
+            scaled.p95_ms,
+            "ms",
+            "1x programme",
+            reference.p95_ms,
+            "p95 < 300 ms",
+            scaled.p95_ms < 300,
+        )
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="full")
+    parser.add_argument("--only", nargs="*", choices=["projection", "write", "latency", "scale"], help="a part only")
+    parser.add_argument("--databases", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
+    parser.add_argument("--kafka", default=os.environ.get("W4L_BENCH_KAFKA_BOOTSTRAP", "127.0.0.1:9092"))
+    parser.add_argument("--postgres-url", default=os.environ.get("W4L_BENCH_POSTGRES_URL"), help="server URL")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
+    args = parser.parse_args(argv)
+    size = SIZES[args.size]
+    databases = [d for d in args.databases.split(",") if d]
+    parts = set(args.only or ["projection", "write", "latency", "scale"])
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="w4l-bench-") as workdir:
+        env = Environment(args.kafka, args.postgres_url, Path(workdir))
+        started = time.perf_counter()
+        try:
+            if "projection" in parts:
+                ceiling_and_projection(env, size, databases, report)
+            if "write" in parts:
+                write_path(env, size, databases, report)
+            if "latency" in parts:
+                for database in databases:
+                    latency(env, size, database, report)
+            if "scale" in parts and "postgresql" in databases:
+                scale_table(env, size, report)
+        finally:
+            env.stop_all()
+        report.notes.append(f"machine: {machine()}")
+        report.notes.append(f"size: {args.size}; {time.perf_counter() - started:,.0f} s in all")
+    table = report.markdown()
+    print(table)
+    if args.output:
+        args.output.write_text(table + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
