@@ -126,3 +126,16 @@ async def round_trip_ms(bootstrap: str, topic: str, rate: float, seconds: float,
     finally:
         await producer.stop()
         await consumer.stop()
+
+
+def decode_rate(records: list[KafkaRecord]) -> float:
+    """Envelopes decoded and validated per second by reporting's decoder (no Kafka, no database):
+    what any consumer that checks each event against its contract pays before doing anything."""
+    from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
+    from work4life.runtime.events import EventTypes
+
+    types = EventTypes.of(EVENT_HANDLERS)
+    started = time.perf_counter()
+    for _topic, _key, value, _headers in records:
+        types.decode(value)
+    return len(records) / (time.perf_counter() - started)

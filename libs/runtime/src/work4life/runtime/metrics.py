@@ -120,7 +120,7 @@ class ServiceMetrics:
         )
         self.handler_duration = Histogram(
             "w4l_event_handler_duration_seconds",
-            "Time to handle one event, database commit included.",
+            "Time to handle one event, database commit included (in a batch: its share of the batch).",
             ["service", "event_type"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),

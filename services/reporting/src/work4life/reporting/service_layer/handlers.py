@@ -6,7 +6,9 @@ from datetime import UTC, date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, event, insert, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
@@ -141,18 +143,37 @@ def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
 
 
 FACTS = Activity.__table__  # type: ignore[attr-defined]
-_FIND_FACT = select(FACTS.c.id, FACTS.c.as_of).where(FACTS.c.fact_id == bindparam("key"))
-_ADD_FACT = insert(FACTS)
-_CORRECT_FACT = update(FACTS).where(FACTS.c.id == bindparam("pk"))
 _FACT_DEFAULTS = dict.fromkeys(("beneficiary_id", "unit_id", "organisation", "region", "category", "months", "flag"))
+_PENDING_FACTS = "reporting.pending_facts"
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_facts(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT (fact_id) DO UPDATE ... WHERE the row is not newer: a fact told again
+    by a newer event is corrected, an older telling changes nothing."""
+    if dialect not in _UPSERTS:
+        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = dialect_insert(FACTS)
+        changed = {c.name: statement.excluded[c.name] for c in FACTS.c if c.name not in ("id", "fact_id")}
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
+            index_elements=[FACTS.c.fact_id], set_=changed, where=FACTS.c.as_of <= statement.excluded.as_of
+        )
+    return _UPSERTS[dialect]
+
+
+def write_facts(session: Session) -> None:
+    """Write the facts the transaction's handlers recorded so far, in one statement."""
+    pending: dict[str, dict[str, Any]] | None = session.info.pop(_PENDING_FACTS, None)
+    if pending:
+        connection = session.connection()
+        connection.execute(_upsert_facts(connection.dialect.name), list(pending.values()))
 
 
 def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
     """Add a fact, or correct it when a newer event tells it again (a corrected follow-up...).
 
-    Facts are most of what the projection writes, so this goes straight to the connection with
-    statements compiled once, and no ORM object; rows the ORM holds changed are flushed first, so
-    the rows read here are current."""
+    Facts are most of what the projection writes: they are kept in the transaction and written
+    together when it commits (or before a handler that reads facts), one upsert for the batch."""
     occurred = envelope.occurred_at.astimezone(UTC)
     if columns.get("beneficiary_id") is not None:
         original = columns["beneficiary_id"]
@@ -160,13 +181,24 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
         stand_in = _erased_stand_in(session, original)
         if stand_in is not None:  # the erased id must not survive even inside a fact's key
             fact_id = fact_id.replace(str(original), str(stand_in))
-    connection = _connection_past_the_orm(session)
-    existing = connection.execute(_FIND_FACT, {"key": fact_id}).first()
-    if existing is None:
-        row = {**_FACT_DEFAULTS, "value": 0, "value_eur": 0, **columns}
-        connection.execute(_ADD_FACT, {"fact_id": fact_id, "kind": kind, "occurred_on": on, "as_of": occurred, **row})
-    elif is_newer(occurred, existing.as_of):
-        connection.execute(_CORRECT_FACT, {"pk": existing.id, "occurred_on": on, "as_of": occurred, **columns})
+    pending = session.info.get(_PENDING_FACTS)
+    if pending is None:
+        pending = session.info[_PENDING_FACTS] = {}
+        if not session.info.get("reporting.writes_facts_on_commit"):
+            event.listen(session, "before_commit", write_facts)
+            session.info["reporting.writes_facts_on_commit"] = True
+    told = pending.get(fact_id)
+    if told is None or is_newer(occurred, told["as_of"]):
+        pending[fact_id] = {
+            **_FACT_DEFAULTS,
+            "value": 0,
+            "value_eur": 0,
+            **columns,
+            "fact_id": fact_id,
+            "kind": kind,
+            "occurred_on": on,
+            "as_of": occurred,
+        }
 
 
 def registered_fact(envelope: Envelope[Any], session: Session) -> None:
@@ -500,6 +532,7 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
     and breakdowns do not move), but no row leads back to intake's id."""
     data: BeneficiaryErased = envelope.data
     who = data.beneficiary_id
+    write_facts(session)  # this handler reads and changes facts
     if session.get(ErasedPerson, id_hash(who)) is not None:
         return
     stand_in = uuid4()
@@ -527,6 +560,7 @@ def merged(envelope: Envelope[Any], session: Session) -> None:
     person row goes."""
     data: BeneficiariesMerged = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
+    write_facts(session)  # this handler changes facts
     if session.get(MergedPerson, retired) is None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
         _Redirects.of(session).kept[retired] = kept

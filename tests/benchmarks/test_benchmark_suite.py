@@ -1,0 +1,53 @@
+"""The benchmark suite keeps working: its small version runs against the real broker and
+PostgreSQL and prints its table. Its figures are printed for whoever reads the log, never
+asserted (a slow CI machine is not a failure); what is asserted is that every part ran and
+produced a figure, and that the platform did its job on the way (every pre-loaded event applied,
+every registration accepted: the suite raises otherwise)."""
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from ..conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.mark.timeout(1200)
+def test_the_small_benchmark_measures_every_item_and_prints_its_table(
+    kafka_bootstrap, postgres_server_url, tmp_path, capsys
+):
+    table = tmp_path / "figures.md"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--size",
+            "small",
+            "--kafka",
+            kafka_bootstrap,
+            "--postgres-url",
+            postgres_server_url,
+            "--output",
+            str(table),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1100,
+    )
+    with capsys.disabled():
+        print("\n" + completed.stdout)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    rows = [line for line in table.read_text().splitlines() if re.match(r"\| \d \|", line)]
+    items = {row.split("|")[1].strip() for row in rows}
+    assert items == {"1", "2", "3", "4", "5", "6", "7"}
+    for database in ("sqlite", "postgresql"):
+        assert any(f"projection of 2,000 events, {database}" in row for row in rows)
+        assert any(f"rebuild (python -m work4life.reporting rebuild), {database}" in row for row in rows)
+        assert any(f"with the outbox, {database}" in row for row in rows)
+    values = [row.split("|")[3].strip() for row in rows]
+    assert all(re.match(r"[\d,.]+ ", value) for value in values), values
