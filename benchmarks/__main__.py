@@ -42,7 +42,7 @@ class Size:
 
 SIZES = {
     "small": Size(2_000, 100, 1, 2.0, (), 300, 10, 30, 3, latency_on_every_database=False),
-    "full": Size(200_000, 2_000, 2, 20.0, (100, 150, 300, 400, 600), 15_000, 100, 300, 3),
+    "full": Size(200_000, 2_000, 2, 20.0, (10, 20, 30, 40, 100, 150, 300, 400, 600), 15_000, 100, 300, 3),
 }
 LATENCY_TARGET_MS = 250
 
@@ -166,17 +166,26 @@ def latency(env: Environment, size: Size, database: str, report: Report) -> None
         sample = b"x" * 900
         rates = [50, 200]
         highest = None
+        failed: list[int] = []
         step = 0
         while step < len(rates):
             rate = rates[step]
+            if rate < 200 and rate != 50:  # searching below 200
+                if highest is not None and rate < highest[0]:
+                    break  # a higher rate was sustained already
+                if rate >= min(failed):
+                    step += 1  # only rates under every one that was not sustained
+                    continue
             peak = dict(idle)
             run = asyncio.run(measure_step(started, peak, rate, size.latency_s, step + 1))
+            waited = asyncio.run(load.wait_until_drained(started["reporting"].url))
             lat = run.latencies_ms
             p50, p95, p99 = (percentile(lat, q) for q in (50, 95, 99))
             sustained = run.caught_up and not run.failed and run.achieved_per_s >= 0.95 * rate
             print(
                 f"  {rate}/s: achieved {run.achieved_per_s:.0f}/s, p50 {fmt(p50)} p95 {fmt(p95)} p99 {fmt(p99)} ms, "
-                f"caught up: {run.caught_up}, failed: {len(run.failed)}{' e.g. ' + run.failed[0] if run.failed else ''}",
+                f"caught up: {run.caught_up}, failed: {len(run.failed)}{' e.g. ' + run.failed[0] if run.failed else ''}"
+                f"; drained after {waited:.0f} s",
                 file=sys.stderr,
             )
             if rate in (50, 200):
@@ -206,13 +215,13 @@ def latency(env: Environment, size: Size, database: str, report: Report) -> None
                         )
             if sustained:
                 highest = (rate, run.achieved_per_s, p50, p95, p99)
+            else:
+                failed.append(rate)
             if rate == 200:  # then look for the highest rate sustained, above or below
                 above = [r for r in size.extra_rates if r > 200]
                 rates += above if sustained else sorted((r for r in size.extra_rates if r < 200), reverse=True)
-            elif (rate > 200 and not sustained) or (
-                50 < rate < 200 and sustained
-            ):  # climbing: the last one sustained is the highest
-                break
+            elif rate != 50 and sustained != (rate > 200):
+                break  # climbing, the last one sustained is the highest; descending, the first one
             step += 1
         for name in SERVICES:
             report.add(Figure("7", f"{name} RSS idle, {database}", idle[name], "MiB"))

@@ -82,13 +82,15 @@ async def open_loop(
     run: int,
     settle_s: float = 15.0,
     poll_s: float = 0.005,
+    timeout_s: float = 5.0,
 ) -> LatencyRun:
     """Register `rate` people per second for `seconds` (each request starts on schedule, whether
-    or not the previous ones have been answered), polling reporting's count every `poll_s`."""
+    or not the previous ones have been answered), polling reporting's count every `poll_s`. A
+    registration not answered within `timeout_s` counts as failed (the rate is not sustained)."""
     result = LatencyRun(rate)
     async with (
         httpx.AsyncClient(
-            base_url=intake_url, headers=CASEWORKER, timeout=30, limits=httpx.Limits(max_connections=200)
+            base_url=intake_url, headers=CASEWORKER, timeout=timeout_s, limits=httpx.Limits(max_connections=None)
         ) as writer,
         httpx.AsyncClient(base_url=reporting_url, headers=VIEWER, timeout=10) as reader,
     ):
@@ -145,3 +147,24 @@ async def open_loop(
         stop_polling.set()
         await watcher
     return result
+
+
+async def wait_until_drained(reporting_url: str, quiet_s: float = 5.0, limit_s: float = 600.0) -> float:
+    """Wait until reporting's count has not moved for `quiet_s`: an overloaded step leaves
+    registrations queued in intake (the client gave up on them, the server did not), and the
+    next step must not be measured behind them. Returns the seconds waited."""
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=reporting_url, headers=VIEWER, timeout=10) as reader:
+        last, since = None, time.perf_counter()
+        while time.perf_counter() - started < limit_s:
+            try:
+                response = await reader.get("/v1/registrations/summary")
+                total = int(response.json()["total"])
+            except (httpx.HTTPError, KeyError, ValueError):
+                total = None
+            if total != last:
+                last, since = total, time.perf_counter()
+            elif time.perf_counter() - since >= quiet_s:
+                break
+            await asyncio.sleep(0.5)
+    return time.perf_counter() - started
