@@ -14,12 +14,17 @@ from sqlalchemy import Engine, event
 from sqlmodel import SQLModel, create_engine
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 20) -> Engine:
+    """`pool_size`: connections the process may hold at once. The HTTP layer admits fewer requests
+    than that at a time (`http_max_concurrency`), so a request never holds one of the worker
+    threads while waiting for a connection that only a thread can give back."""
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
+        path = sa.engine.make_url(url).database
+        pooled: dict[str, Any] = {}
+        if path and path != ":memory:" and "mode=memory" not in url:  # a file, not in-memory
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+            pooled = {"pool_size": pool_size, "max_overflow": 0}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -31,7 +36,7 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=0)
 
 
 def create_schema(engine: Engine) -> None:

@@ -1,9 +1,11 @@
 """The HTTP surface every service shares: /health, /ready, /metrics, /asyncapi.json, request
 metrics, the correlation id, and 4xx errors that name the field and the reason."""
 
+import asyncio
 import json
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -127,6 +129,69 @@ class BodyLimit:
         body = json.dumps({"detail": f"request too large: {reason}", "errors": [{"field": "body", "reason": reason}]})
         await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body.encode()})
+
+
+class ConcurrencyLimit:
+    """Handles at most `limit` requests at once. The others wait their turn in the event loop,
+    where waiting costs nothing, and one that waits longer than `queue_timeout_s` is answered 503
+    with Retry-After.
+
+    Without it a burst larger than the worker thread pool deadlocks a service: every worker
+    thread waits for a database connection, while the connections are held by finished requests
+    whose sessions can only be closed on a worker thread. `/health`, `/ready` and `/metrics` skip
+    the line, so a busy service can still be watched."""
+
+    EXEMPT = frozenset({"/health", "/ready", "/metrics"})
+
+    def __init__(self, app: Any, limit: int, queue_timeout_s: float, metrics: Any = None) -> None:
+        self.app = app
+        self.limit = limit
+        self.queue_timeout_s = queue_timeout_s
+        self.metrics = metrics
+        # One semaphore per event loop: a test client may run the same app on several loops.
+        self._slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        slots = self._slots.get(loop)
+        if slots is None:
+            slots = self._slots[loop] = asyncio.Semaphore(self.limit)
+        return slots
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        slots = self._semaphore()
+        if self.metrics is not None:
+            self.metrics.http_waiting.inc()
+        try:
+            async with asyncio.timeout(self.queue_timeout_s):
+                await slots.acquire()
+        except TimeoutError:
+            if self.metrics is not None:
+                self.metrics.http_shed.inc()
+            await self._refuse(send)
+            return
+        finally:
+            if self.metrics is not None:
+                self.metrics.http_waiting.dec()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            slots.release()
+
+    async def _refuse(self, send: Any) -> None:
+        reason = (
+            f"the service is busy: {self.limit} requests are being handled and none finished "
+            f"within {self.queue_timeout_s:g} s; try again shortly"
+        )
+        body = json.dumps({"detail": reason, "errors": [{"field": "request", "reason": reason}]}).encode()
+        headers = [(b"content-type", b"application/json"), (b"retry-after", b"1")]
+        await send({"type": "http.response.start", "status": 503, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
 
 def add_error_handlers(app: FastAPI) -> None:

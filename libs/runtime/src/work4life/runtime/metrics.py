@@ -143,6 +143,18 @@ class ServiceMetrics:
             ["service", "method", "route"],
             registry=self.registry,
         )
+        self.http_waiting = Gauge(
+            "w4l_http_requests_waiting",
+            "Requests waiting for one of the service's request slots (http_max_concurrency).",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
+        self.http_shed = Counter(
+            "w4l_http_requests_shed_total",
+            "Requests refused with 503 because no request slot came free within http_queue_timeout_s.",
+            ["service"],
+            registry=self.registry,
+        ).labels(**labels)
 
         self.consumer_lag = Gauge(
             "w4l_consumer_lag_messages",

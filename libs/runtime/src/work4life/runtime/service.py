@@ -29,7 +29,7 @@ from . import db, migrations
 from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
-from .http import BodyLimit, add_error_handlers, add_observability
+from .http import BodyLimit, ConcurrencyLimit, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
 from .outbox import OutboxRelay
@@ -72,7 +72,7 @@ class ServiceRuntime:
         metrics = ServiceMetrics(settings.service_name)
         if business_metrics:
             metrics.add_business_metrics(business_metrics)
-        engine = engine or db.make_engine(settings.database_url)
+        engine = engine or db.make_engine(settings.database_url, settings.database_pool_size)
         broker = broker or make_broker(settings, metrics)
         runtime = cls(
             settings=settings,
@@ -352,6 +352,12 @@ def create_app(
     """`body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
     app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
     app.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes, overrides=body_limits)
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=runtime.settings.http_max_concurrency,
+        queue_timeout_s=runtime.settings.http_queue_timeout_s,
+        metrics=runtime.metrics,
+    )
     app.state.runtime = runtime
     app.state.token_verifier = TokenVerifier(runtime.settings)
     add_error_handlers(app)

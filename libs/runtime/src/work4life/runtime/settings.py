@@ -44,6 +44,18 @@ class ServiceSettings(BaseSettings):
     http_max_body_bytes: int = Field(
         default=1_048_576, ge=1024, description="Largest request body accepted (413 beyond); uploads may set their own."
     )
+    http_max_concurrency: int = Field(
+        default=16,
+        ge=1,
+        description="Requests handled at once; more wait their turn. Keep it below database_pool_size, so that "
+        "a request never waits for a database connection while holding a worker thread.",
+    )
+    http_queue_timeout_s: float = Field(
+        default=10.0, gt=0, description="Longest wait for a request slot; after it the answer is 503 with Retry-After."
+    )
+    database_pool_size: int = Field(
+        default=20, ge=2, description="Database connections per process (requests, the outbox relay, the consumer)."
+    )
 
     outbox_poll_interval_s: float = Field(default=0.05, gt=0, description="Pause between relay rounds when idle.")
     outbox_batch_size: int = Field(default=500, ge=1)

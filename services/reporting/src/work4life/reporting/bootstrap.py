@@ -32,7 +32,7 @@ def build(
     today: Callable[[], date] = date.today,
 ) -> FastAPI:
     settings = settings or ReportingSettings()
-    engine = db.make_engine(settings.database_url)
+    engine = db.make_engine(settings.database_url, settings.database_pool_size)
     producer = Producer(service=settings.service_name, organisation=settings.organisation)
     runtime: ServiceRuntime | None = None
 
