@@ -14,6 +14,7 @@ from work4life.runtime.testing import bearer
 CASEWORKER = bearer("caseworker", "work4life", "bench")
 VIEWER = bearer("me_viewer", "work4life", "bench")
 SEXES = ("female", "male")
+TIMEOUT_S = 5.0  # a registration not answered in this time has failed
 REGIONS = ("tanger_tetouan_al_hoceima", "rabat_sale_kenitra", "oriental", "beni_mellal_khenifra")
 
 
@@ -82,7 +83,7 @@ async def open_loop(
     run: int,
     settle_s: float = 15.0,
     poll_s: float = 0.005,
-    timeout_s: float = 5.0,
+    timeout_s: float = TIMEOUT_S,
 ) -> LatencyRun:
     """Register `rate` people per second for `seconds` (each request starts on schedule, whether
     or not the previous ones have been answered), polling reporting's count every `poll_s`. A

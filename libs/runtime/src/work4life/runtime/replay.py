@@ -35,7 +35,7 @@ def print_progress(done: int, total: int) -> None:
 
 async def replay(
     *,
-    bootstrap: str,
+    kafka: Mapping[str, Any],
     topics: Sequence[str],
     engine: Engine,
     handlers: Mapping[type[EventData], Handler],
@@ -45,7 +45,10 @@ async def replay(
     every_s: float = 1.0,
     batch_size: int = 500,
 ) -> ReplayResult:
-    from kafka import KafkaConsumer, TopicPartition
+    """`kafka`: the client's connection options (`broker.kafka_options`: bootstrap servers, TLS,
+    SASL). Reads with aiokafka, whose fetcher keeps fetching while a batch is being applied."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
 
     result = ReplayResult()
 
@@ -61,34 +64,51 @@ async def replay(
         metrics=ServiceMetrics(f"{service}_replay"),
         retry_backoff_s=0.0,
     )
-    kafka = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    admin = AIOKafkaAdminClient(**kafka)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic["topic"], p["partition"])
+        for topic in described
+        if topic["error_code"] == 0
+        for p in sorted(topic["partitions"], key=lambda p: p["partition"])
+    ]
+    consumer = AIOKafkaConsumer(
+        **kafka,
+        group_id=None,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=4 << 20,
+    )
+    await consumer.start()
     started = time.perf_counter()
     try:
-        partitions = [
-            TopicPartition(topic, p) for topic in topics for p in sorted(kafka.partitions_for_topic(topic) or ())
-        ]
-        kafka.assign(partitions)
-        kafka.seek_to_beginning(*partitions)
-        first = kafka.beginning_offsets(partitions)
-        end = kafka.end_offsets(partitions)
+        consumer.assign(partitions)
+        first = await consumer.beginning_offsets(partitions)
+        end = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            consumer.seek(tp, first[tp])
         total = sum(end[tp] - first[tp] for tp in partitions)
         remaining = {tp for tp in partitions if end[tp] > first[tp]}
         shown = 0.0
         while remaining:
             batch = []
-            for tp, records in kafka.poll(timeout_ms=500, max_records=batch_size).items():
+            for tp, records in (await consumer.getmany(*remaining, timeout_ms=500, max_records=batch_size)).items():
                 for record in records:
                     if record.offset >= end[tp]:
                         remaining.discard(tp)
-                        continue
+                        break
                     batch.append(record)
                     if record.offset + 1 >= end[tp]:
                         remaining.discard(tp)
             for outcome in await consumer_logic.handle_batch(batch) if batch else ():
                 result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
                 result.records += 1
-            for tp in list(remaining):  # a partition may end in records no poll returns (markers)
-                if kafka.position(tp) >= end[tp]:
+            for tp in list(remaining):  # a partition may end in records no fetch returns (markers)
+                if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             if progress and time.perf_counter() - shown >= every_s:
                 progress(result.records, total)
@@ -97,6 +117,6 @@ async def replay(
             progress(result.records, total)
             print(file=sys.stderr)
     finally:
-        kafka.close()
+        await consumer.stop()
     result.seconds = time.perf_counter() - started
     return result

@@ -13,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from work4life.runtime import db, migrations
+from work4life.runtime.broker import kafka_options
 from work4life.runtime.inbox import ProcessedEvent
 from work4life.runtime.replay import replay
 from work4life.runtime.serve import serve
@@ -23,7 +24,7 @@ from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 
 
 def rebuild(settings: ReportingSettings, database_url: str) -> int:
-    engine = db.make_engine(database_url)
+    engine = db.make_engine(database_url, settings.database_pool_size)
     migrations.upgrade(engine, "work4life.reporting")
     with Session(engine) as session:
         already = session.exec(select(func.count()).select_from(ProcessedEvent)).one()
@@ -37,7 +38,7 @@ def rebuild(settings: ReportingSettings, database_url: str) -> int:
     print(f"rebuilding the read model from {', '.join(topics)} at {settings.kafka_bootstrap_servers}", file=sys.stderr)
     result = asyncio.run(
         replay(
-            bootstrap=settings.kafka_bootstrap_servers,
+            kafka=kafka_options(settings),
             topics=topics,
             engine=engine,
             handlers=EVENT_HANDLERS,

@@ -81,11 +81,10 @@ def build_router(
             raise HTTPException(422, detail=f"invalid request: {bad.field}: {bad.reason}") from bad
         exact = who.role in EXACT
         show = (lambda v: v) if exact else suppressed
-        people = engine.People(db)
 
         rows = []
         for indicator in INDICATORS:
-            result = engine.compute(db, indicator.code, span, [], organisation, people)
+            result = engine.compute(db, indicator.code, span, [], organisation)
             value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else show(result.total)
             shown = charts._number(float(value) if not isinstance(value, str) else value)
             unit = {"MAD": " MAD", "percent": "%"}.get(indicator.unit.value, "")
@@ -99,7 +98,7 @@ def build_router(
         trend_periods = _months_before(span.end, 12)
         trends = {
             code: [
-                (p.start.strftime("%b %y"), show(engine.compute(db, code, p, [], organisation, people).total))  # type: ignore[union-attr]
+                (p.start.strftime("%b %y"), show(engine.compute(db, code, p, [], organisation).total))  # type: ignore[union-attr]
                 for p in trend_periods
             ]
             for code in ("3.2", "1.4", "placements")
@@ -107,7 +106,7 @@ def build_router(
         breakdowns = {
             dimension: [
                 (str(cell[dimension]), show(cell["value"]))
-                for cell in engine.compute(db, "3.2", span, [dimension], organisation, people).breakdown
+                for cell in engine.compute(db, "3.2", span, [dimension], organisation).breakdown
             ]
             for dimension in ("region", "sex", "legal_status")
         }

@@ -114,9 +114,8 @@ def build_router(
             span = engine.parse_period(period, start, end, today())
             dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
             organisation = scope(who, organisation)
-            people = engine.People(db)
             results = [
-                engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation, people)
+                engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation)
                 for i in INDICATORS
                 if codes is None or i.code in codes
             ]

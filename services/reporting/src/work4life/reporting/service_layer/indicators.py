@@ -3,18 +3,17 @@ any combination of dimensions (definitions and counting rules: domain/indicators
 
 import calendar
 import re
-from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from sqlmodel import Session, col, select
+from sqlalchemy import case, func, literal, literal_column, or_, select
+from sqlmodel import Session
 
 from ..adapters.orm import Activity, Person
-from ..domain.indicators import BY_CODE, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Indicator, Unit, age_band
+from ..domain.indicators import BY_CODE, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Indicator, Unit
 
 
 class BadQuery(ValueError):
@@ -87,200 +86,193 @@ class Result:
     total_eur: Decimal | None = None
 
 
-FACT_COLUMNS = (
-    Activity.kind,
-    Activity.beneficiary_id,
-    Activity.unit_id,
-    Activity.occurred_on,
-    Activity.organisation,
-    Activity.region,
-    Activity.category,
-    Activity.months,
-    Activity.flag,
-    Activity.value,
-    Activity.value_eur,
-)
+FACTS = Activity.__table__.c  # type: ignore[attr-defined]
+PEOPLE = Person.__table__  # type: ignore[attr-defined]
+
+# Every count is made by the database (GROUP BY), never by loading facts or people into Python:
+# at 100 times the real programme there are 1.5 million people and over 20 million facts.
 
 
-def _in_period(query: Any, kinds: Iterable[str], period: Period) -> Any:
-    query = query.where(col(Activity.kind).in_(list(kinds)), Activity.occurred_on <= period.end)
-    return query.where(Activity.occurred_on >= period.start) if period.start else query
+def _in_period(kinds: Iterable[str], period: Period) -> list[Any]:
+    conditions = [FACTS.kind.in_(list(kinds)), FACTS.occurred_on <= period.end]
+    return [*conditions, FACTS.occurred_on >= period.start] if period.start else conditions
 
 
-def _facts(session: Session, kinds: Iterable[str], period: Period, **where: Any) -> list[Any]:
-    """The facts' columns as plain rows (no ORM objects: a programme has hundreds of thousands)."""
-    query = _in_period(select(*FACT_COLUMNS), kinds, period)
-    for name, value in where.items():
-        if value is not None:
-            query = query.where(getattr(Activity, name) == value)
-    return list(session.exec(query))
+def person_dimension(name: str, on: date) -> Any:
+    """A person's attribute as the breakdown shows it ("unknown" when reporting has no such person);
+    the age band is the age reached in the year of `on`."""
+    c = PEOPLE.c
+    if name == "age_band":
+        age = literal(on.year) - c.birth_year
+        return case(
+            (c.birth_year.is_(None), "unknown"),
+            (age < 15, "under_15"),
+            (age <= 24, "15-24"),
+            (age <= 34, "25-34"),
+            else_="35+",
+        )
+    if name == "disability":
+        return case((c.disability.is_(None), "unknown"), (c.disability.is_(True), "yes"), else_="no")
+    return func.coalesce(c[name], "unknown")
 
 
-def _people_ids(session: Session, kinds: Iterable[str], period: Period, categories: tuple[str, ...] = ()) -> set[UUID]:
-    query = _in_period(select(Activity.beneficiary_id).distinct(), kinds, period).where(
-        col(Activity.beneficiary_id).is_not(None)
+def unit_dimension(name: str) -> Any:
+    """A fact's region or organisation ("unknown" when it carries none)."""
+    return func.coalesce(func.nullif(FACTS[name], ""), "unknown")
+
+
+def _grouped(session: Session, dims: list[Any], by: list[str], aggregates: list[Any], query: Any) -> list[Any]:
+    """Rows of (*dimension values, *aggregates); GROUP BY by position, so that an expression with
+    bound parameters (an age band) is the same expression in SELECT and GROUP BY on PostgreSQL."""
+    columns = [d.label(name) for d, name in zip(dims, by, strict=True)]
+    query = query.with_only_columns(*columns, *aggregates)
+    if dims:
+        query = query.group_by(*(literal_column(str(n)) for n in range(1, len(dims) + 1)))
+    return list(session.execute(query))
+
+
+def _count_people(
+    session: Session,
+    kinds: Iterable[str],
+    period: Period,
+    by: list[str],
+    organisation: str | None,
+    *where: Any,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Distinct people with a fact of `kinds` in the period, in total and broken down by `by`."""
+    ids = (
+        select(FACTS.beneficiary_id)
+        .where(*_in_period(kinds, period), FACTS.beneficiary_id.is_not(None), *where)
+        .distinct()
+        .subquery()
     )
-    if categories:
-        query = query.where(col(Activity.category).in_(categories))
-    return set(session.exec(query))
+    query = select(func.count()).select_from(ids.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == ids.c.beneficiary_id))
+    if organisation:
+        query = query.where(PEOPLE.c.partner_organisation == organisation)
+    rows = _grouped(session, [person_dimension(d, period.end) for d in by], by, [func.count()], query)
+    breakdown = sorted(({**dict(zip(by, row[:-1], strict=True)), "value": row[-1]} for row in rows), key=_key(by))
+    return sum(row[-1] for row in rows), breakdown if by else []
 
 
-class People:
-    """Person attributes for breakdowns and organisation filters, read once per request, and only
-    when a breakdown or a filter needs them."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self._rows: dict[UUID, Any] | None = None
-
-    @property
-    def rows(self) -> dict[UUID, Any]:
-        if self._rows is None:
-            columns = (
-                Person.beneficiary_id,
-                Person.sex,
-                Person.birth_year,
-                Person.nationality,
-                Person.legal_status,
-                Person.disability,
-                Person.region,
-                Person.partner_organisation,
-            )
-            self._rows = {row.beneficiary_id: row for row in self.session.exec(select(*columns))}
-        return self._rows
-
-    def value(self, who: UUID, dimension: str, on: date) -> str:
-        person = self.rows.get(who)
-        if person is None:
-            return "unknown"
-        if dimension == "age_band":
-            return age_band(person.birth_year, on)
-        if dimension == "disability":
-            return "yes" if person.disability else "no"
-        return str(getattr(person, dimension))
-
-    def organisation(self, who: UUID) -> str | None:
-        person = self.rows.get(who)
-        return person.partner_organisation if person else None
+def _key(by: list[str]) -> Any:
+    return lambda cell: tuple(cell[d] for d in by)
 
 
-def _people_breakdown(people: People, ids: set[UUID], by: list[str], on: date) -> list[dict[str, Any]]:
-    counts: Counter[tuple[str, ...]] = Counter(tuple(people.value(w, d, on) for d in by) for w in ids)
-    return [{**dict(zip(by, key, strict=True)), "value": n} for key, n in sorted(counts.items())]
+def _unit_sums(
+    session: Session, query: Any, by: list[str], aggregates: list[Any]
+) -> tuple[list[Any], dict[tuple[Any, ...], list[Any]]]:
+    """Totals of `aggregates` over the facts `query` selects, and the same by unit dimension."""
+    totals = [0 if v is None else v for v in session.execute(query.with_only_columns(*aggregates)).one()]
+    groups: dict[tuple[Any, ...], list[Any]] = {}
+    if by:
+        for row in _grouped(session, [unit_dimension(d) for d in by], by, aggregates, query):
+            groups[tuple(row[: len(by)])] = [0 if v is None else v for v in row[len(by) :]]
+    return totals, groups
 
 
-def _unit_breakdown(facts: list[Any], by: list[str], value: Any) -> list[dict[str, Any]]:
-    groups: dict[tuple[str, ...], list[Any]] = defaultdict(list)
-    for fact in facts:
-        groups[tuple(str(getattr(fact, d) or "unknown") for d in by)].append(fact)
-    return [{**dict(zip(by, key, strict=True)), "value": value(rows)} for key, rows in sorted(groups.items())]
+def _cells(by: list[str], groups: dict[tuple[Any, ...], Any], value: Any) -> list[dict[str, Any]]:
+    return [{**dict(zip(by, key, strict=True)), "value": value(v)} for key, v in sorted(groups.items())]
 
 
-def compute(
-    session: Session, code: str, period: Period, by: list[str], organisation: str | None, people: People | None = None
-) -> Result:
+def _facts(kinds: Iterable[str], period: Period, organisation: str | None, *where: Any) -> Any:
+    query = select(FACTS.id).where(*_in_period(kinds, period), *where)
+    return query.where(FACTS.organisation == organisation) if organisation else query
+
+
+def _first_per_unit(query: Any, order: Any) -> Any:
+    """Of the facts `query` selects, the first of each unit by `order` (a window, in the database)."""
+    ranked = query.add_columns(
+        func.row_number().over(partition_by=FACTS.unit_id, order_by=order).label("rank")
+    ).subquery()
+    return select(FACTS.id).join(ranked, ranked.c.id == FACTS.id).where(ranked.c.rank == 1)
+
+
+def compute(session: Session, code: str, period: Period, by: list[str], organisation: str | None) -> Result:
     indicator = BY_CODE.get(code)
     if indicator is None:
         raise BadQuery("code", f"no indicator {code}; known: {', '.join(BY_CODE)}")
     check_dimensions(indicator, by)
-    people = people or People(session)
-    on = period.end
-
-    def persons(kinds: tuple[str, ...], categories: tuple[str, ...] = ()) -> set[UUID]:
-        ids = _people_ids(session, kinds, period, categories)
-        if organisation:
-            ids = {w for w in ids if people.organisation(w) == organisation}
-        return ids
 
     if indicator.unit is Unit.PERSONS:
-        ids = persons(indicator.kinds)
-        return Result(indicator, period, len(ids), _people_breakdown(people, ids, by, on) if by else [])
+        total, breakdown = _count_people(session, indicator.kinds, period, by, organisation)
+        return Result(indicator, period, total, breakdown)
 
     if code == "1.1":
-        placed = [f for f in _facts(session, ("placed",), period, organisation=organisation) if f.category == "job"]
-        latest: dict[UUID, Activity] = {}
-        for f in _facts(session, ("follow_up",), period, organisation=organisation):
-            if f.unit_id and (f.unit_id not in latest or f.months > latest[f.unit_id].months):  # type: ignore[operator]
-                latest[f.unit_id] = f
-        jobs = [f for f in latest.values() if f.flag]
-        rows = [*placed, *jobs]
-
-        def count(fs: list[Activity]) -> int:
-            return sum(1 if f.kind == "placed" else f.value for f in fs)
-
-        return Result(indicator, period, count(rows), _unit_breakdown(rows, by, count) if by else [])
+        # jobs started in the period, plus the jobs of ventures at their latest visit in the period
+        placed = _facts(("placed",), period, organisation, FACTS.category == "job")
+        visits = _facts(("follow_up",), period, organisation, FACTS.unit_id.is_not(None))
+        latest = _first_per_unit(visits, (FACTS.months.desc(), FACTS.id))
+        jobs = latest.where(FACTS.flag.is_(True))
+        (n_placed,), placed_groups = _unit_sums(session, placed, by, [func.count()])
+        (n_jobs,), job_groups = _unit_sums(session, jobs, by, [func.sum(FACTS.value)])
+        groups = {k: [placed_groups.get(k, [0])[0] + job_groups.get(k, [0])[0]] for k in {*placed_groups, *job_groups}}
+        return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
 
     if code == "1.2":
-        facts = [
-            f
-            for f in _facts(session, ("launched", "venture_stage"), period, organisation=organisation)
-            if f.kind == "launched" or f.category == "acceleration"
-        ]
-        first: dict[UUID, Activity] = {}
-        for f in sorted(facts, key=lambda f: f.occurred_on):
-            first.setdefault(f.unit_id, f)  # type: ignore[arg-type]
-        ventures = list(first.values())
-        return Result(indicator, period, len(ventures), _unit_breakdown(ventures, by, len) if by else [])
+        created = or_(FACTS.kind == "launched", FACTS.category == "acceleration")
+        first = _first_per_unit(
+            _facts(("launched", "venture_stage"), period, organisation, created), (FACTS.occurred_on, FACTS.id)
+        )
+        (n,), groups = _unit_sums(session, first, by, [func.count()])
+        return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
 
     if code in ("3.3", "3.11"):
-        sessions = _facts(session, ("outreach",), period, organisation=organisation)
-
-        def reached(fs: list[Activity]) -> int:
-            return sum(f.value for f in fs) if code == "3.3" else len(fs)
-
-        return Result(indicator, period, reached(sessions), _unit_breakdown(sessions, by, reached) if by else [])
+        reached = func.sum(FACTS.value) if code == "3.3" else func.count()
+        (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [reached])
+        return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
 
     if code == "financial_volume":
-        paid = _facts(session, ("grant_disbursed",), period, organisation=organisation)
-
-        def mad(fs: list[Activity]) -> Decimal:
-            return Decimal(sum(f.value for f in fs)).scaleb(-2)
-
-        result = Result(indicator, period, mad(paid), _unit_breakdown(paid, by, mad) if by else [])
-        result.total_eur = Decimal(sum(f.value_eur for f in paid)).scaleb(-2)
+        paid = _facts(("grant_disbursed",), period, organisation)
+        (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(FACTS.value), func.sum(FACTS.value_eur)])
+        result = Result(indicator, period, _money(mad), _cells(by, groups, lambda v: _money(v[0])))
+        result.total_eur = _money(eur)
         return result
 
-    # rates: retention_Nm, survival_Nm
+    # rates: retention_Nm (checks on people), survival_Nm (visits to ventures)
     months = int(re.sub(r"\D", "", code))
-    kind = "retention" if code.startswith("retention") else "follow_up"
-    checks = [f for f in _facts(session, (kind,), period, months=months) if f.months == months]
-    if organisation:
-        checks = [
-            f
-            for f in checks
-            if (people.organisation(f.beneficiary_id) if kind == "retention" and f.beneficiary_id else f.organisation)
-            == organisation
-        ]
-
-    def rate(fs: list[Activity]) -> float:
-        return round(100 * sum(1 for f in fs if f.flag) / len(fs), 1) if fs else 0.0
-
-    result = Result(
-        indicator, period, rate(checks), numerator=sum(1 for f in checks if f.flag), denominator=len(checks)
-    )
-    if by:
-        if kind == "retention":
-            groups: dict[tuple[str, ...], list[Activity]] = defaultdict(list)
-            for f in checks:
-                groups[tuple(people.value(f.beneficiary_id, d, on) for d in by)].append(f)  # type: ignore[arg-type]
-            result.breakdown = [
-                {**dict(zip(by, key, strict=True)), "value": rate(fs), "denominator": len(fs)}
-                for key, fs in sorted(groups.items())
-            ]
-        else:
-            result.breakdown = _unit_breakdown(checks, by, rate)
+    retained = func.sum(case((FACTS.flag.is_(True), 1), else_=0))
+    if code.startswith("retention"):
+        # a check on a person counts for the person's organisation; one without a person, for its own
+        checks = select(FACTS.id).where(*_in_period(("retention",), period), FACTS.months == months)
+        checks = checks.select_from(
+            Activity.__table__.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == FACTS.beneficiary_id)  # type: ignore[attr-defined]
+        )
+        if organisation:
+            owner = case((FACTS.beneficiary_id.is_not(None), PEOPLE.c.partner_organisation), else_=FACTS.organisation)
+            checks = checks.where(owner == organisation)
+        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(retained, func.count())).one())
+        result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
+        if by:
+            rows = _grouped(
+                session, [person_dimension(d, period.end) for d in by], by, [retained, func.count()], checks
+            )
+            result.breakdown = sorted(
+                (
+                    {**dict(zip(by, row[:-2], strict=True)), "value": _rate(row[-2], row[-1]), "denominator": row[-1]}
+                    for row in rows
+                ),
+                key=_key(by),
+            )
+        return result
+    visits = _facts(("follow_up",), period, organisation, FACTS.months == months)
+    (flagged, total), groups = _unit_sums(session, visits, by, [retained, func.count()])
+    result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
+    result.breakdown = _cells(by, groups, lambda v: _rate(v[0], v[1]))
     return result
 
 
+def _money(centimes: Any) -> Decimal:
+    return Decimal(centimes or 0).scaleb(-2)
+
+
+def _rate(flagged: Any, total: Any) -> float:
+    return round(100 * int(flagged) / int(total), 1) if total else 0.0
+
+
 def funnel(session: Session, period: Period, organisation: str | None) -> list[tuple[str, str, int]]:
-    people = People(session)
     stages = []
     for name, kind, description in FUNNEL:
-        if kind == "retention":
-            ids = {f.beneficiary_id for f in _facts(session, (kind,), period, months=3) if f.flag and f.beneficiary_id}
-        else:
-            ids = _people_ids(session, (kind,), period)
-        if organisation:
-            ids = {w for w in ids if people.organisation(w) == organisation}
-        stages.append((name, description, len(ids)))
+        where = (FACTS.months == 3, FACTS.flag.is_(True)) if kind == "retention" else ()
+        people, _ = _count_people(session, (kind,), period, [], organisation, *where)
+        stages.append((name, description, people))
     return stages

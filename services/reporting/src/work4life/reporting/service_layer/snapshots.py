@@ -34,10 +34,9 @@ def stage_snapshot(
     targets: dict[str, float],
     correlation_id: Any = None,
 ) -> UUID:
-    people = engine.People(session)
     figures = []
     for indicator in INDICATORS:
-        result = engine.compute(session, indicator.code, period, [], None, people)
+        result = engine.compute(session, indicator.code, period, [], None)
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed(result.total)
         figures.append(
             IndicatorFigure(
