@@ -31,7 +31,7 @@ class Activity(SQLModel, table=True):
 
     __tablename__ = "activity"
     __table_args__ = (
-        Index("ix_activity_kind_day", "kind", "occurred_on"),
+        Index("ix_activity_kind_day_person", "kind", "occurred_on", "beneficiary_id"),  # index-only counts
         Index("ix_activity_beneficiary", "beneficiary_id"),
     )
 
