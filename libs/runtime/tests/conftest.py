@@ -3,13 +3,23 @@ import pytest
 from work4life.runtime import db
 
 
-@pytest.fixture
-def engine(sqlite_url):
-    """A SQLite database with every table imported so far."""
-    engine = db.make_engine(sqlite_url)
+def _with_tables(url):
+    engine = db.make_engine(url)
     db.create_schema(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    """A SQLite database with every table imported so far."""
+    yield from _with_tables(sqlite_url)
+
+
+@pytest.fixture
+def either_engine(database_url):
+    """A database with every table imported so far: once SQLite, once PostgreSQL."""
+    yield from _with_tables(database_url)
 
 
 def registration(**overrides):

@@ -1,13 +1,19 @@
+from collections import Counter
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
+import pytest
+from sqlmodel import Session, select
+
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
+from work4life.reporting.adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
+from work4life.runtime import db
 from work4life.runtime.events import encode, headers_for, new_envelope
-from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer
+from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer, fresh_postgres_database
 
 
 def registration(*, beneficiary_id: UUID | None = None, occurred_at: datetime | None = None, **overrides):
@@ -48,3 +54,36 @@ async def running(settings: ReportingSettings, broker=None, today=None):
 
 def reporting_settings(**overrides) -> ReportingSettings:
     return ReportingSettings(auth_jwt_secret=TEST_JWT_SECRET, log_json=False, **overrides)
+
+
+@pytest.fixture
+def second_database(request, database_url, tmp_path):
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path}/rebuilt.db"
+    return fresh_postgres_database(request.getfixturevalue("postgres_server_url"))
+
+
+def snapshot(url: str) -> dict[str, Counter]:
+    """The read model's rows, with each erased person's random stand-in replaced by their hash."""
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        stand_ins = {str(e.stand_in): e.id_hash for e in session.exec(select(ErasedPerson))}
+
+        def norm(value: object) -> str:
+            text = str(value)
+            for stand_in, hashed in stand_ins.items():
+                text = text.replace(stand_in, f"erased-{hashed[:12]}")
+            return text
+
+        result = {
+            "person": Counter(norm(p.model_dump(exclude={"as_of"})) for p in session.exec(select(Person))),
+            "activity": Counter(norm(a.model_dump(exclude={"id"})) for a in session.exec(select(Activity))),
+            "venture_state": Counter(  # stand-ins are random, so members are compared as sorted after renaming
+                norm({**v.model_dump(), "members": sorted(norm(m) for m in v.members)})
+                for v in session.exec(select(VentureState))
+            ),
+            "merged_person": Counter(str(m.model_dump()) for m in session.exec(select(MergedPerson))),
+            "erased_person": Counter(e.id_hash for e in session.exec(select(ErasedPerson))),
+        }
+    engine.dispose()
+    return result

@@ -188,7 +188,8 @@ def commits(engine) -> list[int]:
     return counted
 
 
-async def test_a_batch_is_applied_in_one_transaction_and_a_duplicate_inside_it_once(engine):
+async def test_a_batch_is_applied_in_one_transaction_and_a_duplicate_inside_it_once(either_engine):
+    engine = either_engine
     consumer = make_consumer(engine, DeadLetters())
     already = event_bytes()
     assert await consumer.handle_record(Rec(already, offset=0)) == "processed"
@@ -206,7 +207,8 @@ async def test_a_batch_is_applied_in_one_transaction_and_a_duplicate_inside_it_o
         assert len(session.exec(select(ProcessedEvent)).all()) == 51
 
 
-async def test_a_failing_event_in_a_batch_is_dead_lettered_alone_and_the_others_applied(engine):
+async def test_a_failing_event_in_a_batch_is_dead_lettered_alone_and_the_others_applied(either_engine):
+    engine = either_engine
     poison = event_bytes(partner_organisation="poison")
 
     def fails_on_poison(envelope, session):

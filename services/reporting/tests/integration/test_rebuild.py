@@ -2,51 +2,23 @@
 model as the live consumer built (on the real broker, SQLite and PostgreSQL)."""
 
 import asyncio
-from collections import Counter
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from work4life.reporting.__main__ import rebuild
-from work4life.reporting.adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from work4life.reporting.entrypoints.consumer import CONSUMES
 from work4life.runtime import db
 from work4life.runtime.broker import ensure_topics
 from work4life.runtime.events import encode, headers_for
 from work4life.runtime.inbox import ProcessedEvent
-from work4life.runtime.testing import fresh_postgres_database, produce_raw
+from work4life.runtime.testing import produce_raw
 
-from ..conftest import reporting_settings, running
+from ..conftest import reporting_settings, running, snapshot
 from ..programme import generate
 
 pytestmark = pytest.mark.integration
-
-
-def snapshot(url: str) -> dict[str, Counter]:
-    """The read model's rows, with each erased person's random stand-in replaced by their hash."""
-    engine = db.make_engine(url)
-    with Session(engine) as session:
-        stand_ins = {str(e.stand_in): e.id_hash for e in session.exec(select(ErasedPerson))}
-
-        def norm(value: object) -> str:
-            text = str(value)
-            for stand_in, hashed in stand_ins.items():
-                text = text.replace(stand_in, f"erased-{hashed[:12]}")
-            return text
-
-        result = {
-            "person": Counter(norm(p.model_dump(exclude={"as_of"})) for p in session.exec(select(Person))),
-            "activity": Counter(norm(a.model_dump(exclude={"id"})) for a in session.exec(select(Activity))),
-            "venture_state": Counter(  # stand-ins are random, so members are compared as sorted after renaming
-                norm({**v.model_dump(), "members": sorted(norm(m) for m in v.members)})
-                for v in session.exec(select(VentureState))
-            ),
-            "merged_person": Counter(str(m.model_dump()) for m in session.exec(select(MergedPerson))),
-            "erased_person": Counter(e.id_hash for e in session.exec(select(ErasedPerson))),
-        }
-    engine.dispose()
-    return result
 
 
 def processed(url: str) -> int:
@@ -55,13 +27,6 @@ def processed(url: str) -> int:
         count = session.exec(select(func.count()).select_from(ProcessedEvent)).one()
     engine.dispose()
     return count
-
-
-@pytest.fixture
-def second_database(request, database_url, tmp_path):
-    if database_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path}/rebuilt.db"
-    return fresh_postgres_database(request.getfixturevalue("postgres_server_url"))
 
 
 async def test_a_rebuild_from_the_topics_equals_the_live_read_model(

@@ -11,8 +11,8 @@ For each Kafka record, `EventConsumer.handle_record`:
 4. returns normally in all these cases, and only then is the Kafka offset committed.
 
 `EventConsumer.handle_batch` does the same for the records of one poll with a single database
-transaction: the inbox is read once for the whole batch, every handler runs, the inbox rows are
-written, one commit. If any handler fails, the transaction is rolled back and the batch is handled
+transaction: the batch's events are recorded in the inbox in one statement that also tells which
+of them are new (`inbox.claim`), the handlers of those run, one commit. If any handler fails, the transaction is rolled back and the batch is handled
 again one record at a time as above, so only the failing event is retried and dead-lettered. Dead
 letters of a batch are sent after its commit; when the infrastructure fails part-way,
 `InfrastructureFailure.unfinished` names the records to read again (the rest are done).
@@ -194,19 +194,22 @@ class EventConsumer:
             outcomes[index] = outcome
 
     def _apply_batch(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
+        rows = {}  # the first record of each event (a batch may carry an event twice)
+        for envelope, record in batch:
+            rows.setdefault(
+                envelope.event_id,
+                (envelope.event_id, envelope.event_type, record.topic, record.partition, record.offset),
+            )
         with Session(self.engine) as session:
-            seen = inbox.processed_among(session, self.group_id, {envelope.event_id for envelope, _ in batch})
-            outcomes, rows = [], []
-            for envelope, record in batch:
-                if envelope.event_id in seen:
+            new = inbox.claim(session, self.group_id, list(rows.values()))
+            outcomes = []
+            for envelope, _ in batch:
+                if envelope.event_id not in new:
                     outcomes.append("duplicate")
                     continue
                 self.handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
-                seen.add(envelope.event_id)
-                rows.append((envelope.event_id, envelope.event_type, record.topic, record.partition, record.offset))
+                new.discard(envelope.event_id)
                 outcomes.append("processed")
-            session.flush()
-            inbox.record_many(session, self.group_id, rows)
             session.commit()
             return outcomes
 

@@ -68,3 +68,36 @@ def lock_row(session: Any, row: Any) -> None:
     model = type(row)
     session.exec(update(model).where(model.id == row.id).values(revision=model.revision + 1))
     session.refresh(row)
+
+
+_INSERTS: dict[tuple[Any, ...], Any] = {}
+
+
+def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], finish: Any = None) -> Any:
+    """INSERT many rows (dicts with the same keys) as one statement, and the statement's result.
+
+    `finish(insert)` adds to the dialect's INSERT what it needs (ON CONFLICT ..., RETURNING ...);
+    pass the same function each time, as the statement is built once for each. On PostgreSQL the
+    rows travel as one array per column, `INSERT ... SELECT ... FROM unnest(...)`: one statement
+    and a handful of parameters for any number of rows, about four times faster than a statement
+    with a parameter per value. Elsewhere (SQLite, in-process) an executemany."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    names = tuple(rows[0])
+    dialect = connection.dialect.name
+    key = (dialect, table.name, names, finish)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        finished = finish or (lambda insert: insert)
+        if dialect == "postgresql":
+            arrays = [
+                sa.bindparam(f"column_{i}", type_=postgresql.ARRAY(table.c[name].type)) for i, name in enumerate(names)
+            ]
+            source = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="rows")
+            statement = finished(postgresql.insert(table).from_select(list(names), sa.select(*source.c)))
+        else:
+            statement = finished(sqlite.insert(table))
+        _INSERTS[key] = statement
+    if dialect == "postgresql":
+        return connection.execute(statement, {f"column_{i}": [row[n] for row in rows] for i, n in enumerate(names)})
+    return connection.execute(statement, rows)

@@ -1,14 +1,14 @@
 """Event handlers of the read model. Each runs inside the consumer's transaction (with the inbox
 row), so it must not commit."""
 
+import functools
 import hashlib
-from datetime import UTC, date
+import itertools
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, event, insert, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, event, update
 from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
@@ -32,31 +32,85 @@ from work4life.contracts.intake import (
     SkillsAssessed,
 )
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
+from work4life.runtime import db
 
 from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from ..domain.model import is_newer
 
 PEOPLE = Person.__table__  # type: ignore[attr-defined]
-_FIND_PERSON = select(PEOPLE.c.as_of).where(PEOPLE.c.beneficiary_id == bindparam("who"))
-_ADD_PERSON = insert(PEOPLE)
-_UPDATE_PERSON = update(PEOPLE).where(PEOPLE.c.beneficiary_id == bindparam("who"))
+FACTS = Activity.__table__  # type: ignore[attr-defined]
+
+# -- rows written together at commit ---------------------------------------------------------
+# Registrations and facts are most of what the projection writes. Their rows are kept in the
+# transaction (the consumer's batch) and written when it commits, one upsert per table, instead of
+# two round trips an event. A handler that reads people or facts through the ORM writes them first
+# (`write_pending`), so it sees what the events before it in the batch did.
+
+_PENDING_PEOPLE = "reporting.pending_people"
+_PENDING_CHANGES = "reporting.pending_person_changes"
+_PENDING_FACTS = "reporting.pending_facts"
 
 
-def _connection_past_the_orm(session: Session) -> Any:
-    """The transaction's connection, for statements that read rows the ORM may hold changed."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()
-    return session.connection()
+@functools.cache
+def _upsert(key: str, keep: tuple[str, ...] = ()) -> Any:
+    """ON CONFLICT (key) DO UPDATE ... WHERE the row is not newer: a row told again by a newer
+    event is corrected, an older telling changes nothing (`keep`: columns an update leaves)."""
+
+    def finish(statement: Any) -> Any:
+        table = statement.table
+        changed = {c.name: statement.excluded[c.name] for c in table.c if c.name not in ("id", key, *keep)}
+        return statement.on_conflict_do_update(
+            index_elements=[table.c[key]], set_=changed, where=table.c.as_of <= statement.excluded.as_of
+        )
+
+    return finish
+
+
+def _pending(session: Session, key: str, empty: Any = dict) -> Any:
+    pending = session.info.get(key)
+    if pending is None:
+        pending = session.info[key] = empty()
+        if not session.info.get("reporting.writes_on_commit"):
+            event.listen(session, "before_commit", write_pending)
+            session.info["reporting.writes_on_commit"] = True
+    return pending
+
+
+def write_pending(session: Session) -> None:
+    """Write what the transaction's handlers recorded so far: the registrations (one statement),
+    then the changes to people in the order they came (an executemany for each run of one kind),
+    then the facts (one statement)."""
+    people = session.info.pop(_PENDING_PEOPLE, None)
+    changes = session.info.pop(_PENDING_CHANGES, None)
+    facts = session.info.pop(_PENDING_FACTS, None)
+    if people or changes or facts:
+        connection = session.connection()
+        if people:
+            db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
+        for statement, run in itertools.groupby(changes or (), key=lambda change: change[0]):
+            connection.execute(statement, [parameters for _, parameters in run])
+        if facts:
+            db.insert_many(connection, FACTS, list(facts.values()), _upsert("fact_id"))
+
+
+_CHANGE_PERSON = update(PEOPLE).where(
+    PEOPLE.c.beneficiary_id == bindparam("who"), PEOPLE.c.as_of <= bindparam("changed_at")
+)
+"""A change to a person's attributes (the columns named in the parameters), unless the person
+has a newer event applied already; a person reporting does not know is left unknown."""
+
+
+def _tell(pending: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any]) -> None:
+    """Keep the newer of two tellings of the same row within the transaction."""
+    told = pending.get(key)
+    if told is None or is_newer(row["as_of"], told["as_of"]):
+        pending[key] = row
 
 
 def record_registration(envelope: Envelope[Any], session: Session) -> None:
-    """One row per person (a registration is a fifth of the events: no ORM object for it)."""
+    """One row per person, with the attributes of the newest event about them."""
     data: BeneficiaryRegistered = envelope.data
     occurred = envelope.occurred_at.astimezone(UTC)
-    connection = _connection_past_the_orm(session)
-    known = connection.execute(_FIND_PERSON, {"who": data.beneficiary_id}).first()
-    if known is not None and not is_newer(occurred, known.as_of):
-        return
     attributes = dict(
         registered_on=data.registered_on,
         sex=data.sex.value,
@@ -68,38 +122,52 @@ def record_registration(envelope: Envelope[Any], session: Session) -> None:
         partner_organisation=data.partner_organisation,
         as_of=occurred,
     )
-    if known is None:
-        connection.execute(_ADD_PERSON, {"beneficiary_id": data.beneficiary_id, "anonymised": False, **attributes})
-    else:
-        connection.execute(_UPDATE_PERSON, {"who": data.beneficiary_id, **attributes})
+    loaded = session.identity_map.get(session.identity_key(Person, data.beneficiary_id))
+    if loaded is not None:  # a handler before it in the batch holds the person (maybe changed)
+        if is_newer(occurred, loaded.as_of):
+            for name, value in attributes.items():
+                setattr(loaded, name, value)
+            session.add(loaded)
+        return
+    row = {"beneficiary_id": data.beneficiary_id, "anonymised": False, **attributes}
+    _tell(_pending(session, _PENDING_PEOPLE), data.beneficiary_id, row)
+
+
+def _change_person(session: Session, beneficiary_id: UUID, occurred: datetime, **columns: Any) -> None:
+    """Change a person's attributes when the batch commits (after their registration, which one
+    person's events on one partition always bring first), in the order the events came."""
+    parameters = {"who": beneficiary_id, "changed_at": occurred, **columns, "as_of": occurred}
+    loaded = session.identity_map.get(session.identity_key(Person, beneficiary_id))
+    if loaded is not None:  # a handler before it in the batch holds the person
+        if is_newer(occurred, loaded.as_of):
+            for name, value in columns.items():
+                setattr(loaded, name, value)
+            loaded.as_of = occurred
+            session.add(loaded)
+        return
+    _pending(session, _PENDING_CHANGES, list).append((_CHANGE_PERSON, parameters))
 
 
 def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
     data: BeneficiaryUpdated = envelope.data
-    occurred = envelope.occurred_at.astimezone(UTC)
-    person = session.get(Person, data.beneficiary_id)
-    # One person's events share a partition, so the registration always comes first.
-    if person is None or not is_newer(occurred, person.as_of):
-        return
-    person.sex = data.sex.value
-    person.birth_year = data.birth_year
-    person.nationality = data.nationality
-    person.disability = data.disability
-    person.region = data.region.value
-    person.partner_organisation = data.partner_organisation
-    person.as_of = occurred
-    session.add(person)
+    _change_person(
+        session,
+        data.beneficiary_id,
+        envelope.occurred_at.astimezone(UTC),
+        sex=data.sex.value,
+        birth_year=data.birth_year,
+        nationality=data.nationality,
+        disability=data.disability,
+        region=data.region.value,
+        partner_organisation=data.partner_organisation,
+    )
 
 
 def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
     data: LegalStatusChanged = envelope.data
-    occurred = envelope.occurred_at.astimezone(UTC)
-    person = session.get(Person, data.beneficiary_id)
-    if person is None or not is_newer(occurred, person.as_of):
-        return
-    person.legal_status = data.legal_status.value
-    person.as_of = occurred
-    session.add(person)
+    _change_person(
+        session, data.beneficiary_id, envelope.occurred_at.astimezone(UTC), legal_status=data.legal_status.value
+    )
 
 
 # -- facts -----------------------------------------------------------------------------------
@@ -142,31 +210,7 @@ def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
     return _Redirects.of(session).stand_ins.get(id_hash(beneficiary_id))
 
 
-FACTS = Activity.__table__  # type: ignore[attr-defined]
 _FACT_DEFAULTS = dict.fromkeys(("beneficiary_id", "unit_id", "organisation", "region", "category", "months", "flag"))
-_PENDING_FACTS = "reporting.pending_facts"
-_UPSERTS: dict[str, Any] = {}
-
-
-def _upsert_facts(dialect: str) -> Any:
-    """INSERT ... ON CONFLICT (fact_id) DO UPDATE ... WHERE the row is not newer: a fact told again
-    by a newer event is corrected, an older telling changes nothing."""
-    if dialect not in _UPSERTS:
-        dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        statement = dialect_insert(FACTS)
-        changed = {c.name: statement.excluded[c.name] for c in FACTS.c if c.name not in ("id", "fact_id")}
-        _UPSERTS[dialect] = statement.on_conflict_do_update(
-            index_elements=[FACTS.c.fact_id], set_=changed, where=FACTS.c.as_of <= statement.excluded.as_of
-        )
-    return _UPSERTS[dialect]
-
-
-def write_facts(session: Session) -> None:
-    """Write the facts the transaction's handlers recorded so far, in one statement."""
-    pending: dict[str, dict[str, Any]] | None = session.info.pop(_PENDING_FACTS, None)
-    if pending:
-        connection = session.connection()
-        connection.execute(_upsert_facts(connection.dialect.name), list(pending.values()))
 
 
 def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
@@ -181,24 +225,17 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
         stand_in = _erased_stand_in(session, original)
         if stand_in is not None:  # the erased id must not survive even inside a fact's key
             fact_id = fact_id.replace(str(original), str(stand_in))
-    pending = session.info.get(_PENDING_FACTS)
-    if pending is None:
-        pending = session.info[_PENDING_FACTS] = {}
-        if not session.info.get("reporting.writes_facts_on_commit"):
-            event.listen(session, "before_commit", write_facts)
-            session.info["reporting.writes_facts_on_commit"] = True
-    told = pending.get(fact_id)
-    if told is None or is_newer(occurred, told["as_of"]):
-        pending[fact_id] = {
-            **_FACT_DEFAULTS,
-            "value": 0,
-            "value_eur": 0,
-            **columns,
-            "fact_id": fact_id,
-            "kind": kind,
-            "occurred_on": on,
-            "as_of": occurred,
-        }
+    row = {
+        **_FACT_DEFAULTS,
+        "value": 0,
+        "value_eur": 0,
+        **columns,
+        "fact_id": fact_id,
+        "kind": kind,
+        "occurred_on": on,
+        "as_of": occurred,
+    }
+    _tell(_pending(session, _PENDING_FACTS), fact_id, row)
 
 
 def registered_fact(envelope: Envelope[Any], session: Session) -> None:
@@ -532,7 +569,7 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
     and breakdowns do not move), but no row leads back to intake's id."""
     data: BeneficiaryErased = envelope.data
     who = data.beneficiary_id
-    write_facts(session)  # this handler reads and changes facts
+    write_pending(session)  # this handler reads and changes people and facts
     if session.get(ErasedPerson, id_hash(who)) is not None:
         return
     stand_in = uuid4()
@@ -560,7 +597,7 @@ def merged(envelope: Envelope[Any], session: Session) -> None:
     person row goes."""
     data: BeneficiariesMerged = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
-    write_facts(session)  # this handler changes facts
+    write_pending(session)  # this handler changes people and facts
     if session.get(MergedPerson, retired) is None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
         _Redirects.of(session).kept[retired] = kept
