@@ -203,6 +203,13 @@ async def test_a_batch_is_applied_in_one_transaction_and_a_duplicate_inside_it_o
     assert outcomes.count("processed") == 50
     assert outcomes[10] == "duplicate" and outcomes[-1] == "duplicate"
     assert people(engine) == 51
+    registry, labels = (
+        consumer.metrics.registry,
+        {"service": "reporting", "event_type": BeneficiaryRegistered.EVENT_TYPE},
+    )
+    assert registry.get_sample_value("w4l_events_handled_total", {**labels, "outcome": "processed"}) == 51
+    assert registry.get_sample_value("w4l_events_handled_total", {**labels, "outcome": "duplicate"}) == 2
+    assert registry.get_sample_value("w4l_event_handler_duration_seconds_count", labels) == 53
     with Session(engine) as session:
         assert len(session.exec(select(ProcessedEvent)).all()) == 51
 

@@ -27,6 +27,7 @@ on a poison message).
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -188,10 +189,17 @@ class EventConsumer:
                     logs.correlation_id.reset(token)
             return
         share = (time.perf_counter() - started) / len(batch)
-        for (index, envelope, _), outcome in zip(pending, applied, strict=True):
-            self.metrics.handler_duration.labels(self.metrics.service, envelope.event_type).observe(share)
-            self.metrics.handled(envelope.event_type, outcome)
+        for (index, _, _), outcome in zip(pending, applied, strict=True):
             outcomes[index] = outcome
+        # the metrics once per event type and outcome, not once per event
+        for event_type, times in Counter(envelope.event_type for _, envelope, _ in pending).items():
+            duration = self.metrics.handler_duration.labels(self.metrics.service, event_type)
+            for _ in range(times):
+                duration.observe(share)
+        for (event_type, outcome), times in Counter(
+            (envelope.event_type, outcome) for (_, envelope, _), outcome in zip(pending, applied, strict=True)
+        ).items():
+            self.metrics.handled(event_type, outcome, times)
 
     def _apply_batch(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
         rows = {}  # the first record of each event (a batch may carry an event twice)

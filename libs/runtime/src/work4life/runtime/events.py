@@ -1,5 +1,6 @@
 """Building envelopes for publication and reading them back off the wire."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -74,6 +75,13 @@ class UnknownEvent(Exception):
         self.schema_version = schema_version
 
 
+class _Kind(BaseModel):
+    """The two fields of an envelope that say which contract its payload follows."""
+
+    event_type: str
+    schema_version: int
+
+
 @dataclass(frozen=True)
 class EventTypes:
     """The event models a consumer understands, looked up by (wire name, version)."""
@@ -84,29 +92,43 @@ class EventTypes:
     def of(cls, events: Iterable[type[EventData]]) -> "EventTypes":
         return cls({(e.EVENT_TYPE, e.SCHEMA_VERSION): e for e in events})
 
+    @functools.cached_property
+    def envelopes(self) -> dict[tuple[str, int], type[Envelope[Any]]]:
+        return {kind: Envelope[model] for kind, model in self.models.items()}  # type: ignore[valid-type]
+
     def decode(self, value: bytes | None) -> Envelope[Any]:
+        """Two passes over the JSON, both in pydantic's core: which contract, then the whole event
+        against it (twice as fast as interpreting the payload as a dictionary first)."""
         if not value:
             raise UndecodableEvent("empty_message", "the record has no value")
         try:
-            raw = _RawEnvelope.model_validate_json(value)
+            kind = _Kind.model_validate_json(value)
         except ValidationError as exc:
-            raise UndecodableEvent("invalid_envelope", _summarise(exc)) from exc
-        model = self.models.get((raw.event_type, raw.schema_version))
-        if model is None:
-            raise UnknownEvent(raw.event_type, raw.schema_version)
+            raise UndecodableEvent("invalid_envelope", _summarise(exc.errors())) from exc
+        envelope = self.envelopes.get((kind.event_type, kind.schema_version))
+        if envelope is None:
+            try:  # a broken envelope is dead-lettered whatever its type
+                _RawEnvelope.model_validate_json(value)
+            except ValidationError as exc:
+                raise UndecodableEvent("invalid_envelope", _summarise(exc.errors())) from exc
+            raise UnknownEvent(kind.event_type, kind.schema_version)
         try:
-            data = model.model_validate(raw.data)
+            return envelope.model_validate_json(value)
         except ValidationError as exc:
-            raise UndecodableEvent("invalid_payload", _summarise(exc)) from exc
-        return Envelope[model](**{**dict(raw), "data": data})  # type: ignore[valid-type]
+            errors = exc.errors()
+            outside = [error for error in errors if error["loc"][:1] != ("data",)]
+            if outside:
+                raise UndecodableEvent("invalid_envelope", _summarise(outside)) from exc
+            payload = [{**error, "loc": error["loc"][1:]} for error in errors]  # named as in the contract
+            raise UndecodableEvent("invalid_payload", _summarise(payload)) from exc
 
 
-def _summarise(exc: ValidationError) -> str:
+def _summarise(errors: list[Any]) -> str:
     parts = []
-    for error in exc.errors()[:5]:
+    for error in errors[:5]:
         field = ".".join(str(p) for p in error["loc"]) or "(value)"
         parts.append(f"{field}: {error['msg']}")
-    more = len(exc.errors()) - 5
+    more = len(errors) - 5
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 

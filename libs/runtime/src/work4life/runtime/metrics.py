@@ -181,5 +181,5 @@ class ServiceMetrics:
             self.consumer_lag.labels(self.service, group, p.topic, str(p.partition)).set(p.lag)
         self.consumer_lag_measured.set(time.time())
 
-    def handled(self, event_type: str, outcome: str) -> None:
-        self.events_handled.labels(self.service, event_type, outcome).inc()
+    def handled(self, event_type: str, outcome: str, times: int = 1) -> None:
+        self.events_handled.labels(self.service, event_type, outcome).inc(times)
