@@ -1,7 +1,6 @@
 """Shared by the cross-service tests: services as real processes, and brokers of their own."""
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -9,23 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.processes import ServiceProcess, free_port
+from work4life.runtime.processes import ServiceProcess, free_port_pair
 from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port_pair() -> int:
-    """A free port whose successor is free too (Kafka's controller listens on port + 1)."""
-    for _ in range(50):
-        port = free_port()
-        try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no two free ports in a row")
 
 
 def eventually(fetch, accept, timeout: float = 60.0, what: str = ""):

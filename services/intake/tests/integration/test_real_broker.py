@@ -3,12 +3,12 @@
 import asyncio
 import json
 import os
-import socket
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from work4life.runtime.processes import free_port_pair
 from work4life.runtime.testing import read_topic
 
 from ..conftest import intake_settings, running, valid_registration
@@ -41,26 +41,12 @@ async def test_a_registration_is_published_to_kafka_keyed_by_the_pseudonymous_id
     assert all(json.loads(r.value)["data"]["beneficiary_id"] == r.key.decode() for r in records)
 
 
-def free_port() -> int:
-    """A free port whose next one is free too: the broker's controller listens on port + 1."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-
-
 @pytest.fixture
 def own_kafka(tmp_path):
     """A broker of this test's own, on a free port, not started yet: (port, start, stop)."""
     if not KAFKA_SCRIPT.exists():
         pytest.skip("needs deploy/kafka/kafka.sh (run from the repository)")
-    port = free_port()
+    port = free_port_pair()
     env = {**os.environ, "W4L_KAFKA_PORT": str(port), "W4L_STATE_DIR": str(tmp_path), "W4L_KAFKA_HEAP": "256m"}
 
     def run(command: str) -> None:

@@ -19,6 +19,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def free_port_pair() -> int:
+    """A free port whose successor is free too (a Kafka broker's controller listens on port + 1)."""
+    for _ in range(50):
+        port = free_port()
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two free ports in a row")
+
+
 class ServiceProcess:
     """One service started with `python -m work4life.<name>`; logs go to a file in `log_dir`."""
 
