@@ -3,6 +3,7 @@ the same events applied one at a time: the projection keeps registrations, chang
 facts in the transaction and writes them together at commit, so this checks that nothing is lost,
 reordered or applied against a stale row (SQLite and PostgreSQL)."""
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -106,7 +107,7 @@ def consumer(url: str) -> EventConsumer:
     )
 
 
-async def test_events_applied_in_batches_build_what_they_build_one_at_a_time(database_url, second_database):
+async def test_events_applied_in_batches_build_what_they_build_one_at_a_time(database_url, second_database, caplog):
     events = with_changes_to_people(generate(people=300, seed=11).events)
     records = [
         Rec(topic, 0, offset, envelope.key.encode(), encode(envelope))
@@ -114,8 +115,11 @@ async def test_events_applied_in_batches_build_what_they_build_one_at_a_time(dat
     ]
     batched, single = consumer(database_url), consumer(second_database)
     outcomes = []
-    for start in range(0, len(records), 500):
-        outcomes += await batched.handle_batch(records[start : start + 500])
+    with caplog.at_level(logging.INFO, logger="work4life.runtime.consumer"):
+        for start in range(0, len(records), 500):
+            outcomes += await batched.handle_batch(records[start : start + 500])
+    fallbacks = [r.getMessage() for r in caplog.records if "one at a time" in r.getMessage()]
+    assert not fallbacks, fallbacks[0]  # every batch applied as a batch, not redone event by event
     for record in records:
         await single.handle_record(record)
     told_twice = len(records) - len({envelope.event_id for _, envelope in events})

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel, create_engine
 
 
@@ -81,8 +82,6 @@ def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], fi
     rows travel as one array per column, `INSERT ... SELECT ... FROM unnest(...)`: one statement
     and a handful of parameters for any number of rows, about four times faster than a statement
     with a parameter per value. Elsewhere (SQLite, in-process) an executemany."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     names = tuple(rows[0])
     dialect = connection.dialect.name
     key = (dialect, table.name, names, finish)

@@ -78,8 +78,8 @@ def _pending(session: Session, key: str, empty: Any = dict) -> Any:
 
 def write_pending(session: Session) -> None:
     """Write what the transaction's handlers recorded so far: the registrations (one statement),
-    then the changes to people in the order they came (an executemany for each run of one kind),
-    then the facts (one statement)."""
+    then the changes to people in the order they came (an executemany for each run of changes to
+    the same columns), then the facts (one statement)."""
     people = session.info.pop(_PENDING_PEOPLE, None)
     changes = session.info.pop(_PENDING_CHANGES, None)
     facts = session.info.pop(_PENDING_FACTS, None)
@@ -87,8 +87,8 @@ def write_pending(session: Session) -> None:
         connection = session.connection()
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
-        for statement, run in itertools.groupby(changes or (), key=lambda change: change[0]):
-            connection.execute(statement, [parameters for _, parameters in run])
+        for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
+            connection.execute(_CHANGE_PERSON, list(run))
         if facts:
             db.insert_many(connection, FACTS, list(facts.values()), _upsert("fact_id"))
 
@@ -122,30 +122,31 @@ def record_registration(envelope: Envelope[Any], session: Session) -> None:
         partner_organisation=data.partner_organisation,
         as_of=occurred,
     )
-    loaded = session.identity_map.get(session.identity_key(Person, data.beneficiary_id))
-    if loaded is not None:  # a handler before it in the batch holds the person (maybe changed)
-        if is_newer(occurred, loaded.as_of):
-            for name, value in attributes.items():
-                setattr(loaded, name, value)
-            session.add(loaded)
+    if _changed_if_loaded(session, data.beneficiary_id, occurred, attributes):
         return
     row = {"beneficiary_id": data.beneficiary_id, "anonymised": False, **attributes}
     _tell(_pending(session, _PENDING_PEOPLE), data.beneficiary_id, row)
 
 
+def _changed_if_loaded(session: Session, beneficiary_id: UUID, occurred: datetime, columns: dict[str, Any]) -> bool:
+    """When a handler before this one in the batch holds the person as an ORM object (erasure and
+    merge read people that way), change that object instead, unless the event is older; True if so."""
+    loaded = session.identity_map.get(session.identity_key(Person, beneficiary_id))
+    if loaded is None:
+        return False
+    if is_newer(occurred, loaded.as_of):
+        for name, value in {**columns, "as_of": occurred}.items():
+            setattr(loaded, name, value)
+        session.add(loaded)
+    return True
+
+
 def _change_person(session: Session, beneficiary_id: UUID, occurred: datetime, **columns: Any) -> None:
     """Change a person's attributes when the batch commits (after their registration, which one
     person's events on one partition always bring first), in the order the events came."""
-    parameters = {"who": beneficiary_id, "changed_at": occurred, **columns, "as_of": occurred}
-    loaded = session.identity_map.get(session.identity_key(Person, beneficiary_id))
-    if loaded is not None:  # a handler before it in the batch holds the person
-        if is_newer(occurred, loaded.as_of):
-            for name, value in columns.items():
-                setattr(loaded, name, value)
-            loaded.as_of = occurred
-            session.add(loaded)
-        return
-    _pending(session, _PENDING_CHANGES, list).append((_CHANGE_PERSON, parameters))
+    if not _changed_if_loaded(session, beneficiary_id, occurred, columns):
+        parameters = {"who": beneficiary_id, "changed_at": occurred, **columns, "as_of": occurred}
+        _pending(session, _PENDING_CHANGES, list).append(parameters)
 
 
 def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
