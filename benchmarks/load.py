@@ -18,13 +18,26 @@ TIMEOUT_S = 5.0  # a registration not answered in this time has failed
 REGIONS = ("tanger_tetouan_al_hoceima", "rabat_sale_kenitra", "oriental", "beni_mellal_khenifra")
 
 
+SYLLABLES = tuple(c + v for c in "bdfgkmnrstz" for v in "aeiou")  # 55
+
+
+def name(n: int, syllables: int = 3) -> str:
+    """A made-up name of letters only, different for each n below 55 ** syllables (digits would be
+    dropped when intake normalises names, and every person would have the same name)."""
+    parts = []
+    for _ in range(syllables):
+        n, digit = divmod(n, len(SYLLABLES))
+        parts.append(SYLLABLES[digit])
+    return "".join(parts).capitalize()
+
+
 def person(i: int, run: int = 0) -> dict[str, Any]:
     """The i-th of many different people (names, birth dates, phones all differ), so duplicate
     flagging does what it does on real intake, not on one person registered a thousand times."""
     n = run * 1_000_000 + i
     return {
-        "given_name": f"Given{n}",
-        "family_name": f"Family{n % 997}x{n // 997}",
+        "given_name": name(n * 7_919 % 166_375),
+        "family_name": name(n // 166_375 * 12_007 + n * 104_729 % 166_375, 4),
         "sex": SEXES[n % 2],
         "date_of_birth": (date(1960, 1, 1) + timedelta(days=(n * 37) % 15_000)).isoformat(),
         "nationality": ("CIV", "SEN", "GIN", "CMR", "MLI")[n % 5],

@@ -37,6 +37,10 @@ class Beneficiary(BeneficiaryBase, table=True):
         Index("ix_beneficiary_partner", "partner_organisation"),
         Index("ix_beneficiary_registered_on", "registered_on"),
         Index("ix_beneficiary_birth_year", "birth_year"),
+        # the duplicate check looks people up by these at every registration
+        Index("ix_beneficiary_phone", "phone"),
+        Index("ix_beneficiary_email", "email"),
+        Index("ix_beneficiary_document_number", "document_number"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

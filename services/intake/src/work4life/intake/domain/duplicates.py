@@ -17,11 +17,30 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
 THRESHOLD = 0.70
 """Score from which a pair is flagged for review."""
+
+NAME_WEIGHT = 0.55
+SAME_BIRTH_DATE = 0.30
+SAME_ARABIC_NAME = 0.12
+"""Weights of the evidence that needs no shared contact; the most it can add besides the names is
+the same date of birth and the same Arabic-script name."""
+
+
+def name_screen(threshold: float) -> float:
+    """The name similarity (0 to 100, written or skeleton) below which a pair cannot reach
+    `threshold` without a shared phone, e-mail or document (about 50.7 at THRESHOLD). Pairs are
+    screened in bulk with rapidfuzz at this similarity and only the rest are scored one by one;
+    the 0.001 covers the score's rounding to three decimals."""
+    return max(0.0, 100 * (threshold - SAME_BIRTH_DATE - SAME_ARABIC_NAME - 0.001) / NAME_WEIGHT)
+
+
+CONTACTS = ("phone", "email", "document_number")
+"""Attributes that are evidence when equal; a shared one is always worth scoring."""
 
 ARTICLES = {"el", "al", "de", "da", "du"}
 DIGRAPHS = [
@@ -61,11 +80,11 @@ class PersonKey:
 
     @property
     def full_name(self) -> str:
-        return normalise(f"{self.given_name} {self.family_name}")
+        return name_keys(self.given_name, self.family_name)[0]
 
     @property
     def skeleton(self) -> str:
-        return " ".join(sorted(skeleton(token) for token in self.full_name.split()))
+        return name_keys(self.given_name, self.family_name)[1]
 
     @property
     def arabic(self) -> str:
@@ -87,6 +106,14 @@ def normalise(name: str) -> str:
     return " ".join(t for t in tokens if t not in ARTICLES)
 
 
+@lru_cache(maxsize=500_000)
+def name_keys(given_name: str, family_name: str) -> tuple[str, str]:
+    """The full name normalised, and its skeleton (tokens sorted). Cached: each registration is
+    compared with the thousands of people born around the same year, the same names every time."""
+    full_name = normalise(f"{given_name} {family_name}")
+    return full_name, " ".join(sorted(skeleton(token) for token in full_name.split()))
+
+
 def skeleton(token: str) -> str:
     """A transliteration-proof key: digraphs folded, vowels after the first letter dropped, no doubles."""
     for old, new in DIGRAPHS:
@@ -100,7 +127,7 @@ def skeleton(token: str) -> str:
 
 def _dob_evidence(a: date, b: date) -> tuple[float, str | None]:
     if a == b:
-        return 0.30, "same date of birth"
+        return SAME_BIRTH_DATE, "same date of birth"
     if a.year == b.year and a.month == b.day and a.day == b.month:
         return 0.24, "date of birth with day and month swapped"
     if abs(a.year - b.year) == 1 and (a.month, a.day) == (b.month, b.day):
@@ -124,7 +151,7 @@ def score(a: PersonKey, b: PersonKey) -> Match:
             reasons.append("names sound alike (another transliteration)")
         else:
             reasons.append(f"names {round(name * 100)}% similar")
-    total = 0.55 * name
+    total = NAME_WEIGHT * name
     dob, why = _dob_evidence(a.date_of_birth, b.date_of_birth)
     total += dob
     if why:
@@ -139,7 +166,7 @@ def score(a: PersonKey, b: PersonKey) -> Match:
         total += 0.35
         reasons.append("same document number")
     if a.arabic and b.arabic and fuzz.token_sort_ratio(a.arabic, b.arabic) >= 90:
-        total += 0.12
+        total += SAME_ARABIC_NAME
         reasons.append("same name in Arabic script")
     if a.sex != b.sex:
         total -= 0.20
@@ -153,8 +180,21 @@ def score(a: PersonKey, b: PersonKey) -> Match:
 def candidates(
     target: PersonKey, pool: Iterable[PersonKey], threshold: float = THRESHOLD, limit: int = 10
 ) -> list[Match]:
-    """Who in `pool` may be `target`, best first."""
-    matches = [score(target, other) for other in pool if other.ref != target.ref]
+    """Who in `pool` may be `target`, best first. Names are screened in bulk first (`name_screen`);
+    a pool member sharing a phone, e-mail or document with `target` is always scored."""
+    cutoff = name_screen(threshold)
+    others = [other for other in pool if other.ref != target.ref]
+    kept: set[int] = set()
+    for attribute in CONTACTS:
+        if value := getattr(target, attribute):
+            kept.update(i for i, other in enumerate(others) if getattr(other, attribute) == value)
+    for name, names in (
+        (target.full_name, [o.full_name for o in others]),
+        (target.skeleton, [o.skeleton for o in others]),
+    ):
+        screened = process.extract(name, names, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, limit=None)
+        kept.update(index for _, _, index in screened)
+    matches = [score(target, others[i]) for i in sorted(kept)]
     ranked = sorted((m for m in matches if m.score >= threshold), key=lambda m: -m.score)
     return ranked[:limit]
 
@@ -168,6 +208,7 @@ def all_pairs(
     for person in people:
         by_year[person.date_of_birth.year].append(person)
     seen: set[tuple[int, int]] = set()
+    cutoff = name_screen(threshold)
     pairs: list[tuple[PersonKey, PersonKey, Match]] = []
 
     def consider(a: PersonKey, b: PersonKey) -> None:
@@ -188,15 +229,15 @@ def all_pairs(
         names = [p.skeleton for p in window]
         written = [p.full_name for p in window]
         similar = process.cdist(
-            [p.skeleton for p in group], names, scorer=fuzz.token_sort_ratio, score_cutoff=55, workers=1
+            [p.skeleton for p in group], names, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, workers=1
         )
         similar_written = process.cdist(
-            [p.full_name for p in group], written, scorer=fuzz.token_sort_ratio, score_cutoff=55, workers=1
+            [p.full_name for p in group], written, scorer=fuzz.token_sort_ratio, score_cutoff=cutoff, workers=1
         )
         for i, a in enumerate(group):
             for j in set(similar[i].nonzero()[0]) | set(similar_written[i].nonzero()[0]):
                 consider(a, window[j])
-    for attribute in ("phone", "email", "document_number"):
+    for attribute in CONTACTS:
         same: dict[str, list[PersonKey]] = defaultdict(list)
         for person in people:
             value = getattr(person, attribute)
