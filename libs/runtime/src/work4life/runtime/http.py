@@ -6,7 +6,7 @@ import json
 import time
 import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlmodel import Session
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import logs
@@ -207,26 +208,45 @@ def add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None))
 
 
-def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
-    metrics = runtime.metrics
+class Observe:
+    """Counts and times every request by route and status, and gives it a correlation id (the
+    caller's, or a new one) that the logs carry and the response returns. Plain ASGI: Starlette's
+    `@app.middleware("http")` runs each request in a task of its own with streams in between."""
 
-    @app.middleware("http")
-    async def _observe(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = request.headers.get(CORRELATION_HEADER) or str(uuid.uuid4())
+    def __init__(self, app: Any, metrics: Any) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cid = Headers(scope=scope).get(CORRELATION_HEADER) or str(uuid.uuid4())
         token = logs.correlation_id.set(cid)
         started = time.perf_counter()
         status = 500
+
+        async def send_with_id(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[CORRELATION_HEADER] = cid
+            await send(message)
+
         try:
-            response = await call_next(request)
-            status = response.status_code
-            response.headers[CORRELATION_HEADER] = cid
-            return response
+            await self.app(scope, receive, send_with_id)
         finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "(unmatched)")
-            metrics.http_requests.labels(metrics.service, request.method, path, str(status)).inc()
-            metrics.http_duration.labels(metrics.service, request.method, path).observe(time.perf_counter() - started)
+            path = getattr(scope.get("route"), "path", "(unmatched)")
+            method = scope["method"]
+            self.metrics.http_requests.labels(self.metrics.service, method, path, str(status)).inc()
+            self.metrics.http_duration.labels(self.metrics.service, method, path).observe(time.perf_counter() - started)
             logs.correlation_id.reset(token)
+
+
+def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
+    metrics = runtime.metrics
+
+    app.add_middleware(Observe, metrics=metrics)
 
     @app.get("/health", tags=["operations"], summary="Liveness: the process is up")
     async def health() -> dict[str, str]:

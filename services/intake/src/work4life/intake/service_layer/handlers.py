@@ -277,8 +277,7 @@ def _give_consent(
         recorded_by=actor.subject,
         recorded_at=_now(),
     )
-    session.add(consent)
-    session.flush()
+    session.add(consent)  # written with the caller's commit: the event needs only its random consent_id
     context.publish(
         session,
         event_mapping.consent_given(beneficiary, consent, producer=context.producer, correlation_id=correlation_id),
