@@ -5,6 +5,8 @@
 #   deploy/kafka/kafka.sh start     fetch, format storage on first start, start, wait until it accepts connections
 #   deploy/kafka/kafka.sh stop      stop cleanly (SIGTERM, then SIGKILL after a grace period)
 #   deploy/kafka/kafka.sh status    say whether it runs
+#   deploy/kafka/kafka.sh reset     stop and remove every topic and its data (a development broker
+#                                   collects the topics of every test and benchmark run)
 #
 # Every command is safe to re-run. Settings (environment):
 #   W4L_KAFKA_PORT      client port (default 9092); the controller listens on port+1
@@ -172,6 +174,14 @@ stop() {
   rm -f "$PIDFILE"
 }
 
+reset() {
+  # Tests and benchmarks each create their own namespaced topics; on a long-lived development
+  # machine they pile up (16,000 partitions ran a 512 MB broker out of heap). This wipes them.
+  stop
+  rm -rf "$STATE/data" "$STATE/server.properties"
+  log "data removed; the next start formats a new cluster"
+}
+
 status() {
   if running && port_open "$PORT"; then log "running (pid $(cat "$PIDFILE"))"; else log "not running"; return 3; fi
 }
@@ -181,5 +191,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: $0 {fetch|start|stop|status}" >&2; exit 2 ;;
+  reset) reset ;;
+  *) echo "usage: $0 {fetch|start|stop|status|reset}" >&2; exit 2 ;;
 esac
