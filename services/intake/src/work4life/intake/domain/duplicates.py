@@ -125,6 +125,14 @@ def skeleton(token: str) -> str:
     return re.sub(r"(.)\1+", r"\1", folded)
 
 
+def birth_date_needed(threshold: float) -> bool:
+    """Whether a pair that shares no phone, e-mail or document needs some birth-date evidence to
+    reach `threshold`: the names and the Arabic-script name alone give at most 0.67. Birth dates
+    count only in the same year, or one year apart with the same day and month (`_dob_evidence`),
+    so at the threshold a registration need only be compared with those people."""
+    return threshold - 0.001 > NAME_WEIGHT + SAME_ARABIC_NAME
+
+
 def _dob_evidence(a: date, b: date) -> tuple[float, str | None]:
     if a == b:
         return SAME_BIRTH_DATE, "same date of birth"

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, or_
+from sqlalchemy import and_, extract, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -57,27 +57,37 @@ def key_of(b: Any) -> matcher.PersonKey:
 _KEY_COLUMNS = [Beneficiary.__table__.c[name] for name in ("id", *KEY_FIELDS)]  # type: ignore[attr-defined]
 
 
-def _pool_for(session: Session, b: Beneficiary) -> list[matcher.PersonKey]:
-    """Active people born within a year of `b`, or sharing a phone, e-mail or document with them:
-    only the columns the matcher reads, as plain rows (about 1,100 rows per registration at the
-    programme's 15,000 people; ORM objects, then typed rows, were most of a registration's time)."""
+def _pool_for(session: Session, b: Beneficiary, threshold: float) -> list[matcher.PersonKey]:
+    """The active people who could reach `threshold` with `b`: those sharing a phone, e-mail or
+    document, and those whose birth date can count as evidence (at the threshold: the same year,
+    or one year apart on the same day and month; below it, anyone born within a year). Only the
+    columns the matcher reads, as plain rows (ORM objects, then typed rows, were most of a
+    registration's time; at the programme's 15,000 people this reads about 400 rows)."""
     c = Beneficiary.__table__.c  # type: ignore[attr-defined]
     same_contact = [c[name] == getattr(b, name) for name in matcher.CONTACTS if getattr(b, name)]
-    query = sa_select(*_KEY_COLUMNS).where(
-        c.status == RecordStatus.ACTIVE,
-        c.id != b.id,
-        or_(c.birth_year.between(b.birth_year - 1, b.birth_year + 1), *same_contact),
-    )
+    year, born = b.birth_year, b.date_of_birth
+    if matcher.birth_date_needed(threshold):
+        dated = or_(
+            c.birth_year == year,
+            and_(
+                c.birth_year.in_((year - 1, year + 1)),
+                extract("month", c.date_of_birth) == born.month,
+                extract("day", c.date_of_birth) == born.day,
+            ),
+        )
+    else:
+        dated = c.birth_year.between(year - 1, year + 1)
+    query = sa_select(*_KEY_COLUMNS).where(c.status == RecordStatus.ACTIVE, c.id != b.id, or_(dated, *same_contact))
     return [
-        matcher.PersonKey(ref, given, family, born, str(sex), *rest)
-        for ref, given, family, born, sex, *rest in session.connection().execute(query)
+        matcher.PersonKey(ref, given, family, day, str(sex), *rest)
+        for ref, given, family, day, sex, *rest in session.connection().execute(query)
     ]
 
 
 def candidates_for(
     session: Session, b: Beneficiary, threshold: float = matcher.THRESHOLD
 ) -> list[tuple[Beneficiary, matcher.Match]]:
-    matches = matcher.candidates(key_of(b), _pool_for(session, b), threshold=threshold)
+    matches = matcher.candidates(key_of(b), _pool_for(session, b, threshold), threshold=threshold)
     if not matches:
         return []
     found = {
