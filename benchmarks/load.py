@@ -190,8 +190,8 @@ SEED_RUN = 99  # the seeded people's names never meet the measured ones'
 def seed_intake(database_url: str, people: int) -> float:
     """Register `people` people in intake's database straight through its use case (no HTTP), and
     drop their events from the outbox so that nothing is published: the latency steps then meet a
-    register of the programme's size (the duplicate check at each registration reads everyone born
-    within a year of the newcomer). Returns the seconds it took."""
+    register of the programme's size (the duplicate check at each registration reads the people
+    born around the newcomer's birth date). Returns the seconds it took."""
     from sqlalchemy import delete
     from sqlmodel import Session
 

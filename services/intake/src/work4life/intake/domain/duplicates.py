@@ -30,13 +30,15 @@ SAME_ARABIC_NAME = 0.12
 """Weights of the evidence that needs no shared contact; the most it can add besides the names is
 the same date of birth and the same Arabic-script name."""
 
+ROUNDING = 0.001
+"""Scores are rounded to three decimals: a bound on a score keeps this margin below the threshold."""
+
 
 def name_screen(threshold: float) -> float:
     """The name similarity (0 to 100, written or skeleton) below which a pair cannot reach
     `threshold` without a shared phone, e-mail or document (about 50.7 at THRESHOLD). Pairs are
-    screened in bulk with rapidfuzz at this similarity and only the rest are scored one by one;
-    the 0.001 covers the score's rounding to three decimals."""
-    return max(0.0, 100 * (threshold - SAME_BIRTH_DATE - SAME_ARABIC_NAME - 0.001) / NAME_WEIGHT)
+    screened in bulk with rapidfuzz at this similarity and only the rest are scored one by one."""
+    return max(0.0, 100 * (threshold - ROUNDING - SAME_BIRTH_DATE - SAME_ARABIC_NAME) / NAME_WEIGHT)
 
 
 CONTACTS = ("phone", "email", "document_number")
@@ -127,10 +129,11 @@ def skeleton(token: str) -> str:
 
 def birth_date_needed(threshold: float) -> bool:
     """Whether a pair that shares no phone, e-mail or document needs some birth-date evidence to
-    reach `threshold`: the names and the Arabic-script name alone give at most 0.67. Birth dates
+    reach `threshold`: the names and the Arabic-script name alone give at most NAME_WEIGHT +
+    SAME_ARABIC_NAME (0.67). Birth dates
     count only in the same year, or one year apart with the same day and month (`_dob_evidence`),
     so at the threshold a registration need only be compared with those people."""
-    return threshold - 0.001 > NAME_WEIGHT + SAME_ARABIC_NAME
+    return threshold - ROUNDING > NAME_WEIGHT + SAME_ARABIC_NAME
 
 
 def _dob_evidence(a: date, b: date) -> tuple[float, str | None]:
