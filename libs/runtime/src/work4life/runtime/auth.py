@@ -63,23 +63,36 @@ class TokenVerifier:
         self.settings = settings
         self._jwks = jwt.PyJWKClient(settings.auth_jwks_url) if settings.auth_jwks_url else None
 
-    def _key(self, token: str) -> tuple[Any, list[str]]:
+    def _key(self, token: str) -> tuple[Any, list[str], str | None]:
+        """The key, algorithms and issuer to check `token` with.
+
+        A deployment may trust its identity provider (JWKS or public key, issuer checked) and, outside
+        production, the shared development secret as well: the token's own header says which one signed
+        it, and each key accepts only its own algorithms, so an HS256 token can never be checked against
+        a public key used as a secret."""
+        secret = self.settings.auth_jwt_secret
+        if secret is not None and jwt.get_unverified_header(token).get("alg") == "HS256":
+            provider = self._jwks is not None or bool(self.settings.auth_jwt_public_key)
+            return secret.get_secret_value(), ["HS256"], None if provider else self.settings.auth_issuer
         if self._jwks is not None:
-            return self._jwks.get_signing_key_from_jwt(token).key, ["RS256", "ES256", "PS256"]
+            return (
+                self._jwks.get_signing_key_from_jwt(token).key,
+                ["RS256", "ES256", "PS256"],
+                self.settings.auth_issuer,
+            )
         if self.settings.auth_jwt_public_key:
-            return self.settings.auth_jwt_public_key, ["RS256", "ES256", "PS256"]
-        assert self.settings.auth_jwt_secret is not None
-        return self.settings.auth_jwt_secret.get_secret_value(), ["HS256"]
+            return self.settings.auth_jwt_public_key, ["RS256", "ES256", "PS256"], self.settings.auth_issuer
+        raise jwt.InvalidTokenError("this token's algorithm is not accepted here")
 
     def verify(self, token: str) -> Principal:
         try:
-            key, algorithms = self._key(token)
+            key, algorithms, issuer = self._key(token)
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=algorithms,
                 audience=self.settings.auth_audience,
-                issuer=self.settings.auth_issuer,
+                issuer=issuer,
                 options={"require": ["exp", "sub"]},
                 leeway=30,
             )

@@ -41,6 +41,7 @@ class Beneficiary(BeneficiaryBase, table=True):
         Index("ix_beneficiary_phone", "phone"),
         Index("ix_beneficiary_email", "email"),
         Index("ix_beneficiary_document_number", "document_number"),
+        Index("uq_beneficiary_registration_key", "registration_key", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -58,6 +59,12 @@ class Beneficiary(BeneficiaryBase, table=True):
         max_length=64,
         index=True,
         description="Normalised name, birth date, nationality and partner: re-imports skip it.",
+    )
+    registration_key: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Idempotency key of the registration request (made on the device for offline "
+        "registrations): a repeated request answers with this record instead of a second one.",
     )
 
 

@@ -7,10 +7,10 @@ data is written to the audit log.
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
@@ -148,6 +148,23 @@ class AuditPage(BaseModel):
     offset: int
 
 
+def registered_out(beneficiary: Beneficiary, flagged: list[tuple[Beneficiary, Any]]) -> RegisteredBeneficiary:
+    return RegisteredBeneficiary.model_validate(
+        {
+            **BeneficiaryPublic.model_validate(beneficiary, from_attributes=True).model_dump(),
+            "possible_duplicates": [
+                PossibleDuplicate(
+                    beneficiary_id=other.beneficiary_id,
+                    partner_organisation=other.partner_organisation,
+                    score=match.score,
+                    reasons=match.reasons,
+                )
+                for other, match in flagged
+            ],
+        }
+    )
+
+
 def invalid(exc: ValidationError) -> HTTPException:
     errors = validation_errors(exc)
     summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
@@ -188,9 +205,31 @@ def build_router(
         status_code=status.HTTP_201_CREATED,
         response_model=RegisteredBeneficiary,
         summary="Register a beneficiary (possible duplicates are flagged in the response and queued for review)",
-        responses={422: {"description": "A field is missing or invalid; the body names it and says why"}},
+        description="With an `Idempotency-Key` header (the staff application makes one on the device for each "
+        "registration, so that one taken offline is sent exactly once), a repeated request answers 200 with the "
+        "person the first one created, and the header `Idempotent-Replayed: true`: no second person, no second "
+        "event.",
+        responses={
+            200: {"description": "The key was already used: the person that registration created"},
+            409: {"description": "The key was used for a registration the caller may not see"},
+            422: {"description": "A field is missing or invalid; the body names it and says why"},
+        },
     )
-    def register(body: BeneficiaryCreate, request: Request, db: SessionDep, who: Staff) -> RegisteredBeneficiary:
+    def register(
+        body: BeneficiaryCreate,
+        request: Request,
+        response: Response,
+        db: SessionDep,
+        who: Staff,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                pattern=r"^[\x21-\x7e]{8,100}$",
+                description="A key made by the client for this registration (8 to 100 printable ASCII characters, "
+                "e.g. a UUID); the same key is never registered twice.",
+            ),
+        ] = None,
+    ) -> RegisteredBeneficiary:
         organisation = body.partner_organisation or who.organisation
         if not who.may_see(organisation):
             raise HTTPException(
@@ -199,27 +238,23 @@ def build_router(
         details = BeneficiaryBase.model_validate(
             {**body.model_dump(exclude={"consents"}), "partner_organisation": organisation}
         )
-        command = handlers.RegisterBeneficiary(details, body.consents, correlation_of(request))
+        command = handlers.RegisterBeneficiary(details, body.consents, correlation_of(request), idempotency_key)
         try:
             beneficiary = handlers.register_beneficiary(db, command, context, who)
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
+        except handlers.AlreadyRegistered as repeat:
+            if not who.may_see(repeat.beneficiary.partner_organisation):
+                raise HTTPException(
+                    409, detail="this Idempotency-Key was already used for another registration: make a new one"
+                ) from repeat
+            response.status_code = status.HTTP_200_OK
+            response.headers["Idempotent-Replayed"] = "true"
+            audit.record(db, who, "read", [repeat.beneficiary.beneficiary_id])
+            db.commit()
+            return registered_out(repeat.beneficiary, duplicates.candidates_for(db, repeat.beneficiary))
         after_commit()
-        flagged = duplicates.flag_at_registration(db, beneficiary)
-        return RegisteredBeneficiary.model_validate(
-            {
-                **BeneficiaryPublic.model_validate(beneficiary, from_attributes=True).model_dump(),
-                "possible_duplicates": [
-                    PossibleDuplicate(
-                        beneficiary_id=other.beneficiary_id,
-                        partner_organisation=other.partner_organisation,
-                        score=match.score,
-                        reasons=match.reasons,
-                    )
-                    for other, match in flagged
-                ],
-            }
-        )
+        return registered_out(beneficiary, duplicates.flag_at_registration(db, beneficiary))
 
     @router.get("/beneficiaries", response_model=BeneficiaryPage, summary="List beneficiaries (paginated, filterable)")
     def list_(

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from work4life.contracts.envelope import Envelope, Producer
@@ -56,11 +57,31 @@ class RegisterBeneficiary:
     details: BeneficiaryBase
     consents: list[ConsentRequest]
     correlation_id: UUID | None = None
+    registration_key: str | None = None  # the device's idempotency key (offline registrations)
+
+
+class AlreadyRegistered(Exception):
+    """A registration whose idempotency key was already used: the person it created."""
+
+    def __init__(self, beneficiary: Beneficiary) -> None:
+        super().__init__(f"registration key already used by beneficiary {beneficiary.beneficiary_id}")
+        self.beneficiary = beneficiary
+
+
+def registered_with_key(session: Session, key: str) -> Beneficiary | None:
+    return session.exec(select(Beneficiary).where(Beneficiary.registration_key == key)).first()
 
 
 def register_beneficiary(
     session: Session, command: RegisterBeneficiary, context: Context, actor: Principal
 ) -> Beneficiary:
+    """Register a person. With a `registration_key` already used (a device sending again what
+    intake committed before the answer reached it), raises `AlreadyRegistered` with that person:
+    nothing is written and no event is staged a second time."""
+    if command.registration_key is not None:
+        existing = registered_with_key(session, command.registration_key)
+        if existing is not None:
+            raise AlreadyRegistered(existing)
     today = context.today()
     check_age(command.details.date_of_birth, today, context.minimum_age)
     check_registration_consents(command.consents)
@@ -76,9 +97,18 @@ def register_beneficiary(
         ),
         registered_on=today,
         created_at=_now(),
+        registration_key=command.registration_key,
     )
     session.add(beneficiary)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        # The same key sent twice at once: the other request's registration won.
+        session.rollback()
+        existing = registered_with_key(session, command.registration_key) if command.registration_key else None
+        if existing is None:
+            raise
+        raise AlreadyRegistered(existing) from None
     session.add(
         LegalStatusRecord(
             beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
