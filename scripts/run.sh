@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Sets everything up and runs Work4Life: a local Kafka broker, the services, and Prometheus scraping
-# them with the alert rules, until Ctrl-C.
+# Sets everything up and runs Work4Life: a local Kafka broker, the services, the staff web
+# application (http://127.0.0.1:8000) and Prometheus scraping them with the alert rules, until Ctrl-C.
 #
 #   scripts/run.sh              SQLite databases in .state/ (the embedded default)
 #   scripts/run.sh --postgres   a local PostgreSQL server (Debian package) with one database per service
+#   scripts/run.sh --keycloak   also a local Keycloak (deploy/keycloak/keycloak.sh), so that people sign
+#                               in as in production (users: caseworker-rabat, programme-manager-oujda, ...;
+#                               password = user name); the development sign-in stays offered
 #
 # Logs go to the console and to .state/logs/<service>.log. Ctrl-C stops the services (they finish
 # in-flight work), then the broker and database that this script started.
@@ -11,8 +14,15 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-USE_POSTGRES=0
-[[ "${1:-}" == "--postgres" ]] && USE_POSTGRES=1
+USE_POSTGRES=0; USE_KEYCLOAK=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) USE_POSTGRES=1 ;;
+    --keycloak) USE_KEYCLOAK=1 ;;
+    *) echo "unknown option $arg (use --postgres, --keycloak)" >&2; exit 2 ;;
+  esac
+done
+WEB_PORT="${W4L_WEB_PORT:-8000}"
 
 source "$REPO/scripts/setup.sh"
 
@@ -30,7 +40,7 @@ DEV_SECRET="$(cat "$STATE/dev-jwt-secret")"
 # name:port of every service this script runs (more come as the services land).
 SERVICES=(intake:8001 training:8002 enterprise:8003 employment:8004 reporting:8005)
 
-started_kafka=0; started_postgres=0; started_prometheus=0; pids=(); logfiles=(); tail_pid=
+started_kafka=0; started_postgres=0; started_prometheus=0; started_keycloak=0; pids=(); logfiles=(); tail_pid=
 
 cleanup() {
   trap - INT TERM EXIT
@@ -39,13 +49,14 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   [[ -n "$tail_pid" ]] && kill "$tail_pid" 2>/dev/null || true
   [[ $started_prometheus == 1 ]] && "$REPO/deploy/prometheus/prometheus.sh" stop || true
+  [[ $started_keycloak == 1 ]] && "$REPO/deploy/keycloak/keycloak.sh" stop || true
   [[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" stop || true
   [[ $started_postgres == 1 ]] && "$REPO/deploy/postgres/postgres.sh" stop || true
   echo "[run] stopped"
 }
 trap cleanup INT TERM EXIT
 
-for entry in "${SERVICES[@]}"; do
+for entry in "${SERVICES[@]}" "web:$WEB_PORT"; do
   port="${entry##*:}"
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "[run] port $port (${entry%%:*}) is already in use: is Work4Life already running? Stop it first." >&2
@@ -62,8 +73,18 @@ if [[ $USE_POSTGRES == 1 ]]; then
   server_url="$("$REPO/deploy/postgres/postgres.sh" url)"
 fi
 
+ISSUER=""
+if [[ $USE_KEYCLOAK == 1 ]]; then
+  "$REPO/deploy/keycloak/keycloak.sh" status >/dev/null 2>&1 || started_keycloak=1
+  "$REPO/deploy/keycloak/keycloak.sh" start
+  ISSUER="$("$REPO/deploy/keycloak/keycloak.sh" url)"
+fi
+
 for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"; port="${entry##*:}"; prefix="W4L_${name^^}_"
+  if [[ -n "$ISSUER" ]]; then
+    export "${prefix}AUTH_ISSUER=$ISSUER" "${prefix}AUTH_JWKS_URL=$ISSUER/protocol/openid-connect/certs"
+  fi
   if [[ $USE_POSTGRES == 1 ]]; then
     uv run python - "$server_url" "w4l_$name" <<'PY'
 import sys, psycopg
@@ -80,6 +101,20 @@ PY
   pids+=($!)
   logfiles+=("$STATE/logs/$name.log")
 done
+
+# The staff web application, over every service's API (the services' development secret gives it
+# the development sign-in; with --keycloak it also signs people in through Keycloak).
+export W4L_WEB_HTTP_PORT="$WEB_PORT" W4L_WEB_LOG_JSON="${W4L_LOG_JSON:-false}" W4L_WEB_DEV_JWT_SECRET="$DEV_SECRET"
+for entry in "${SERVICES[@]}"; do
+  name="${entry%%:*}"; export "W4L_WEB_${name^^}_URL=http://127.0.0.1:${entry##*:}"
+done
+if [[ -n "$ISSUER" ]]; then
+  export W4L_WEB_OIDC_ISSUER="$ISSUER" W4L_WEB_OIDC_CLIENT_SECRET=work4life-web-dev-secret
+fi
+"$REPO/.venv/bin/python" -m work4life.web >>"$STATE/logs/web.log" 2>&1 &
+pids+=($!)
+logfiles+=("$STATE/logs/web.log")
+SERVICES+=("web:$WEB_PORT")
 
 # Show every service's log on the console, each line prefixed with the file it came from.
 tail -n 0 -F "${logfiles[@]}" 2>/dev/null &
@@ -105,9 +140,11 @@ fi
 
 cat <<INFO
 
+  Open http://127.0.0.1:$WEB_PORT and sign in$([[ -n "$ISSUER" ]] && echo " (Keycloak: caseworker-rabat / caseworker-rabat, or the development sign-in)" || echo " (development sign-in: pick a name, a role and an organisation)").
+
   Work4Life is running ($([[ $USE_POSTGRES == 1 ]] && echo PostgreSQL || echo "SQLite in $STATE")); Kafka on 127.0.0.1:${W4L_KAFKA_PORT:-9092}.
 
-$(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; printf '  %-10s http://127.0.0.1:%s/docs   (metrics: /metrics, health: /ready, AsyncAPI: /asyncapi.json)\n' "$name" "$port"; done)
+$(for entry in "${SERVICES[@]}"; do name="${entry%%:*}"; port="${entry##*:}"; [[ $name == web ]] && continue; printf '  %-10s http://127.0.0.1:%s/docs   (metrics: /metrics, health: /ready, AsyncAPI: /asyncapi.json)\n' "$name" "$port"; done)
 
   Try it (a caseworker's token, then a registration, then the count as an M&E viewer):
     TOKEN=\$(uv run w4l-token --role caseworker --org work4life --sub aicha)

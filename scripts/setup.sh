@@ -36,4 +36,12 @@ fi
 say "installing the workspace's Python packages (uv sync)"
 (cd "$REPO" && uv sync --all-packages --frozen --quiet)
 
+# The web application's front-end packages, pinned by web/package-lock.json (axe-core, for the
+# browser tests' accessibility checks); nothing is fetched when the app runs.
+command -v npm >/dev/null || apt_install nodejs npm
+if [[ ! -f "$REPO/web/node_modules/.package-lock.json" || "$REPO/web/package-lock.json" -nt "$REPO/web/node_modules/.package-lock.json" ]]; then
+  say "installing the web application's front-end packages (npm ci)"
+  (cd "$REPO/web" && npm ci --no-audit --no-fund --silent)
+fi
+
 "$REPO/deploy/kafka/kafka.sh" fetch

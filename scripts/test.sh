@@ -8,12 +8,13 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 source "$REPO/scripts/setup.sh"
 export W4L_STATE_DIR="${W4L_STATE_DIR:-$REPO/.state}"
-# The dashboard's end-to-end test drives a real headless browser (Debian's Chromium).
+# The dashboard's and the web application's tests drive a real headless browser (Debian's Chromium).
 command -v chromium >/dev/null || apt_install chromium
 export W4L_TEST_ARTEFACTS="${W4L_TEST_ARTEFACTS:-$W4L_STATE_DIR/artefacts}"   # the dashboard's screenshot lands here
 
-started_kafka=0; started_postgres=0
+started_kafka=0; started_postgres=0; started_keycloak=0
 cleanup() {
+  [[ $started_keycloak == 1 ]] && "$REPO/deploy/keycloak/keycloak.sh" stop || true
   [[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" stop || true
   [[ $started_postgres == 1 ]] && "$REPO/deploy/postgres/postgres.sh" stop || true
 }
@@ -23,9 +24,13 @@ trap cleanup EXIT
 "$REPO/deploy/kafka/kafka.sh" start
 "$REPO/deploy/postgres/postgres.sh" status >/dev/null 2>&1 || started_postgres=1
 "$REPO/deploy/postgres/postgres.sh" start
+# The staff web application's browser tests sign in through a real Keycloak (Maven Central).
+"$REPO/deploy/keycloak/keycloak.sh" status >/dev/null 2>&1 || started_keycloak=1
+"$REPO/deploy/keycloak/keycloak.sh" start
 
 export W4L_TEST_KAFKA_BOOTSTRAP="127.0.0.1:${W4L_KAFKA_PORT:-9092}"
 export W4L_TEST_POSTGRES_URL="$("$REPO/deploy/postgres/postgres.sh" url)"
+export W4L_TEST_KEYCLOAK_URL="$("$REPO/deploy/keycloak/keycloak.sh" url)"
 export W4L_TEST_REQUIRE_REAL=1   # a missing broker or database fails the run instead of skipping
 
 echo "[test] lint and format (ruff)"

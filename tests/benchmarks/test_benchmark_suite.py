@@ -51,3 +51,30 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(f"with the outbox, {database}" in row for row in rows)
     values = [row.split("|")[3].strip() for row in rows]
     assert all(re.match(r"[\d,.]+ ", value) for value in values), values
+
+
+@pytest.mark.timeout(600)
+def test_the_web_pages_benchmark_prints_pages_beside_their_api_calls(kafka_bootstrap, capsys):
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.web_pages",
+            "--people",
+            "200",
+            "--requests",
+            "15",
+            "--kafka",
+            kafka_bootstrap,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    with capsys.disabled():
+        print("\n" + completed.stdout)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert "intake holds 200 people" in completed.stdout
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "ms" not in line]
+    assert len(rows) == 5 and all(re.search(r"\| [\d.]+ \| [\d.]+ \|$", row) for row in rows), rows

@@ -147,7 +147,8 @@ def test_the_compose_file_matches_the_compose_specification(tmp_path):
     checker = tool("check-jsonschema")
     run(checker, "--builtin-schema", "vendor.compose-spec", "deploy/compose.yaml")
     compose = yaml.safe_load((REPO / "deploy/compose.yaml").read_text())
-    assert {"kafka", "postgres", "prometheus", "grafana", *SERVICES} == set(compose["services"])
+    assert {"kafka", "postgres", "prometheus", "grafana", "web", *SERVICES} == set(compose["services"])
+    assert compose["services"]["web"]["build"]["dockerfile"] == "web/Dockerfile"
     assert compose["services"]["kafka"]["image"].startswith("apache/kafka:")
     for name, port in SERVICES.items():
         service = compose["services"][name]
