@@ -9,7 +9,7 @@ uv run --frozen pybabel extract --no-location --omit-header --sort-output -F bab
 for lang in fr ar en; do
   po="$LOCALES/$lang/LC_MESSAGES/messages.po"
   if [[ -f "$po" ]]; then
-    uv run --frozen pybabel update --no-fuzzy-matching --omit-header -i "$LOCALES/messages.pot" -d "$LOCALES" -l "$lang"
+    uv run --frozen pybabel update --ignore-obsolete --no-fuzzy-matching --omit-header -i "$LOCALES/messages.pot" -d "$LOCALES" -l "$lang"
   else
     uv run --frozen pybabel init -i "$LOCALES/messages.pot" -d "$LOCALES" -l "$lang"
   fi
