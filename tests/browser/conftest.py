@@ -110,8 +110,10 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         intake.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(chromium_path):
+    """Module-scoped: Playwright's synchronous API runs an event loop in this thread while it is
+    open, and the asynchronous tests that follow need it closed."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -24,7 +24,7 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=2),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}\.\d{2}$", "examples": ["12500.00"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,12}\.[0-9]{2}$", "examples": ["12500.00"]}),
 ]
 """An exact amount with two decimal places, written as a string ("12500.00")."""
 
@@ -33,7 +33,7 @@ Rate = Annotated[
     Field(gt=0, max_digits=10, decimal_places=4),
     PlainSerializer(lambda v: f"{v:.4f}", return_type=str, when_used="json"),
     # Positive: the lookahead refuses an all-zero rate, as the model does (gt=0).
-    WithJsonSchema({"type": "string", "pattern": r"^(?!0+\.0{4}$)\d{1,6}\.\d{4}$", "examples": ["10.8000"]}),
+    WithJsonSchema({"type": "string", "pattern": r"^(?!0+\.0{4}$)[0-9]{1,6}\.[0-9]{4}$", "examples": ["10.8000"]}),
 ]
 """An exchange rate (MAD per EUR) with four decimal places, written as a string."""
 

@@ -187,7 +187,7 @@ class LanguageSkill(EventData):
 
 class Occupation(EventData):
     isco08: str = Field(
-        pattern=r"^\d{1,4}$", description="ISCO-08 code (major group to unit group), e.g. 7512 (bakers)."
+        pattern=r"^[0-9]{1,4}$", description="ISCO-08 code (major group to unit group), e.g. 7512 (bakers)."
     )
     years: float = Field(ge=0, le=60, description="Years of experience in it.")
 

@@ -127,6 +127,7 @@ LABELS: dict[str, dict[str, str]] = {
         "list": N_("seen in a list"),
         "read": N_("record opened"),
         "read_legal_status": N_("legal status read"),
+        "read_case_file": N_("case file opened"),
         "register": N_("registered"),
         "update": N_("profile changed"),
         "assess": N_("assessed"),

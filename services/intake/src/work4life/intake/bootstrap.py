@@ -18,7 +18,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers intake's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import IntakeSettings
-from .entrypoints import duplicates_http, http, imports_http, orientation_http
+from .entrypoints import case_file_http, duplicates_http, http, imports_http, orientation_http
 from .entrypoints.consumer import CONSUMES, event_handlers
 from .service_layer.handlers import Context
 
@@ -58,6 +58,7 @@ def build(
             orientation_http.build_router(sessions, context, after_commit),
             duplicates_http.build_router(sessions, context, after_commit),
             imports_http.build_router(sessions, context, after_commit),
+            case_file_http.build_router(sessions),
         ],
         # A spreadsheet may be up to 20 MB (the route says so itself); multipart adds a little.
         body_limits={"/v1/imports": imports_http.MAX_BYTES + 64 * 1024},

@@ -133,29 +133,24 @@ async def create_person(request: Request, me: Staff) -> Response:
 
 @router.get("/people/{person_id}", include_in_schema=False)
 async def person_page(request: Request, person_id: uuid.UUID, me: Staff) -> Response:
-    path = f"/v1/beneficiaries/{person_id}"
-    person = await call(request, me, "GET", path)
-    reads = [
-        call(request, me, "GET", f"{path}/legal-status"),
-        call(request, me, "GET", f"{path}/consents"),
-        call(request, me, "GET", f"{path}/assessments"),
-        call(request, me, "GET", "/v1/referrals", params={"beneficiary_id": str(person_id), "limit": 100}),
-        call(request, me, "GET", f"{path}/duplicates"),
-    ]
+    """One read of intake's case file (and, for admins, the record's audit trail beside it)."""
+    reads = [call(request, me, "GET", f"/v1/beneficiaries/{person_id}/case-file")]
     if me.is_admin:
         reads.append(call(request, me, "GET", "/v1/audit", params={"beneficiary_id": str(person_id), "limit": 100}))
     answers = await asyncio.gather(*reads)
+    file = answers[0]
     return render(
         request,
         "person.html",
         {
-            "person": person,
-            "timeline": answers[0],
-            "consents": answers[1],
-            "assessments": answers[2],
-            "referrals": answers[3]["items"],
-            "duplicates": answers[4],
-            "audit": answers[5]["items"] if me.is_admin else None,
+            "person": file["person"],
+            "timeline": file["legal_status"],
+            "consents": file["consents"],
+            "assessments": file["assessments"],
+            "referrals": file["referrals"],
+            "referrals_total": file["referrals_total"],
+            "duplicates": file["possible_duplicates"],
+            "audit": answers[1]["items"] if me.is_admin else None,
             "notice_version": web_of(request).settings.consent_notice_version,
         },
     )
