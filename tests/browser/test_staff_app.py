@@ -59,6 +59,9 @@ def test_signing_in_through_keycloak_gives_a_session_the_services_accept(stack, 
     page.wait_for_selector("[data-signed-out]")
     page.goto(f"{stack.url}/people")
     assert "/sign-in" in page.url
+    # Signing out ended the provider's session too: it asks for the password again.
+    page.click("a[href^='/sign-in/oidc']")
+    page.wait_for_selector("#username")
 
 
 def test_a_caseworker_registers_assesses_and_refers_a_person(stack, context):
