@@ -14,7 +14,7 @@ from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
 
 from ..adapters.orm import Beneficiary, CandidateStatus, DuplicateCandidate
-from ..service_layer import duplicates, handlers
+from ..service_layer import audit, duplicates, handlers
 from .http import STAFF, BeneficiaryPublic, correlation_of, visible
 
 
@@ -98,7 +98,11 @@ def build_router(
     )
     def for_one(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[DuplicateHint]:
         beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        return [hint(other, match) for other, match in duplicates.candidates_for(db, beneficiary)]
+        hints = [hint(other, match) for other, match in duplicates.candidates_for(db, beneficiary)]
+        # The hints tell that the other records exist and look like this person: both are read.
+        audit.record(db, who, "read_duplicates", [beneficiary.beneficiary_id, *(h.beneficiary_id for h in hints)])
+        db.commit()
+        return hints
 
     @router.get("/duplicates", response_model=CandidatePage, summary="The review queue of possible duplicates")
     def review_queue(
@@ -111,6 +115,8 @@ def build_router(
         organisation = None if who.sees_every_organisation else who.organisation
         rows, total = duplicates.queue(db, candidate_status, organisation, limit, offset)
         items = [candidate_out(c, newer, older) for c, newer, older in rows]
+        audit.record(db, who, "list_duplicates", dict.fromkeys(i for item in items for i in (item.newer, item.older)))
+        db.commit()
         return CandidatePage(items=items, total=total, limit=limit, offset=offset)
 
     @router.post(

@@ -379,7 +379,10 @@ def build_router(
     )
     def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPublic]:
         beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        return [ConsentPublic.model_validate(c, from_attributes=True) for c in handlers.consents_of(db, beneficiary)]
+        found = [ConsentPublic.model_validate(c, from_attributes=True) for c in handlers.consents_of(db, beneficiary)]
+        audit.record(db, who, "read_consents", [beneficiary.beneficiary_id])
+        db.commit()
+        return found
 
     @router.post(
         "/beneficiaries/{beneficiary_id}/consents",

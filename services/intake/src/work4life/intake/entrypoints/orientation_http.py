@@ -25,7 +25,7 @@ from work4life.runtime.http import session_dependency
 from ..adapters.orm import Beneficiary
 from ..domain.model import LanguageSkill, RegistrationRefused
 from ..domain.orientation import AssessmentRequest, OccupationRequest, OutreachRequest, ReferralRequest
-from ..service_layer import handlers, orientation
+from ..service_layer import audit, handlers, orientation
 from .http import STAFF, changeable, correlation_of, refused, visible
 
 
@@ -123,10 +123,13 @@ def build_router(
     )
     def assessments(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[AssessmentPublic]:
         beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        return [
+        found = [
             AssessmentPublic.model_validate(a, from_attributes=True)
             for a in orientation.assessments_of(db, beneficiary)
         ]
+        audit.record(db, who, "read_assessments", [beneficiary.beneficiary_id])
+        db.commit()
+        return found
 
     @router.post(
         "/beneficiaries/{beneficiary_id}/referrals",
@@ -176,7 +179,10 @@ def build_router(
             limit=limit,
             offset=offset,
         )
-        return ReferralPage(items=[referral_out(r, b) for r, b in rows], total=total, limit=limit, offset=offset)
+        page = ReferralPage(items=[referral_out(r, b) for r, b in rows], total=total, limit=limit, offset=offset)
+        audit.record(db, who, "list_referrals", dict.fromkeys(item.beneficiary_id for item in page.items))
+        db.commit()
+        return page
 
     @router.post(
         "/referrals/{referral_id}/status",
@@ -250,11 +256,16 @@ def build_router(
             limit=limit,
             offset=offset,
         )
-        return OutreachPage(
+        page = OutreachPage(
             items=[OutreachPublic.model_validate(o, from_attributes=True) for o in items],
             total=total,
             limit=limit,
             offset=offset,
         )
+        # Who attended an information session is personal data, even as a pseudonymous id.
+        attendees = dict.fromkeys(a for item in page.items for a in item.registered_attendees)
+        audit.record(db, who, "list_outreach", attendees)
+        db.commit()
+        return page
 
     return router

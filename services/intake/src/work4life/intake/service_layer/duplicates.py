@@ -187,6 +187,8 @@ def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -
     candidate.resolved_by = actor.subject
     candidate.resolved_at = _now()
     session.add(candidate)
+    pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
+    audit.record(session, actor, "dismiss_duplicate", [b.beneficiary_id for b in pair if b is not None])
     session.commit()
     session.refresh(candidate)
     return candidate

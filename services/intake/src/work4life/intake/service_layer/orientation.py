@@ -254,6 +254,7 @@ def record_outreach(
     )
     session.add(outreach)
     session.flush()
+    audit.record(session, actor, "outreach", request.registered_attendees)
     context.publish(
         session, event_mapping.outreach_session_held(outreach, producer=context.producer, correlation_id=correlation_id)
     )
