@@ -66,6 +66,10 @@ done
 
 "$REPO/deploy/kafka/kafka.sh" status >/dev/null 2>&1 || started_kafka=1
 "$REPO/deploy/kafka/kafka.sh" start
+# Topics left by an older version kept Kafka's 7-day default; the services refuse to run on an event
+# topic that would lose history (ADR 13), so the development broker's topics get the retention here.
+"$REPO/.venv/bin/python" -m work4life.runtime.topics retain --bootstrap-servers "127.0.0.1:${W4L_KAFKA_PORT:-9092}" \
+  | grep -m1 "^retention set on [1-9]" || true
 
 if [[ $USE_POSTGRES == 1 ]]; then
   "$REPO/deploy/postgres/postgres.sh" status >/dev/null 2>&1 || started_postgres=1

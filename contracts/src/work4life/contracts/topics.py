@@ -47,6 +47,9 @@ DEAD_LETTER_HEADER_SOURCE_PARTITION = "w4l-dlq-source-partition"
 DEAD_LETTER_HEADER_SOURCE_OFFSET = "w4l-dlq-source-offset"
 DEAD_LETTER_HEADER_CONSUMER_GROUP = "w4l-dlq-consumer-group"
 DEAD_LETTER_HEADER_FAILED_AT = "w4l-dlq-failed-at"
+DEAD_LETTER_HEADER_REPLAYED = "w4l-dlq-replayed"
+"""On a marker record in a dead-letter topic (empty value): the `partition:offset` of a dead letter
+of the same topic that was sent back to its source. A dead letter with no marker still waits."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class Topic:
     key: str
     description: str
     events: tuple[type[EventData], ...] = field(default=())
+    keeps_history: bool = True
+    """An event topic is the programme's history: its records are kept for good, so that a read
+    model can be rebuilt and a service joining later sees every event (ADR 13). A dead-letter
+    topic holds messages set aside for a while, and may expire."""
 
 
 INTAKE_BENEFICIARIES = Topic(
@@ -162,6 +169,7 @@ INTAKE_DEAD_LETTERS = Topic(
     owner="intake",
     key="the source message's key",
     description="Messages the intake service could not process, with the reason.",
+    keeps_history=False,
 )
 
 TRAINING_DEAD_LETTERS = Topic(
@@ -169,6 +177,7 @@ TRAINING_DEAD_LETTERS = Topic(
     owner="training",
     key="the source message's key",
     description="Messages the training service could not process, with the reason.",
+    keeps_history=False,
 )
 
 ENTERPRISE_DEAD_LETTERS = Topic(
@@ -176,6 +185,7 @@ ENTERPRISE_DEAD_LETTERS = Topic(
     owner="enterprise",
     key="the source message's key",
     description="Messages the enterprise service could not process, with the reason.",
+    keeps_history=False,
 )
 
 EMPLOYMENT_DEAD_LETTERS = Topic(
@@ -183,6 +193,7 @@ EMPLOYMENT_DEAD_LETTERS = Topic(
     owner="employment",
     key="the source message's key",
     description="Messages the employment service could not process, with the reason.",
+    keeps_history=False,
 )
 
 REPORTING_DEAD_LETTERS = Topic(
@@ -190,6 +201,7 @@ REPORTING_DEAD_LETTERS = Topic(
     owner="reporting",
     key="the source message's key",
     description="Messages the reporting service could not process, with the reason.",
+    keeps_history=False,
 )
 
 CATALOGUE: tuple[Topic, ...] = (

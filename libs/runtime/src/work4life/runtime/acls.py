@@ -12,7 +12,10 @@ topics, and grants, for each service:
 
 - WRITE, DESCRIBE and CREATE on the topics it produces and on its dead-letter topic;
 - READ and DESCRIBE on the topics it consumes, and READ and DESCRIBE on its consumer group
-  (named after the service, e.g. `training`).
+  (named after the service, e.g. `training`);
+- READ on its dead-letter topic (it counts the letters not replayed yet);
+- DESCRIBE_CONFIGS on all of those topics: at start the service checks that no event topic would
+  lose history (ADR 13). Changing a topic's configuration stays with the super user.
 
 Nothing else: with the broker's `allow.everyone.if.no.acl.found=false`, a service that writes
 another's topic, or reads with another's group, is refused. What each service produces and
@@ -40,7 +43,7 @@ class Grant:
     principal: str
     resource: str  # "topic" or "group"
     name: str
-    operation: str  # READ, WRITE, DESCRIBE, CREATE
+    operation: str  # READ, WRITE, DESCRIBE, CREATE, DESCRIBE_CONFIGS
 
     def __str__(self) -> str:
         return f"{self.principal:16} {self.operation:8} {self.resource} {self.name}"
@@ -55,18 +58,40 @@ def grants_for(service: str, produces: Sequence[Topic], consumes: Sequence[Topic
     owned = [f"{namespace}{t.name}" for t in produces]
     if consumes:
         owned.append(f"{namespace}{service}.dead_letters")
-    found = [Grant(user, "topic", name, op) for name in owned for op in ("WRITE", "DESCRIBE", "CREATE")]
+    found = [
+        Grant(user, "topic", name, op) for name in owned for op in ("WRITE", "DESCRIBE", "CREATE", "DESCRIBE_CONFIGS")
+    ]
     for topic in consumes:
-        found += [Grant(user, "topic", f"{namespace}{topic.name}", op) for op in ("READ", "DESCRIBE")]
+        found += [
+            Grant(user, "topic", f"{namespace}{topic.name}", op) for op in ("READ", "DESCRIBE", "DESCRIBE_CONFIGS")
+        ]
+    if consumes:  # it reads its own dead letters: what waits is counted from the topic itself
+        found.append(Grant(user, "topic", f"{namespace}{service}.dead_letters", "READ"))
     if consumes:  # the consumer group is named after the service, without the namespace
         found += [Grant(user, "group", service, op) for op in ("READ", "DESCRIBE")]
     return sorted(set(found))
 
 
+class UndeclaredTopics(LookupError):
+    """A service's bootstrap does not say, in the checked way, which topics it uses."""
+
+
 def declared(service: str) -> tuple[Sequence[Topic], Sequence[Topic]]:
-    """What the service's code says it produces and consumes."""
+    """What the service's code says it produces and consumes: `PRODUCES` and `CONSUMES` in its
+    bootstrap module, the same tuples it builds its runtime with. Both must be there (an empty
+    tuple says "none"), and it may produce only the catalogue topics it owns."""
     bootstrap = importlib.import_module(f"work4life.{service}.bootstrap")
-    return tuple(getattr(bootstrap, "PRODUCES", ())), tuple(getattr(bootstrap, "CONSUMES", ()))
+    missing = [name for name in ("PRODUCES", "CONSUMES") if not hasattr(bootstrap, name)]
+    if missing:
+        raise UndeclaredTopics(f"work4life.{service}.bootstrap declares no {' or '.join(missing)}")
+    produces, consumes = tuple(bootstrap.PRODUCES), tuple(bootstrap.CONSUMES)
+    for topic in (*produces, *consumes):
+        if topic not in CATALOGUE:
+            raise UndeclaredTopics(f"{service} uses {topic.name!r}, which is not in the topic catalogue")
+    foreign = [t.name for t in produces if t.owner != service]
+    if foreign:
+        raise UndeclaredTopics(f"{service} declares that it produces {', '.join(foreign)}, owned by another service")
+    return produces, consumes
 
 
 def all_grants(services: Sequence[str], namespace: str = "") -> list[Grant]:
@@ -107,12 +132,20 @@ def apply(
     )
 
     from .broker import ensure_topics
+    from .topics import catalogue_configs
 
     options = admin_options(bootstrap, admin_password, cafile)
     grants = all_grants(services, namespace)
+    configs = catalogue_configs(namespace)
     topics = [f"{namespace}{t.name}" for t in CATALOGUE]
     topics += sorted({g.name for g in grants if g.resource == "topic"} - set(topics))
-    ensure_topics(bootstrap, topics, partitions, **{k: v for k, v in options.items() if k != "bootstrap_servers"})
+    ensure_topics(
+        bootstrap,
+        topics,
+        partitions,
+        configs=configs,
+        **{k: v for k, v in options.items() if k != "bootstrap_servers"},
+    )
     admin = KafkaAdminClient(client_id="w4l-acls", request_timeout_ms=15_000, **options)
     try:
         admin.alter_user_scram_credentials(

@@ -4,7 +4,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -14,11 +14,14 @@ from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from . import retention
 from .metrics import ServiceMetrics
 from .outbox import OutboxMessage
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+DEAD_LETTERS_SUFFIX = ".dead_letters"
 
 
 def _ssl_context(settings: ServiceSettings) -> ssl.SSLContext | None:
@@ -110,10 +113,13 @@ def ensure_topics(
     names: Iterable[str],
     partitions: int = 6,
     replication_factor: int = 1,
+    configs: Mapping[str, Mapping[str, str]] | None = None,
     **client_options: Any,
 ) -> list[str]:
-    """Create the topics that do not exist yet. Returns the names created. `client_options` are
-    kafka-python's (security), as `kafka_options` gives them."""
+    """Create the topics that do not exist yet, each with the retention of its kind (ADR 13) unless
+    `configs` says otherwise: a `<service>.dead_letters` topic expires, every other one keeps its
+    records for good. Returns the names created. `client_options` are kafka-python's (security),
+    as `kafka_options` gives them."""
     client_options = {**client_options, "bootstrap_servers": bootstrap_servers}
     admin = KafkaAdminClient(client_id="w4l-admin", request_timeout_ms=15_000, **client_options)
     try:
@@ -122,7 +128,9 @@ def ensure_topics(
         created = []
         for name in missing:
             try:
-                admin.create_topics([NewTopic(name, partitions, replication_factor)])
+                default = retention.policy(not name.endswith(DEAD_LETTERS_SUFFIX))
+                topic_configs = dict((configs or {}).get(name, default))
+                admin.create_topics([NewTopic(name, partitions, replication_factor, topic_configs=topic_configs)])
                 created.append(name)
             except TopicAlreadyExistsError:
                 pass

@@ -131,6 +131,13 @@ class ServiceMetrics:
             ["service", "source_topic", "reason"],
             registry=self.registry,
         )
+        self.dead_letters_waiting = Gauge(
+            "w4l_dead_letters_waiting",
+            "Messages in the service's dead-letter topic not replayed yet, by source topic and reason "
+            "(read from the topic: the same from every replica, and after a restart).",
+            ["service", "source_topic", "reason"],
+            registry=self.registry,
+        )
         self.http_requests = Counter(
             "w4l_http_requests_total",
             "HTTP requests by route and status code.",
@@ -170,6 +177,13 @@ class ServiceMetrics:
             registry=self.registry,
         ).labels(**labels)
         self.business: BusinessMetrics | None = None
+        self._waiting_kinds: set[tuple[str, str]] = set()
+
+    def record_dead_letters_waiting(self, counts: dict[tuple[str, str], int]) -> None:
+        """Set the figures by (source topic, reason); a kind with nothing waiting any more shows 0."""
+        for kind in self._waiting_kinds | set(counts):
+            self.dead_letters_waiting.labels(self.service, *kind).set(counts.get(kind, 0))
+        self._waiting_kinds |= set(counts)
 
     def add_business_metrics(self, definitions: Sequence[BusinessMetric]) -> None:
         self.business = BusinessMetrics(self.service, definitions)

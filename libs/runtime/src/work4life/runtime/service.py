@@ -20,15 +20,17 @@ from fastapi import APIRouter, FastAPI
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from faststream.specification import AsyncAPI
+from kafka import KafkaAdminClient
 from sqlalchemy import Engine, text
 
 from work4life.contracts.envelope import Envelope, EventData
 from work4life.contracts.topics import Topic
 
-from . import db, migrations
+from . import db, migrations, retention
 from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
+from .dead_letters import WaitingLetters
 from .http import BodyLimit, ConcurrencyLimit, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
@@ -53,6 +55,13 @@ class ServiceRuntime:
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
     kafka_connected: bool = False
+    owns_broker: bool = True
+    """False when the caller handed in its broker (tests: FastStream's in-memory one); the
+    service then neither creates nor checks topics."""
+    refused: str = ""
+    """Why the service will not run (a topic that would lose history); shown by /ready."""
+    on_refusal: Callable[[str], None] | None = None
+    """Called with the reason when the service refuses to run: `serve` stops the process."""
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @classmethod
@@ -73,8 +82,10 @@ class ServiceRuntime:
         if business_metrics:
             metrics.add_business_metrics(business_metrics)
         engine = engine or db.make_engine(settings.database_url, settings.database_pool_size)
+        owns_broker = broker is None
         broker = broker or make_broker(settings, metrics)
         runtime = cls(
+            owns_broker=owns_broker,
             settings=settings,
             engine=engine,
             metrics=metrics,
@@ -164,33 +175,65 @@ class ServiceRuntime:
         self._tasks.append(asyncio.create_task(self._connect_kafka(), name="kafka-supervisor"))
         if self.relay is not None:
             self._tasks.append(asyncio.create_task(self.relay.run(), name="outbox-relay"))
-        if self.consumer is not None:
+        if self.consumer is not None and self.owns_broker:  # an in-memory broker has no lag to read
             self._tasks.append(asyncio.create_task(self._measure_lag(), name="consumer-lag"))
         for job in self.background:
             self._tasks.append(asyncio.create_task(job(), name=getattr(job, "__name__", "background")))
+
+    def topic_configs(self) -> dict[str, dict[str, str]]:
+        """Every topic the service uses, with the retention policy of its kind (ADR 13). Consumed
+        topics too, so that start order does not matter: a consumer that subscribed to a missing
+        topic would wait for a metadata refresh (minutes)."""
+        days = self.settings.dead_letter_retention_days
+        configs = {
+            self.settings.topic(t.name): retention.policy(t.keeps_history, days)
+            for t in (*self.produces, *self.consumes)
+        }
+        if self.consumer is not None:
+            configs[self.settings.dead_letter_topic] = retention.policy(False, days)
+        return configs
+
+    def _check_topics(self) -> None:
+        """Create the missing topics (if allowed), then refuse to run on an event topic that would
+        lose history."""
+        options = kafka_options(self.settings)
+        bootstrap = options.pop("bootstrap_servers")
+        configs = self.topic_configs()
+        if self.settings.create_topics:
+            ensure_topics(
+                bootstrap,
+                list(configs),
+                self.settings.topic_partitions,
+                self.settings.topic_replication_factor,
+                configs=configs,
+                **options,
+            )
+        history = [name for name, config in configs.items() if config == retention.KEEP_FOREVER]
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, client_id=f"w4l-{self.settings.service_name}-admin", **options
+        )
+        try:
+            findings = retention.check(admin, history)
+        finally:
+            admin.close()
+        if findings:
+            raise retention.TopicRetentionError(retention.refusal(findings, bootstrap, self.settings.topic_namespace))
 
     async def _connect_kafka(self) -> None:
         delay = 0.5
         while True:
             try:
-                if self.settings.create_topics:
-                    # Consumed topics too, so that start order does not matter: a consumer that
-                    # subscribed to a missing topic would wait for a metadata refresh (minutes).
-                    names = [self.settings.topic(t.name) for t in (*self.produces, *self.consumes)]
-                    if self.consumer is not None:
-                        names.append(self.settings.dead_letter_topic)
-                    options = kafka_options(self.settings)
-                    await asyncio.to_thread(
-                        ensure_topics,
-                        options.pop("bootstrap_servers"),
-                        names,
-                        self.settings.topic_partitions,
-                        self.settings.topic_replication_factor,
-                        **options,
-                    )
+                if self.owns_broker:
+                    await asyncio.to_thread(self._check_topics)
                 await self.broker.start()
             except asyncio.CancelledError:
                 raise
+            except retention.TopicRetentionError as refusal:
+                self.refused = str(refusal)
+                log.critical("%s", refusal)
+                if self.on_refusal is not None:
+                    self.on_refusal(self.refused)
+                return
             except Exception as exc:
                 log.warning(
                     "Kafka at %s not reachable yet (%r); retrying in %.1fs",
@@ -213,10 +256,13 @@ class ServiceRuntime:
             return
 
     async def _measure_lag(self) -> None:
-        """Measure the group's lag on every consumed partition, every `lag_refresh_interval_s`."""
+        """Measure the group's lag on every consumed partition, and what waits in the dead-letter
+        topic, every `lag_refresh_interval_s`. Both are read from Kafka, so every replica reports
+        the same figures and a restart forgets nothing."""
         assert self.consumer is not None
         options = kafka_options(self.settings)
         probe = LagProbe(self.consumer.group_id, [self.settings.topic(t.name) for t in self.consumes], **options)
+        waiting = WaitingLetters(self.settings.dead_letter_topic, **options)
         try:
             while True:
                 if self.kafka_connected:
@@ -225,9 +271,14 @@ class ServiceRuntime:
                         self.metrics.record_lag(self.consumer.group_id, partitions)
                     except Exception as exc:
                         log.warning("could not measure consumer lag: %r", exc)
+                    try:
+                        self.metrics.record_dead_letters_waiting(await asyncio.to_thread(waiting.measure))
+                    except Exception as exc:
+                        log.warning("could not read the dead-letter topic: %r", exc)
                 await asyncio.sleep(self.settings.lag_refresh_interval_s if self.kafka_connected else 1.0)
         finally:
             await asyncio.to_thread(probe.close)
+            await asyncio.to_thread(waiting.close)
 
     async def reconnect_kafka(self) -> None:
         """Drop the broker's connections (producer and consumer) and connect anew: a new producer
@@ -272,7 +323,13 @@ class ServiceRuntime:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unreachable: {exc.__class__.__name__}"
-        if not self.kafka_connected:
+        if self.refused:
+            checks["kafka"] = (
+                self.refused.splitlines()[0]
+                + ": "
+                + "; ".join(line.strip(" -") for line in self.refused.splitlines()[1:-1])
+            )
+        elif not self.kafka_connected:
             checks["kafka"] = "not connected"
         else:
             checks["kafka"] = "ok" if await self.broker.ping(timeout=2.0) else "unreachable"

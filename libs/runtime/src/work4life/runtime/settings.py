@@ -26,6 +26,12 @@ class ServiceSettings(BaseSettings):
     create_topics: bool = Field(default=True, description="Create this service's topics at start-up if missing.")
     topic_partitions: int = Field(default=6, ge=1)
     topic_replication_factor: int = Field(default=1, ge=1)
+    dead_letter_retention_days: int = Field(
+        default=90,
+        ge=1,
+        description="How long a dead-letter topic created by this service keeps a message set aside. "
+        "Event topics keep their records for good (ADR 13).",
+    )
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", description="How to reach Kafka: SASL_SSL for a managed or partner-run cluster."
     )

@@ -6,9 +6,11 @@
 
 For each service: is it alive (/health) and ready (/ready: database and Kafka), how many events its
 consumer group has not handled yet (lag, from its /metrics), its outbox backlog and the age of the
-oldest unpublished event, how many messages wait in its dead-letter topic (counted in Kafka when
-`--bootstrap` reaches it, otherwise those dead-lettered since the process started), and its
-headline figure. Exit status 0 when every service is ready, 1 otherwise.
+oldest unpublished event, how many messages wait in its dead-letter topic, not replayed yet (read
+in Kafka when `--bootstrap` reaches it, otherwise as the service last read its topic), whether its
+event topics keep their history (ADR 13; read from Kafka with `--bootstrap`) and its headline
+figure. Exit status 0 when every service is ready and no event topic would lose history, 1
+otherwise.
 """
 
 import argparse
@@ -52,6 +54,9 @@ class ServiceStatus:
     outbox_oldest_age_s: float | None = None
     dead_letters: int | None = None
     dead_letters_source: str = ""
+    history: str = ""
+    """"kept" when every event topic the service produces keeps its records for good, else what
+    would be lost; "" when Kafka was not asked."""
     headline: str = ""
     error: str = ""
 
@@ -95,9 +100,9 @@ def probe(service: str, url: str, timeout_s: float = 3.0) -> ServiceStatus:
         status.outbox_pending = int(pending[0][1])
     if age := samples.get("w4l_outbox_oldest_pending_age_seconds"):
         status.outbox_oldest_age_s = age[0][1]
-    if "w4l_consumer_lag_measured_timestamp_seconds" in samples or "w4l_dead_letters_total" in samples:
-        status.dead_letters = int(sum(v for _, v in samples.get("w4l_dead_letters_total", [])))
-        status.dead_letters_source = "since start"
+    if "w4l_dead_letters_waiting" in samples:
+        status.dead_letters = int(sum(v for _, v in samples["w4l_dead_letters_waiting"]))
+        status.dead_letters_source = "service"
     name, label = HEADLINE.get(service, ("", ""))
     if name in samples:
         total = sum(v for _, v in samples[name])
@@ -106,24 +111,12 @@ def probe(service: str, url: str, timeout_s: float = 3.0) -> ServiceStatus:
 
 
 def count_dead_letters(bootstrap: str, topics: dict[str, str], timeout_s: float = 5.0) -> dict[str, int]:
-    """Messages waiting in each service's dead-letter topic, counted from Kafka's offsets."""
-    from kafka import KafkaConsumer, TopicPartition
+    """Messages waiting (not replayed) in each service's dead-letter topic, read from Kafka."""
+    from .dead_letters import read
 
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, group_id=None, request_timeout_ms=int(timeout_s * 1000) + 1000
-    )
-    try:
-        counts = {}
-        for service, topic in topics.items():
-            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-            if not partitions:
-                continue
-            ends = consumer.end_offsets(partitions)
-            starts = consumer.beginning_offsets(partitions)
-            counts[service] = sum(ends[tp] - starts[tp] for tp in partitions)
-        return counts
-    finally:
-        consumer.close()
+    return {
+        service: sum(not d.replayed for d in read(bootstrap, topic, timeout_s)) for service, topic in topics.items()
+    }
 
 
 def _age(seconds: float | None) -> str:
@@ -137,7 +130,7 @@ def _age(seconds: float | None) -> str:
 
 
 def render(statuses: Sequence[ServiceStatus]) -> str:
-    header = ("service", "alive", "ready", "lag", "outbox", "oldest", "dead letters", "figure")
+    header = ("service", "alive", "ready", "lag", "outbox", "oldest", "dead letters", "history", "figure")
     rows = [header]
     for s in statuses:
         if s.error:
@@ -149,7 +142,7 @@ def render(statuses: Sequence[ServiceStatus]) -> str:
         dead = (
             "-"
             if s.dead_letters is None
-            else f"{s.dead_letters}" + (" since start" if s.dead_letters_source == "since start" else "")
+            else f"{s.dead_letters}" + (" (as the service last read)" if s.dead_letters_source == "service" else "")
         )
         rows.append(
             (
@@ -160,6 +153,7 @@ def render(statuses: Sequence[ServiceStatus]) -> str:
                 "-" if s.outbox_pending is None else str(s.outbox_pending),
                 _age(s.outbox_oldest_age_s),
                 dead,
+                s.history or "-",
                 s.headline or "-",
             )
         )
@@ -186,7 +180,35 @@ def collect(
         for s in statuses:
             if s.service in counts:
                 s.dead_letters, s.dead_letters_source = counts[s.service], "kafka"
+        try:
+            losing = history_findings(bootstrap, namespace, timeout_s)
+        except Exception as exc:
+            print(f"(topic retention not checked: Kafka at {bootstrap}: {exc!r})", file=sys.stderr)
+        else:
+            for s in statuses:
+                found = losing.get(s.service, [])
+                s.history = "kept" if not found else "LOSES HISTORY: " + "; ".join(str(f) for f in found)
     return statuses
+
+
+def history_findings(bootstrap: str, namespace: str = "", timeout_s: float = 5.0) -> dict[str, list]:
+    """By producing service, its event topics (those that exist) that would lose records."""
+    from kafka import KafkaAdminClient
+
+    from work4life.contracts.topics import CATALOGUE
+
+    from . import retention
+
+    owner = {f"{namespace}{t.name}": t.owner for t in CATALOGUE if t.keeps_history}
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000) + 1000)
+    try:
+        findings = retention.check(admin, owner)
+    finally:
+        admin.close()
+    by_service: dict[str, list] = {}
+    for finding in findings:
+        by_service.setdefault(owner[finding.topic], []).append(finding)
+    return by_service
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -221,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"Work4Life status at {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
         print(render(statuses))
-    return 0 if all(s.ready for s in statuses) else 1
+    return 0 if all(s.ready and not s.history.startswith("LOSES") for s in statuses) else 1
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .entrypoints.http import build_router
 from .service_layer import snapshots
 
+PRODUCES = (REPORTING_SNAPSHOTS,)
+
 
 def build(
     settings: ReportingSettings | None = None,
@@ -42,7 +44,7 @@ def build(
 
     runtime = ServiceRuntime.build(
         settings,
-        produces=(REPORTING_SNAPSHOTS,),
+        produces=PRODUCES,
         consumes=CONSUMES,
         handlers=EVENT_HANDLERS,
         engine=engine,
