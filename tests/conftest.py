@@ -124,6 +124,67 @@ def start_services(kafka_bootstrap, database_for, topic_namespace, tmp_path):
             service.stop()
 
 
+@pytest.fixture(scope="session")
+def secure_broker(tmp_path_factory):
+    """A broker of its own that requires TLS, SASL/SCRAM and ACLs (W4L_KAFKA_SECURE=1)."""
+    broker = LocalBroker(tmp_path_factory.mktemp("secure-kafka"), secure=True).start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def start_secure_services(secure_broker, tmp_path):
+    """Like `start_services`, on the secure broker: each service with its own principal over TLS,
+    allowed only what `w4l-kafka-acls` grants it, each with its own SQLite database. The fixture's
+    value also says how to reach the broker as the super user (`admin_client`)."""
+    import uuid
+
+    from work4life.runtime import acls
+
+    namespace = f"s{uuid.uuid4().hex[:6]}."
+    passwords = {s: f"pw-{s}-{uuid.uuid4().hex[:8]}" for s in acls.SERVICES}
+    acls.apply(
+        secure_broker.bootstrap,
+        secure_broker.admin_password,
+        acls.SERVICES,
+        passwords,
+        namespace,
+        partitions=2,
+        cafile=secure_broker.ca_file,
+    )
+    started: list[ServiceProcess] = []
+
+    def start(*names: str) -> list[ServiceProcess]:
+        for name in names:
+            settings = {
+                "KAFKA_BOOTSTRAP_SERVERS": secure_broker.bootstrap,
+                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
+                "KAFKA_SSL_CAFILE": secure_broker.ca_file,
+                "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
+                "KAFKA_SASL_USERNAME": acls.principal(name),
+                "KAFKA_SASL_PASSWORD": passwords[name],
+                "TOPIC_NAMESPACE": namespace,
+                "TOPIC_PARTITIONS": "2",
+                "LAG_REFRESH_INTERVAL_S": "1",
+                "LOG_JSON": "true",
+                "AUTH_JWT_SECRET": TEST_JWT_SECRET,
+                "DATABASE_URL": f"sqlite:///{tmp_path}/{name}.db",
+            }
+            started.append(ServiceProcess(name, settings, tmp_path).start())
+        return started[-len(names) :]
+
+    start.namespace = namespace  # type: ignore[attr-defined]
+    start.passwords = passwords  # type: ignore[attr-defined]
+    start.broker = secure_broker  # type: ignore[attr-defined]
+    try:
+        yield start
+    finally:
+        for service in started:
+            service.stop()
+
+
 @pytest.fixture
 def services(start_services):
     """Intake and reporting processes."""

@@ -15,19 +15,14 @@ from kafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthori
 from work4life.runtime import acls
 from work4life.runtime.testing import TEST_JWT_SECRET, app_client
 
-from ..conftest import LocalBroker
-
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def secure_kafka(tmp_path_factory):
-    """(bootstrap, admin password, CA file) of a broker that requires TLS, SASL/SCRAM and ACLs."""
-    broker = LocalBroker(tmp_path_factory.mktemp("secure-kafka"), secure=True).start()
-    try:
-        yield broker.bootstrap, broker.admin_password, broker.ca_file
-    finally:
-        broker.stop()
+def secure_kafka(secure_broker):
+    """(bootstrap, admin password, CA file) of a broker that requires TLS, SASL/SCRAM and ACLs
+    (shared with the end-to-end run on the secure broker)."""
+    return secure_broker.bootstrap, secure_broker.admin_password, secure_broker.ca_file
 
 
 @dataclass(frozen=True)
