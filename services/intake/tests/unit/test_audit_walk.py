@@ -53,6 +53,7 @@ NOT_PERSONAL = {
     ("GET", "/v1/duplicates/scans/{job_id}"): "a job's progress: counts",
     ("POST", "/v1/imports"): "starts a job; each person it registers is audited as `register`",
     ("GET", "/v1/imports/{job_id}"): "a job's progress: row numbers, fields and reasons",
+    ("POST", "/v1/imports/{job_id}/resume"): "goes on with a job; each person it registers is audited as `register`",
     ("GET", "/v1/imports/{job_id}/errors.csv"): "the same report as CSV",
 }
 

@@ -460,6 +460,25 @@ async def import_page(request: Request, job_id: str, me: Staff) -> Response:
     return render(request, "import_job.html", {"job": job})
 
 
+@router.post("/imports/{job_id}/resume", include_in_schema=False)
+async def resume_import(request: Request, job_id: str, me: Staff) -> Response:
+    """Go on with an import cut off by a restart; if another person resumed it first (409), the
+    job's page shows it running."""
+    form = await request.form()
+    from ..sessions import csrf_ok
+
+    if not csrf_ok(request, form.get("csrf")):  # type: ignore[arg-type]
+        from ..app import BadForm
+
+        raise BadForm()
+    try:
+        await call(request, me, "POST", f"/v1/imports/{job_id}/resume")
+    except ServiceError as exc:
+        if exc.status != 409:
+            raise
+    return RedirectResponse(f"/imports/{job_id}", status_code=303)
+
+
 @router.get("/imports/{job_id}/errors.csv", include_in_schema=False)
 async def import_errors(request: Request, job_id: str, me: Staff) -> Response:
     answer = await call(request, me, "GET", f"/v1/imports/{job_id}/errors.csv", raw=True)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from uuid import UUID, uuid4
 
-from sqlalchemy import Index
+from sqlalchemy import Index, LargeBinary
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from work4life.contracts.intake import (
@@ -211,3 +211,26 @@ class DuplicateCandidate(SQLModel, table=True):
     found_at: datetime
     resolved_by: str | None = Field(default=None, max_length=200)
     resolved_at: datetime | None = None
+
+
+class BackgroundJob(SQLModel, table=True):
+    """A long job (a spreadsheet import, a duplicate scan), kept here so that every replica answers
+    for it and a restart does not lose it. The process running it writes its report and a heartbeat
+    as it goes; a job still `running` whose heartbeat stopped was cut off (`service_layer.jobs`)."""
+
+    __tablename__ = "background_job"
+    __table_args__ = (Index("ix_background_job_kind_status", "kind", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=40, unique=True)
+    kind: str = Field(max_length=20, description="import or duplicate_scan")
+    organisation: str = Field(max_length=100, description="Whose job it is; * for programme-wide staff.")
+    started_by: str = Field(max_length=200)
+    status: str = Field(max_length=20, description="running, finished or failed (interrupted is derived)")
+    report: dict = Field(default_factory=dict, sa_column=Column(JSON))  # type: ignore[type-arg]
+    upload: bytes | None = Field(
+        default=None, sa_column=Column(LargeBinary), description="An import's file, kept until it has finished."
+    )
+    started_at: datetime
+    heartbeat_at: float = Field(description="Unix time of the running process's last word.")
+    finished_at: datetime | None = None

@@ -14,7 +14,7 @@ from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
 
 from ..adapters.orm import Beneficiary, CandidateStatus, DuplicateCandidate
-from ..service_layer import audit, duplicates, handlers
+from ..service_layer import audit, duplicates, handlers, jobs
 from .http import STAFF, BeneficiaryPublic, correlation_of, visible
 
 
@@ -88,8 +88,8 @@ def build_router(
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
     Managers = Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))]
-    jobs: dict[str, ScanJob] = {}
     lock = threading.Lock()
+    KIND = "duplicate_scan"
 
     @router.get(
         "/beneficiaries/{beneficiary_id}/duplicates",
@@ -161,14 +161,16 @@ def build_router(
         summary="Compare every registration with every other in the background; follow it with GET",
     )
     def start_scan(background: BackgroundTasks, who: Managers) -> ScanJob:
-        with lock:
-            if any(job.status == "running" for job in jobs.values()):
+        with lock, session_factory() as db:  # the lock keeps this process from starting two at once
+            if jobs.running(db, KIND):
                 raise HTTPException(409, detail="a scan is already running")
             job = ScanJob(job_id=uuid.uuid4().hex, status="running")
-            jobs[job.job_id] = job
+            jobs.create(session_factory, job.job_id, KIND, "*", who.subject, job.model_dump())
+        checkpoint = jobs.Checkpoint(session_factory, job.job_id)
 
         def progress(done: int, total: int) -> None:
             job.people_done, job.people_total = done, total
+            checkpoint(job.model_dump())
 
         def run() -> None:
             try:
@@ -177,14 +179,23 @@ def build_router(
                 job.status = "finished"
             except Exception as exc:  # reported to whoever follows the job
                 job.status, job.error = "failed", repr(exc)
+            finally:
+                checkpoint(job.model_dump(), final=True)
 
         background.add_task(run)
         return job
 
-    @router.get("/duplicates/scans/{job_id}", response_model=ScanJob, summary="Progress and result of a scan")
-    def scan_status(job_id: str, who: Managers) -> ScanJob:
-        if job_id not in jobs:
+    @router.get(
+        "/duplicates/scans/{job_id}",
+        response_model=ScanJob,
+        summary="Progress and result of a scan",
+        description="`status` is running, finished, failed, or interrupted: the process running it stopped (a "
+        "restart); start a new scan.",
+    )
+    def scan_status(job_id: str, db: SessionDep, who: Managers) -> ScanJob:
+        row = jobs.get(db, job_id, KIND)
+        if row is None:
             raise HTTPException(404, detail=f"no scan {job_id}")
-        return jobs[job_id]
+        return ScanJob.model_validate({**row.report, "status": jobs.effective_status(row)})
 
     return router

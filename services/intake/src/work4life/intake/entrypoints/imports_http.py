@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from work4life.runtime.auth import Principal, require
 
-from ..service_layer import handlers
+from ..adapters.orm import BackgroundJob
+from ..service_layer import handlers, jobs
 from ..service_layer.imports import ImportJob, run_import
 from .http import STAFF
 
@@ -22,7 +23,7 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/v1/imports", tags=["imports"])
     Staff = Annotated[Principal, Depends(require(*STAFF))]
-    jobs: dict[str, tuple[ImportJob, str]] = {}
+    KIND = "import"
 
     @router.post(
         "",
@@ -42,23 +43,50 @@ def build_router(
         if len(content) > MAX_BYTES:
             raise HTTPException(413, detail="the file is larger than 20 MB: split it")
         job = ImportJob(job_id=uuid.uuid4().hex, filename=name)
-        jobs[job.job_id] = (job, who.organisation if not who.sees_every_organisation else "*")
-        background.add_task(run_import, job, content, session_factory, context, who, after_commit)
+        owner = "*" if who.sees_every_organisation else who.organisation
+        jobs.create(session_factory, job.job_id, KIND, owner, who.subject, job.summary(), upload=content)
+        checkpoint = jobs.Checkpoint(session_factory, job.job_id)
+        background.add_task(run_import, job, content, session_factory, context, who, after_commit, checkpoint)
         return job.summary()
 
-    def visible_job(job_id: str, who: Principal) -> ImportJob:
-        found = jobs.get(job_id)
-        if found is None or (found[1] != "*" and found[1] != who.organisation and not who.sees_every_organisation):
+    def visible_job(job_id: str, who: Principal) -> BackgroundJob:
+        with session_factory() as session:
+            found = jobs.get(session, job_id, KIND)
+        if found is None or (found.organisation not in ("*", who.organisation) and not who.sees_every_organisation):
             raise HTTPException(404, detail=f"no import {job_id}")
-        return found[0]
+        return found
 
-    @router.get("/{job_id}", summary="Progress and report of an import")
+    def report(row: BackgroundJob) -> dict[str, Any]:
+        return {**row.report, "status": jobs.effective_status(row)}
+
+    @router.get(
+        "/{job_id}",
+        summary="Progress and report of an import",
+        description="`status` is running, finished, failed, or interrupted: the process running it stopped "
+        "(a restart); resume it with POST .../resume.",
+    )
     def progress(job_id: str, who: Staff) -> dict[str, Any]:
-        return visible_job(job_id, who).summary()
+        return report(visible_job(job_id, who))
+
+    @router.post(
+        "/{job_id}/resume",
+        status_code=status.HTTP_202_ACCEPTED,
+        summary="Go on with an interrupted import from the row where it stopped",
+        responses={409: {"description": "The import is not interrupted (running, finished or failed)"}},
+    )
+    def resume(job_id: str, background: BackgroundTasks, who: Staff) -> dict[str, Any]:
+        row = visible_job(job_id, who)
+        state = jobs.effective_status(row)
+        if state != "interrupted" or row.upload is None or not jobs.claim(session_factory, job_id):
+            raise HTTPException(409, detail=f"this import is {state}: only an interrupted import can be resumed")
+        job = ImportJob.from_summary({**row.report, "status": "running"})
+        checkpoint = jobs.Checkpoint(session_factory, job_id)
+        background.add_task(run_import, job, row.upload, session_factory, context, who, after_commit, checkpoint)
+        return job.summary()
 
     @router.get("/{job_id}/errors.csv", response_class=PlainTextResponse, summary="The refused rows, as CSV")
     def errors(job_id: str, who: Staff) -> PlainTextResponse:
-        job = visible_job(job_id, who)
+        job = ImportJob.from_summary(visible_job(job_id, who).report)
         return PlainTextResponse(
             job.errors_csv(),
             media_type="text/csv",

@@ -46,6 +46,13 @@ class ImportJob:
         data["rows_with_errors"] = self.rows_with_errors
         return data
 
+    @classmethod
+    def from_summary(cls, summary: dict) -> "ImportJob":  # type: ignore[type-arg]
+        """The job as its last checkpoint left it (to resume it)."""
+        fields = {k: v for k, v in summary.items() if k in cls.__dataclass_fields__}
+        fields["errors"] = [RowError(**e) for e in summary.get("errors", [])]
+        return cls(**fields)
+
     def errors_csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out)
@@ -62,21 +69,26 @@ def run_import(
     context: Context,
     actor: Principal,
     after_commit: Callable[[], None],
+    checkpoint: Callable[..., None] | None = None,
 ) -> None:
-    """Register every good row (one transaction each, with its events), report every other row."""
+    """Register every good row (one transaction each, with its events), report every other row.
+    Starts at row `job.rows_done` (a resumed job: the rows before are done). `checkpoint` is given
+    the report as it goes, and once more, `final`, at the end."""
+    save = checkpoint or (lambda _report, final=False: None)
     try:
         header, rows = read_rows(content, job.filename)
         columns = map_header(header)
         rows = list(rows)
         job.rows_total = len(rows)
-        for number, cells in rows:
+        for number, cells in rows[job.rows_done :]:
             _import_row(job, number, cells, columns, session_factory, context, actor)
             job.rows_done += 1
             if job.imported and job.imported % 50 == 0:
                 after_commit()
+            save(job.summary())
         after_commit()
         with session_factory() as session:
-            job.duplicates_queued = duplicates.scan(session)["queued"]
+            job.duplicates_queued = duplicates.scan(session, lambda _done, _total: save(job.summary()))["queued"]
         job.status = "finished"
     except SpreadsheetError as exc:
         job.status, job.failure = "failed", str(exc)
@@ -85,6 +97,7 @@ def run_import(
         job.status, job.failure = "failed", f"unexpected error after {job.rows_done} rows: {exc!r}"
     finally:
         job.finished_at = datetime.now(UTC).isoformat()
+        save(job.summary(), final=True)
 
 
 def _import_row(job, number, cells, columns, session_factory, context, actor) -> None:  # type: ignore[no-untyped-def]
