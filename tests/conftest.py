@@ -40,6 +40,26 @@ def caught_up(services) -> bool:
     return True
 
 
+def topic_records(bootstrap: str, topic: str, **client_options) -> list:
+    """Every record of a topic now, read from the beginning of each partition."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False, **client_options)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records = []
+        for _ in range(240):
+            records += [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
+            if all(consumer.position(tp) >= ends[tp] for tp in partitions):
+                break
+        return records
+    finally:
+        consumer.close()
+
+
 class LocalBroker:
     """A Kafka broker of a test's own (deploy/kafka/kafka.sh on a free port, state in a temporary
     folder), which the test may stop, restart or secure without disturbing the shared one."""
@@ -109,12 +129,17 @@ def start_services(kafka_bootstrap, database_for, topic_namespace, tmp_path):
     }
     started: list[ServiceProcess] = []
 
-    def start(*names: str, env: dict[str, str] | None = None) -> list[ServiceProcess]:
-        """`env` adds settings (without the service's prefix) to each of them."""
+    def start(
+        *names: str, env: dict[str, str] | None = None, database_url: str | None = None, wait_ready: bool = True
+    ) -> list[ServiceProcess]:
+        """`env` adds settings (without the service's prefix) to each of them. `database_url`: the
+        database to share (replicas of one service); by default each start gets a new one."""
         for name in names:
-            settings = {**common, "DATABASE_URL": database_for(name), **(env or {})}
-            service = ServiceProcess(name, settings, tmp_path)
-            started.append(service.start())
+            settings = {**common, "DATABASE_URL": database_url or database_for(name), **(env or {})}
+            logs = tmp_path / f"{name}-{sum(s.name == name for s in started)}" if database_url else tmp_path
+            logs.mkdir(exist_ok=True)
+            service = ServiceProcess(name, settings, logs)
+            started.append(service.start(wait_ready=wait_ready))
         return started[-len(names) :]
 
     try:

@@ -21,7 +21,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from work4life.contracts.topics import (
     CATALOGUE,
@@ -32,7 +32,7 @@ from work4life.contracts.topics import (
 )
 from work4life.runtime.testing import bearer
 
-from ..conftest import LocalBroker, caught_up, eventually
+from ..conftest import LocalBroker, caught_up, eventually, topic_records
 
 pytestmark = pytest.mark.e2e
 
@@ -112,23 +112,6 @@ def restart(service, run: Run) -> None:
     run.kills.append(service.name)
     run.note(f"SIGKILL {service.name}")
     service.start(wait_ready=False)  # Kafka may be down right now: alive is enough
-
-
-def topic_records(bootstrap: str, topic: str) -> list:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        records = []
-        for _ in range(240):
-            records += [r for batch in consumer.poll(timeout_ms=500).values() for r in batch]
-            if all(consumer.position(tp) >= ends[tp] for tp in partitions):
-                break
-        return records
-    finally:
-        consumer.close()
 
 
 def inject(bootstrap: str, topic: str, run: Run, rng: random.Random) -> None:

@@ -126,3 +126,52 @@ async def test_an_ordinary_outage_does_not_replace_the_producer(engine):
     relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"), reset_producer=reset)
     assert await relay.publish_pending() == 0
     assert resets == []
+
+
+async def test_a_new_leader_marks_what_the_last_one_published_without_marking_instead_of_resending(engine):
+    """The previous relay died after Kafka confirmed its round and before the database marked it:
+    the first two rows are on the topic, the database still says pending."""
+    keys = stage_outbox(engine, 5)
+    with Session(engine) as session:
+        rows = session.exec(select(OutboxMessage).order_by(col(OutboxMessage.seq))).all()
+    on_topic = {rows[0].event_id, rows[1].event_id}
+    looked: list[tuple[int, int]] = []
+
+    def found_on_topic(pending, lookback):
+        looked.append((len(pending), lookback))
+        return on_topic & {row.event_id for row in pending}
+
+    kafka = FlakyKafka()
+    relay = OutboxRelay(engine, kafka.publish, ServiceMetrics("intake"), batch_size=50, found_on_topic=found_on_topic)
+    assert await relay.reconcile() == 2
+    assert await relay.publish_pending() == 3
+    assert [row.key for row in kafka.sent] == keys[2:]  # the rest, in order; nothing twice
+    assert looked == [(5, 50)]
+    assert relay.backlog() == (0, 0.0)
+
+
+async def test_reconciling_fails_softly_and_is_tried_again_while_kafka_cannot_be_read(engine):
+    stage_outbox(engine, 2)
+    attempts = []
+
+    def found_on_topic(pending, lookback):
+        attempts.append(len(pending))
+        if len(attempts) == 1:
+            raise TimeoutError("Kafka unreachable")
+        return set()
+
+    kafka = FlakyKafka()
+    relay = OutboxRelay(
+        engine, kafka.publish, ServiceMetrics("intake"), poll_interval_s=0.01, found_on_topic=found_on_topic
+    )
+    relay.max_backoff_s = 0.05
+    import asyncio
+
+    task = asyncio.create_task(relay.run())
+    for _ in range(200):
+        if len(kafka.sent) == 2:
+            break
+        await asyncio.sleep(0.02)
+    relay.stop()
+    await task
+    assert attempts == [2, 2] and len(kafka.sent) == 2  # nothing was sent before the log was checked

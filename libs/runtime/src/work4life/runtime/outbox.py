@@ -11,6 +11,13 @@ Several replicas of a service share one database; only one relay may publish, or
 out twice and out of order. On PostgreSQL the relays elect a leader with a session-level advisory
 lock held on a dedicated connection: the others wait, and take over when the leader's connection
 dies. (SQLite is one process's database: there is nothing to elect.)
+
+A leader that dies after Kafka confirmed a round and before the database marked it leaves rows that
+are on the topic but look pending. So a relay that becomes the leader (on PostgreSQL a standby
+taking over; on SQLite the restarted process) first looks for the pending rows' event ids at the
+tail of their topics (`FoundOnTopic`) and marks the ones it finds, instead of sending them again:
+each event goes out once, in order. Consumers' inboxes would absorb a repeat anyway; this keeps the
+log itself free of them.
 """
 
 import asyncio
@@ -64,6 +71,10 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> Outb
     return row
 
 
+FoundOnTopic = Callable[[list["OutboxMessage"], int], set[UUID]]
+"""(pending rows, how many records to look back per partition) -> the ids among them already on
+their topics. Blocking (it reads Kafka); run in a thread."""
+
 Publish = Callable[[OutboxMessage], Awaitable[Awaitable[Any] | None]]
 """Hands one row to the Kafka producer, in call order; returns an awaitable that completes when
 the broker acknowledged it (or None when it already has). A round hands over all its rows, then
@@ -91,8 +102,12 @@ class OutboxRelay:
         poll_interval_s: float = 0.05,
         max_backoff_s: float = 10.0,
         reset_producer: Callable[[], Awaitable[None]] | None = None,
+        found_on_topic: FoundOnTopic | None = None,
     ) -> None:
         self.engine = engine
+        self.found_on_topic = found_on_topic
+        self._reconciled = False
+        self.reconciled_rows = 0
         self.publish = publish
         self.reset_producer = reset_producer
         self.metrics = metrics
@@ -151,6 +166,7 @@ class OutboxRelay:
         if taken:
             self._leader_connection = connection
             self.is_leader = True
+            self._reconciled = False
             self.metrics.outbox_leader.set(1)
             log.info("outbox relay is the leader for this database")
         else:
@@ -186,6 +202,8 @@ class OutboxRelay:
                 await self._sleep(1.0)
                 continue
             try:
+                if not self._reconciled:
+                    await self.reconcile()
                 published = await self.publish_pending()
             except Exception:  # the database itself failed; keep trying
                 log.exception("outbox relay round failed")
@@ -208,6 +226,28 @@ class OutboxRelay:
         except TimeoutError:
             pass
         self._wake.clear()
+
+    async def reconcile(self) -> int:
+        """Mark the pending rows that a previous leader published without marking them (its last
+        round: rounds are marked before the next one starts, so one round's worth of records per
+        partition is enough to look back). Returns how many it marked."""
+        marked = 0
+        if self.found_on_topic is not None:
+            rows = await asyncio.to_thread(self._pending_batch)
+            if rows:
+                found = await asyncio.to_thread(self.found_on_topic, rows, self.batch_size)
+                seqs = [row.seq for row in rows if row.event_id in found]
+                if seqs:
+                    await asyncio.to_thread(self._mark_published, seqs)  # type: ignore[arg-type]
+                    log.warning(
+                        "outbox: %s events were on Kafka but not marked published (the previous relay "
+                        "stopped between the two): marked now, not sent again",
+                        len(seqs),
+                    )
+                marked = len(seqs)
+        self._reconciled = True
+        self.reconciled_rows += marked
+        return marked
 
     async def publish_pending(self) -> int:
         """One round: publish up to a batch of pending rows in order. Returns how many were confirmed."""
@@ -297,3 +337,41 @@ class OutboxRelay:
 
 async def _confirmed() -> None:
     return None
+
+
+def tail_event_ids(rows: list[OutboxMessage], lookback: int, **client_options: Any) -> set[UUID]:
+    """The event ids among `rows` found in the last `lookback` records of each partition of their
+    topics (read with kafka-python; `client_options` as `broker.kafka_options` gives them)."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    from work4life.contracts.envelope import HEADER_EVENT_ID
+
+    wanted = {str(row.event_id) for row in rows}
+    found: set[UUID] = set()
+    consumer = KafkaConsumer(
+        client_id="w4l-outbox-reconcile", group_id=None, enable_auto_commit=False, **client_options
+    )
+    try:
+        for topic in sorted({row.topic for row in rows}):
+            partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            if not partitions:
+                continue
+            consumer.assign(partitions)
+            beginning, end = consumer.beginning_offsets(partitions), consumer.end_offsets(partitions)
+            for tp in partitions:
+                consumer.seek(tp, max(beginning[tp], end[tp] - lookback))
+            remaining = {tp for tp in partitions if consumer.position(tp) < end[tp]}
+            for _ in range(60):
+                if not remaining:
+                    break
+                for records in consumer.poll(timeout_ms=500).values():
+                    for record in records:
+                        value = dict(record.headers or []).get(HEADER_EVENT_ID, b"").decode()
+                        if value in wanted:
+                            found.add(UUID(value))
+                remaining = {tp for tp in remaining if consumer.position(tp) < end[tp]}
+            if remaining:
+                raise TimeoutError(f"could not read the tail of {topic} to reconcile the outbox")
+    finally:
+        consumer.close()
+    return found

@@ -34,7 +34,7 @@ from .dead_letters import WaitingLetters
 from .http import BodyLimit, ConcurrencyLimit, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
-from .outbox import OutboxRelay
+from .outbox import OutboxRelay, tail_event_ids
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -105,6 +105,11 @@ class ServiceRuntime:
                 poll_interval_s=settings.outbox_poll_interval_s,
                 max_backoff_s=settings.outbox_max_backoff_s,
                 reset_producer=lambda: runtime.reconnect_kafka(),
+                found_on_topic=(
+                    (lambda rows, lookback: tail_event_ids(rows, lookback, **kafka_options(settings)))
+                    if owns_broker
+                    else None  # an in-memory broker keeps no log to look in
+                ),
             )
         runtime._document_publishers()
         if consumes:
