@@ -42,7 +42,7 @@ uv run --frozen w4l-contracts check
 
 echo "[test] pytest"
 set +e
-uv run --frozen pytest "$@"
+uv run --frozen pytest --durations=15 "$@"
 status=$?
 set -e
 if [[ $status == 5 ]]; then echo "[test] pytest collected no tests: that is a failure here" >&2; exit 1; fi

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.processes import ServiceProcess, free_port_pair
+from work4life.runtime.processes import ServiceProcess, free_port_run
 from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,9 +64,11 @@ class LocalBroker:
     """A Kafka broker of a test's own (deploy/kafka/kafka.sh on a free port, state in a temporary
     folder), which the test may stop, restart or secure without disturbing the shared one."""
 
-    def __init__(self, state_dir: Path, *, secure: bool = False, heap: str = "384m") -> None:
-        self.port = free_port_pair()
-        self.bootstrap = f"127.0.0.1:{self.port}"
+    def __init__(self, state_dir: Path, *, secure: bool = False, heap: str = "384m", nodes: int = 1) -> None:
+        """`nodes`: 3 (or more) for a cluster (W4L_KAFKA_NODES): 3 replicas, min.insync.replicas 2."""
+        self.port = free_port_run(2 * nodes)
+        self.nodes = nodes
+        self.bootstrap = ",".join(f"127.0.0.1:{self.port + 2 * i}" for i in range(nodes))
         self.state_dir = state_dir
         self.env = {
             **os.environ,
@@ -74,11 +76,23 @@ class LocalBroker:
             "W4L_STATE_DIR": str(state_dir),
             "W4L_KAFKA_SECURE": "1" if secure else "0",
             "W4L_KAFKA_HEAP": heap,
+            "W4L_KAFKA_NODES": str(nodes),
         }
 
-    def _run(self, command: str) -> subprocess.CompletedProcess[str]:
+    def kill_node(self, node: int) -> None:
+        """SIGKILL one node of a cluster (1-based)."""
+        self._check(self._run("kill-node", str(node)))
+
+    def start_node(self, node: int) -> None:
+        self._check(self._run("start-node", str(node)))
+
+    @staticmethod
+    def _check(result: subprocess.CompletedProcess[str]) -> None:
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    def _run(self, *command: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            ["bash", str(REPO / "deploy/kafka/kafka.sh"), command],
+            ["bash", str(REPO / "deploy/kafka/kafka.sh"), *command],
             env=self.env,
             capture_output=True,
             text=True,

@@ -7,6 +7,8 @@
 #   deploy/kafka/kafka.sh status    say whether it runs
 #   deploy/kafka/kafka.sh reset     stop and remove every topic and its data (a development broker
 #                                   collects the topics of every test and benchmark run)
+#   deploy/kafka/kafka.sh kill-node N   SIGKILL node N of a cluster (fault injection)
+#   deploy/kafka/kafka.sh stop-node N / start-node N   stop or start node N alone
 #
 # Every command is safe to re-run. Settings (environment):
 #   W4L_KAFKA_PORT      client port (default 9092); the controller listens on port+1
@@ -14,6 +16,12 @@
 #   W4L_CACHE_DIR       where the jars are cached (default ~/.cache/work4life)
 #   W4L_KAFKA_HEAP      JVM heap (default 512m)
 #   W4L_KAFKA_PARTITIONS default partition count for new topics (default 6)
+#   W4L_KAFKA_NODES     1 (default): one node. 3 (or more): a cluster of that many nodes on 127.0.0.1,
+#                       each broker and KRaft controller (a quorum of voters); node N listens on
+#                       port+2(N-1) for clients and the next port for its controller, its state in
+#                       <state>/kafka-<port>/node-N/. Topics get 3 replicas and min.insync.replicas=2
+#                       (docs/KAFKA.md: the production settings), so one node may be down and
+#                       acks=all writes still succeed.
 #   W4L_KAFKA_SECURE    1: clients connect over TLS and authenticate with SASL/SCRAM-SHA-512
 #                       (SASL_SSL), and every access is checked against ACLs (StandardAuthorizer,
 #                       nothing allowed without an ACL). A local CA and the broker's certificate are
@@ -29,15 +37,34 @@ PORT="${W4L_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="$((PORT + 1))"
 CACHE_DIR="${W4L_CACHE_DIR:-$HOME/.cache/work4life}"
 LIBS="$CACHE_DIR/kafka-$KAFKA_VERSION/libs"
-STATE="${W4L_STATE_DIR:-$REPO/.state}/kafka-$PORT"
-PIDFILE="$STATE/kafka.pid"
-LOGFILE="$STATE/kafka.log"
+ROOT_STATE="${W4L_STATE_DIR:-$REPO/.state}/kafka-$PORT"
+NODES="${W4L_KAFKA_NODES:-1}"
+[[ "$NODES" =~ ^[0-9]+$ && "$NODES" -ge 1 && "$NODES" -ne 2 ]] || {
+  echo "W4L_KAFKA_NODES must be 1, or 3 or more (a quorum of two cannot lose a node)" >&2; exit 2; }
+CLUSTER_PORT="$PORT"
+
+node() {
+  # Point the per-node variables at node $1 (1-based). One node keeps the layout it always had.
+  NODE="$1"
+  PORT=$((CLUSTER_PORT + 2 * (NODE - 1)))
+  CONTROLLER_PORT=$((PORT + 1))
+  if [[ "$NODES" == 1 ]]; then STATE="$ROOT_STATE"; else STATE="$ROOT_STATE/node-$NODE"; fi
+  PIDFILE="$STATE/kafka.pid"
+  LOGFILE="$STATE/kafka.log"
+}
+node 1
 
 log() { echo "[kafka:$PORT] $*" >&2; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 running() { [[ -f "$PIDFILE" ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+
+voters() {
+  local i out=""
+  for i in $(seq 1 "$NODES"); do out+="${out:+,}$i@127.0.0.1:$((CLUSTER_PORT + 2 * (i - 1) + 1))"; done
+  echo "$out"
+}
 
 fetch() {
   if [[ -f "$LIBS/.complete" ]]; then return 0; fi
@@ -57,6 +84,9 @@ fetch() {
 }
 
 SECURE="${W4L_KAFKA_SECURE:-0}"
+if [[ "$SECURE" == 1 && "$NODES" != 1 ]]; then
+  echo "W4L_KAFKA_SECURE=1 is built for one node; the local cluster speaks PLAINTEXT" >&2; exit 2
+fi
 ADMIN_PASSWORD_FILE="$STATE/admin-password"
 TLS="$STATE/tls"
 
@@ -111,41 +141,59 @@ inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 PROPS
   fi
+  local replicas=1 isr=1 quorum="controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT"
+  if [[ "$NODES" != 1 ]]; then
+    # The production settings of docs/KAFKA.md: three copies of everything, two of them in sync
+    # before a write with acks=all succeeds, so one node may fail or restart without loss.
+    replicas=3 isr=2 quorum="controller.quorum.voters=$(voters)"
+  fi
   cat >>"$STATE/server.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.bootstrap.servers=127.0.0.1:$CONTROLLER_PORT
+node.id=$NODE
+$quorum
 controller.listener.names=CONTROLLER
 log.dirs=$STATE/data
 num.partitions=${W4L_KAFKA_PARTITIONS:-6}
 # Topics come from the contracts' catalogue, never from a typo in a consumer.
 auto.create.topics.enable=false
-# A single node: internal topics cannot have more than one replica.
-offsets.topic.replication.factor=1
+default.replication.factor=$replicas
+min.insync.replicas=$isr
+# A replica that fell out of sync never becomes the leader: a write acknowledged is never lost.
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=$replicas
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-share.coordinator.state.topic.replication.factor=1
-share.coordinator.state.topic.min.isr=1
-min.insync.replicas=1
+transaction.state.log.replication.factor=$replicas
+transaction.state.log.min.isr=$isr
+share.coordinator.state.topic.replication.factor=$replicas
+share.coordinator.state.topic.min.isr=$isr
 group.initial.rebalance.delay.ms=0
 PROPS
 }
 
-start() {
+start_node() {
+  # Start node $NODE (formatting its storage on first start with the cluster's id); with `wait`,
+  # wait until it accepts connections.
   if running; then log "already running (pid $(cat "$PIDFILE"))"; return 0; fi
   if port_open "$PORT"; then log "port $PORT is taken by another process; set W4L_KAFKA_PORT"; exit 1; fi
   fetch
   write_config
   local cp="$LIBS/*"
   if [[ ! -f "$STATE/data/meta.properties" ]]; then
-    local cluster_id
-    cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    local cluster_id mode=(--standalone)
+    if [[ "$NODES" == 1 ]]; then
+      cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    else
+      # Every node of a cluster is formatted with the same id; the voters are in the configuration.
+      [[ -s "$ROOT_STATE/cluster-id" ]] ||
+        java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1 >"$ROOT_STATE/cluster-id"
+      cluster_id="$(cat "$ROOT_STATE/cluster-id")"
+      mode=()
+    fi
     log "formatting KRaft storage (cluster $cluster_id)"
     local scram=()
     [[ "$SECURE" == 1 ]] && scram=(--add-scram "SCRAM-SHA-512=[name=admin,password=$(cat "$ADMIN_PASSWORD_FILE")]")
     java -Dlog4j2.configurationFile="$HERE/log4j2.properties" -cp "$cp" kafka.tools.StorageTool \
-      format --standalone -t "$cluster_id" -c "$STATE/server.properties" "${scram[@]}" >>"$LOGFILE" 2>&1
+      format "${mode[@]}" -t "$cluster_id" -c "$STATE/server.properties" "${scram[@]}" >>"$LOGFILE" 2>&1
   fi
   log "starting (logs: $LOGFILE)"
   # setsid: the broker outlives the shell that started it and is not hit by its Ctrl-C.
@@ -153,6 +201,9 @@ start() {
     -Dlog4j2.configurationFile="$HERE/log4j2.properties" \
     -cp "$cp" kafka.Kafka "$STATE/server.properties" >>"$LOGFILE" 2>&1 </dev/null &
   echo $! >"$PIDFILE"
+}
+
+wait_node() {
   for _ in $(seq 1 120); do
     if port_open "$PORT"; then log "ready on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return 0; fi
     if ! running; then tail -30 "$LOGFILE" >&2; log "exited during start-up (see above)"; exit 1; fi
@@ -161,7 +212,25 @@ start() {
   tail -30 "$LOGFILE" >&2; log "not accepting connections after 60 s"; exit 1
 }
 
-stop() {
+start() {
+  # A cluster's nodes start together: none can finish starting before a quorum of them runs.
+  mkdir -p "$ROOT_STATE"
+  local i
+  for i in $(seq 1 "$NODES"); do node "$i"; start_node; done
+  for i in $(seq 1 "$NODES"); do node "$i"; wait_node; done
+  if [[ "$NODES" != 1 ]]; then
+    node 1
+    log "cluster of $NODES nodes: bootstrap $(bootstrap)"
+  fi
+}
+
+bootstrap() {
+  local i out=""
+  for i in $(seq 1 "$NODES"); do out+="${out:+,}127.0.0.1:$((CLUSTER_PORT + 2 * (i - 1)))"; done
+  echo "$out"
+}
+
+stop_node() {
   if ! running; then log "not running"; rm -f "$PIDFILE"; return 0; fi
   local pid; pid="$(cat "$PIDFILE")"
   kill -TERM "$pid" 2>/dev/null || true
@@ -174,16 +243,46 @@ stop() {
   rm -f "$PIDFILE"
 }
 
+kill_node() {
+  if ! running; then log "not running"; return 0; fi
+  kill -KILL "$(cat "$PIDFILE")" 2>/dev/null || true
+  rm -f "$PIDFILE"
+  log "killed (SIGKILL)"
+}
+
+stop() {
+  # A cluster's nodes are asked to stop together: one by one, the last ones would lose their quorum
+  # and wait for it in their controlled shutdown.
+  local i
+  for i in $(seq 1 "$NODES"); do node "$i"; running && kill -TERM "$(cat "$PIDFILE")" 2>/dev/null || true; done
+  for i in $(seq 1 "$NODES"); do node "$i"; stop_node; done
+  node 1
+}
+
 reset() {
   # Tests and benchmarks each create their own namespaced topics; on a long-lived development
   # machine they pile up (16,000 partitions ran a 512 MB broker out of heap). This wipes them.
   stop
-  rm -rf "$STATE/data" "$STATE/server.properties"
+  local i
+  for i in $(seq 1 "$NODES"); do node "$i"; rm -rf "$STATE/data" "$STATE/server.properties"; done
+  rm -f "$ROOT_STATE/cluster-id"
+  node 1
   log "data removed; the next start formats a new cluster"
 }
 
 status() {
-  if running && port_open "$PORT"; then log "running (pid $(cat "$PIDFILE"))"; else log "not running"; return 3; fi
+  local i down=0
+  for i in $(seq 1 "$NODES"); do
+    node "$i"
+    if running && port_open "$PORT"; then log "running (pid $(cat "$PIDFILE"))"; else log "not running"; down=1; fi
+  done
+  return $((down * 3))
+}
+
+one_node() {
+  [[ "${2:-}" =~ ^[0-9]+$ && "$2" -ge 1 && "$2" -le "$NODES" ]] || {
+    echo "usage: $0 $1 N (1..$NODES; set W4L_KAFKA_NODES for a cluster)" >&2; exit 2; }
+  node "$2"
 }
 
 case "${1:-}" in
@@ -192,5 +291,9 @@ case "${1:-}" in
   stop) stop ;;
   status) status ;;
   reset) reset ;;
-  *) echo "usage: $0 {fetch|start|stop|status|reset}" >&2; exit 2 ;;
+  bootstrap) bootstrap ;;
+  kill-node) one_node "$@"; kill_node ;;
+  stop-node) one_node "$@"; stop_node ;;
+  start-node) one_node "$@"; start_node; wait_node ;;
+  *) echo "usage: $0 {fetch|start|stop|status|reset|bootstrap|kill-node N|stop-node N|start-node N}" >&2; exit 2 ;;
 esac

@@ -39,7 +39,8 @@ def manifests(service: str, port: int) -> list[dict[str, Any]]:
         "HTTP_HOST": "0.0.0.0",
         "HTTP_PORT": str(port),
         "LOG_JSON": "true",
-        "KAFKA_BOOTSTRAP_SERVERS": "kafka-0.kafka.example.org:9093,kafka-1.kafka.example.org:9093",
+        # Three brokers or more, replication 3, min.insync.replicas 2: docs/KAFKA.md.
+        "KAFKA_BOOTSTRAP_SERVERS": "kafka-0.kafka.example.org:9093,kafka-1.kafka.example.org:9093,kafka-2.kafka.example.org:9093",
         "KAFKA_SECURITY_PROTOCOL": "SASL_SSL",
         "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
         "KAFKA_SASL_USERNAME": name,

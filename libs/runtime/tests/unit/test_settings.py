@@ -23,6 +23,18 @@ def test_topic_namespace_prefixes_every_topic_and_the_dead_letter_topic():
     assert settings.dead_letter_topic == "staging.reporting.dead_letters"
 
 
+def test_several_brokers_of_a_cluster_reach_the_kafka_client_one_by_one():
+    """aiokafka took "a:9092,b:9092" for one host name, so a service never reached a cluster."""
+    from work4life.runtime.broker import make_broker
+    from work4life.runtime.metrics import ServiceMetrics
+
+    settings = ServiceSettings(service_name="intake", kafka_bootstrap_servers="k-0:9093, k-1:9093,k-2:9093", **KEY)
+    assert settings.kafka_bootstrap_list == ["k-0:9093", "k-1:9093", "k-2:9093"]
+    broker = make_broker(settings, ServiceMetrics("intake"))
+    clients = broker.config.broker_config.builder.keywords  # what FastStream hands to aiokafka
+    assert clients["bootstrap_servers"] == ["k-0:9093", "k-1:9093", "k-2:9093"]
+
+
 def test_a_service_refuses_to_start_without_a_token_verification_key():
     with pytest.raises(ValidationError, match="no token verification key"):
         ServiceSettings(service_name="intake")

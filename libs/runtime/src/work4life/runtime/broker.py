@@ -68,7 +68,7 @@ def kafka_options(settings: ServiceSettings) -> dict[str, Any]:
 def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBroker:
     """A broker whose producer waits for every in-sync replica and never writes a record twice."""
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_bootstrap_list,
         security=faststream_security(settings),
         client_id=f"w4l-{settings.service_name}",
         acks="all",

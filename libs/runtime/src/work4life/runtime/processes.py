@@ -19,17 +19,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def free_port_pair() -> int:
-    """A free port whose successor is free too (a Kafka broker's controller listens on port + 1)."""
+def free_port_run(count: int) -> int:
+    """The first of `count` free ports in a row (a Kafka node's controller listens on port + 1; a
+    local cluster of n nodes takes 2n ports)."""
     for _ in range(50):
         port = free_port()
         try:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port + 1))
+            for offset in range(1, count):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port + offset))
             return port
         except OSError:
             continue
-    raise RuntimeError("no two free ports in a row")
+    raise RuntimeError(f"no {count} free ports in a row")
+
+
+def free_port_pair() -> int:
+    """A free port whose successor is free too (a Kafka broker's controller listens on port + 1)."""
+    return free_port_run(2)
 
 
 class ServiceProcess:

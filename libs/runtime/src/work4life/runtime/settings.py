@@ -21,7 +21,11 @@ class ServiceSettings(BaseSettings):
     )
     state_dir: str = Field(default=".state", description="Where the default SQLite database lives.")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092",
+        description="host:port of one or more brokers, comma-separated (name several brokers of a cluster: "
+        "a service then starts while any one of them is up).",
+    )
     topic_namespace: str = Field(default="", description="Prefix for every topic name, e.g. `staging.`.")
     create_topics: bool = Field(default=True, description="Create this service's topics at start-up if missing.")
     topic_partitions: int = Field(default=6, ge=1)
@@ -118,6 +122,11 @@ class ServiceSettings(BaseSettings):
         if self.environment == "production" and not self.auth_issuer:
             raise ValueError("auth_issuer must be set in production")
         return self
+
+    @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """The brokers one by one (aiokafka reads a comma-separated string as one host name)."""
+        return [server.strip() for server in self.kafka_bootstrap_servers.split(",") if server.strip()]
 
     def topic(self, name: str) -> str:
         """The real topic name of a catalogue topic in this deployment."""
