@@ -96,3 +96,20 @@ async def test_a_file_that_cannot_be_read_is_reported_clearly(intake):
     assert missing["status"] == "failed" and "missing columns" in missing["failure"]
     broken = await import_file(intake, "people.xlsx", b"not a zip")
     assert broken["status"] == "failed" and "not a readable .xlsx" in broken["failure"]
+
+
+async def test_a_cell_with_a_control_character_is_a_row_error_and_is_not_stored(intake):
+    csv = (
+        "given_name;family_name;sex;date_of_birth;nationality;legal_status;region;city;consent_service_delivery\n"
+        "Ami\x00nata;Traore;F;1996-04-02;CIV;refugee;oriental;Oujda;oui\n"
+        "Awa;Diop;F;1990-05-17;SEN;refugee;oriental;Ouj\x1bda;oui\n"
+        "Yao;Kouassi;H;1988-02-29;CIV;refugee;oriental;Oujda;oui\n"
+    )
+    job = await import_file(intake, "people.csv", csv.encode())
+    assert job["imported"] == 1
+    assert [(e["row"], e["field"], e["reason"]) for e in job["errors"]] == [
+        (2, "given_name", "control characters are not allowed (found U+0000)"),
+        (3, "city", "control characters are not allowed (found U+001B)"),
+    ]
+    people = (await intake.get("/v1/beneficiaries")).json()["items"]
+    assert [p["given_name"] for p in people] == ["Yao"]

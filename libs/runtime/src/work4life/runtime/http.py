@@ -3,11 +3,13 @@ metrics, the correlation id, and 4xx errors that name the field and the reason."
 
 import asyncio
 import json
+import re
 import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -130,6 +132,104 @@ class BodyLimit:
         body = json.dumps({"detail": f"request too large: {reason}", "errors": [{"field": "body", "reason": reason}]})
         await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
         await send({"type": "http.response.body", "body": body.encode()})
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""Characters no text of the programme holds: C0 controls but tab, line feed and carriage return
+(free text keeps its lines), DEL and the C1 controls. PostgreSQL refuses NUL outright (a 500 before
+this check); SQLite stored it and a service published it to the others."""
+
+
+def control_character_in(value: Any, path: str = "") -> tuple[str, str] | None:
+    """(field, the character as U+XXXX) of the first control character in a JSON value's strings
+    or keys, or None."""
+    if isinstance(value, str):
+        found = CONTROL.search(value)
+        return (path or "(body)", f"U+{ord(found.group()):04X}") if found else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            field = f"{path}.{key}" if path else str(key)
+            if found := (control_character_in(key, field) or control_character_in(item, field)):
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := control_character_in(item, f"{path}.{index}" if path else str(index)):
+                return found
+    return None
+
+
+class ControlCharacters:
+    """Refuses, with a 422 naming the field, a request whose path, query parameters or JSON body
+    holds a control character (`CONTROL`), before any route sees it: one rule for every text field
+    of every service, on SQLite and PostgreSQL alike. Other bodies (spreadsheets) are left to the
+    routes that read them."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        found = self._in_address(scope)
+        if found is None and self._is_json(scope):
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":
+                    await self.app(scope, _replay(b"", message), send)
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+            try:
+                found = control_character_in(json.loads(body))
+            except ValueError:
+                found = None  # not JSON: FastAPI says so in its own 422
+            if found is None:
+                await self.app(scope, _replay(body, None), send)
+                return
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        field, character = found
+        reason = f"control characters are not allowed (found {character})"
+        body = json.dumps(
+            {
+                "detail": f"invalid request: {field}: {reason}",
+                "errors": [{"field": field, "reason": reason, "type": "control_character"}],
+            }
+        )
+        await send({"type": "http.response.start", "status": 422, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+    @staticmethod
+    def _is_json(scope: Any) -> bool:
+        content_type = Headers(scope=scope).get("content-type", "")
+        return scope.get("method") in ("POST", "PUT", "PATCH") and "json" in content_type.split(";")[0]
+
+    @staticmethod
+    def _in_address(scope: Any) -> tuple[str, str] | None:
+        if found := CONTROL.search(scope.get("path", "")):
+            return "path", f"U+{ord(found.group()):04X}"
+        query = scope.get("query_string", b"").decode("utf-8", "replace")
+        for name, value in parse_qsl(query, keep_blank_values=True):
+            if found := (CONTROL.search(name) or CONTROL.search(value)):
+                return name or "query", f"U+{ord(found.group()):04X}"
+        return None
+
+
+def _replay(body: bytes, first: Any) -> Callable[[], Any]:
+    """A `receive` that hands the app the body read already (or the message that ended it)."""
+    sent = False
+
+    async def receive() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return first if first is not None else {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 class ConcurrencyLimit:

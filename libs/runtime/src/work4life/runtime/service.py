@@ -31,7 +31,7 @@ from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
 from .dead_letters import WaitingLetters
-from .http import BodyLimit, ConcurrencyLimit, add_error_handlers, add_observability
+from .http import BodyLimit, ConcurrencyLimit, ControlCharacters, add_error_handlers, add_observability
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
 from .outbox import OutboxRelay, tail_event_ids
@@ -413,6 +413,7 @@ def create_app(
 ) -> FastAPI:
     """`body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
     app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
+    app.add_middleware(ControlCharacters)  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes, overrides=body_limits)
     app.add_middleware(
         ConcurrencyLimit,

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from work4life.contracts.intake import ConsentPurpose
+from work4life.runtime.http import CONTROL
 
 from .model import BeneficiaryBase, ConsentRequest
 
@@ -211,6 +212,14 @@ def parse_row(number: int, cells: list[Any], columns: dict[int, str], default_or
     if all(_text(v) == "" for v in raw.values()):
         return None
     parsed = ParsedRow(row=number)
+    # The same rule as every request (runtime.http.ControlCharacters): a cell is text too. Such a
+    # row is reported for those cells alone, not also for what the rest would make of it.
+    for name, cell in raw.items():
+        if isinstance(cell, str) and (found := CONTROL.search(cell)):
+            reason = f"control characters are not allowed (found U+{ord(found.group()):04X})"
+            parsed.errors.append(RowError(number, name, reason))
+    if parsed.errors:
+        return parsed
     values: dict[str, Any] = {}
     for name, cell in raw.items():
         if name in ("date_of_birth", "document_expiry"):
