@@ -186,6 +186,16 @@ async def test_exports_carry_the_same_figures(fed):
     assert rule.startswith("Unique people who completed a course")
 
 
+async def test_no_formula_can_be_planted_in_an_export_through_a_breakdown_name(fed):
+    """`?by=` reached the CSV header as typed: a spreadsheet would have run it."""
+    client, _ = fed
+    planted = "=cmd|'/c calc'!A1"
+    text = (await client.get("/v1/indicators.csv", params={"by": planted}, headers=MANAGER)).text
+    cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+    assert "'" + planted in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
+
+
 async def test_erased_people_keep_counting_under_a_stand_in_and_merged_ones_count_once(fed, programme):
     _, url = fed
     engine = create_engine(url)

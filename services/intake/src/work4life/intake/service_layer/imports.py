@@ -1,7 +1,5 @@
 """Bulk import of a partner's registration spreadsheet, as a background job with progress."""
 
-import csv
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -10,6 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from work4life.runtime.auth import Principal
+from work4life.runtime.spreadsheets import csv_text
 
 from ..adapters.orm import Beneficiary
 from ..domain.model import RegistrationRefused, fingerprint
@@ -54,12 +53,8 @@ class ImportJob:
         return cls(**fields)
 
     def errors_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["row", "field", "reason"])
-        for error in self.errors:
-            writer.writerow([error.row, error.field, error.reason])
-        return out.getvalue()
+        """The error report (a reason can quote what a cell held: neutralised against formulas)."""
+        return csv_text([["row", "field", "reason"], *([e.row, e.field, e.reason] for e in self.errors)])
 
 
 def run_import(

@@ -4,7 +4,6 @@ Programme managers and admins see exact figures; everyone else sees counts from 
 Caseworkers see their own organisation's people only.
 """
 
-import csv
 import io
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +20,7 @@ from work4life.contracts.envelope import Producer
 from work4life.contracts.reporting import SnapshotTrigger
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import OrganisationQuery, correlation_of, refused, session_dependency
+from work4life.runtime.spreadsheets import append_row, csv_text
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
@@ -73,14 +73,6 @@ class FunnelOut(BaseModel):
     period_to: date
     organisation: str | None
     stages: list[FunnelStage]
-
-
-def _clean(row: list[Any]) -> list[Any]:
-    """A spreadsheet row without the control characters that Excel files cannot hold (a value
-    from an event could carry one)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
 
 
 def build_router(
@@ -215,11 +207,11 @@ def build_router(
         organisation: OrganisationQuery = None,
     ) -> Response:
         result = table(db, who, period, start, end, by, organisation)
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"])
+        rows: list[list[Any]] = [
+            ["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"]
+        ]
         for i in result.indicators:
-            writer.writerow(
+            rows.append(
                 [
                     i.code,
                     i.name,
@@ -232,7 +224,7 @@ def build_router(
                 ]
             )
             for cell in i.breakdown:
-                writer.writerow(
+                rows.append(
                     [
                         i.code,
                         i.name,
@@ -245,7 +237,7 @@ def build_router(
                     ]
                 )
         return Response(
-            buffer.getvalue(),
+            csv_text(rows),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="indicators-{result.period_to}.csv"'},
         )
@@ -271,31 +263,31 @@ def build_router(
         workbook = Workbook()
         sheet = workbook.active
         sheet.title = "Summary"
-        sheet.append(
-            _clean(["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+        append_row(
+            sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"]
         )
-        sheet.append(_clean(["Organisation", summary.organisation or "all"]))
-        sheet.append(_clean(["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"']))
-        sheet.append(_clean([]))
-        sheet.append(_clean(["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"]))
+        append_row(sheet, ["Organisation", summary.organisation or "all"])
+        append_row(sheet, ["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
+        append_row(sheet, [])
+        append_row(sheet, ["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
         for cell in sheet[5]:
             cell.font = Font(bold=True)
         for i in summary.indicators:
-            sheet.append(_clean([i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule]))
+            append_row(sheet, [i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
         for indicator in summary.indicators:
             dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
             ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
-            ws.append(_clean([indicator.code, indicator.name]))
-            ws.append(_clean(["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"]))
-            ws.append(_clean(["Counting rule", indicator.rule]))
-            ws.append(_clean(["Total", _cell(indicator.total), indicator.unit.value]))
+            append_row(ws, [indicator.code, indicator.name])
+            append_row(ws, ["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+            append_row(ws, ["Counting rule", indicator.rule])
+            append_row(ws, ["Total", _cell(indicator.total), indicator.unit.value])
             for dimension in dims:
                 detail = table(db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[0]
-                ws.append(_clean([]))
-                ws.append(_clean([f"By {dimension.replace('_', ' ')}", "Value"]))
+                append_row(ws, [])
+                append_row(ws, [f"By {dimension.replace('_', ' ')}", "Value"])
                 ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
                 for cell in detail.breakdown:
-                    ws.append(_clean([cell[dimension], _cell(cell["value"])]))
+                    append_row(ws, [cell[dimension], _cell(cell["value"])])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return Response(
