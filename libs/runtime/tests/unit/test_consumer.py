@@ -117,13 +117,40 @@ async def test_a_payload_that_breaks_its_schema_is_dead_lettered_naming_the_fiel
     assert "birth_year" in headers["w4l-dlq-error"]
 
 
-async def test_an_unknown_event_type_is_skipped_not_dead_lettered(engine):
+async def test_an_unknown_event_type_is_skipped_not_dead_lettered_and_counted_by_type(engine, caplog):
     raw = json.loads(event_bytes())
     raw["event_type"] = "intake.something_new"
+    newer = json.loads(event_bytes())
+    newer["schema_version"] = 9
     dead = DeadLetters()
     consumer = make_consumer(engine, dead)
-    assert await consumer.handle_record(Rec(json.dumps(raw).encode())) == "ignored"
+    assert await consumer.handle_record(Rec(json.dumps(raw).encode())) == "unknown"
+    assert await consumer.handle_record(Rec(json.dumps(raw).encode(), offset=2)) == "unknown"
+    assert await consumer.handle_batch([Rec(json.dumps(newer).encode(), offset=3)]) == ["unknown"]
     assert dead.sent == [] and people(engine) == 0
+    registry = consumer.metrics.registry
+    count = lambda t, v: registry.get_sample_value(  # noqa: E731
+        "w4l_events_unknown_total", {"service": "reporting", "event_type": t, "schema_version": v}
+    )
+    assert count("intake.something_new", "1") == 2
+    assert count("intake.beneficiary_registered", "9") == 1
+    warnings = [r.getMessage() for r in caplog.records if "these contracts do not know" in r.getMessage()]
+    assert len(warnings) == 2  # once per kind, not once per event
+
+
+async def test_a_known_event_type_this_service_does_not_handle_is_ignored_not_unknown(engine):
+    from work4life.contracts.intake import ConsentGiven
+
+    consumer = make_consumer(engine, DeadLetters())
+    consumer.types = type(consumer.types).of([ConsentGiven])  # it handles another type only
+    assert await consumer.handle_record(Rec(event_bytes())) == "ignored"
+    assert (
+        consumer.metrics.registry.get_sample_value(
+            "w4l_events_unknown_total",
+            {"service": "reporting", "event_type": "intake.beneficiary_registered", "schema_version": "1"},
+        )
+        is None
+    )
 
 
 async def test_a_failing_handler_is_retried_then_dead_lettered_without_partial_effects(engine):

@@ -38,6 +38,7 @@ from sqlmodel import Session
 
 from work4life.contracts.envelope import HEADER_CORRELATION_ID, Envelope, EventData
 from work4life.contracts.topics import (
+    CATALOGUE,
     DEAD_LETTER_HEADER_CONSUMER_GROUP,
     DEAD_LETTER_HEADER_ERROR,
     DEAD_LETTER_HEADER_FAILED_AT,
@@ -52,6 +53,9 @@ from .events import EventTypes, UndecodableEvent, UnknownEvent
 from .metrics import ServiceMetrics
 
 log = logging.getLogger(__name__)
+
+KNOWN_EVENTS = frozenset((e.EVENT_TYPE, e.SCHEMA_VERSION) for topic in CATALOGUE for e in topic.events)
+"""Every event type and version of the contracts this service was built with."""
 
 Handler = Callable[[Envelope[Any], Session], None]
 """Applies one event inside the consumer's transaction. Runs in a worker thread; must not commit."""
@@ -114,6 +118,7 @@ class EventConsumer:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self.infrastructure_backoff_s = infrastructure_backoff_s
+        self._unknown_seen: set[tuple[str, int]] = set()
 
     async def handle_record(self, record: Record) -> str:
         """Process one record. Returns the outcome; raises InfrastructureFailure to have it read again."""
@@ -126,8 +131,7 @@ class EventConsumer:
             try:
                 envelope = self.types.decode(record.value)
             except UnknownEvent as unknown:
-                self.metrics.handled(unknown.event_type, "ignored")
-                return "ignored"
+                return self._skip(unknown)
             except UndecodableEvent as bad:
                 await self.dead_letter(record, bad.reason, bad.detail)
                 self.metrics.handled("(undecodable)", "dead_lettered")
@@ -136,6 +140,25 @@ class EventConsumer:
             return await self._apply_with_retries(envelope, record)
         finally:
             logs.correlation_id.reset(token)
+
+    def _skip(self, unknown: UnknownEvent) -> str:
+        """A well-formed event this consumer does not apply (tolerant reader): "ignored" when the
+        contracts know it (another service's business), "unknown" when they do not (a newer
+        producer's type or version: counted by type and version, and logged once per kind)."""
+        kind = (unknown.event_type, unknown.schema_version)
+        if kind in KNOWN_EVENTS:
+            self.metrics.handled(unknown.event_type, "ignored")
+            return "ignored"
+        self.metrics.handled(unknown.event_type, "unknown")
+        self.metrics.events_unknown.labels(self.metrics.service, unknown.event_type, str(unknown.schema_version)).inc()
+        if kind not in self._unknown_seen:
+            self._unknown_seen.add(kind)
+            log.warning(
+                "skipping events of type %s version %s, which these contracts do not know (a newer "
+                "producer?): upgrade this service's contracts to read them; w4l_events_unknown_total counts them",
+                *kind,
+            )
+        return "unknown"
 
     async def handle_batch(self, records: Sequence[Record]) -> list[str]:
         """Process a poll's records in one transaction; the outcome of each, in order. Raises
@@ -147,8 +170,7 @@ class EventConsumer:
             try:
                 envelope = self.types.decode(record.value)
             except UnknownEvent as unknown:
-                self.metrics.handled(unknown.event_type, "ignored")
-                outcomes[index] = "ignored"
+                outcomes[index] = self._skip(unknown)
             except UndecodableEvent as bad:
                 undecodable.append((index, bad))
             else:

@@ -114,8 +114,17 @@ class ServiceMetrics:
         ).labels(**labels)
         self.events_handled = Counter(
             "w4l_events_handled_total",
-            "Events taken by a consumer, by outcome (processed, duplicate, ignored, dead_lettered).",
+            "Events taken by a consumer, by outcome (processed, duplicate, ignored: a known type this service does not "
+            "handle, unknown: a type or version the contracts do not know, dead_lettered).",
             ["service", "event_type", "outcome"],
+            registry=self.registry,
+        )
+        self.events_unknown = Counter(
+            "w4l_events_unknown_total",
+            "Well-formed events of a type or version that this build of the contracts does not know "
+            "(a newer producer): skipped, their offset committed. Upgrade the consumer's contracts to "
+            "read them (contracts/README.md).",
+            ["service", "event_type", "schema_version"],
             registry=self.registry,
         )
         self.handler_duration = Histogram(
