@@ -12,13 +12,8 @@ export UV_LINK_MODE=copy
 
 say() { echo "[setup] $*" >&2; }
 
-apt_install() {
-  local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
-  say "installing $* from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq >/dev/null
-  $sudo apt-get install -y -qq "$@" >/dev/null
-}
+# apt_install: waits for the package manager's lock when another program holds it.
+source "$REPO/scripts/apt.sh"
 
 command -v java >/dev/null || apt_install openjdk-17-jre-headless
 command -v mvn >/dev/null || apt_install maven

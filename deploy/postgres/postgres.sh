@@ -14,6 +14,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+source "$REPO/scripts/apt.sh"
 PORT="${W4L_POSTGRES_PORT:-55432}"
 STATE_ROOT="${W4L_STATE_DIR:-$REPO/.state}"
 DATA="$STATE_ROOT/postgres-$PORT"
@@ -33,9 +34,7 @@ as_postgres() { runuser -u postgres -- "$@"; }
 install() {
   if [[ -n "$(bindir)" ]]; then return 0; fi
   log "installing PostgreSQL from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq postgresql >/dev/null
+  apt_install postgresql
   # Debian starts its own cluster on 5432; this project runs its own, so leave that one alone.
 }
 

@@ -15,6 +15,7 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
+source "$REPO/scripts/apt.sh"
 PORT="${W4L_PROMETHEUS_PORT:-9090}"
 STATE_ROOT="${W4L_STATE_DIR:-$REPO/.state}"
 DIR="$STATE_ROOT/prometheus-$PORT"
@@ -25,9 +26,7 @@ log() { echo "[prometheus:$PORT] $*" >&2; }
 install() {
   command -v prometheus >/dev/null && command -v promtool >/dev/null && return 0
   log "installing Prometheus from Debian's packages"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq prometheus >/dev/null
+  apt_install prometheus
 }
 
 running() { [[ -f "$DIR/pid" ]] && kill -0 "$(cat "$DIR/pid")" 2>/dev/null; }
