@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .settings import ServiceSettings
 
@@ -117,7 +118,18 @@ class TokenVerifier:
         return Principal(subject=str(claims["sub"]), role=max(known, key=RANK.__getitem__), organisation=organisation)
 
 
-def principal_of(request: Request) -> Principal:
+BEARER = HTTPBearer(
+    scheme_name="bearer",
+    bearerFormat="JWT",
+    description="An access token from the identity provider (Keycloak), with a role and an organisation.",
+    auto_error=False,  # the answer to a missing token is ours (a 401 with the Error body)
+)
+"""Declared so that the OpenAPI document says which routes need a token (and /docs can send one)."""
+
+
+def principal_of(
+    request: Request, _declared: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None
+) -> Principal:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

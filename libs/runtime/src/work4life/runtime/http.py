@@ -368,3 +368,74 @@ def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
     @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the topics this service uses")
     async def asyncapi() -> JSONResponse:
         return JSONResponse(runtime.asyncapi())
+
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, in one sentence."},
+        "errors": {
+            "type": "array",
+            "description": "Each field refused, with the reason (4xx caused by the request).",
+            "items": {
+                "type": "object",
+                "required": ["field", "reason"],
+                "properties": {
+                    "field": {"type": "string", "description": "The field, dotted (`consents.0.purpose`)."},
+                    "reason": {"type": "string"},
+                    "type": {"type": ["string", "null"], "description": "A machine-readable kind of error."},
+                },
+            },
+        },
+    },
+}
+"""The body of every error answer (see `refused`, `add_error_handlers`, the middlewares)."""
+
+_ANSWERS = {
+    "401": "No token, an expired token, or a token this service cannot verify.",
+    "403": "The token's role may not do this.",
+    "404": "Not found, or not visible to this organisation.",
+    "413": "The request body is larger than the limit.",
+    "415": "The file is not of a type this route reads.",
+    "422": "The request was refused: each field and the reason.",
+    "503": "The service is overloaded (the request was shed; retry later) or not ready.",
+}
+
+
+def document_answers(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the API does: every error answer with its real body
+    (`detail` a string and an `errors` list, not FastAPI's default list of `detail`), the answers
+    each route can give. (The bearer token each signed-in route needs is declared by
+    `auth.BEARER`.)"""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for default in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(default, None)
+        schemas["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                codes = ["422", "503"]
+                if operation.get("security"):
+                    codes += ["401", "403"]
+                if "{" in path:
+                    codes.append("404")
+                content = operation.get("requestBody", {}).get("content", {})
+                if content:
+                    codes.append("413")
+                if "multipart/form-data" in content:
+                    codes.append("415")
+                responses = operation.setdefault("responses", {})
+                for code in sorted(codes):
+                    responses[code] = {"description": _ANSWERS[code], "content": error}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

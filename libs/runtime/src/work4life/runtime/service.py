@@ -31,7 +31,14 @@ from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
 from .dead_letters import WaitingLetters
-from .http import BodyLimit, ConcurrencyLimit, ControlCharacters, add_error_handlers, add_observability
+from .http import (
+    BodyLimit,
+    ConcurrencyLimit,
+    ControlCharacters,
+    add_error_handlers,
+    add_observability,
+    document_answers,
+)
 from .lag import LagProbe
 from .metrics import BusinessMetric, ServiceMetrics
 from .outbox import OutboxRelay, tail_event_ids
@@ -427,4 +434,5 @@ def create_app(
     add_observability(app, runtime)
     for router in routers:
         app.include_router(router)
+    document_answers(app)
     return app
