@@ -59,3 +59,19 @@ def test_a_real_422_answer_matches_the_documented_error_body(service, tmp_path):
     assert answer.status_code == 422, answer.text
     jsonschema.validate(answer.json(), ERROR_SCHEMA)
     assert isinstance(answer.json()["detail"], str) and answer.json()["errors"][0]["field"] == name
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_a_405_names_every_method_of_the_path(service, tmp_path):
+    api = client(service, f"sqlite:///{tmp_path}/{service}.db")
+    paths = api.app.openapi()["paths"]
+    shared = {p: {m.upper() for m in ops} for p, ops in paths.items() if len(ops) >= 2 and "{" not in p}
+    if not shared:
+        shared = {p: {m.upper() for m in ops} for p, ops in paths.items() if "{" not in p and p.startswith("/v1/")}
+    path, methods = next(iter(sorted(shared.items())))
+    refused = next(m for m in ("PATCH", "PUT", "DELETE") if m not in methods)
+    answer = api.request(refused, path, headers=ADMIN)
+    assert answer.status_code == 405
+    allowed = sorted(methods | ({"HEAD"} if "GET" in methods else set()))
+    assert answer.headers["allow"] == ", ".join(allowed), path
+    assert refused in answer.json()["detail"]

@@ -303,9 +303,29 @@ def add_error_handlers(app: FastAPI) -> None:
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         content = exc.detail if isinstance(exc.detail, dict) else {"detail": exc.detail}
-        return JSONResponse(status_code=exc.status_code, content=content, headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; a path often has
+            # several (GET and POST on /v1/courses are two routes).
+            allowed = allowed_methods(app, request.url.path)
+            if allowed:
+                headers["Allow"] = ", ".join(allowed)
+                content = {"detail": f"method {request.method} not allowed here; allowed: {headers['Allow']}"}
+        return JSONResponse(status_code=exc.status_code, content=content, headers=headers or None)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some route answers on `path`, read from the OpenAPI document's templates."""
+    found: set[str] = set()
+    for template, operations in app.openapi().get("paths", {}).items():
+        pattern = "^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$"
+        if re.match(pattern, path):
+            found |= {method.upper() for method in operations}
+    if "GET" in found:
+        found.add("HEAD")
+    return sorted(found)
 
 
 class Observe:
