@@ -74,6 +74,11 @@ async def test_sessions_are_added_within_the_cohorts_dates_only(training):
     assert len((await client.get(url)).json()) == 3
     outside = await client.post(url, json={"held_on": "2030-01-01"})
     assert outside.status_code == 422 and outside.json()["errors"][0]["field"] == "held_on"
+    # A session's time is on the venue's clock: an offset was dropped without a word, now refused.
+    zoned = await client.post(url, json={"held_on": cohort["ends_on"], "starts_at": "09:00+01:00"})
+    assert zoned.status_code == 422, zoned.text
+    assert zoned.json()["errors"][0]["field"] == "starts_at" and "time-zone" in zoned.json()["errors"][0]["reason"]
+    assert len((await client.get(url)).json()) == 3
 
 
 async def test_courses_and_cohorts_are_listed_with_filters_and_pages(training):

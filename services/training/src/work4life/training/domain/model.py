@@ -212,11 +212,23 @@ class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     held_on: date
-    starts_at: time | None = None
+    starts_at: time | None = Field(
+        default=None,
+        description="Local time at the venue (HH:MM), without a time-zone offset.",
+        examples=["09:30"],
+    )
     hours: float = Field(default=3.0, gt=0, le=12)
     topic: str | None = Field(default=None, max_length=200)
 
     _clean = field_validator("topic")(lambda v: _text(v))
+
+    @field_validator("starts_at")
+    @classmethod
+    def _local_time(cls, value: time | None) -> time | None:
+        # A session starts at a time on the venue's clock; an offset was silently dropped before.
+        if value is not None and value.tzinfo is not None:
+            raise ValueError("give the local time at the venue without a time-zone offset, e.g. 09:30")
+        return value
 
 
 class CohortRequest(BaseModel):
