@@ -10,7 +10,9 @@ reads it again in order with that person's later events. Replaying twice is harm
 processed, the event's id is in the service's inbox and a repeat is skipped. A replay also writes
 a marker to the dead-letter topic naming the letter it sent back: what still *waits* (never
 replayed) is then known from the topic alone, the same from every replica and after any restart;
-each service publishes that figure as `w4l_dead_letters_waiting`, which the alert watches. Options
+each service publishes that figure as `w4l_dead_letters_waiting`, which the alert watches. A
+consumer killed between writing a dead letter and committing its offset writes it again: such a
+repeat (same source position) is listed as one, counts once and is not replayed by `--all`. Options
 `--bootstrap` (default `$W4L_KAFKA_BOOTSTRAP_SERVERS` or 127.0.0.1:9092) and `--namespace` (a
 deployment's topic prefix) say which Kafka to use.
 """
@@ -20,7 +22,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from work4life.contracts.envelope import HEADER_EVENT_TYPE
@@ -54,6 +56,7 @@ class DeadLetter:
     value: bytes | None
     headers: dict[str, str]
     replayed: bool = False
+    repeat_of: str | None = None  # the first letter of the same source message, if this one repeats it
 
     @property
     def id(self) -> str:
@@ -67,6 +70,15 @@ class DeadLetter:
     def source(self) -> str:
         h = self.headers
         return f"{h.get(DEAD_LETTER_HEADER_SOURCE_TOPIC, '?')}[{h.get(DEAD_LETTER_HEADER_SOURCE_PARTITION, '?')}]@{h.get(DEAD_LETTER_HEADER_SOURCE_OFFSET, '?')}"
+
+    @property
+    def source_position(self) -> tuple[str | None, str | None, str | None]:
+        h = self.headers
+        return (
+            h.get(DEAD_LETTER_HEADER_SOURCE_TOPIC),
+            h.get(DEAD_LETTER_HEADER_SOURCE_PARTITION),
+            h.get(DEAD_LETTER_HEADER_SOURCE_OFFSET),
+        )
 
     @property
     def original_headers(self) -> list[tuple[str, bytes]]:
@@ -118,20 +130,37 @@ def read(bootstrap: str, topic: str, timeout_s: float = 10.0, **client_options: 
         for r in records
         if DEAD_LETTER_HEADER_REPLAYED not in (h := _headers(r))
     ]
-    return sorted(letters, key=lambda d: (d.headers.get(DEAD_LETTER_HEADER_FAILED_AT, ""), d.partition, d.offset))
+    letters.sort(key=lambda d: (d.headers.get(DEAD_LETTER_HEADER_FAILED_AT, ""), d.partition, d.offset))
+    # A consumer killed between writing a dead letter and committing its offset sets the same
+    # message aside again: the later copies name the first, and replaying any copy settles them all.
+    first: dict[tuple[str | None, str | None, str | None], DeadLetter] = {}
+    settled = {d.source_position for d in letters if d.replayed}
+    marked = []
+    for d in letters:
+        original = first.setdefault(d.source_position, d)
+        marked.append(
+            replace(
+                d,
+                replayed=d.source_position in settled,
+                repeat_of=None if original is d else original.id,
+            )
+        )
+    return marked
 
 
 class WaitingLetters:
     """What waits in one dead-letter topic (dead letters without a replay marker), by source topic
     and reason. Reads the topic from the start once, then only what is new at each `measure`; a
-    letter that the topic's retention removed no longer waits."""
+    letter that the topic's retention removed no longer waits. A consumer killed between writing a
+    dead letter and committing its offset sets the same message aside again: letters with the same
+    source position count once, and replaying any copy of it settles it."""
 
     def __init__(self, topic: str, **client_options: Any) -> None:
         self.topic = topic
         self.client_options = client_options
         self._consumer: Any = None
         self._next: dict[Any, int] = {}
-        self._letters: dict[tuple[int, int], tuple[str, str]] = {}
+        self._letters: dict[tuple[int, int], tuple[str, str, tuple[str, str | None, str | None]]] = {}
         self._replayed: set[str] = set()
 
     def measure(self) -> dict[tuple[str, str], int]:
@@ -151,6 +180,11 @@ class WaitingLetters:
                     self._letters[(record.partition, record.offset)] = (
                         source,
                         headers.get(DEAD_LETTER_HEADER_REASON, "?"),
+                        (
+                            source,
+                            headers.get(DEAD_LETTER_HEADER_SOURCE_PARTITION),
+                            headers.get(DEAD_LETTER_HEADER_SOURCE_OFFSET),
+                        ),
                     )
             self._next = {tp: self._consumer.position(tp) for tp in self._consumer.assignment()}
             assigned = list(self._next)
@@ -160,10 +194,16 @@ class WaitingLetters:
         except Exception:
             self.close()  # read again from the start next time
             raise
+        kept = {
+            position: letter
+            for position, letter in self._letters.items()
+            if position[1] >= beginning.get(position[0], 0)
+        }
+        settled = {letter[2] for (p, o), letter in kept.items() if f"{p}:{o}" in self._replayed}
+        waiting = {letter[2]: letter[:2] for letter in kept.values() if letter[2] not in settled}
         counts: dict[tuple[str, str], int] = {}
-        for (partition, offset), kind in self._letters.items():
-            if offset >= beginning.get(partition, 0) and f"{partition}:{offset}" not in self._replayed:
-                counts[kind] = counts.get(kind, 0) + 1
+        for kind in waiting.values():
+            counts[kind] = counts.get(kind, 0) + 1
         return counts
 
     def close(self) -> None:
@@ -197,7 +237,7 @@ def replay(bootstrap: str, letters: Sequence[DeadLetter], dead_letter_topic: str
 
 
 def _pick(letters: list[DeadLetter], ids: Sequence[str], everything: bool, reason: str | None) -> list[DeadLetter]:
-    chosen = [d for d in letters if not d.replayed] if everything else []
+    chosen = [d for d in letters if not d.replayed and d.repeat_of is None] if everything else []
     if ids:
         wanted = {i if ":" in i else f"0:{i}" for i in ids}
         chosen = [d for d in letters if d.id in wanted]
@@ -229,13 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     letters = read(args.bootstrap, topic)
     if args.command == "list":
         shown = [d for d in letters if args.reason is None or d.reason == args.reason]
-        waiting = sum(not d.replayed for d in shown)
+        waiting = sum(not d.replayed and d.repeat_of is None for d in shown)
         print(f"{len(shown)} dead letter(s) in {topic}, {waiting} waiting (not replayed)")
         for d in shown:
             event = d.headers.get(HEADER_EVENT_TYPE, "(unknown)")
             failed = d.headers.get(DEAD_LETTER_HEADER_FAILED_AT, "")[:19]
             error = d.headers.get(DEAD_LETTER_HEADER_ERROR, "")[:80]
             state = "replayed" if d.replayed else "waiting"
+            if d.repeat_of:
+                error = f"(repeats {d.repeat_of}) {error}"
             print(f"{d.id:>8}  {state:8}  {failed}  {d.reason:16}  {event:34}  from {d.source}  {error}")
         return 0
     if args.command == "show":
@@ -261,6 +303,7 @@ def _describe(letter: DeadLetter) -> dict[str, Any]:
         "key": (letter.key or b"").decode("utf-8", "replace"),
         "reason": letter.reason,
         "replayed": letter.replayed,
+        "repeat_of": letter.repeat_of,
         "source": letter.source,
         "headers": letter.headers,
         "payload": payload,
