@@ -83,6 +83,7 @@ class Run:
         self.kills: list[str] = []
         self.broker_restarts = 0
         self.node_kills: list[int] = []
+        self.dead_letter_repeats = 0
         self.outage_writes = 0
         self.in_outage = False
         self.slowest_write_s = 0.0
@@ -380,7 +381,10 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         malformed_on_topic = sorted((r.topic, r.partition, r.offset) for r in bad)
         assert len({r.key for r in bad}) == run.malformed, "a malformed message was not injected"
         for name in CONSUMERS_OF_PEOPLE:
-            # Exactly the malformed messages, each once, each with its reason and where it came from.
+            # Exactly the malformed messages, each with its reason and where it came from. Writing a
+            # dead letter and committing the offset are two steps: a consumer SIGKILLed between them
+            # reads the message again and sets it aside again (same source position), so a repeat
+            # is allowed once per kill of that consumer, never a message that was not injected.
             headers = [{k: v.decode() for k, v in r.headers} for r in dead[name]]
             sources = [
                 (
@@ -390,13 +394,17 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
                 )
                 for h in headers
             ]
-            assert sorted(sources) == malformed_on_topic, (
+            repeats = len(sources) - len(set(sources))
+            assert repeats <= run.kills.count(name), f"{name}: {repeats} repeated dead letters"
+            run.dead_letter_repeats += repeats
+            assert sorted(set(sources)) == malformed_on_topic, (
                 f"{name}: dead letters {sorted(sources)} are not the malformed messages on the topic "
                 f"{malformed_on_topic} (the producer reported {sorted(run.malformed_at)})"
             )
             reasons = {h[DEAD_LETTER_HEADER_REASON] for h in headers}
             assert reasons <= {"invalid_envelope", "invalid_payload"}, reasons
         assert dead["intake"] == []
+        print(f"dead letters written again after a kill (same source position): {run.dead_letter_repeats}")
         assert len(run.kills) >= 5 and set(run.kills) == set(SERVICES), run.kills  # every consuming service
         assert run.broker_restarts >= 2 and run.outage_writes > 0
         assert len(run.node_kills) == (2 if brokers > 1 else 0)
