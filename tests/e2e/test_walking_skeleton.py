@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from work4life.runtime.testing import bearer
+from work4life.runtime.testing import bearer, letters_for
 
 pytestmark = pytest.mark.e2e
 
@@ -74,8 +74,8 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
         born = date(1970, 1, 1) + timedelta(days=11 * i)
         body = {
             **PERSON,
-            "given_name": f"Person {i}",
-            "family_name": f"Family {i % 97} {i // 97}",
+            "given_name": f"Person {letters_for(i)}",
+            "family_name": f"Family {letters_for(i % 97)} {letters_for(i // 97)}",
             "date_of_birth": born.isoformat(),
             "phone": f"+2126{i:08d}",
             "sex": "female" if i % 2 else "male",

@@ -30,7 +30,7 @@ from work4life.contracts.topics import (
     DEAD_LETTER_HEADER_SOURCE_PARTITION,
     DEAD_LETTER_HEADER_SOURCE_TOPIC,
 )
-from work4life.runtime.testing import bearer
+from work4life.runtime.testing import bearer, letters_for
 
 from ..conftest import LocalBroker, caught_up, eventually, topic_records
 
@@ -53,7 +53,7 @@ VIEWER = bearer("me_viewer", "work4life")
 
 def person(rng: random.Random, i: int) -> dict:
     return {
-        "given_name": f"P{i:05d}",
+        "given_name": f"P{letters_for(i).lower()}",
         "family_name": rng.choice(["Diallo", "Traore", "Kone", "Mensah", "Ndiaye", "Camara"]),
         "sex": rng.choice(["female", "male"]),
         "date_of_birth": (date(1980, 1, 1) + timedelta(days=rng.randrange(9000))).isoformat(),

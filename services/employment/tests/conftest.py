@@ -35,7 +35,7 @@ EMPLOYER = {
     "city": "Tanger",
     "csr_commitment": True,
     "contact_name": "Mme Rachidi",
-    "contact_phone": "+212 539 123 456",
+    "contact_phone": "+212 537 123 456",
     "contact_email": "rh@andalucia.example",
 }
 

@@ -127,7 +127,7 @@ def transliterate(name: str, rng: random.Random) -> str:
 
 
 def phone(rng: random.Random) -> str:
-    return "+2126" + "".join(rng.choice(string.digits) for _ in range(8))
+    return "+21266" + "".join(rng.choice(string.digits) for _ in range(7))  # 066: a valid mobile range
 
 
 def person(ref: int, rng: random.Random) -> PersonKey:

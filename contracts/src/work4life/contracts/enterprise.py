@@ -8,20 +8,34 @@ people (indicators 1.1 and 1.3) without keeping the membership history itself. M
 decimal strings with two places, in Moroccan dirhams (MAD) and in euros at the rate stated.
 """
 
+import re
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
-from pydantic import Field, PlainSerializer, WithJsonSchema
+from pydantic import BeforeValidator, Field, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from .envelope import EventData
 from .intake import Region
 from .training import Sector
 
+MONEY = re.compile(r"[0-9]{1,12}\.[0-9]{2}")
+
+
+def _written_as_money(value: Any) -> Any:
+    """An amount arrives as the string its schema documents; a number (100.0, 1e5) would be read
+    through binary floating point, and "+100.00" or "100" are not how the contract writes it."""
+    if isinstance(value, Decimal) or (isinstance(value, str) and MONEY.fullmatch(value)):
+        return value
+    raise PydanticCustomError("money_format", 'must be an amount written with two decimals, e.g. "12500.00"')
+
+
 Money = Annotated[
     Decimal,
+    BeforeValidator(_written_as_money),
     Field(ge=0, max_digits=14, decimal_places=2),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,12}\.[0-9]{2}$", "examples": ["12500.00"]}),

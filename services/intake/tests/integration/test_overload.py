@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from work4life.runtime.processes import ServiceProcess
-from work4life.runtime.testing import TEST_JWT_SECRET, bearer
+from work4life.runtime.testing import TEST_JWT_SECRET, bearer, letters_for
 
 from ..conftest import valid_registration
 
@@ -40,7 +40,9 @@ async def test_a_burst_larger_than_the_pool_is_answered_and_intake_stays_respons
         async with httpx.AsyncClient(base_url=intake.url, headers=CLERK, timeout=90, limits=limits) as client:
 
             async def register(i: int) -> int | str:
-                body = valid_registration(given_name=f"Burst{i}", phone=f"+2126{i:08d}", document_number=f"B-{i}")
+                body = valid_registration(
+                    given_name=f"Burst{letters_for(i).lower()}", phone=f"+2126{i:08d}", document_number=f"B-{i}"
+                )
                 try:
                     return (await client.post("/v1/beneficiaries", json=body)).status_code
                 except httpx.TimeoutException:

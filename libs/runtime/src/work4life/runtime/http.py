@@ -134,10 +134,13 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body.encode()})
 
 
-CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 """Characters no text of the programme holds: C0 controls but tab, line feed and carriage return
 (free text keeps its lines), DEL and the C1 controls. PostgreSQL refuses NUL outright (a 500 before
-this check); SQLite stored it and a service published it to the others."""
+this check); SQLite stored it and a service published it to the others. Also the bidirectional
+embeddings, overrides and isolates (U+202A to U+202E, U+2066 to U+2069): a right-to-left override
+makes a name or a reference read differently from what it holds. The marks that Arabic text may
+carry (U+200E, U+200F, U+061C) stay allowed."""
 
 
 def control_character_in(value: Any, path: str = "") -> tuple[str, str] | None:

@@ -29,6 +29,17 @@ def bearer(role: str, organisation: str = "org-a", subject: str = "tester") -> d
     return {"Authorization": f"Bearer {mint(TEST_JWT_SECRET, subject=subject, role=role, organisation=organisation)}"}
 
 
+def letters_for(n: int) -> str:
+    """A name part of Latin letters only, different for each n (0 -> "A", 25 -> "Z", 26 -> "Ba"):
+    intake takes names in Latin script, without digits."""
+    parts = []
+    while True:
+        n, digit = divmod(n, 26)
+        parts.append(chr(ord("a") + digit))
+        if n == 0:
+            return "".join(reversed(parts)).capitalize()
+
+
 def _docker_available() -> bool:
     try:
         import docker  # type: ignore[import-untyped]

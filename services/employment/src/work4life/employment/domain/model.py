@@ -2,11 +2,11 @@
 steps, placements, retention checks and job fairs. Plain pydantic models and functions."""
 
 import calendar
-import re
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from work4life.contracts.employment import (
@@ -20,6 +20,7 @@ from work4life.contracts.employment import (
 )
 from work4life.contracts.intake import EducationLevel, LanguageLevel, Region
 from work4life.contracts.training import Sector
+from work4life.runtime.strict import Day, Flag, Whole
 
 
 class EmploymentRefused(Exception):
@@ -113,7 +114,6 @@ def months_after(start: date, months: int) -> date:
 
 # -- requests --------------------------------------------------------------------------------
 
-PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
 ISCO = r"^\d{1,4}$"
 
 
@@ -126,6 +126,19 @@ def _text(value: str | None) -> str | None:
     return value
 
 
+def employer_phone(value: str) -> str:
+    """A number that exists in its country's numbering plan (libphonenumber's rules), kept in E.164.
+    A Moroccan employer's number may be written as dialled in Morocco (0537 12 34 56)."""
+    reason = "expected a phone number, e.g. +212 537 123 456 or 0537 12 34 56"
+    try:
+        number = phonenumbers.parse(value, "MA")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(reason) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"is not a valid number in its country's numbering plan; {reason}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
 class EmployerFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -135,7 +148,7 @@ class EmployerFields(BaseModel):
     sector: Sector
     region: Region
     city: str = Field(min_length=1, max_length=100)
-    csr_commitment: bool = Field(default=False, description="Has a corporate social responsibility commitment.")
+    csr_commitment: Flag = Field(default=False, description="Has a corporate social responsibility commitment.")
     csr_details: str | None = Field(default=None, max_length=2000)
     contact_name: str = Field(min_length=1, max_length=200, description="The employer's contact person.")
     contact_phone: str | None = Field(default=None, max_length=20)
@@ -146,9 +159,7 @@ class EmployerFields(BaseModel):
     @field_validator("contact_phone")
     @classmethod
     def _phone(cls, value: str | None) -> str | None:
-        if value is not None and not PHONE.match(value):
-            raise ValueError("expected a phone number, e.g. +212 539 123 456")
-        return value
+        return None if value is None else employer_phone(value)
 
 
 class EmployerRequest(EmployerFields):
@@ -164,7 +175,7 @@ class EmployerUpdate(BaseModel):
     sector: Sector | None = None
     region: Region | None = None
     city: str | None = Field(default=None, min_length=1, max_length=100)
-    csr_commitment: bool | None = None
+    csr_commitment: Flag | None = None
     csr_details: str | None = Field(default=None, max_length=2000)
     contact_name: str | None = Field(default=None, min_length=1, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=20)
@@ -185,7 +196,7 @@ class OfferRequest(BaseModel):
 
     title: str = Field(min_length=1, max_length=200)
     kind: OfferKind
-    positions: int = Field(ge=1, le=500)
+    positions: Whole = Field(ge=1, le=500)
     isco08: str | None = Field(default=None, pattern=ISCO, description="ISCO-08 occupation, e.g. 5120 (cooks)")
     skills: list[str] = Field(default_factory=list, max_length=30)
     languages: list[LanguageNeed] = Field(default_factory=list, max_length=10)
@@ -194,12 +205,12 @@ class OfferRequest(BaseModel):
     city: str | None = Field(default=None, min_length=1, max_length=100)
     contract_type: ContractType
     wage_band: WageBand
-    hours_per_week: int = Field(
+    hours_per_week: Whole = Field(
         default=44, ge=1, le=60, description="44 is the legal week in Morocco's private sector."
     )
-    opens_on: date
-    closes_on: date
-    starts_on: date | None = None
+    opens_on: Day
+    closes_on: Day
+    starts_on: Day | None = None
     description: str | None = Field(default=None, max_length=4000)
 
     _clean = field_validator("title", "city", "description")(lambda v: _text(v))
@@ -233,8 +244,8 @@ class OfferUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: OfferStatus | None = Field(default=None, description="open or closed (filled follows from hires)")
-    positions: int | None = Field(default=None, ge=1, le=500)
-    closes_on: date | None = None
+    positions: Whole | None = Field(default=None, ge=1, le=500)
+    closes_on: Day | None = None
 
 
 class ApplicationRequest(BaseModel):
@@ -242,7 +253,7 @@ class ApplicationRequest(BaseModel):
 
     beneficiary_id: UUID
     job_fair_id: UUID | None = Field(default=None, description="Met at this job fair.")
-    shortlisted_on: date | None = Field(default=None, description="Defaults to today (or the fair's day).")
+    shortlisted_on: Day | None = Field(default=None, description="Defaults to today (or the fair's day).")
     note: str | None = Field(default=None, max_length=1000)
 
 
@@ -250,7 +261,7 @@ class StepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     to: ApplicationStatus
-    on: date | None = Field(default=None, description="Defaults to today.")
+    on: Day | None = Field(default=None, description="Defaults to today.")
     reason: RejectionReason | None = Field(default=None, description="Required to reject.")
     note: str | None = Field(default=None, max_length=1000)
 
@@ -267,18 +278,18 @@ class HireRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contract_type: ContractType
-    starts_on: date
-    hours_per_week: int = Field(ge=1, le=60)
+    starts_on: Day
+    hours_per_week: Whole = Field(ge=1, le=60)
     wage_band: WageBand
 
 
 class RetentionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    checked_on: date
+    checked_on: Day
     outcome: RetentionOutcome
     left_reason: LeftReason | None = None
-    left_on: date | None = None
+    left_on: Day | None = None
     note: str | None = Field(default=None, max_length=1000)
 
     @model_validator(mode="after")
@@ -297,7 +308,7 @@ class JobFairRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    held_on: date
+    held_on: Day
     region: Region
     city: str = Field(min_length=1, max_length=100)
     venue: str | None = Field(default=None, max_length=200)
@@ -310,7 +321,7 @@ class FairAttendance(BaseModel):
 
     employers: list[UUID] = Field(default_factory=list, max_length=500, description="Employers exhibiting.")
     attendees: list[UUID] = Field(default_factory=list, max_length=5000, description="Registered people who came.")
-    other_attendees: int | None = Field(default=None, ge=0, le=100_000, description="Everyone else, counted.")
+    other_attendees: Whole | None = Field(default=None, ge=0, le=100_000, description="Everyone else, counted.")
 
 
 class DeclineRequest(BaseModel):

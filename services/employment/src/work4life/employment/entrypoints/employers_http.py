@@ -14,6 +14,7 @@ from work4life.contracts.intake import EducationLevel, Region
 from work4life.contracts.training import Sector
 from work4life.runtime.auth import Principal, require
 from work4life.runtime.http import session_dependency
+from work4life.runtime.strict import Day
 
 from ..adapters.orm import Employer, JobOffer
 from ..domain.matching import Match
@@ -224,7 +225,7 @@ def build_router(
         region: Region | None = None,
         sector: Sector | None = None,
         employer_id: UUID | None = None,
-        open_on: date | None = None,
+        open_on: Day | None = None,
         q: Annotated[str | None, Query(max_length=100, description="Text in the title")] = None,
         limit: Limit = 50,
         offset: Offset = 0,

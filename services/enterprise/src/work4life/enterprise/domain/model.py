@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from work4life.contracts.enterprise import LegalForm, Money, RevenueBand, VentureKind, VentureStage
 from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
+from work4life.runtime.strict import Day, Flag, Whole
 
 
 class EnterpriseRefused(Exception):
@@ -138,10 +139,10 @@ class VentureRequest(BaseModel):
     region: Region
     city: str = Field(min_length=1, max_length=100)
     members: list[UUID] = Field(min_length=1, max_length=50, description="Members referred to enterprise support.")
-    other_members: int = Field(default=0, ge=0, le=200, description="Members outside the programme, counted only.")
+    other_members: Whole = Field(default=0, ge=0, le=200, description="Members outside the programme, counted only.")
     description: str | None = Field(default=None, max_length=4000)
     organisation: str | None = Field(default=None, min_length=1, max_length=50, description="Defaults to yours.")
-    applied_on: date | None = Field(default=None, description="Defaults to today.")
+    applied_on: Day | None = Field(default=None, description="Defaults to today.")
 
     _clean = field_validator("name", "city", "description")(lambda v: _text(v))
 
@@ -160,9 +161,9 @@ class VentureRequest(BaseModel):
 class CommitteeDecision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    decided_on: date
+    decided_on: Day
     committee: str = Field(min_length=1, max_length=200, description="Which committee (and session) decided.")
-    score: int | None = Field(default=None, ge=0, le=100)
+    score: Whole | None = Field(default=None, ge=0, le=100)
     notes: str | None = Field(default=None, max_length=2000)
 
     _clean = field_validator("committee", "notes")(lambda v: _text(v))
@@ -193,7 +194,7 @@ class BusinessPlan(BaseModel):
     own_contribution_mad: Money
     grant_requested_mad: Money
     other_financing_mad: Money = Decimal("0.00")
-    expected_jobs: int = Field(ge=0, le=1000, description="Jobs (owners and employees) after two years.")
+    expected_jobs: Whole = Field(ge=0, le=1000, description="Jobs (owners and employees) after two years.")
     expected_monthly_revenue_mad: Money
     summary: str | None = Field(default=None, max_length=4000)
 
@@ -222,7 +223,7 @@ class GrantRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     approved_mad: Money = Field(gt=0)
-    approved_on: date | None = Field(default=None, description="Defaults to today.")
+    approved_on: Day | None = Field(default=None, description="Defaults to today.")
     tranches: list[TrancheRequest] = Field(min_length=1, max_length=12)
 
     @model_validator(mode="after")
@@ -238,7 +239,7 @@ class GrantRequest(BaseModel):
 class MilestoneMet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    met_on: date
+    met_on: Day
     evidence: str = Field(min_length=1, max_length=1000, description="What shows it (invoice, visit report, ...).")
 
     _clean = field_validator("evidence")(lambda v: _text(v))
@@ -248,7 +249,7 @@ class DisbursementRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount_mad: Money = Field(gt=0)
-    disbursed_on: date | None = Field(default=None, description="Defaults to today.")
+    disbursed_on: Day | None = Field(default=None, description="Defaults to today.")
     reference: str | None = Field(default=None, max_length=100, description="Bank transfer or cheque reference.")
 
 
@@ -256,7 +257,7 @@ class LaunchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     legal_form: LegalForm
-    registered_on: date
+    registered_on: Day
     premises: str = Field(min_length=1, max_length=300, description="Where it trades.")
     region: Region | None = Field(default=None, description="Defaults to the venture's region.")
 
@@ -276,7 +277,7 @@ def check_legal_form(kind: VentureKind, form: LegalForm) -> None:
 class CoachingRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    held_on: date
+    held_on: Day
     hours: Decimal = Field(gt=0, le=12, max_digits=4, decimal_places=2)
     topic: str = Field(min_length=1, max_length=200)
     coach: str = Field(min_length=1, max_length=200)
@@ -288,11 +289,11 @@ class CoachingRequest(BaseModel):
 class FollowUpRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    visited_on: date
-    active: bool
+    visited_on: Day
+    active: Flag
     revenue_band: RevenueBand
-    jobs_owners: int = Field(ge=0, le=1000)
-    jobs_employees: int = Field(ge=0, le=10000, description="Employees, including people outside the programme.")
+    jobs_owners: Whole = Field(ge=0, le=1000)
+    jobs_employees: Whole = Field(ge=0, le=10000, description="Employees, including people outside the programme.")
     notes: str | None = Field(default=None, max_length=2000)
 
     @model_validator(mode="after")

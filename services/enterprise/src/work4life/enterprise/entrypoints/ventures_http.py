@@ -17,6 +17,7 @@ from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import Sector
 from work4life.runtime.auth import Principal, require
 from work4life.runtime.http import correlation_of, session_dependency
+from work4life.runtime.strict import Day
 
 from ..adapters.orm import EnterpriseCandidate, FollowUpVisit, Venture
 from ..domain.model import (
@@ -256,8 +257,8 @@ def build_router(
         region: Region | None = None,
         organisation: Annotated[str | None, Query(max_length=50)] = None,
         member: UUID | None = None,
-        applied_from: date | None = None,
-        applied_until: date | None = None,
+        applied_from: Day | None = None,
+        applied_until: Day | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> VenturePage:

@@ -21,7 +21,7 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.db import stored_as_value
 
-from ..domain.model import BeneficiaryBase, DocumentType
+from ..domain.model import BeneficiaryFields, DocumentType
 
 
 class RecordStatus(StrEnum):
@@ -30,7 +30,7 @@ class RecordStatus(StrEnum):
     ERASED = "erased"
 
 
-class Beneficiary(BeneficiaryBase, table=True):
+class Beneficiary(BeneficiaryFields, table=True):
     __tablename__ = "beneficiary"
     __table_args__ = (
         Index("ix_beneficiary_region", "region"),

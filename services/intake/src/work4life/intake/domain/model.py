@@ -1,21 +1,26 @@
 """What intake knows of a person, and the rules a registration must satisfy.
 
-`BeneficiaryBase` holds the validated fields shared by the table model (adapters/orm.py) and the
-API models (entrypoints/http.py). The shared vocabularies (sex, legal status, region, education)
+`BeneficiaryFields` holds the fields shared by the table model (adapters/orm.py) and the API
+models (entrypoints/http.py); `BeneficiaryBase` adds the rules a registration or a change must
+satisfy. The shared vocabularies (sex, legal status, region, education)
 are the contracts' so that intake and its consumers speak the same words; documents, names and
 contact details are intake's alone.
 """
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+import phonenumbers
+import pycountry
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from sqlmodel import JSON, Column, Field, SQLModel
 
 from work4life.contracts.intake import ConsentPurpose, EducationLevel, LanguageLevel, LegalStatus, Region, Sex
 from work4life.runtime.db import stored_as_value
+from work4life.runtime.strict import Day, Flag, Whole
 
 ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
@@ -46,20 +51,23 @@ class LanguageSkill(BaseModel):
         return value
 
 
-class BeneficiaryBase(SQLModel):
+class BeneficiaryFields(SQLModel):
+    """What intake records of a person, with the spelling rules that hold for every record kept,
+    old or new. Read stored records (and erased ones, whose names are placeholders) with it."""
+
     given_name: str = Field(min_length=1, max_length=100, description="Given name(s), Latin script.")
     family_name: str = Field(min_length=1, max_length=100, description="Family name, Latin script.")
     given_name_ar: str | None = Field(default=None, max_length=100, description="Given name in Arabic script.")
     family_name_ar: str | None = Field(default=None, max_length=100, description="Family name in Arabic script.")
     sex: Sex = Field(sa_type=stored_as_value(Sex))
-    date_of_birth: date
+    date_of_birth: Day
     nationality: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3, e.g. CIV, SEN, SYR, MAR.")
     legal_status: LegalStatus = Field(sa_type=stored_as_value(LegalStatus))
     document_type: DocumentType | None = Field(default=None, sa_type=stored_as_value(DocumentType))
     document_number: str | None = Field(default=None, max_length=50, description="Kept in intake only.")
-    document_expiry: date | None = None
-    disability: bool = False
-    household_size: int | None = Field(
+    document_expiry: Day | None = None
+    disability: Flag = False
+    household_size: Whole | None = Field(
         default=None, ge=1, le=30, description="People in the household, the person included."
     )
     region: Region = Field(sa_type=stored_as_value(Region))
@@ -79,9 +87,11 @@ class BeneficiaryBase(SQLModel):
     def _not_blank(cls, value: str | None) -> str | None:
         if value is None:  # an optional override (BeneficiaryCreate.partner_organisation) left empty
             return None
-        value = " ".join(value.split())
+        value = " ".join(unicodedata.normalize("NFC", value).split())
         if not value:
             raise ValueError("must not be blank")
+        if not any(c.isalpha() for c in value):
+            raise ValueError("must hold letters")
         return value
 
     @field_validator("given_name_ar", "family_name_ar")
@@ -90,24 +100,6 @@ class BeneficiaryBase(SQLModel):
         if value is not None and not ARABIC.match(value):
             raise ValueError("must be written in Arabic script")
         return value
-
-    @field_validator("nationality")
-    @classmethod
-    def _iso_alpha3(cls, value: str) -> str:
-        value = value.strip().upper()
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError("must be an ISO 3166-1 alpha-3 country code such as CIV or SYR")
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        compact = re.sub(r"[\s\-().]", "", value)
-        if not re.fullmatch(r"\+[1-9]\d{7,14}", compact):
-            raise ValueError("must be an international number starting with + and the country code, e.g. +212612345678")
-        return compact
 
     @field_validator("email")
     @classmethod
@@ -138,10 +130,77 @@ class BeneficiaryBase(SQLModel):
         return skills
 
     @model_validator(mode="after")
-    def _document_needs_its_type(self) -> "BeneficiaryBase":
+    def _document_needs_its_type(self) -> "BeneficiaryFields":
         if self.document_number and not self.document_type:
             raise ValueError("document_type is required when document_number is given")
         return self
+
+
+class BeneficiaryBase(BeneficiaryFields):
+    """A registration or a change as staff enter it: the fields, plus the rules that input must
+    satisfy (names in Latin script, a nationality on the ISO list, a phone number that exists)."""
+
+    @field_validator("given_name", "family_name")
+    @classmethod
+    def _latin_script(cls, value: str) -> str:
+        return latin_name(value)
+
+    @field_validator("nationality")
+    @classmethod
+    def _iso_alpha3(cls, value: str) -> str:
+        return nationality_code(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else phone_number(value)
+
+
+LATIN_MARKS = " '’-."
+
+
+def latin_name(value: str) -> str:
+    """A name as written in a Latin-script document: Latin letters (accents included), spaces,
+    apostrophes, hyphens and dots, with at least one letter. The Arabic spelling has its own field."""
+    for character in value:
+        if character in LATIN_MARKS or unicodedata.category(character) == "Mn":
+            continue
+        if not (character.isalpha() and unicodedata.name(character, "").startswith("LATIN ")):
+            raise ValueError(
+                f"must be written in Latin script (found {character!r}); "
+                "letters, spaces, apostrophes and hyphens only, the Arabic spelling goes in the _ar field"
+            )
+    return value
+
+
+STATELESS = "XXA"
+"""ICAO Doc 9303's code for a stateless person, the one code outside ISO 3166-1 that a refugee
+programme needs (a travel document for a stateless person carries it)."""
+
+
+def nationality_code(value: str) -> str:
+    """An ISO 3166-1 alpha-3 code of a country (from pycountry's list), or XXA for stateless."""
+    code = value.strip().upper()
+    if code != STATELESS and (len(code) != 3 or pycountry.countries.get(alpha_3=code) is None):
+        raise ValueError(
+            f"{value!r} is not an ISO 3166-1 alpha-3 country code (e.g. CIV, SEN, SYR, MAR; XXA for a stateless person)"
+        )
+    return code
+
+
+def phone_number(value: str) -> str:
+    """A phone number that exists in its country's numbering plan (libphonenumber's rules),
+    written in E.164: +212612345678."""
+    reason = "must be an international number starting with + and the country code, e.g. +212612345678"
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(reason) from exc
+    if not value.strip().startswith("+"):
+        raise ValueError(reason)
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"is not a valid number in its country's numbering plan; {reason}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def normalise_document_number(value: str | None) -> str | None:

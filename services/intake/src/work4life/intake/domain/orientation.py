@@ -1,7 +1,6 @@
 """Skills assessment, referrals and outreach: the requests and the rules they follow."""
 
 import re
-from datetime import date
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +15,7 @@ from work4life.contracts.intake import (
     ReferralStatus,
     Region,
 )
+from work4life.runtime.strict import Day, Number, Whole
 
 from .model import LanguageSkill
 
@@ -27,7 +27,7 @@ class OccupationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     isco08: str = Field(description="ISCO-08 code: 1 digit (major group) to 4 digits (unit group), e.g. 7531 tailors.")
-    years: float = Field(ge=0, le=60)
+    years: Number = Field(ge=0, le=60)
 
     @field_validator("isco08")
     @classmethod
@@ -41,7 +41,7 @@ class OccupationRequest(BaseModel):
 class AssessmentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assessed_on: date | None = Field(default=None, description="Default: today.")
+    assessed_on: Day | None = Field(default=None, description="Default: today.")
     languages: list[LanguageSkill] = Field(default_factory=list)
     education_level: EducationLevel | None = None
     occupations: list[OccupationRequest] = Field(default_factory=list, max_length=20)
@@ -108,12 +108,12 @@ class OutreachRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     campaign: str = Field(min_length=1, max_length=100)
-    held_on: date
+    held_on: Day
     region: Region
     city: str = Field(min_length=1, max_length=100)
     topic: OutreachTopic
     partner_organisation: str | None = Field(default=None, max_length=50, description="Default: the caller's.")
-    people_reached: int = Field(ge=0, le=100_000)
+    people_reached: Whole = Field(ge=0, le=100_000)
     registered_attendees: list[UUID] = Field(default_factory=list, max_length=5000)
 
     @field_validator("campaign", "city")

@@ -167,6 +167,13 @@ def _date(value: Any) -> Any:
     return text or None
 
 
+def _whole(value: Any) -> Any:
+    """A cell holding a whole number (3, 3.0 or "3") as an int; other text as it is, for the model
+    to refuse by name."""
+    text = _text(value)
+    return int(text) if re.fullmatch(r"[0-9]{1,6}", text) else (text or None)
+
+
 def _bool(value: Any, column: str) -> bool:
     text = slug(_text(value))
     if text in TRUE:
@@ -232,7 +239,7 @@ def parse_row(number: int, cells: list[Any], columns: dict[int, str], default_or
             except ValueError as exc:
                 parsed.errors.append(RowError(number, name, str(exc).split(": ", 1)[1]))
         elif name == "household_size":
-            values[name] = _text(cell) or None
+            values[name] = _whole(cell)
         elif name in VALUE_ALIASES:
             text = _text(cell)
             values[name] = VALUE_ALIASES[name].get(slug(text), slug(text) if text else text)

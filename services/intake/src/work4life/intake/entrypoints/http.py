@@ -24,10 +24,12 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import correlation_of, refused, session_dependency, validation_errors
+from work4life.runtime.strict import Day, Flag, Whole
 
 from ..adapters.orm import Beneficiary, RecordStatus
 from ..domain.model import (
     BeneficiaryBase,
+    BeneficiaryFields,
     ConsentRequest,
     DocumentType,
     LanguageSkill,
@@ -69,13 +71,13 @@ class BeneficiaryUpdate(BaseModel):
     given_name_ar: str | None = None
     family_name_ar: str | None = None
     sex: Sex | None = None
-    date_of_birth: date | None = None
+    date_of_birth: Day | None = None
     nationality: str | None = None
     document_type: DocumentType | None = None
     document_number: str | None = None
-    document_expiry: date | None = None
-    disability: bool | None = None
-    household_size: int | None = None
+    document_expiry: Day | None = None
+    disability: Flag | None = None
+    household_size: Whole | None = None
     region: Region | None = None
     city: str | None = None
     phone: str | None = None
@@ -84,7 +86,7 @@ class BeneficiaryUpdate(BaseModel):
     education_level: EducationLevel | None = None
 
 
-class BeneficiaryPublic(BeneficiaryBase):
+class BeneficiaryPublic(BeneficiaryFields):
     beneficiary_id: UUID
     registered_on: date
     status: RecordStatus
@@ -93,11 +95,11 @@ class BeneficiaryPublic(BeneficiaryBase):
 
 class LegalStatusChange(BaseModel):
     legal_status: LegalStatus
-    effective_on: date
+    effective_on: Day
     reason: LegalStatusChangeReason
     document_type: DocumentType | None = None
     document_number: str | None = Field(default=None, max_length=50)
-    document_expiry: date | None = None
+    document_expiry: Day | None = None
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -263,8 +265,8 @@ def build_router(
         region: Region | None = None,
         partner_organisation: str | None = None,
         legal_status: LegalStatus | None = None,
-        registered_from: date | None = None,
-        registered_to: date | None = None,
+        registered_from: Day | None = None,
+        registered_to: Day | None = None,
         status: RecordStatus | None = Query(default=RecordStatus.ACTIVE, description="active, merged or erased"),
         name: Annotated[
             str | None, Query(min_length=2, max_length=100, description="part of a name, any script")

@@ -21,6 +21,7 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
+from work4life.runtime.strict import Day
 
 from ..adapters.orm import Beneficiary
 from ..domain.model import LanguageSkill, RegistrationRefused
@@ -240,8 +241,8 @@ def build_router(
         who: Annotated[Principal, Depends(require(*Role))],
         region: Region | None = None,
         campaign: str | None = None,
-        held_from: date | None = None,
-        held_to: date | None = None,
+        held_from: Day | None = None,
+        held_to: Day | None = None,
         partner_organisation: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,

@@ -22,6 +22,7 @@ from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus
 from ..domain.model import (
     PROFILE_FIELDS,
     BeneficiaryBase,
+    BeneficiaryFields,
     ConsentRequest,
     DocumentType,
     RegistrationRefused,
@@ -145,7 +146,7 @@ class UpdateBeneficiary:
 def update_beneficiary(session: Session, command: UpdateBeneficiary, context: Context, actor: Principal) -> Beneficiary:
     """Apply a partial update. The profile event goes out only if a shareable attribute changed."""
     beneficiary = command.beneficiary
-    current = BeneficiaryBase.model_validate(beneficiary, from_attributes=True).model_dump()
+    current = BeneficiaryFields.model_validate(beneficiary, from_attributes=True).model_dump()
     merged = BeneficiaryBase.model_validate({**current, **command.changes}).model_dump()
     if merged["date_of_birth"] != current["date_of_birth"]:
         check_age(merged["date_of_birth"], context.today(), context.minimum_age)

@@ -1,7 +1,6 @@
 """Reporting's HTTP API."""
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -11,6 +10,7 @@ from sqlmodel import Session
 from work4life.contracts.intake import Region
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import session_dependency
+from work4life.runtime.strict import Day
 
 from ..service_layer import queries
 
@@ -37,8 +37,8 @@ def build_router(session_factory: Callable[[], Session]) -> APIRouter:
         who: Annotated[Principal, Depends(require(*Role))],
         region: Region | None = None,
         partner_organisation: str | None = None,
-        registered_from: date | None = None,
-        registered_to: date | None = None,
+        registered_from: Day | None = None,
+        registered_to: Day | None = None,
     ) -> RegistrationSummaryOut:
         if registered_from and registered_to and registered_from > registered_to:
             raise HTTPException(

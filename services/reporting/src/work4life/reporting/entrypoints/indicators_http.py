@@ -21,6 +21,7 @@ from work4life.contracts.reporting import SnapshotTrigger
 from work4life.runtime.auth import Principal, Role, require
 from work4life.runtime.http import OrganisationQuery, correlation_of, refused, session_dependency
 from work4life.runtime.spreadsheets import append_row, csv_text
+from work4life.runtime.strict import Day
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
@@ -138,8 +139,8 @@ def build_router(
         db: SessionDep,
         who: Anyone,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
         organisation: OrganisationQuery = None,
     ) -> IndicatorTable:
@@ -155,8 +156,8 @@ def build_router(
         db: SessionDep,
         who: Anyone,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
         organisation: OrganisationQuery = None,
     ) -> IndicatorOut:
@@ -176,8 +177,8 @@ def build_router(
         db: SessionDep,
         who: Anyone,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
         organisation: OrganisationQuery = None,
     ) -> FunnelOut:
         try:
@@ -201,8 +202,8 @@ def build_router(
         db: SessionDep,
         who: Anyone,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
         by: Annotated[str | None, Query(max_length=200)] = None,
         organisation: OrganisationQuery = None,
     ) -> Response:
@@ -252,8 +253,8 @@ def build_router(
         db: SessionDep,
         who: Anyone,
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
         organisation: OrganisationQuery = None,
     ) -> Response:
         from openpyxl import Workbook
@@ -307,8 +308,8 @@ def build_router(
         db: SessionDep,
         who: Annotated[Principal, Depends(require(*EXACT))],
         period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to")] = None,
+        start: Annotated[Day | None, Query(alias="from")] = None,
+        end: Annotated[Day | None, Query(alias="to")] = None,
     ) -> SnapshotOut:
         try:
             span = engine.parse_period(period, start, end, today())

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import CourseKind, DropoutReason, Sector
+from work4life.runtime.strict import Day, Flag, Number, Whole
 
 
 class TrainingRefused(Exception):
@@ -98,9 +99,9 @@ class CompletionRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    min_attendance_percent: int = Field(default=80, ge=0, le=100, description="Of the cohort's sessions.")
-    final_assessment_required: bool = Field(default=True, description="A passed final assessment is needed.")
-    pass_mark: int = Field(default=50, ge=0, le=100, description="Final assessment score (0-100) that passes.")
+    min_attendance_percent: Whole = Field(default=80, ge=0, le=100, description="Of the cohort's sessions.")
+    final_assessment_required: Flag = Field(default=True, description="A passed final assessment is needed.")
+    pass_mark: Whole = Field(default=50, ge=0, le=100, description="Final assessment score (0-100) that passes.")
 
 
 def attendance_rate(attended: int, sessions: int) -> float:
@@ -178,8 +179,8 @@ class CourseFields(BaseModel):
     provider: str = Field(
         min_length=1, max_length=200, description="Who teaches it (a partner or an outside provider)."
     )
-    hours: int = Field(ge=1, le=5000, description="Planned hours of instruction.")
-    certifying: bool = Field(description="Whether completing it earns a certificate.")
+    hours: Whole = Field(ge=1, le=5000, description="Planned hours of instruction.")
+    certifying: Flag = Field(description="Whether completing it earns a certificate.")
     sector: Sector = Field(description="The labour-market sector it prepares for.")
     description: str | None = Field(default=None, max_length=4000)
 
@@ -198,12 +199,12 @@ class CourseUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=200)
     provider: str | None = Field(default=None, min_length=1, max_length=200)
-    hours: int | None = Field(default=None, ge=1, le=5000)
-    certifying: bool | None = None
+    hours: Whole | None = Field(default=None, ge=1, le=5000)
+    certifying: Flag | None = None
     sector: Sector | None = None
     description: str | None = Field(default=None, max_length=4000)
     completion_rule: CompletionRule | None = None
-    active: bool | None = Field(default=None, description="An inactive course takes no new cohorts.")
+    active: Flag | None = Field(default=None, description="An inactive course takes no new cohorts.")
 
     _clean = field_validator("title", "provider", "description")(lambda v: _text(v))
 
@@ -211,13 +212,13 @@ class CourseUpdate(BaseModel):
 class SessionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    held_on: date
+    held_on: Day
     starts_at: time | None = Field(
         default=None,
         description="Local time at the venue (HH:MM), without a time-zone offset.",
         examples=["09:30"],
     )
-    hours: float = Field(default=3.0, gt=0, le=12)
+    hours: Number = Field(default=3.0, gt=0, le=12)
     topic: str | None = Field(default=None, max_length=200)
 
     _clean = field_validator("topic")(lambda v: _text(v))
@@ -235,11 +236,11 @@ class CohortRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(min_length=1, max_length=100, examples=["Couture Rabat avril 2026"])
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     region: Region
     place: str = Field(min_length=1, max_length=200, description="Venue and city.")
-    capacity: int = Field(ge=1, le=500)
+    capacity: Whole = Field(ge=1, le=500)
     trainer: str = Field(min_length=1, max_length=200)
     sessions: list[SessionRequest] = Field(default_factory=list, max_length=500)
 
@@ -267,7 +268,7 @@ class CohortUpdate(BaseModel):
     label: str | None = Field(default=None, min_length=1, max_length=100)
     place: str | None = Field(default=None, min_length=1, max_length=200)
     trainer: str | None = Field(default=None, min_length=1, max_length=200)
-    capacity: int | None = Field(
+    capacity: Whole | None = Field(
         default=None, ge=1, le=500, description="Raising it seats people from the waiting list."
     )
     status: CohortStatus | None = Field(
@@ -281,7 +282,7 @@ class EnrolRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     beneficiary_id: UUID
-    join_waiting_list: bool = Field(
+    join_waiting_list: Flag = Field(
         default=False, description="When the cohort is full, take a place on its waiting list instead of a 409."
     )
 
@@ -316,8 +317,8 @@ class AttendanceSheet(BaseModel):
 class FinalAssessment(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    score: int = Field(ge=0, le=100, description="Out of 100; passed when at least the course's pass mark.")
-    assessed_on: date | None = None
+    score: Whole = Field(ge=0, le=100, description="Out of 100; passed when at least the course's pass mark.")
+    assessed_on: Day | None = None
 
 
 class DropoutRequest(BaseModel):
@@ -325,7 +326,7 @@ class DropoutRequest(BaseModel):
 
     reason: DropoutReason
     note: str | None = Field(default=None, max_length=1000, description="Kept here; never published.")
-    dropped_on: date | None = Field(default=None, description="Defaults to today.")
+    dropped_on: Day | None = Field(default=None, description="Defaults to today.")
 
     @field_validator("reason")
     @classmethod

@@ -13,6 +13,7 @@ from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
 from work4life.runtime.auth import Principal, require
 from work4life.runtime.http import refused, session_dependency
+from work4life.runtime.strict import Day
 
 from ..adapters.orm import Cohort, Course, Enrolment
 from ..domain.model import (
@@ -214,8 +215,8 @@ def build_router(
         region: Region | None = None,
         cohort_status: Annotated[CohortStatus | None, Query(alias="status")] = None,
         organisation: Annotated[str | None, Query(max_length=50)] = None,
-        starts_from: date | None = None,
-        starts_until: date | None = None,
+        starts_from: Day | None = None,
+        starts_until: Day | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> CohortPage:
