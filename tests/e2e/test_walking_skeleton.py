@@ -66,9 +66,16 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
     sent = 0
     sent_lock = threading.Lock()
     failures: list[str] = []
+    thresholds = (250, 650)
+    # Registrations well past a kill wait until reporting is back: on a loaded machine the restart
+    # can take longer than the rest of the burst, and the second kill would land after the end.
+    restarted = [threading.Event() for _ in thresholds]
 
     def register(i: int) -> None:
         nonlocal sent
+        for threshold, back in zip(thresholds, restarted, strict=True):
+            if i >= threshold + 100:
+                back.wait(timeout=120)
         # 1,000 different people (different birth dates and names): a burst of one person registered
         # 1,000 times would measure duplicate flagging, not delivery.
         born = date(1970, 1, 1) + timedelta(days=11 * i)
@@ -90,13 +97,14 @@ def test_reporting_killed_with_sigkill_during_a_burst_of_1000_registrations_coun
     kills = []
     with ThreadPoolExecutor(max_workers=8) as pool:
         futures = [pool.submit(register, i) for i in range(total_registrations)]
-        for threshold in (250, 650):
+        for threshold, back in zip(thresholds, restarted, strict=True):
             while sent < threshold:
                 time.sleep(0.01)
             seen_before_kill = reporting_total(reporting)
             reporting.kill()
             kills.append((sent, seen_before_kill))
             reporting.start()
+            back.set()
         for future in futures:
             future.result()
     assert failures == []
