@@ -42,8 +42,17 @@ def combined(documents: dict[str, dict[str, Any]]) -> dict[str, Any]:
         "operations": {},
         "components": {"messages": {}, "schemas": {}},
     }
+    # A channel once, as its producer declares it; a consumer's copy only where no service sends.
+    sent = {
+        op["channel"]["$ref"].rsplit("/", 1)[-1]: name
+        for name, document in documents.items()
+        for op in document["operations"].values()
+        if op["action"] == "send"
+    }
     for service, document in documents.items():
-        doc["channels"].update(document["channels"])
+        for key, channel in document["channels"].items():
+            if sent.get(key, service) == service:
+                doc["channels"][key] = channel
         for key, operation in document["operations"].items():
             doc["operations"][f"{service}:{key}"] = operation
         doc["components"]["messages"].update(document["components"]["messages"])

@@ -12,6 +12,20 @@ export W4L_STATE_DIR="${W4L_STATE_DIR:-$REPO/.state}"
 command -v chromium >/dev/null || apt_install chromium
 export W4L_TEST_ARTEFACTS="${W4L_TEST_ARTEFACTS:-$W4L_STATE_DIR/artefacts}"   # the dashboard's screenshot lands here
 
+# The AsyncAPI project's CLI (pinned in scripts/asyncapi-cli/) validates every AsyncAPI document.
+# Kept in the cache under its lockfile's hash, so a run reuses it where the machine allows and a
+# fresh machine installs it (npm ci, about 2 minutes).
+cli_lock="$REPO/scripts/asyncapi-cli/package-lock.json"
+cli_dir="${W4L_CACHE_DIR:-$HOME/.cache/work4life}/asyncapi-cli-$(sha256sum "$cli_lock" | cut -c1-16)"
+if [[ ! -x "$cli_dir/node_modules/.bin/asyncapi" ]]; then
+  echo "[test] installing the AsyncAPI CLI (npm ci) into $cli_dir"
+  rm -rf "$cli_dir.tmp" && mkdir -p "$cli_dir.tmp"
+  cp "$REPO/scripts/asyncapi-cli/package.json" "$cli_lock" "$cli_dir.tmp/"
+  (cd "$cli_dir.tmp" && npm ci --no-audit --no-fund --silent)
+  rm -rf "$cli_dir" && mv "$cli_dir.tmp" "$cli_dir"
+fi
+export W4L_ASYNCAPI_CLI="$cli_dir/node_modules/.bin/asyncapi"
+
 started_kafka=0; started_postgres=0; started_keycloak=0
 cleanup() {
   [[ $started_keycloak == 1 ]] && "$REPO/deploy/keycloak/keycloak.sh" stop || true

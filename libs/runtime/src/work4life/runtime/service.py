@@ -391,16 +391,23 @@ class ServiceRuntime:
                     "address": address,
                     "description": topic.description,
                     "servers": [{"$ref": f"#/servers/{name}"} for name in doc.get("servers", {})],
-                    "messages": {"ReceivedMessage": {"$ref": f"#/components/messages/{key}:ReceivedMessage"}},
-                    "bindings": {
-                        "kafka": {"topic": address, "groupId": self.settings.service_name, "bindingVersion": "0.4.0"}
-                    },
+                    # The same message key as the producer's channel: in the combined document
+                    # (scripts/asyncapi.py) both operations point at one channel.
+                    "messages": {"Message": {"$ref": f"#/components/messages/{key}:ReceivedMessage"}},
+                    "bindings": {"kafka": {"topic": address, "bindingVersion": "0.4.0"}},
                 }
                 doc["operations"][f"{key}:receive"] = {
                     "action": "receive",
                     "summary": f"{self.settings.service_name} handles {event.EVENT_TYPE}",
                     "channel": {"$ref": f"#/channels/{key}"},
-                    "messages": [{"$ref": f"#/channels/{key}/messages/ReceivedMessage"}],
+                    "messages": [{"$ref": f"#/channels/{key}/messages/Message"}],
+                    # A consumer group belongs to the operation, not to the channel (Kafka bindings).
+                    "bindings": {
+                        "kafka": {
+                            "groupId": {"type": "string", "enum": [self.settings.service_name]},
+                            "bindingVersion": "0.4.0",
+                        }
+                    },
                 }
         for section in (doc["channels"], doc["operations"], messages, schemas):
             ordered = dict(sorted(section.items()))
