@@ -459,6 +459,9 @@ def document_answers(app: FastAPI) -> None:
                 responses = operation.setdefault("responses", {})
                 for code in sorted(codes):
                     responses[code] = {"description": _ANSWERS[code], "content": error}
+                for code, answer in responses.items():  # a route's own (409 ...) has the same body
+                    if code.startswith("4"):
+                        answer["content"] = error
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
