@@ -108,6 +108,9 @@ async def test_invalid_fields_are_refused_with_the_field_and_the_reason_and_noth
         ("disability", "yes", "valid boolean"),
         ("date_of_birth", 0, "YYYY-MM-DD"),
         ("date_of_birth", "1996-04-02T00:00:00", "YYYY-MM-DD"),
+        # The city travels to every service: what a person typed in it must not carry contacts.
+        ("city", "Rabat, appeler le 06 12 34 56 78", "a phone number"),
+        ("city", "Rabat (aminata@example.org)", "an e-mail address"),
     ],
 )
 async def test_input_outside_the_documented_rules_is_refused_by_name(intake, field, value, reason):

@@ -19,6 +19,17 @@ from work4life.contracts.envelope import (
     EventData,
     Producer,
 )
+from work4life.contracts.privacy import personal_data_in
+
+
+class PersonalDataInEvent(ValueError):
+    """An event would carry an e-mail address or a phone number in a text (`contracts.privacy`).
+    A request that causes it gets a 422 naming the field; nothing is written."""
+
+    def __init__(self, event_type: str, found: list[tuple[str, str]]) -> None:
+        self.event_type = event_type
+        self.found = found
+        super().__init__(f"{event_type} would carry " + "; ".join(f"{what} in {field}" for field, what in found))
 
 
 def new_envelope(
@@ -30,6 +41,8 @@ def new_envelope(
     causation_id: UUID | None = None,
     occurred_at: datetime | None = None,
 ) -> Envelope[Any]:
+    if found := personal_data_in(data.model_dump(mode="json")):
+        raise PersonalDataInEvent(data.EVENT_TYPE, found)
     return Envelope[type(data)](  # type: ignore[misc]
         event_id=uuid4(),
         event_type=data.EVENT_TYPE,

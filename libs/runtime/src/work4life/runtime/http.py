@@ -20,6 +20,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import logs
+from .events import PersonalDataInEvent
 
 if TYPE_CHECKING:
     from .service import ServiceRuntime
@@ -302,6 +303,16 @@ def add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = validation_errors(exc)
+        summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
+
+    @app.exception_handler(PersonalDataInEvent)
+    async def _personal(_: Request, exc: PersonalDataInEvent) -> JSONResponse:
+        # The event's field is named as the request's field that filled it (city, reason, ...).
+        reason = "holds {what}: it would be shared with the other services, which must not hold personal data"
+        errors = [
+            {"field": field, "reason": reason.format(what=what), "type": "personal_data"} for field, what in exc.found
+        ]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
 
