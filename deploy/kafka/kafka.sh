@@ -15,6 +15,7 @@
 #   W4L_STATE_DIR       where data, logs and the pid live (default <repo>/.state)
 #   W4L_CACHE_DIR       where the jars are cached (default ~/.cache/work4life)
 #   W4L_KAFKA_HEAP      JVM heap (default 512m)
+#   W4L_KAFKA_START_TIMEOUT_S  how long a node may take to accept connections (default 180)
 #   W4L_KAFKA_PARTITIONS default partition count for new topics (default 6)
 #   W4L_KAFKA_NODES     1 (default): one node. 3 (or more): a cluster of that many nodes on 127.0.0.1,
 #                       each broker and KRaft controller (a quorum of voters); node N listens on
@@ -204,12 +205,15 @@ start_node() {
 }
 
 wait_node() {
-  for _ in $(seq 1 120); do
+  # A broker that keeps thousands of partitions (a developer's .state after many test runs) takes
+  # longer than a fresh one to catch up with its controller.
+  local wait_s="${W4L_KAFKA_START_TIMEOUT_S:-180}"
+  for _ in $(seq 1 $((wait_s * 2))); do
     if port_open "$PORT"; then log "ready on 127.0.0.1:$PORT (pid $(cat "$PIDFILE"))"; return 0; fi
     if ! running; then tail -30 "$LOGFILE" >&2; log "exited during start-up (see above)"; exit 1; fi
     sleep 0.5
   done
-  tail -30 "$LOGFILE" >&2; log "not accepting connections after 60 s"; exit 1
+  tail -30 "$LOGFILE" >&2; log "not accepting connections after $wait_s s"; exit 1
 }
 
 start() {
