@@ -113,3 +113,27 @@ async def test_a_cell_with_a_control_character_is_a_row_error_and_is_not_stored(
     ]
     people = (await intake.get("/v1/beneficiaries")).json()["items"]
     assert [p["given_name"] for p in people] == ["Yao"]
+
+
+async def test_a_nationality_written_as_a_country_name_is_understood(intake):
+    """Partners' sheets say "Sénégal", "Côte d'Ivoire" or "السنغال" where the API takes SEN or CIV;
+    a name that is no country is a row error naming the column, and the row is not stored."""
+    csv = (
+        "prénom;nom;sexe;date de naissance;nationalité;statut;région;ville;consent_service_delivery\n"
+        "Awa;Diop;F;1990-05-17;Sénégal;refugee;oriental;Oujda;oui\n"
+        "Yao;Kouassi;H;1988-02-29;Côte d’Ivoire;refugee;oriental;Oujda;oui\n"
+        "Mariam;Camara;F;1992-03-01;غينيا;refugee;oriental;Oujda;oui\n"
+        "Lina;Haddad;F;1991-07-09;Syrie;refugee;oriental;Oujda;oui\n"
+        "Omar;Sy;H;1985-01-20;Atlantide;refugee;oriental;Oujda;oui\n"
+    )
+    job = await import_file(intake, "pays.csv", csv.encode())
+    assert job["imported"] == 4
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(6, "nationality")]
+    assert "ISO 3166-1" in job["errors"][0]["reason"]
+    people = (await intake.get("/v1/beneficiaries")).json()["items"]
+    assert {p["given_name"]: p["nationality"] for p in people} == {
+        "Awa": "SEN",
+        "Yao": "CIV",
+        "Mariam": "GIN",
+        "Lina": "SYR",
+    }

@@ -16,7 +16,7 @@ from typing import Any
 import phonenumbers
 import pycountry
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
-from sqlmodel import JSON, Column, Field, SQLModel
+from sqlmodel import JSON, AutoString, Column, Field, SQLModel
 
 from work4life.contracts.intake import ConsentPurpose, EducationLevel, LanguageLevel, LegalStatus, Region, Sex
 from work4life.runtime.db import stored_as_value
@@ -61,7 +61,11 @@ class BeneficiaryFields(SQLModel):
     family_name_ar: str | None = Field(default=None, max_length=100, description="Family name in Arabic script.")
     sex: Sex = Field(sa_type=stored_as_value(Sex))
     date_of_birth: Day
-    nationality: str = Field(min_length=3, max_length=3, description="ISO 3166-1 alpha-3, e.g. CIV, SEN, SYR, MAR.")
+    nationality: str = Field(
+        description="ISO 3166-1 alpha-3, e.g. CIV, SEN, SYR, MAR; XXA for a stateless person.",
+        schema_extra={"json_schema_extra": {"pattern": "^[A-Za-z]{3}$"}},  # checked against the ISO list
+        sa_type=AutoString(length=3),
+    )
     legal_status: LegalStatus = Field(sa_type=stored_as_value(LegalStatus))
     document_type: DocumentType | None = Field(default=None, sa_type=stored_as_value(DocumentType))
     document_number: str | None = Field(default=None, max_length=50, description="Kept in intake only.")

@@ -6,14 +6,17 @@ Every row comes back either as a request or as the reasons it is refused, never 
 """
 
 import csv
+import gettext
 import io
 import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
+import pycountry
 from pydantic import ValidationError
 
 from work4life.contracts.intake import ConsentPurpose
@@ -167,6 +170,39 @@ def _date(value: Any) -> Any:
     return text or None
 
 
+def _name_key(text: str) -> str:
+    """A country's name compared without case, accents, vowel marks or punctuation, in any script."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
+    return "_".join(re.findall(r"\w+", kept))
+
+
+@cache
+def _country_names() -> dict[str, str]:
+    """Every country's names in English, French and Arabic (pycountry's ISO 3166-1 list and its
+    translations), its alpha-2 and alpha-3 codes, each to the alpha-3 code."""
+    translations = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True)
+        for language in ("fr", "ar")
+    ]
+    names: dict[str, str] = {}
+    for country in pycountry.countries:
+        own = [getattr(country, a, None) for a in ("name", "common_name", "official_name")]
+        spellings = [country.alpha_2, country.alpha_3, *own]
+        spellings += [t.gettext(n) for t in translations for n in own if n]
+        for spelling in spellings:
+            if spelling:
+                names.setdefault(_name_key(spelling), country.alpha_3)
+    return names
+
+
+def _nationality(value: Any) -> str | None:
+    """A nationality cell as an alpha-3 code when it names a country ("Sénégal", "Côte d'Ivoire",
+    "السنغال", "sn"); otherwise the text as it is, for the model to refuse by name."""
+    text = _text(value)
+    return _country_names().get(_name_key(text), text) if text else None
+
+
 def _whole(value: Any) -> Any:
     """A cell holding a whole number (3, 3.0 or "3") as an int; other text as it is, for the model
     to refuse by name."""
@@ -240,6 +276,8 @@ def parse_row(number: int, cells: list[Any], columns: dict[int, str], default_or
                 parsed.errors.append(RowError(number, name, str(exc).split(": ", 1)[1]))
         elif name == "household_size":
             values[name] = _whole(cell)
+        elif name == "nationality":
+            values[name] = _nationality(cell)
         elif name in VALUE_ALIASES:
             text = _text(cell)
             values[name] = VALUE_ALIASES[name].get(slug(text), slug(text) if text else text)
