@@ -432,6 +432,7 @@ _ANSWERS = {
     "403": "The token's role may not do this.",
     "404": "Not found, or not visible to this organisation.",
     "413": "The request body is larger than the limit.",
+    "409": "The record's current state does not allow it (the detail says which state and why).",
     "415": "The file is not of a type this route reads.",
     "422": "The request was refused: each field and the reason.",
     "503": "The service is overloaded (the request was shed; retry later) or not ready.",
@@ -456,20 +457,27 @@ def document_answers(app: FastAPI) -> None:
         schemas["Error"] = ERROR_SCHEMA
         error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
         for path, operations in schema.get("paths", {}).items():
-            for operation in operations.values():
+            for method, operation in operations.items():
                 codes = ["422", "503"]
                 if operation.get("security"):
                     codes += ["401", "403"]
-                if "{" in path:
+                names_a_record = any(
+                    p.get("in") == "query" and p.get("name", "").endswith("_id")
+                    for p in operation.get("parameters", [])
+                )
+                if "{" in path or names_a_record:  # a record asked for by its id may not exist
                     codes.append("404")
                 content = operation.get("requestBody", {}).get("content", {})
                 if content:
                     codes.append("413")
                 if "multipart/form-data" in content:
                     codes.append("415")
+                if method != "get":  # a change can meet a record whose state refuses it
+                    codes.append("409")
                 responses = operation.setdefault("responses", {})
                 for code in sorted(codes):
-                    responses[code] = {"description": _ANSWERS[code], "content": error}
+                    described = responses.get(code, {}).get("description")  # a route's own words stay
+                    responses[code] = {"description": described or _ANSWERS[code], "content": error}
                 for code, answer in responses.items():  # a route's own (409 ...) has the same body
                     if code.startswith("4"):
                         answer["content"] = error

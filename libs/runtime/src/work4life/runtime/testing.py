@@ -220,10 +220,18 @@ NO_BROKER: dict[str, Any] = {
 
 
 def fuzz_api(
-    app: Any, headers: dict[str, str], *, min_operations: int, path_values: dict[str, list[str]] | None = None
+    app: Any,
+    headers: dict[str, str],
+    *,
+    min_operations: int,
+    path_values: dict[str, list[str]] | None = None,
+    also_as: tuple[dict[str, str], ...] | None = None,
 ) -> list[str]:
     """Send schema-generated requests (valid and invalid bodies, queries, paths) to every /v1/
-    operation of `app`'s OpenAPI document and fail on the first 5xx. Returns the operations tried.
+    operation of `app`'s OpenAPI document and fail on the first 5xx, or on an answer the document
+    does not describe (a status code it does not list, a body or content type other than it says).
+    `headers` is the main identity; `also_as` (default: a caseworker of the same organisation)
+    sends half as many requests again for each other identity. Returns the operations tried.
 
     Schemathesis makes a Hypothesis strategy of each operation (its pytest integration does not
     run under pytest 9 yet, so Hypothesis is driven directly). W4L_FUZZ_EXAMPLES sets the requests
@@ -233,6 +241,13 @@ def fuzz_api(
     """
     import schemathesis
     from hypothesis import HealthCheck, given, settings
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    CONFORMANCE = [status_code_conformance, response_schema_conformance, content_type_conformance]
 
     examples = int(os.environ.get("W4L_FUZZ_EXAMPLES", "40"))
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
@@ -240,13 +255,17 @@ def fuzz_api(
     # while Kafka is not connected (the app runs without its lifespan here).
     operations = [op for op in (r.ok() for r in schema.get_all_operations()) if op.path.startswith("/v1/")]
     assert len(operations) >= min_operations, "the OpenAPI document lost operations"
+    identities = [(headers, examples)] + [
+        (other, max(1, examples // 2))
+        for other in (also_as if also_as is not None else (bearer("caseworker", "lead-ngo", "fuzzer"),))
+    ]
     tried = []
     calls = [0]
-    for operation in operations:
+    for operation, (identity, count) in ((op, who) for op in operations for who in identities):
 
         @given(case=operation.as_strategy())
         @settings(
-            max_examples=examples,
+            max_examples=count,
             deadline=None,
             database=None,
             derandomize=os.environ.get("CI") == "true",
@@ -257,13 +276,16 @@ def fuzz_api(
             for name, values in (path_values or {}).items():
                 if case.path_parameters and name in case.path_parameters and calls[0] % 2:
                     case.path_parameters[name] = values[calls[0] % len(values)]
-            response = case.call(headers=headers)
+            response = case.call(headers=identity)  # noqa: B023 (run at once, in this iteration)
             assert response.status_code < 500, (
                 f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
             )
+            # The answer is one the document lists, with the body and content type it documents.
+            case.validate_response(response, checks=CONFORMANCE)
 
         no_server_error()
-        tried.append(operation.label)
+        if operation.label not in tried:
+            tried.append(operation.label)
     return tried
 
 
