@@ -51,7 +51,10 @@ def test_every_committed_and_served_asyncapi_document_is_valid(database_for, tmp
         documents.append(tmp_path / f"served-{service}.json")
         documents[-1].write_text(json.dumps(served.json()))
     cli()  # skips or fails clearly before any thread starts
+    # The first run alone: the CLI makes its log folder inside its installation on first use, and
+    # two first runs at once race for it (EEXIST).
+    results = {documents[0]: validate(documents[0])}
     with ThreadPoolExecutor(max_workers=3) as pool:  # each run is a Node process of a few seconds
-        results = dict(zip(documents, pool.map(validate, documents), strict=True))
+        results |= dict(zip(documents[1:], pool.map(validate, documents[1:]), strict=True))
     invalid = {p.name: output for p, (code, output) in results.items() if code != 0 or " error " in output}
     assert len(results) == 11 and invalid == {}, "\n\n".join(f"{name}:\n{out}" for name, out in invalid.items())
