@@ -118,8 +118,10 @@ def topic_namespace() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
-def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: float = 20.0) -> list[Any]:
-    """Read a topic from the beginning until `expected` records arrived or time ran out."""
+def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: float = 60.0) -> list[Any]:
+    """Read a topic from the beginning until `expected` records arrived or time ran out. It returns
+    as soon as they are there; the long limit is for a broker slowed by a loaded machine (CI once
+    saw fetches time out for over 20 s while the record was already on the topic)."""
     from kafka import KafkaConsumer
 
     consumer = KafkaConsumer(
