@@ -87,7 +87,8 @@ fi
 for entry in "${SERVICES[@]}"; do
   name="${entry%%:*}"; port="${entry##*:}"; prefix="W4L_${name^^}_"
   if [[ -n "$ISSUER" ]]; then
-    export "${prefix}AUTH_ISSUER=$ISSUER" "${prefix}AUTH_JWKS_URL=$ISSUER/protocol/openid-connect/certs"
+    export "${prefix}AUTH_ISSUER=$ISSUER" "${prefix}AUTH_JWKS_URL=$ISSUER/protocol/openid-connect/certs" \
+      "${prefix}DOCS_OAUTH_CLIENT_ID=work4life-docs"  # /docs signs in through Keycloak too
   fi
   if [[ $USE_POSTGRES == 1 ]]; then
     uv run python - "$server_url" "w4l_$name" <<'PY'

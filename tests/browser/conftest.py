@@ -85,6 +85,7 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
             "AUTH_JWT_SECRET": TEST_JWT_SECRET,
             "AUTH_JWKS_URL": f"{keycloak_issuer}/protocol/openid-connect/certs",
             "AUTH_ISSUER": keycloak_issuer,
+            "DOCS_OAUTH_CLIENT_ID": "work4life-docs",  # /docs signs in through the realm too
             "LOG_JSON": "true",
         },
         folder,

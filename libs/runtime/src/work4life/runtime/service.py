@@ -31,6 +31,7 @@ from .auth import TokenVerifier
 from .broker import dead_letter_publisher, ensure_topics, kafka_options, make_broker, outbox_publisher
 from .consumer import EventConsumer, Handler, InfrastructureFailure, resume_offsets
 from .dead_letters import WaitingLetters
+from .docs import add_docs
 from .http import (
     BodyLimit,
     ConcurrencyLimit,
@@ -426,7 +427,14 @@ def create_app(
     body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """`body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
-    app = FastAPI(title=title, description=description, version=version, lifespan=runtime.lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=runtime.lifespan,
+        docs_url=None,  # served from the service's own assets, with sign-in (add_docs)
+        redoc_url=None,
+    )
     app.add_middleware(ControlCharacters)  # inside BodyLimit: it reads only bodies within the limit
     app.add_middleware(BodyLimit, limit=runtime.settings.http_max_body_bytes, overrides=body_limits)
     app.add_middleware(
@@ -442,4 +450,5 @@ def create_app(
     for router in routers:
         app.include_router(router)
     document_answers(app)
+    add_docs(app, runtime.settings)
     return app

@@ -96,6 +96,17 @@ class ServiceSettings(BaseSettings):
     auth_audience: str = Field(default="work4life", description="Expected `aud` claim.")
     auth_role_claim: str = Field(default="role", description="Claim holding the role (a string or a list of roles).")
     auth_organisation_claim: str = Field(default="org", description="Claim holding the user's organisation code.")
+    docs_oauth_client_id: str | None = Field(
+        default=None,
+        description="A public client of the identity provider that /docs signs readers in with (authorization code "
+        "with PKCE; needs AUTH_ISSUER). Ignored in production.",
+    )
+    docs_oauth_authorization_url: str | None = Field(
+        default=None, description="Default: Keycloak's, `<AUTH_ISSUER>/protocol/openid-connect/auth`."
+    )
+    docs_oauth_token_url: str | None = Field(
+        default=None, description="Default: Keycloak's, `<AUTH_ISSUER>/protocol/openid-connect/token`."
+    )
 
     log_level: str = "INFO"
     log_json: bool = True
