@@ -29,6 +29,7 @@ PERSON = {
     "city": "Tanger",
     "phone": "+212662345678",
     "partner_organisation": "amappe-tanger",
+    "registered_on": (date.today() - timedelta(days=240)).isoformat(),  # a paper form entered today
     "consents": [
         {"purpose": "service_delivery"},
         {"purpose": "referral", "organisation": "training"},
@@ -86,7 +87,8 @@ def certify(trainer: httpx.Client, who: str) -> str:
         ),
         201,
     )
-    place = ok(trainer.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json={"beneficiary_id": who}), 201)
+    enrolment = {"beneficiary_id": who, "enrolled_on": (days[0] - timedelta(days=5)).isoformat()}
+    place = ok(trainer.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json=enrolment), 201)
     for session in ok(trainer.get(f"/v1/cohorts/{cohort['cohort_id']}/sessions")):
         sheet = {"entries": [{"beneficiary_id": who, "mark": "present"}]}
         ok(trainer.put(f"/v1/cohorts/{cohort['cohort_id']}/sessions/{session['session_id']}/attendance", json=sheet))
@@ -120,7 +122,13 @@ def test_an_assessed_and_certified_person_is_matched_hired_and_retained_at_3_mon
             201,
         )
         for service, reason in (("training", "vocational_training"), ("employment", "job_placement")):
-            ok(clerk.post(f"/v1/beneficiaries/{who}/referrals", json={"service": service, "reason": reason}), 201)
+            ok(
+                clerk.post(
+                    f"/v1/beneficiaries/{who}/referrals",
+                    json={"service": service, "reason": reason, "made_on": ago(235)},
+                ),
+                201,
+            )
         certificate = certify(trainer, who)
 
         employer = ok(

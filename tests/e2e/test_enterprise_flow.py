@@ -32,6 +32,7 @@ PERSON = {
     "city": "Oujda",
     "phone": "+212661234567",
     "partner_organisation": "amappe-oujda",
+    "registered_on": (date.today() - timedelta(days=520)).isoformat(),  # a paper form entered today
     "consents": [
         {"purpose": "service_delivery"},
         {"purpose": "referral", "organisation": "training"},
@@ -91,7 +92,8 @@ def complete_financial_education(trainer: httpx.Client, who: str) -> None:
         ),
         201,
     )
-    place = ok(trainer.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json={"beneficiary_id": who}), 201)
+    enrolment = {"beneficiary_id": who, "enrolled_on": (days[0] - timedelta(days=5)).isoformat()}
+    place = ok(trainer.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json=enrolment), 201)
     for session in ok(trainer.get(f"/v1/cohorts/{cohort['cohort_id']}/sessions")):
         ok(
             trainer.put(
@@ -116,13 +118,15 @@ def test_a_venture_goes_from_application_to_a_12_month_follow_up_and_every_step_
         who = ok(clerk.post("/v1/beneficiaries", json=PERSON), 201)["beneficiary_id"]
         ok(
             clerk.post(
-                f"/v1/beneficiaries/{who}/referrals", json={"service": "training", "reason": "financial_education"}
+                f"/v1/beneficiaries/{who}/referrals",
+                json={"service": "training", "reason": "financial_education", "made_on": ago(515)},
             ),
             201,
         )
         referral = ok(
             clerk.post(
-                f"/v1/beneficiaries/{who}/referrals", json={"service": "enterprise", "reason": "enterprise_support"}
+                f"/v1/beneficiaries/{who}/referrals",
+                json={"service": "enterprise", "reason": "enterprise_support", "made_on": ago(515)},
             ),
             201,
         )["referral_id"]

@@ -58,6 +58,7 @@ def person(i: int) -> dict:
         "nationality": ["CIV", "GIN", "SEN", "CMR"][i % 4],
         "legal_status": ["refugee", "asylum_seeker", "regular_migrant"][i % 3],
         "region": "rabat_sale_kenitra" if i % 3 else "oriental",
+        "registered_on": ago(220),  # entered today from the paper forms of the programme's first month
         "city": "Rabat",
         "partner_organisation": "amappe-rabat",
         "consents": [
@@ -190,20 +191,25 @@ def play(services, browser: str | None) -> None:
         )
         ok(
             clerk.post(
-                f"/v1/beneficiaries/{who}/referrals", json={"service": "training", "reason": "financial_education"}
+                f"/v1/beneficiaries/{who}/referrals",
+                json={"service": "training", "reason": "financial_education", "made_on": ago(218)},
             ),
             201,
         )
     for who in people[:6]:
         ok(
             clerk.post(
-                f"/v1/beneficiaries/{who}/referrals", json={"service": "enterprise", "reason": "enterprise_support"}
+                f"/v1/beneficiaries/{who}/referrals",
+                json={"service": "enterprise", "reason": "enterprise_support", "made_on": ago(218)},
             ),
             201,
         )
     for who in people[6:12]:
         ok(
-            clerk.post(f"/v1/beneficiaries/{who}/referrals", json={"service": "employment", "reason": "job_placement"}),
+            clerk.post(
+                f"/v1/beneficiaries/{who}/referrals",
+                json={"service": "employment", "reason": "job_placement", "made_on": ago(218)},
+            ),
             201,
         )
 
@@ -243,7 +249,7 @@ def play(services, browser: str | None) -> None:
     )
     url = f"/v1/cohorts/{cohort['cohort_id']}"
     for who in people:
-        ok(trainer.post(f"{url}/enrolments", json={"beneficiary_id": who}), 201)
+        ok(trainer.post(f"{url}/enrolments", json={"beneficiary_id": who, "enrolled_on": ago(206)}), 201)
     for session in ok(trainer.get(f"{url}/sessions")):
         marks = [{"beneficiary_id": w, "mark": "present" if i < 16 else "absent"} for i, w in enumerate(people)]
         ok(trainer.put(f"{url}/sessions/{session['session_id']}/attendance", json={"entries": marks}))

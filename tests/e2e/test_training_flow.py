@@ -28,6 +28,7 @@ PERSON = {
     "city": "Rabat",
     "phone": "+212612345678",
     "partner_organisation": "amappe-rabat",
+    "registered_on": (date.today() - timedelta(days=20)).isoformat(),  # a paper form entered today
     "consents": [{"purpose": "service_delivery"}, {"purpose": "referral", "organisation": "training"}],
 }
 
@@ -53,7 +54,12 @@ def test_a_referral_from_intake_ends_in_a_certificate_and_intake_sees_it_complet
         assert registered.status_code == 201, registered.text
         who = registered.json()["beneficiary_id"]
         referred = clerk.post(
-            f"/v1/beneficiaries/{who}/referrals", json={"service": "training", "reason": "vocational_training"}
+            f"/v1/beneficiaries/{who}/referrals",
+            json={
+                "service": "training",
+                "reason": "vocational_training",
+                "made_on": (date.today() - timedelta(days=15)).isoformat(),
+            },
         )
         assert referred.status_code == 201, referred.text
         referral_id = referred.json()["referral_id"]
@@ -100,7 +106,10 @@ def test_a_referral_from_intake_ends_in_a_certificate_and_intake_sees_it_complet
             referral_id
         ]
 
-        enrolled = trainer.post(f"/v1/cohorts/{cohort_id}/enrolments", json={"beneficiary_id": who})
+        enrolled_on = (today - timedelta(days=11)).isoformat()  # the day before the first session
+        enrolled = trainer.post(
+            f"/v1/cohorts/{cohort_id}/enrolments", json={"beneficiary_id": who, "enrolled_on": enrolled_on}
+        )
         assert enrolled.status_code == 201, enrolled.text
         enrolment_id = enrolled.json()["enrolment_id"]
         eventually(

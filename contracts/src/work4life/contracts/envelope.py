@@ -53,7 +53,10 @@ class Envelope(BaseModel, Generic[DataT]):
     event_id: UUID = Field(description="Unique id of this event; consumers' idempotency key.")
     event_type: str = Field(description="Wire name, e.g. `intake.beneficiary_registered`.", pattern=WIRE_NAME_PATTERN)
     schema_version: int = Field(ge=1, description="Version of the payload schema for this event type.")
-    occurred_at: AwareDatetime = Field(description="When the fact happened, with its time zone.")
+    occurred_at: AwareDatetime = Field(
+        description="When the producing service recorded the fact, with its time zone. The day the fact happened "
+        "(a paper form entered later) is in the data's `*_on` fields, and indicators count that day (ADR 16)."
+    )
     producer: Producer
     key: str = Field(min_length=1, description="Aggregate id; also the Kafka record key (partitioning, ordering).")
     correlation_id: UUID = Field(description="Shared by every event caused, directly or not, by one request.")

@@ -36,7 +36,10 @@ async def test_concurrent_registers_and_completions_for_one_person_give_one_cert
         _, cohort = await new_cohort(client, capacity=2, course=course_body(completion_rule=rule), sessions=2)
         who, _ = await intake.refer()
         place = (
-            await client.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json={"beneficiary_id": str(who)})
+            await client.post(
+                f"/v1/cohorts/{cohort['cohort_id']}/enrolments",
+                json={"beneficiary_id": str(who), "enrolled_on": str(START - timedelta(days=1))},  # entered later
+            )
         ).json()
         sessions = (await client.get(f"/v1/cohorts/{cohort['cohort_id']}/sessions")).json()
         sheet = {"entries": [{"beneficiary_id": str(who), "mark": "present"}]}

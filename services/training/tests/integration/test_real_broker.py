@@ -77,7 +77,8 @@ async def test_a_referral_read_from_kafka_becomes_an_enrolment_published_to_kafk
         [candidate] = await candidates(client, 1)
         assert candidate["referral_id"] == str(referral_id)
         _, cohort = await new_cohort(client)
-        enrolled = await client.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json={"beneficiary_id": str(who)})
+        enrolment = {"beneficiary_id": str(who), "enrolled_on": str(START)}  # entered after the cohort
+        enrolled = await client.post(f"/v1/cohorts/{cohort['cohort_id']}/enrolments", json=enrolment)
         assert enrolled.status_code == 201, enrolled.text
         enrolments = await asyncio.to_thread(
             read_topic, kafka_bootstrap, settings.topic("training.enrolments"), expected=1

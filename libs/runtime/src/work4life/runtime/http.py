@@ -20,6 +20,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import logs
+from .days import DayRefused
 from .events import PersonalDataInEvent
 
 if TYPE_CHECKING:
@@ -315,6 +316,11 @@ def add_error_handlers(app: FastAPI) -> None:
         ]
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
+
+    @app.exception_handler(DayRefused)
+    async def _day(_: Request, exc: DayRefused) -> JSONResponse:
+        answer = refused(exc.field, exc.reason)
+        return JSONResponse(status_code=answer.status_code, content=answer.detail)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

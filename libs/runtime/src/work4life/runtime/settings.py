@@ -1,10 +1,13 @@
 """Typed settings shared by every service. Each service subclasses `ServiceSettings` with its
 own environment prefix, e.g. `W4L_INTAKE_DATABASE_URL`."""
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .days import Programme
 
 
 class ServiceSettings(BaseSettings):
@@ -108,6 +111,15 @@ class ServiceSettings(BaseSettings):
         default=None, description="Default: Keycloak's, `<AUTH_ISSUER>/protocol/openid-connect/token`."
     )
 
+    programme_starts_on: date | None = Field(
+        default=None,
+        description="First day of the programme: a day something happened before it is refused (ADR 16). "
+        "Set the same dates for every service of a deployment.",
+    )
+    programme_ends_on: date | None = Field(
+        default=None, description="Last day of the programme: a day after it is refused (ADR 16)."
+    )
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -132,7 +144,13 @@ class ServiceSettings(BaseSettings):
             )
         if self.environment == "production" and not self.auth_issuer:
             raise ValueError("auth_issuer must be set in production")
+        self.programme  # noqa: B018  (refuses an end before the start)
         return self
+
+    @property
+    def programme(self) -> Programme:
+        """The programme's dates, which every day something happened must lie within."""
+        return Programme(self.programme_starts_on, self.programme_ends_on)
 
     @property
     def kafka_bootstrap_list(self) -> list[str]:

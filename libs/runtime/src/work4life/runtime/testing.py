@@ -29,6 +29,14 @@ def bearer(role: str, organisation: str = "org-a", subject: str = "tester") -> d
     return {"Authorization": f"Bearer {mint(TEST_JWT_SECRET, subject=subject, role=role, organisation=organisation)}"}
 
 
+def refusal(response: Any, field: str) -> str:
+    """The reason of a 422 that names `field` and nothing else (fails the test otherwise)."""
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == field, error
+    return str(error["reason"])
+
+
 def letters_for(n: int) -> str:
     """A name part of Latin letters only, different for each n (0 -> "A", 25 -> "Z", 26 -> "Ba"):
     intake takes names in Latin script, without digits."""

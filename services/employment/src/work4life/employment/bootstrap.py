@@ -36,6 +36,7 @@ def build(
         producer=Producer(service=settings.service_name, organisation=settings.organisation),
         topic_name=settings.topic,
         today=today,
+        programme=settings.programme,
         retention_months=tuple(sorted(set(settings.retention_months))),
     )
     runtime = ServiceRuntime.build(

@@ -36,6 +36,7 @@ def build(
         producer=Producer(service=settings.service_name, organisation=settings.organisation),
         topic_name=settings.topic,
         today=today,
+        programme=settings.programme,
         eur_rate=settings.eur_rate,
         grant_prerequisites=tuple(settings.grant_prerequisites),
         follow_up_months=tuple(sorted(set(settings.follow_up_months))),

@@ -34,6 +34,7 @@ def build(
         minimum_age=settings.minimum_age,
         topic_name=settings.topic,
         today=today,
+        programme=settings.programme,
         notice_version=settings.consent_notice_version,
     )
     runtime = ServiceRuntime.build(

@@ -36,6 +36,7 @@ def build(
         producer=Producer(service=settings.service_name, organisation=settings.organisation),
         topic_name=settings.topic,
         today=today,
+        programme=settings.programme,
         certificate_prefix=settings.certificate_prefix,
     )
     runtime = ServiceRuntime.build(

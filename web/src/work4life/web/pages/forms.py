@@ -68,6 +68,7 @@ def registration(form: dict[str, Any], notice_version: str) -> dict[str, Any]:
         if service in PROGRAMME_SERVICES:
             consents.append({"purpose": "referral", "organisation": service, "notice_version": notice_version})
     body["consents"] = consents
+    body["registered_on"] = text(form, "registered_on")  # set by the device for a registration made offline
     return {k: v for k, v in body.items() if v is not None and v != []} | {"consents": consents}
 
 

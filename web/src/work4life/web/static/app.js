@@ -44,6 +44,11 @@
     var b = new Uint8Array(16); crypto.getRandomValues(b);
     return Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
+  function localDay() {
+    var d = new Date();
+    return d.getFullYear() + "-" + String(d.getMonth() + 1).padStart(2, "0") + "-" + String(d.getDate()).padStart(2, "0");
+  }
+
   function fieldsOf(form) {
     var fields = {};
     new FormData(form).forEach(function (value, name) {
@@ -150,7 +155,9 @@
         return;
       }
       var items = load().filter(function (i) { return !waitingItem || i.key !== waitingItem.key; });
-      items.push({ key: keyInput.value, fields: fieldsOf(form), savedAt: new Date().toISOString() });
+      var fields = fieldsOf(form);
+      if (!fields.registered_on) fields.registered_on = localDay(); // sent later: the day it happened
+      items.push({ key: keyInput.value, fields: fields, savedAt: new Date().toISOString() });
       save(items);
       form.reset();
       keyInput.value = newKey();

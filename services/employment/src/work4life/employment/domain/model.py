@@ -278,7 +278,15 @@ class HireRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contract_type: ContractType
-    starts_on: Day
+    starts_on: Day = Field(
+        description="The first day of work, which the placement is counted on. It may lie ahead (a hire made "
+        "before the first day), within the programme's dates; not before the interview or the referral."
+    )
+    hired_on: Day | None = Field(
+        default=None,
+        description="The day the employer hired, when it is entered later: not in the future, not before the "
+        "interview. Default: today.",
+    )
     hours_per_week: Whole = Field(ge=1, le=60)
     wage_band: WageBand
 

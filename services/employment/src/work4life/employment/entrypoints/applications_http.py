@@ -386,7 +386,7 @@ def build_router(
         summary="Plan a job fair",
     )
     def create_fair(body: JobFairRequest, db: SessionDep, who: Staff) -> FairPublic:
-        return fair_out(db, fairs.create(db, body, who))
+        return fair_out(db, fairs.create(db, body, who, context.programme))
 
     @router.get(
         "/job-fairs", response_model=FairPage, tags=["job fairs"], summary="Job fairs, latest first (paginated)"

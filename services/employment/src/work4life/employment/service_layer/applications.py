@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from work4life.contracts.employment import ContractType, OfferKind, RetentionOutcome
 from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
+from work4life.runtime.days import DayRefused
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -128,9 +129,12 @@ def apply(
     if existing is not None:
         raise Conflict(f"{who} already has an application ({existing.status.value}) for offer {offer.offer_id}")
     fair = fair_by_id(session, request.job_fair_id, actor) if request.job_fair_id else None
-    shortlisted_on = request.shortlisted_on or (fair.held_on if fair else context.today())
-    if shortlisted_on > context.today() or shortlisted_on < offer.opens_on:
-        raise EmploymentRefused("shortlisted_on", f"must be between the offer's opening ({offer.opens_on}) and today")
+    shortlisted_on = context.happened_on(
+        "shortlisted_on",
+        request.shortlisted_on or (fair.held_on if fair else None),
+        (offer.opens_on, "the offer's opening"),
+        (referral.referred_on, "the referral"),
+    )
     match = scoring.score(matching.profile(session, jobseeker), matching.offer_profile(offer, employer))
     application = JobApplication(
         offer_pk=offer.id,  # type: ignore[arg-type]
@@ -157,9 +161,12 @@ def step(
     lock_offer(session, offer)
     session.refresh(application)
     check_step(application.status, request.to)
-    on = request.on or context.today()
-    if on > context.today() or on < application.shortlisted_on:
-        raise EmploymentRefused("on", f"must be between the shortlisting ({application.shortlisted_on}) and today")
+    on = context.happened_on(
+        "on",
+        request.on,
+        (application.shortlisted_on, "the shortlisting"),
+        (application.interviewed_on, "the interview"),
+    )
     application.status = request.to
     if request.to is ApplicationStatus.INTERVIEWED:
         application.interviewed_on = on
@@ -196,12 +203,18 @@ def hire(
         raise EmploymentRefused(
             "contract_type", "an internship offer hires on an internship contract, and only it does"
         )
-    if request.starts_on < (application.interviewed_on or application.shortlisted_on):
-        raise EmploymentRefused("starts_on", f"is before the interview ({application.interviewed_on})")
     if matching.in_pool(session, application.beneficiary_id) is None:
         raise Conflict(f"{application.beneficiary_id} no longer has a standing referral with consent")
+    interviewed = (application.interviewed_on or application.shortlisted_on, "the interview")
+    referral = session.get(EmploymentCandidate, application.referral_id) if application.referral_id else None
+    referred = (referral.referred_on if referral else None, "the person's referral to employment")
+    hired_on = context.happened_on("hired_on", request.hired_on, interviewed)
+    context.within_programme("starts_on", request.starts_on)
+    for earlier, name in (interviewed, referred):
+        if earlier is not None and request.starts_on < earlier:
+            raise DayRefused("starts_on", f"is before {name} ({earlier.isoformat()})")
     application.status = ApplicationStatus.HIRED
-    application.decided_on = context.today()
+    application.decided_on = hired_on
     placement = Placement(
         application_pk=application.id,  # type: ignore[arg-type]
         offer_pk=offer.id,  # type: ignore[arg-type]
@@ -233,7 +246,6 @@ def hire(
             placement, offer, employer, fair, producer=context.producer, correlation_id=correlation_id
         ),
     )
-    referral = session.get(EmploymentCandidate, application.referral_id) if application.referral_id else None
     if referral is not None and referral.status in (CandidateStatus.PENDING, CandidateStatus.ACCEPTED):
         if referral.status is CandidateStatus.PENDING:
             answer(session, referral, CandidateStatus.ACCEPTED, context, correlation_id)
@@ -284,13 +296,11 @@ def record_check(
     if check.status is CheckStatus.NOT_NEEDED:
         raise Conflict(f"the {months}-month check is not needed: the person had left at an earlier check")
     earliest = check.due_on - timedelta(days=EARLY_CHECK_DAYS)
-    if not earliest <= request.checked_on <= context.today():
-        raise EmploymentRefused(
-            "checked_on",
-            f"must be between {earliest} (two weeks before the {months}-month check falls due) and today",
-        )
-    if request.left_on is not None and request.left_on < placement.starts_on:
-        raise EmploymentRefused("left_on", f"is before the start ({placement.starts_on})")
+    context.happened_on(
+        "checked_on", request.checked_on, (earliest, f"two weeks before the {months}-month check falls due")
+    )
+    if request.left_on is not None:
+        context.happened_on("left_on", request.left_on, (placement.starts_on, "the start"))
     check.status = CheckStatus.RECORDED
     check.checked_on = request.checked_on
     check.outcome = request.outcome

@@ -1,7 +1,7 @@
 """What a use case needs of the service around it."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -9,14 +9,16 @@ from sqlmodel import Session
 
 from work4life.contracts.envelope import Envelope, Producer
 from work4life.contracts.topics import Topic
+from work4life.runtime.days import KeepsDays, Programme
 from work4life.runtime.outbox import add_to_outbox
 
 
 @dataclass(frozen=True)
-class Context:
+class Context(KeepsDays):
     producer: Producer
     topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
     today: Callable[[], date] = date.today
+    programme: Programme = field(default_factory=Programme)
     retention_months: tuple[int, ...] = (3, 6, 12)
 
     def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
+from work4life.runtime.days import Programme
 from work4life.runtime.db import lock_row
 
 from ..adapters import event_mapping
@@ -18,7 +19,8 @@ from .context import Context
 from .employers import page
 
 
-def create(session: Session, request: JobFairRequest, actor: Principal) -> JobFair:
+def create(session: Session, request: JobFairRequest, actor: Principal, programme: Programme = Programme()) -> JobFair:
+    programme.check("held_on", request.held_on)  # a fair may be planned ahead, within the programme
     fair = JobFair(**request.model_dump(), organisation=actor.organisation, created_by=actor.subject)
     session.add(fair)
     session.commit()

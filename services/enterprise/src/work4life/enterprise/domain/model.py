@@ -142,7 +142,11 @@ class VentureRequest(BaseModel):
     other_members: Whole = Field(default=0, ge=0, le=200, description="Members outside the programme, counted only.")
     description: str | None = Field(default=None, max_length=4000)
     organisation: str | None = Field(default=None, min_length=1, max_length=50, description="Defaults to yours.")
-    applied_on: Day | None = Field(default=None, description="Defaults to today.")
+    applied_on: Day | None = Field(
+        default=None,
+        description="The day the venture applied: not in the future, not before its members' referrals, within "
+        "the programme's dates. Default: today.",
+    )
 
     _clean = field_validator("name", "city", "description")(lambda v: _text(v))
 
@@ -176,6 +180,11 @@ class TransitionRequest(BaseModel):
     reason: ExitReason | None = Field(default=None, description="Required to reject or abandon.")
     committee: CommitteeDecision | None = Field(
         default=None, description="Required for selection: pre_incubation, incubation, rejected."
+    )
+    on: Day | None = Field(
+        default=None,
+        description="The day the venture moved, when it is entered later (for a selection: the committee's "
+        "decided_on): not in the future, not before its current stage began. Default: today.",
     )
 
     @model_validator(mode="after")

@@ -44,8 +44,7 @@ def record_visit(
     if visit.status is VisitStatus.NOT_NEEDED:
         raise Conflict(f"the {months}-month visit is not needed: the venture was found closed at an earlier visit")
     assert venture.registered_on is not None
-    if not venture.registered_on <= request.visited_on <= context.today():
-        raise EnterpriseRefused("visited_on", f"must be between the launch ({venture.registered_on}) and today")
+    context.happened_on("visited_on", request.visited_on, (venture.registered_on, "the launch"))
     earlier = [
         v
         for v in visits_of(session, venture)
@@ -80,7 +79,7 @@ def record_visit(
     venture.active = latest.active
     if venture.stage is VentureStage.LAUNCHED:
         venture.stage = VentureStage.FOLLOWED_UP
-        venture.stage_changed_on = context.today()
+        venture.stage_changed_on = request.visited_on
         context.publish(
             session,
             event_mapping.stage_changed(

@@ -113,9 +113,7 @@ def approve(
             "the grant needs its prerequisites first: "
             + "; ".join(f"{who} has not completed {', '.join(kinds)}" for who, kinds in missing.items())
         )
-    approved_on = request.approved_on or context.today()
-    if approved_on > context.today():
-        raise EnterpriseRefused("approved_on", "is in the future")
+    approved_on = context.happened_on("approved_on", request.approved_on, (venture.applied_on, "the application"))
     grant = Grant(
         venture_pk=venture.id,  # type: ignore[arg-type]
         approved=approved,
@@ -187,8 +185,7 @@ def meet_milestone(
     tranche = _tranche(session, grant, number)
     if tranche.milestone_met_on is not None:
         raise Conflict(f"tranche {number}'s milestone was already met on {tranche.milestone_met_on}")
-    if request.met_on > context.today() or request.met_on < grant.approved_on:
-        raise EnterpriseRefused("met_on", f"must be between the grant's approval ({grant.approved_on}) and today")
+    context.happened_on("met_on", request.met_on, (grant.approved_on, "the grant's approval"))
     tranche.milestone_met_on = request.met_on
     tranche.milestone_evidence = request.evidence
     session.add(tranche)
@@ -221,9 +218,9 @@ def disburse(
             f"{shown(request.amount_mad)} MAD is beyond what was approved: tranche {number} has "
             f"{shown(mad(left))} MAD left of {shown(mad(tranche.amount))} MAD"
         )
-    disbursed_on = request.disbursed_on or context.today()
-    if disbursed_on > context.today() or disbursed_on < tranche.milestone_met_on:
-        raise EnterpriseRefused("disbursed_on", f"must be between the milestone ({tranche.milestone_met_on}) and today")
+    disbursed_on = context.happened_on(
+        "disbursed_on", request.disbursed_on, (tranche.milestone_met_on, "the tranche's milestone")
+    )
     disbursement = Disbursement(
         tranche_pk=tranche.id,  # type: ignore[arg-type]
         amount=amount,

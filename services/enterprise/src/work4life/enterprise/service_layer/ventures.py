@@ -133,10 +133,10 @@ def apply(
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
         raise EnterpriseRefused("organisation", f"you may record ventures only for {actor.organisation}")
-    applied_on = request.applied_on or context.today()
-    if applied_on > context.today():
-        raise EnterpriseRefused("applied_on", "is in the future")
     referrals = _referrals_of(session, request.members)
+    applied_on = context.happened_on(
+        "applied_on", request.applied_on, *[(r.referred_on, "a member's referral") for r in referrals.values()]
+    )
     venture = Venture(
         **request.model_dump(exclude={"members", "organisation", "applied_on"}),
         organisation=organisation,
@@ -182,10 +182,13 @@ def move(
         raise Conflict("a venture is followed up by recording its first follow-up visit")
     check_transition(venture.stage, request.to)
     previous = venture.stage
+    since = (venture.stage_changed_on, f"the venture's current stage ({previous.value}) began")
+    on = context.happened_on("on", request.on, since)
     if request.committee is not None and request.to in DECIDED_BY_COMMITTEE:
         decision = request.committee
-        if decision.decided_on > context.today() or decision.decided_on < venture.applied_on:
-            raise EnterpriseRefused("committee.decided_on", "must be between the application and today")
+        on = context.happened_on(
+            "committee.decided_on", decision.decided_on, (venture.applied_on, "the application"), since
+        )
         session.add(
             SelectionDecision(
                 venture_pk=venture.id,  # type: ignore[arg-type]
@@ -199,7 +202,7 @@ def move(
                 recorded_at=now(),
             )
         )
-    _set_stage(session, venture, request.to, request.reason, context)
+    _set_stage(session, venture, request.to, request.reason, context, on=on)
     context.publish(
         session,
         event_mapping.stage_changed(
@@ -221,10 +224,15 @@ def move(
 
 
 def _set_stage(
-    session: Session, venture: Venture, stage: VentureStage, reason: ExitReason | None, context: Context
+    session: Session,
+    venture: Venture,
+    stage: VentureStage,
+    reason: ExitReason | None,
+    context: Context,
+    on: date | None = None,
 ) -> None:
     venture.stage = stage
-    venture.stage_changed_on = context.today()
+    venture.stage_changed_on = on or context.today()
     venture.exit_reason = reason if stage in ENDED else None
     session.add(venture)
     if stage in ENDED:
@@ -356,16 +364,18 @@ def launch(
     lock(session, venture)
     check_transition(venture.stage, VentureStage.LAUNCHED)
     check_legal_form(venture.kind, request.legal_form)
-    if request.registered_on > context.today():
-        raise EnterpriseRefused("registered_on", "is in the future")
-    if request.registered_on < venture.applied_on:
-        raise EnterpriseRefused("registered_on", f"is before the application ({venture.applied_on})")
+    context.happened_on(
+        "registered_on",
+        request.registered_on,
+        (venture.applied_on, "the application"),
+        (venture.stage_changed_on, f"the venture's current stage ({venture.stage.value}) began"),
+    )
     venture.legal_form = request.legal_form
     venture.registered_on = request.registered_on
     venture.premises = request.premises
     venture.region = request.region or venture.region
     venture.active = True
-    _set_stage(session, venture, VentureStage.LAUNCHED, None, context)
+    _set_stage(session, venture, VentureStage.LAUNCHED, None, context, on=request.registered_on)
     for months in context.follow_up_months:
         session.add(
             FollowUpVisit(
@@ -389,8 +399,7 @@ def add_coaching(
 ) -> CoachingSession:
     if venture.stage in ENDED:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
-    if request.held_on > context.today():
-        raise EnterpriseRefused("held_on", "is in the future")
+    context.happened_on("held_on", request.held_on, (venture.applied_on, "the application"))
     coaching = CoachingSession(
         venture_pk=venture.id,  # type: ignore[arg-type]
         held_on=request.held_on,

@@ -249,14 +249,6 @@ def check_age(date_of_birth: date, today: date, minimum_age: int) -> None:
         )
 
 
-def check_legal_status_change(effective_on: date, last_change: date | None, today: date) -> None:
-    """A change takes effect on a day not in the future and not before the previous change."""
-    if effective_on > today:
-        raise RegistrationRefused("effective_on", "is in the future")
-    if last_change is not None and effective_on < last_change:
-        raise RegistrationRefused("effective_on", f"is before the last recorded change ({last_change.isoformat()})")
-
-
 class RegistrationRefused(Exception):
     def __init__(self, field: str, reason: str) -> None:
         super().__init__(f"{field}: {reason}")

@@ -74,6 +74,11 @@ class ReferralRequest(BaseModel):
     organisation: str | None = Field(default=None, max_length=100, description="... an outside organisation's code.")
     reason: ReferralReason
     note: str | None = Field(default=None, max_length=2000)
+    made_on: Day | None = Field(
+        default=None,
+        description="The day the referral was made, when it is entered later: not in the future, not before the "
+        "person's registration, within the programme's dates. Default: today.",
+    )
 
     @model_validator(mode="after")
     def _one_recipient(self) -> "ReferralRequest":

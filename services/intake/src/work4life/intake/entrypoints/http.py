@@ -43,6 +43,11 @@ STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
 class BeneficiaryCreate(BeneficiaryBase):
     partner_organisation: str | None = None  # type: ignore[assignment]
+    registered_on: Day | None = Field(
+        default=None,
+        description="The day the person was registered, when it is entered later (a paper form, a tablet that "
+        "was offline): not in the future, within the programme's dates. Default: today.",
+    )
     consents: list[ConsentRequest] = Field(
         default_factory=list, description="Consents given at registration; service_delivery is required."
     )
@@ -238,9 +243,11 @@ def build_router(
                 403, detail=f"a caseworker of {who.organisation} cannot register people for {organisation}"
             )
         details = BeneficiaryBase.model_validate(
-            {**body.model_dump(exclude={"consents"}), "partner_organisation": organisation}
+            {**body.model_dump(exclude={"consents", "registered_on"}), "partner_organisation": organisation}
         )
-        command = handlers.RegisterBeneficiary(details, body.consents, correlation_of(request), idempotency_key)
+        command = handlers.RegisterBeneficiary(
+            details, body.consents, correlation_of(request), idempotency_key, registered_on=body.registered_on
+        )
         try:
             beneficiary = handlers.register_beneficiary(db, command, context, who)
         except RegistrationRefused as refusal:

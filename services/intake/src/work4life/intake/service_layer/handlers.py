@@ -2,7 +2,7 @@
 audit entries of the personal data it touched."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -15,6 +15,7 @@ from work4life.contracts.envelope import Envelope, Producer
 from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
 from work4life.contracts.topics import Topic
 from work4life.runtime.auth import Principal
+from work4life.runtime.days import KeepsDays, Programme
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
@@ -27,7 +28,6 @@ from ..domain.model import (
     DocumentType,
     RegistrationRefused,
     check_age,
-    check_legal_status_change,
     check_registration_consents,
     fingerprint,
 )
@@ -35,13 +35,14 @@ from . import audit
 
 
 @dataclass(frozen=True)
-class Context:
+class Context(KeepsDays):
     """What a handler needs of the service around it."""
 
     producer: Producer
     minimum_age: int
     topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
     today: Callable[[], date] = date.today
+    programme: Programme = field(default_factory=Programme)
     notice_version: str = "2026-01"
 
     def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:
@@ -59,6 +60,7 @@ class RegisterBeneficiary:
     consents: list[ConsentRequest]
     correlation_id: UUID | None = None
     registration_key: str | None = None  # the device's idempotency key (offline registrations)
+    registered_on: date | None = None  # the day it happened, when entered later (default: today)
 
 
 class AlreadyRegistered(Exception):
@@ -83,8 +85,8 @@ def register_beneficiary(
         existing = registered_with_key(session, command.registration_key)
         if existing is not None:
             raise AlreadyRegistered(existing)
-    today = context.today()
-    check_age(command.details.date_of_birth, today, context.minimum_age)
+    registered_on = context.happened_on("registered_on", command.registered_on)
+    check_age(command.details.date_of_birth, registered_on, context.minimum_age)
     check_registration_consents(command.consents)
     beneficiary = Beneficiary(
         **command.details.model_dump(),
@@ -96,7 +98,7 @@ def register_beneficiary(
             command.details.nationality,
             command.details.partner_organisation,
         ),
-        registered_on=today,
+        registered_on=registered_on,
         created_at=_now(),
         registration_key=command.registration_key,
     )
@@ -114,7 +116,7 @@ def register_beneficiary(
         LegalStatusRecord(
             beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
             legal_status=beneficiary.legal_status,
-            effective_on=today,
+            effective_on=registered_on,
             document_type=beneficiary.document_type,
             document_number=beneficiary.document_number,
             document_expiry=beneficiary.document_expiry,
@@ -129,7 +131,7 @@ def register_beneficiary(
         ),
     )
     for request in command.consents:
-        _give_consent(session, beneficiary, request, context, actor, command.correlation_id)
+        _give_consent(session, beneficiary, request, context, actor, command.correlation_id, given_on=registered_on)
     audit.record(session, actor, "register", [beneficiary.beneficiary_id])
     session.commit()
     session.refresh(beneficiary)
@@ -193,7 +195,7 @@ def change_legal_status(
     beneficiary = command.beneficiary
     timeline = legal_status_timeline(session, beneficiary)
     last = timeline[-1].effective_on if timeline else None
-    check_legal_status_change(command.effective_on, last, context.today())
+    context.happened_on("effective_on", command.effective_on, (last, "the last recorded change"))
     if command.document_number and not command.document_type:
         raise RegistrationRefused("document_type", "is required when document_number is given")
     previous = beneficiary.legal_status
@@ -298,13 +300,14 @@ def _give_consent(
     context: Context,
     actor: Principal,
     correlation_id: UUID | None,
+    given_on: date | None = None,
 ) -> Consent:
     consent = Consent(
         beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
         purpose=request.purpose,
         organisation=request.organisation.strip() if request.organisation else None,
         notice_version=request.notice_version or context.notice_version,
-        given_on=context.today(),
+        given_on=given_on or context.today(),
         recorded_by=actor.subject,
         recorded_at=_now(),
     )

@@ -42,11 +42,9 @@ def record_assessment(
     actor: Principal,
     correlation_id: UUID | None = None,
 ) -> SkillsAssessment:
-    assessed_on = request.assessed_on or context.today()
-    if assessed_on > context.today():
-        raise RegistrationRefused("assessed_on", "is in the future")
-    if assessed_on < beneficiary.registered_on:
-        raise RegistrationRefused("assessed_on", "is before the person's registration")
+    assessed_on = context.happened_on(
+        "assessed_on", request.assessed_on, (beneficiary.registered_on, "the person's registration")
+    )
     assessment = SkillsAssessment(
         beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
         assessed_on=assessed_on,
@@ -94,13 +92,14 @@ def refer(
             f"no active consent to referral to {request.recipient}: record it first "
             f"(POST /v1/beneficiaries/{beneficiary.beneficiary_id}/consents)"
         )
+    made_on = context.happened_on("made_on", request.made_on, (beneficiary.registered_on, "the person's registration"))
     referral = Referral(
         beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
         service=request.service,
         organisation=request.organisation.strip() if request.organisation else None,
         reason=request.reason,
         note=request.note,
-        made_on=context.today(),
+        made_on=made_on,
         made_by=actor.subject,
         partner_organisation=beneficiary.partner_organisation,
     )
@@ -221,8 +220,7 @@ def answer_handler(context: Context):  # type: ignore[no-untyped-def]
 def record_outreach(
     session: Session, request: OutreachRequest, context: Context, actor: Principal, correlation_id: UUID | None = None
 ) -> OutreachSession:
-    if request.held_on > context.today():
-        raise RegistrationRefused("held_on", "is in the future")
+    context.happened_on("held_on", request.held_on)
     organisation = request.partner_organisation or actor.organisation
     if not actor.may_see(organisation):
         raise PermissionError(f"a caseworker of {actor.organisation} cannot record sessions of {organisation}")

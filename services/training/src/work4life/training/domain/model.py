@@ -285,6 +285,12 @@ class EnrolRequest(BaseModel):
     join_waiting_list: Flag = Field(
         default=False, description="When the cohort is full, take a place on its waiting list instead of a 409."
     )
+    enrolled_on: Day | None = Field(
+        default=None,
+        description="The day the person took the seat, when it is entered later: not in the future, not before "
+        "the referral, within the programme's dates. Default: today. (A waiting-list place is seated on the day "
+        "a seat frees.)",
+    )
 
 
 class AttendanceEntry(BaseModel):

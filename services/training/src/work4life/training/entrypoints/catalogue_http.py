@@ -198,7 +198,7 @@ def build_router(
     def create_cohort(course_id: UUID, body: CohortRequest, db: SessionDep, who: Staff) -> CohortPublic:
         with translated():
             course = catalogue.course_by_id(db, course_id)
-            cohort = catalogue.create_cohort(db, course, body, who)
+            cohort = catalogue.create_cohort(db, course, body, who, context.programme)
             return cohort_out(db, cohort, course)
 
     @router.get(

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
 from work4life.runtime.auth import Principal
+from work4life.runtime.days import Programme
 from work4life.runtime.db import lock_row, page
 
 from ..adapters.orm import ClassSession, Cohort, Course, Enrolment
@@ -116,8 +117,12 @@ def courses(
 # -- cohorts ---------------------------------------------------------------------------------
 
 
-def create_cohort(session: Session, course: Course, request: CohortRequest, actor: Principal) -> Cohort:
+def create_cohort(
+    session: Session, course: Course, request: CohortRequest, actor: Principal, programme: Programme = Programme()
+) -> Cohort:
     _may_change(actor, course.organisation, f"no course {course.course_id}")
+    programme.check("starts_on", request.starts_on)
+    programme.check("ends_on", request.ends_on)
     if not course.active:
         raise Conflict(f"course {course.course_id} is inactive and takes no new cohorts")
     cohort = Cohort(

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from work4life.contracts.referrals import ReferralAnswer
 from work4life.contracts.training import DropoutReason
 from work4life.runtime.auth import Principal
+from work4life.runtime.days import DayRefused
 
 from ..adapters import event_mapping
 from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
@@ -133,6 +134,9 @@ def enrol(
         raise Conflict(
             f"{who} has no standing referral to training: refer the person in intake (with their consent) first"
         )
+    enrolled_on = context.happened_on("enrolled_on", request.enrolled_on, (referral.referred_on, "the referral"))
+    if enrolled_on > cohort.ends_on:
+        raise DayRefused("enrolled_on", f"is after the cohort's last day ({cohort.ends_on.isoformat()})")
     lock(session, cohort)
     clash = _overlapping(session, who, cohort)
     if clash is not None:
@@ -158,7 +162,7 @@ def enrol(
     session.add(enrolment)
     session.flush()
     if not full:
-        _seat(session, enrolment, cohort, course, context, correlation_id, from_waiting_list=False)
+        _seat(session, enrolment, cohort, course, context, correlation_id, from_waiting_list=False, on=enrolled_on)
     session.commit()
     session.refresh(enrolment)
     return enrolment
@@ -174,9 +178,10 @@ def _seat(
     *,
     from_waiting_list: bool,
     causation_id: UUID | None = None,
+    on: date | None = None,
 ) -> None:
     enrolment.status = EnrolmentStatus.ENROLLED
-    enrolment.enrolled_on = context.today()
+    enrolment.enrolled_on = on or context.today()
     enrolment.from_waiting_list = from_waiting_list
     session.add(enrolment)
     context.publish(
@@ -322,11 +327,7 @@ def drop_out(
         enrolment.dropout_note = request.note
         session.add(enrolment)
     elif enrolment.status is EnrolmentStatus.ENROLLED:
-        dropped_on = request.dropped_on or context.today()
-        if dropped_on > context.today():
-            raise TrainingRefused("dropped_on", "is in the future")
-        if dropped_on < (enrolment.enrolled_on or dropped_on):
-            raise TrainingRefused("dropped_on", f"is before the enrolment ({enrolment.enrolled_on})")
+        dropped_on = context.happened_on("dropped_on", request.dropped_on, (enrolment.enrolled_on, "the enrolment"))
         drop(
             session,
             enrolment,
@@ -479,9 +480,7 @@ def record_final_assessment(
     lock(session, cohort)
     session.refresh(enrolment)
     _must_be_enrolled(enrolment, cohort)
-    assessed_on = result.assessed_on or context.today()
-    if assessed_on > context.today():
-        raise TrainingRefused("assessed_on", "is in the future")
+    assessed_on = context.happened_on("assessed_on", result.assessed_on, (enrolment.enrolled_on, "the enrolment"))
     enrolment.final_score = result.score
     enrolment.final_passed = result.score >= course.pass_mark
     enrolment.final_assessed_on = assessed_on
@@ -511,11 +510,12 @@ def _complete(
     attended: int,
     sessions: int,
     correlation_id: UUID | None,
+    on: date | None = None,
 ) -> None:
     enrolment.status = EnrolmentStatus.COMPLETED
-    enrolment.completed_on = context.today()
+    enrolment.completed_on = on or context.today()
     if course.certifying:
-        enrolment.certificate_number = new_certificate_number(context.certificate_prefix, context.today().year)
+        enrolment.certificate_number = new_certificate_number(context.certificate_prefix, enrolment.completed_on.year)
     session.add(enrolment)
     context.publish(
         session,
@@ -591,11 +591,15 @@ def close_cohort(
                     course,
                     DropoutReason.NOT_COMPLETED,
                     context,
+                    on=cohort.ends_on,
                     correlation_id=correlation_id,
                 )
                 not_completed += 1
             else:
-                _complete(session, enrolment, cohort, course, context, count, sessions, correlation_id)
+                # It happened on the cohort's last day (or at a later final assessment), however
+                # long after it the cohort is closed.
+                on = max(cohort.ends_on, enrolment.final_assessed_on or cohort.ends_on)
+                _complete(session, enrolment, cohort, course, context, count, sessions, correlation_id, on=on)
                 completed += 1
                 certificates += enrolment.certificate_number is not None
     cohort.status = CohortStatus.FINISHED
