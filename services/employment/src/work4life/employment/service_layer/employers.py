@@ -93,7 +93,7 @@ def employers(
     if csr is not None:
         query = query.where(Employer.csr_commitment == csr)
     if text:
-        query = query.where(func.lower(Employer.name).like(f"%{text.strip().lower()}%"))
+        query = query.where(func.lower(Employer.name).contains(text.strip().lower(), autoescape=True))
     return page(session, query.order_by(col(Employer.name), col(Employer.id)), limit, offset)
 
 
@@ -179,5 +179,5 @@ def offers(
     if open_on:
         query = query.where(JobOffer.opens_on <= open_on, JobOffer.closes_on >= open_on)
     if text:
-        query = query.where(func.lower(JobOffer.title).like(f"%{text.strip().lower()}%"))
+        query = query.where(func.lower(JobOffer.title).contains(text.strip().lower(), autoescape=True))
     return page(session, query.order_by(col(JobOffer.closes_on), col(JobOffer.id)), limit, offset)

@@ -273,12 +273,13 @@ def list_beneficiaries(
     if filters.registered_to:
         query = query.where(Beneficiary.registered_on <= filters.registered_to)
     if filters.name:
-        pattern = f"%{filters.name.strip().lower()}%"
+        # autoescape: "%" and "_" are letters typed, not wildcards ("%" would list everyone)
+        latin, arabic = filters.name.strip().lower(), filters.name.strip()
         query = query.where(
-            func.lower(Beneficiary.given_name).like(pattern)
-            | func.lower(Beneficiary.family_name).like(pattern)
-            | col(Beneficiary.given_name_ar).like(f"%{filters.name.strip()}%")
-            | col(Beneficiary.family_name_ar).like(f"%{filters.name.strip()}%")
+            func.lower(Beneficiary.given_name).contains(latin, autoescape=True)
+            | func.lower(Beneficiary.family_name).contains(latin, autoescape=True)
+            | col(Beneficiary.given_name_ar).contains(arabic, autoescape=True)
+            | col(Beneficiary.family_name_ar).contains(arabic, autoescape=True)
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     items = session.exec(query.order_by(col(Beneficiary.id)).offset(offset).limit(limit)).all()

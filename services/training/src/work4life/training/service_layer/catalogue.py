@@ -107,9 +107,10 @@ def courses(
     if active is not None:
         query = query.where(Course.active == active)
     if text:
-        pattern = f"%{text.strip().lower()}%"
+        typed = text.strip().lower()  # autoescape: "%" and "_" are letters typed, not wildcards
         query = query.where(
-            func.lower(Course.title).like(pattern) | func.lower(Course.provider).like(pattern)  # type: ignore[arg-type]
+            func.lower(Course.title).contains(typed, autoescape=True)
+            | func.lower(Course.provider).contains(typed, autoescape=True)
         )
     return page(session, query.order_by(col(Course.title), col(Course.id)), limit, offset)
 
