@@ -9,8 +9,8 @@ from work4life.runtime.testing import refusal
 from ..conftest import TODAY, new_offer, started_employment
 
 
-async def test_a_placement_entered_later_keeps_its_days_in_order(sqlite_url):
-    async with started_employment(sqlite_url) as (client, upstream, published, _):
+async def test_a_placement_entered_later_keeps_its_days_in_order(database_url):
+    async with started_employment(database_url) as (client, upstream, published, _):
         who = await upstream.jobseeker()  # referred twenty days ago
         offer = await new_offer(client, opens_on=str(TODAY - timedelta(days=40)))
         applications = f"/v1/offers/{offer['offer_id']}/applications"

@@ -9,8 +9,8 @@ from work4life.runtime.testing import refusal
 from ..conftest import APPLIED, Clock, committee, started_enterprise, venture_body
 
 
-async def test_a_stage_counts_on_the_committee_day_not_the_day_it_is_entered(sqlite_url):
-    async with started_enterprise(sqlite_url, clock=Clock(APPLIED + timedelta(days=30))) as running:
+async def test_a_stage_counts_on_the_committee_day_not_the_day_it_is_entered(database_url):
+    async with started_enterprise(database_url, clock=Clock(APPLIED + timedelta(days=30))) as running:
         client, upstream, published, _ = running
         member = await upstream.refer()  # referred ten days before APPLIED
         early = await client.post(

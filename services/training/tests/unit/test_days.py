@@ -11,8 +11,8 @@ from ..conftest import START, Clock, new_cohort, started_training
 AFTER = START + timedelta(days=40)  # the ten-session cohort ended weeks ago
 
 
-async def test_an_enrolment_entered_after_the_cohort_keeps_its_day_and_so_do_its_dropout_and_completion(sqlite_url):
-    async with started_training(sqlite_url, clock=Clock(AFTER)) as (client, intake, published, clock):
+async def test_an_enrolment_entered_after_the_cohort_keeps_its_day_and_so_do_its_dropout_and_completion(database_url):
+    async with started_training(database_url, clock=Clock(AFTER)) as (client, intake, published, clock):
         _, cohort = await new_cohort(client)
         url = f"/v1/cohorts/{cohort['cohort_id']}/enrolments"
         stays, _ = await intake.refer()  # referred on START - 7
@@ -63,10 +63,10 @@ async def test_an_enrolment_entered_after_the_cohort_keeps_its_day_and_so_do_its
         assert completed["data"]["completed_on"] == cohort["ends_on"], "counted on the day it happened"
 
 
-async def test_days_outside_the_programme_are_refusal(sqlite_url):
+async def test_days_outside_the_programme_are_refused(database_url):
     starts = START - timedelta(days=5)
     programme = {"programme_starts_on": starts, "programme_ends_on": date(2027, 12, 31)}
-    async with started_training(sqlite_url, clock=Clock(AFTER), **programme) as (client, intake, _, _):
+    async with started_training(database_url, clock=Clock(AFTER), **programme) as (client, intake, _, _):
         _, cohort = await new_cohort(client)
         who, _ = await intake.refer()  # referred on START - 7, before the programme's first day
         response = await client.post(
