@@ -1,5 +1,7 @@
 """The intake service's migrations build exactly the schema its models describe."""
 
+from datetime import date
+
 import pytest
 
 from work4life.intake.adapters import orm
@@ -24,6 +26,7 @@ def test_upgrading_a_database_that_holds_people_keeps_them_and_fills_the_new_col
     from alembic import command
     from sqlalchemy import text
 
+    from work4life.intake.domain.model import fingerprint
     from work4life.runtime import db, migrations
 
     engine = db.make_engine(database_url)
@@ -41,8 +44,10 @@ def test_upgrading_a_database_that_holds_people_keeps_them_and_fills_the_new_col
         )
     migrations.upgrade(engine, "work4life.intake")
     with engine.connect() as connection:
-        row = connection.execute(text("SELECT birth_year, status FROM beneficiary")).one()
+        row = connection.execute(text("SELECT birth_year, status, fingerprint FROM beneficiary")).one()
         timeline = connection.execute(text("SELECT legal_status, effective_on FROM legal_status_record")).all()
     engine.dispose()
-    assert tuple(row) == (1990, "active")
+    assert tuple(row[:2]) == (1990, "active")
+    # 0007 keeps its own copy of the fingerprint; it still gives what the domain gives today
+    assert row[2] == fingerprint("Awa", "Diop", date(1990, 5, 17), "SEN", "org")
     assert [(t[0], str(t[1])[:10]) for t in timeline] == [("refugee", "2026-01-10")]
