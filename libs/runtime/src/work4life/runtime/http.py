@@ -8,7 +8,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -22,9 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import logs
 from .days import DayRefused
 from .events import PersonalDataInEvent
-
-if TYPE_CHECKING:
-    from .service import ServiceRuntime
+from .metrics import ServiceMetrics
+from .settings import ServiceSettings
 
 CORRELATION_HEADER = "X-Correlation-ID"
 
@@ -383,7 +382,21 @@ class Observe:
             logs.correlation_id.reset(token)
 
 
-def add_observability(app: FastAPI, runtime: "ServiceRuntime") -> None:
+class Observed(Protocol):
+    """What the operations routes need of a service (its `ServiceRuntime`): this module does not
+    import the runtime, which builds the app from it."""
+
+    settings: ServiceSettings
+    metrics: ServiceMetrics
+
+    async def readiness(self) -> dict[str, str]: ...
+
+    async def refresh_metrics(self) -> None: ...
+
+    def asyncapi(self) -> dict[str, Any]: ...
+
+
+def add_observability(app: FastAPI, runtime: Observed) -> None:
     metrics = runtime.metrics
 
     app.add_middleware(Observe, metrics=metrics)
