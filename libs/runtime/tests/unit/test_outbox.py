@@ -175,3 +175,26 @@ async def test_reconciling_fails_softly_and_is_tried_again_while_kafka_cannot_be
     relay.stop()
     await task
     assert attempts == [2, 2] and len(kafka.sent) == 2  # nothing was sent before the log was checked
+
+
+def test_a_commit_that_staged_an_event_wakes_the_relay_and_no_other_commit_does(engine):
+    """Publishing after a commit happens in one place: no route has to remember to wake the relay."""
+    from work4life.runtime.outbox import wake_on_commit
+
+    woken = []
+    wake_on_commit(engine, lambda: woken.append(1))
+    envelope = lambda: new_envelope(registration(), key="k", producer=PRODUCER)  # noqa: E731
+    with Session(engine) as session:
+        session.commit()  # nothing staged
+        assert woken == []
+        add_to_outbox(session, "intake.beneficiaries", envelope())
+        session.rollback()
+        session.commit()
+        assert woken == [], "a rolled-back event is not waited for"
+        add_to_outbox(session, "intake.beneficiaries", envelope())
+        add_to_outbox(session, "intake.beneficiaries", envelope())
+        assert woken == [], "not before the commit"
+        session.commit()
+        assert woken == [1], "once per commit"
+        session.commit()
+        assert woken == [1]

@@ -22,12 +22,14 @@ log itself free of them.
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Connection, Engine, func, text, update
+from sqlalchemy import Connection, Engine, event, func, text, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from work4life.contracts.envelope import Envelope
@@ -54,8 +56,33 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=1000)
 
 
+_STAGED = "w4l.outbox_staged"
+_WAKERS: "weakref.WeakKeyDictionary[Engine, Callable[[], None]]" = weakref.WeakKeyDictionary()
+
+
+def wake_on_commit(engine: Engine, wake: Callable[[], None]) -> None:
+    """Call `wake` after every commit, on `engine`, of a session that staged an event: the one place
+    where publishing follows a commit (no route, use case or consumer has to remember it)."""
+    _WAKERS[engine] = wake
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if session.info.pop(_STAGED, False):
+        bind = session.get_bind()
+        wake = _WAKERS.get(bind) if isinstance(bind, Engine) else None
+        if wake is not None:
+            wake()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _rolled_back(session: OrmSession) -> None:
+    session.info.pop(_STAGED, None)  # what was staged is gone: nothing to publish
+
+
 def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> OutboxMessage:
-    """Stage an event in the caller's transaction; it is published only if that transaction commits."""
+    """Stage an event in the caller's transaction; it is published only if that transaction commits,
+    and the relay is woken as soon as it does (`wake_on_commit`)."""
     import json
 
     row = OutboxMessage(
@@ -68,6 +95,7 @@ def add_to_outbox(session: Session, topic: str, envelope: Envelope[Any]) -> Outb
         created_at=datetime.now(UTC),
     )
     session.add(row)
+    session.info[_STAGED] = True
     return row
 
 
@@ -119,6 +147,7 @@ class OutboxRelay:
         self._stopping = False
         self.consecutive_failures = 0
         self._leader_connection: Connection | None = None
+        wake_on_commit(engine, self.notify)
         self.is_leader = engine.dialect.name != "postgresql"
         self.metrics.outbox_leader.set(1 if self.is_leader else 0)
 

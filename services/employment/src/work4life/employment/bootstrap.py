@@ -48,8 +48,6 @@ def build(
         migrations_package="work4life.employment",
         business_metrics=BUSINESS_METRICS,
     )
-    relay = runtime.relay
-    after_commit = relay.notify if relay else (lambda: None)
     sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
@@ -59,7 +57,7 @@ def build(
         "placements; retention checks at 3, 6 and 12 months; job fairs. People appear only under intake's "
         "pseudonymous id.",
         routers=[
-            employers_http.build_router(sessions, context, after_commit),
-            applications_http.build_router(sessions, context, after_commit),
+            employers_http.build_router(sessions, context),
+            applications_http.build_router(sessions, context),
         ],
     )

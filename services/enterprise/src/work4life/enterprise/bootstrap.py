@@ -50,8 +50,6 @@ def build(
         migrations_package="work4life.enterprise",
         business_metrics=BUSINESS_METRICS,
     )
-    relay = runtime.relay
-    after_commit = relay.notify if relay else (lambda: None)
     sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
@@ -61,7 +59,7 @@ def build(
         "grants paid in tranches against milestones; coaching; follow-up visits after launch. People appear only "
         "under intake's pseudonymous id.",
         routers=[
-            ventures_http.build_router(sessions, context, after_commit),
-            grants_http.build_router(sessions, context, after_commit),
+            ventures_http.build_router(sessions, context),
+            grants_http.build_router(sessions, context),
         ],
     )

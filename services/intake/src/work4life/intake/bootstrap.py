@@ -46,8 +46,6 @@ def build(
         migrations_package="work4life.intake",
         business_metrics=BUSINESS_METRICS,
     )
-    relay = runtime.relay
-    after_commit = relay.notify if relay else (lambda: None)
     sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
@@ -55,10 +53,10 @@ def build(
         description="Registration, consent, orientation and outreach. The only service that holds personal data; "
         "its events carry a pseudonymous id and the attributes other services need.",
         routers=[
-            http.build_router(sessions, context, after_commit),
-            orientation_http.build_router(sessions, context, after_commit),
-            duplicates_http.build_router(sessions, context, after_commit),
-            imports_http.build_router(sessions, context, after_commit),
+            http.build_router(sessions, context),
+            orientation_http.build_router(sessions, context),
+            duplicates_http.build_router(sessions, context),
+            imports_http.build_router(sessions, context),
             case_file_http.build_router(sessions),
         ],
         # A spreadsheet may be up to 20 MB (the route says so itself); multipart adds a little.

@@ -36,12 +36,6 @@ def build(
     settings = settings or ReportingSettings()
     engine = db.make_engine(settings.database_url, settings.database_pool_size)
     producer = Producer(service=settings.service_name, organisation=settings.organisation)
-    runtime: ServiceRuntime | None = None
-
-    def notify() -> None:
-        if runtime is not None and runtime.relay is not None:
-            runtime.relay.notify()
-
     runtime = ServiceRuntime.build(
         settings,
         produces=PRODUCES,
@@ -53,7 +47,7 @@ def build(
         business_metrics=BUSINESS_METRICS,
         background=[
             snapshots.month_closer(
-                engine, today, producer, settings.topic, settings.targets, notify, settings.snapshot_check_interval_s
+                engine, today, producer, settings.topic, settings.targets, settings.snapshot_check_interval_s
             )
         ],
     )
@@ -66,7 +60,7 @@ def build(
         "as JSON, CSV and XLSX.",
         routers=[
             build_router(sessions),
-            indicators_http.build_router(sessions, settings.targets, today, producer, settings.topic, notify),
+            indicators_http.build_router(sessions, settings.targets, today, producer, settings.topic),
             dashboard.build_router(sessions, settings.targets, today),
         ],
     )

@@ -48,8 +48,6 @@ def build(
         migrations_package="work4life.training",
         business_metrics=BUSINESS_METRICS,
     )
-    relay = runtime.relay
-    after_commit = relay.notify if relay else (lambda: None)
     sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
@@ -58,7 +56,7 @@ def build(
         "attendance, completion under each course's rule, and verifiable certificates. People appear only "
         "under intake's pseudonymous id.",
         routers=[
-            catalogue_http.build_router(sessions, context, after_commit),
-            enrolment_http.build_router(sessions, context, after_commit),
+            catalogue_http.build_router(sessions, context),
+            enrolment_http.build_router(sessions, context),
         ],
     )

@@ -185,9 +185,7 @@ def fair_out(db: Session, fair: JobFair) -> FairPublic:
     )
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -227,7 +225,6 @@ def build_router(
     ) -> CandidatePublic:
         with translated():
             candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-        after_commit()
         return candidate_out(candidate)
 
     # -- applications ------------------------------------------------------------------------
@@ -246,7 +243,6 @@ def build_router(
         with translated():
             offer, employer = employers.offer_by_id(db, offer_id, who)
             application = applications.apply(db, offer, employer, body, context, who, correlation_of(request))
-        after_commit()
         return application_out(application, offer_id)
 
     @router.get(
@@ -295,7 +291,6 @@ def build_router(
         with translated():
             application, offer, employer = applications.application_by_id(db, application_id, who)
             placement = applications.hire(db, application, offer, employer, body, context, who, correlation_of(request))
-        after_commit()
         return placement_out(db, placement, offer, employer)
 
     # -- placements and retention ------------------------------------------------------------
@@ -344,7 +339,6 @@ def build_router(
         with translated():
             placement, offer, employer = applications.placement_by_id(db, placement_id, who)
             applications.record_check(db, placement, offer, months, body, context, who, correlation_of(request))
-        after_commit()
         return placement_out(db, placement, offer, employer)
 
     @router.get(
@@ -423,7 +417,6 @@ def build_router(
         with translated():
             fair = fairs.fair_by_id(db, fair_id, who)
             fairs.close(db, fair, context, correlation_of(request))
-        after_commit()
         return fair_out(db, fair)
 
     return router

@@ -141,9 +141,7 @@ def disbursement_out(d: Disbursement, grant: Grant, tranche: int) -> Disbursemen
     )
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -198,7 +196,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             grant = grants.approve(db, venture, body, context, who, correlation_of(request))
-        after_commit()
         return grant_out(db, grant, venture)
 
     @router.get(
@@ -268,7 +265,6 @@ def build_router(
         with translated():
             grant, venture = grants.grant_by_id(db, grant_id, who)
             paid = grants.disburse(db, grant, venture, tranche, body, context, who, correlation_of(request))
-        after_commit()
         return disbursement_out(paid, grant, tranche)
 
     return router

@@ -181,9 +181,7 @@ def visit_out(visit: FollowUpVisit) -> VisitPublic:
     return VisitPublic.model_validate(visit, from_attributes=True)
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -223,7 +221,6 @@ def build_router(
     ) -> CandidatePublic:
         with translated():
             candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-        after_commit()
         return candidate_out(candidate)
 
     # -- ventures ----------------------------------------------------------------------------
@@ -239,7 +236,6 @@ def build_router(
     def apply(body: VentureRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
         with translated():
             venture = ventures.apply(db, body, context, who, correlation_of(request))
-        after_commit()
         return venture_out(db, venture)
 
     @router.get(
@@ -304,7 +300,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             venture = ventures.move(db, venture, body, context, who, correlation_of(request))
-        after_commit()
         return venture_out(db, venture)
 
     @router.post(
@@ -319,7 +314,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             venture = ventures.add_member(db, venture, body.beneficiary_id, context, correlation_of(request))
-        after_commit()
         return venture_out(db, venture)
 
     @router.post(
@@ -334,7 +328,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             venture = ventures.leave(db, venture, beneficiary_id, body, context, correlation_of(request))
-        after_commit()
         return venture_out(db, venture)
 
     @router.post(
@@ -347,7 +340,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             venture = ventures.launch(db, venture, body, context, correlation_of(request))
-        after_commit()
         return venture_out(db, venture)
 
     # -- coaching ----------------------------------------------------------------------------
@@ -408,7 +400,6 @@ def build_router(
         with translated():
             venture = ventures.venture_by_id(db, venture_id, who)
             visit = followups.record_visit(db, venture, months, body, context, who, correlation_of(request))
-        after_commit()
         return visit_out(visit)
 
     @router.get(

@@ -81,9 +81,7 @@ def hint(other: Beneficiary, match: Any) -> DuplicateHint:
     )
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: handlers.Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: handlers.Context) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["duplicates"])
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -151,7 +149,6 @@ def build_router(
             kept = duplicates.merge(db, candidate, body.keep, context, who, correlation_of(request))
         except duplicates.ReviewRefused as refused:
             raise HTTPException(409, detail=str(refused)) from refused
-        after_commit()
         return BeneficiaryPublic.model_validate(kept, from_attributes=True)
 
     @router.post(

@@ -201,7 +201,6 @@ def changeable(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: 
 def build_router(
     session_factory: Callable[[], Session],
     context: handlers.Context,
-    after_commit: Callable[[], None],
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["beneficiaries"])
     SessionDep = Annotated[Session, session_dependency(session_factory)]
@@ -262,7 +261,6 @@ def build_router(
             audit.record(db, who, "read", [repeat.beneficiary.beneficiary_id])
             db.commit()
             return registered_out(repeat.beneficiary, duplicates.candidates_for(db, repeat.beneficiary))
-        after_commit()
         return registered_out(beneficiary, duplicates.flag_at_registration(db, beneficiary))
 
     @router.get("/beneficiaries", response_model=BeneficiaryPage, summary="List beneficiaries (paginated, filterable)")
@@ -333,7 +331,6 @@ def build_router(
             raise invalid(exc) from exc
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
-        after_commit()
         return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
 
     @router.post(
@@ -365,7 +362,6 @@ def build_router(
             record = handlers.change_legal_status(db, command, context, who)
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
-        after_commit()
         return LegalStatusEntry.model_validate(record, from_attributes=True)
 
     @router.get(
@@ -409,7 +405,6 @@ def build_router(
             consent = handlers.give_consent(db, beneficiary, body, context, who, correlation_of(request))
         except handlers.ConsentConflict as conflict:
             raise HTTPException(409, detail=str(conflict)) from conflict
-        after_commit()
         return ConsentPublic.model_validate(consent, from_attributes=True)
 
     @router.post(
@@ -429,7 +424,6 @@ def build_router(
             raise HTTPException(409, detail=str(conflict)) from conflict
         if consent is None:
             raise HTTPException(404, detail=f"beneficiary {beneficiary_id} has no consent {consent_id}")
-        after_commit()
         return ConsentPublic.model_validate(consent, from_attributes=True)
 
     @router.delete(
@@ -446,7 +440,6 @@ def build_router(
     ) -> BeneficiaryPublic:
         beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
         beneficiary = handlers.erase_beneficiary(db, beneficiary, context, who, correlation_of(request))
-        after_commit()
         return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
 
     @router.get("/audit", response_model=AuditPage, tags=["audit"], summary="Who accessed which record (admins)")

@@ -18,9 +18,7 @@ from .http import STAFF
 MAX_BYTES = 20 * 1024 * 1024
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: handlers.Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: handlers.Context) -> APIRouter:
     router = APIRouter(prefix="/v1/imports", tags=["imports"])
     Staff = Annotated[Principal, Depends(require(*STAFF))]
     KIND = "import"
@@ -46,7 +44,7 @@ def build_router(
         owner = "*" if who.sees_every_organisation else who.organisation
         jobs.create(session_factory, job.job_id, KIND, owner, who.subject, job.summary(), upload=content)
         checkpoint = jobs.Checkpoint(session_factory, job.job_id)
-        background.add_task(run_import, job, content, session_factory, context, who, after_commit, checkpoint)
+        background.add_task(run_import, job, content, session_factory, context, who, checkpoint)
         return job.summary()
 
     def visible_job(job_id: str, who: Principal) -> BackgroundJob:
@@ -81,7 +79,7 @@ def build_router(
             raise HTTPException(409, detail=f"this import is {state}: only an interrupted import can be resumed")
         job = ImportJob.from_summary({**row.report, "status": "running"})
         checkpoint = jobs.Checkpoint(session_factory, job_id)
-        background.add_task(run_import, job, row.upload, session_factory, context, who, after_commit, checkpoint)
+        background.add_task(run_import, job, row.upload, session_factory, context, who, checkpoint)
         return job.summary()
 
     @router.get("/{job_id}/errors.csv", response_class=PlainTextResponse, summary="The refused rows, as CSV")

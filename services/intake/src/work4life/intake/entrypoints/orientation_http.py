@@ -91,9 +91,7 @@ def referral_out(referral, beneficiary_id: UUID) -> ReferralPublic:  # type: ign
     return ReferralPublic.model_validate({**referral.model_dump(), "beneficiary_id": beneficiary_id})
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: handlers.Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: handlers.Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -113,7 +111,6 @@ def build_router(
             assessment = orientation.record_assessment(db, beneficiary, body, context, who, correlation_of(request))
         except RegistrationRefused as refusal:
             raise refused(refusal.field, refusal.reason) from refusal
-        after_commit()
         return AssessmentPublic.model_validate(assessment, from_attributes=True)
 
     @router.get(
@@ -148,7 +145,6 @@ def build_router(
             referral = orientation.refer(db, beneficiary, body, context, who, correlation_of(request))
         except orientation.NoConsent as missing:
             raise HTTPException(409, detail=str(missing)) from missing
-        after_commit()
         return referral_out(referral, beneficiary.beneficiary_id)
 
     @router.get(
@@ -209,7 +205,6 @@ def build_router(
             )
         except orientation.StepRefused as step:
             raise HTTPException(409, detail=str(step)) from step
-        after_commit()
         beneficiary = db.get(Beneficiary, referral.beneficiary_pk)
         return referral_out(referral, beneficiary.beneficiary_id)  # type: ignore[union-attr]
 
@@ -227,7 +222,6 @@ def build_router(
             raise refused(refusal.field, refusal.reason) from refusal
         except PermissionError as denied:
             raise HTTPException(403, detail=str(denied)) from denied
-        after_commit()
         return OutreachPublic.model_validate(outreach, from_attributes=True)
 
     @router.get(

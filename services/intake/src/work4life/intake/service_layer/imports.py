@@ -63,7 +63,6 @@ def run_import(
     session_factory: Callable[[], Session],
     context: Context,
     actor: Principal,
-    after_commit: Callable[[], None],
     checkpoint: Callable[..., None] | None = None,
 ) -> None:
     """Register every good row (one transaction each, with its events), report every other row.
@@ -78,10 +77,7 @@ def run_import(
         for number, cells in rows[job.rows_done :]:
             _import_row(job, number, cells, columns, session_factory, context, actor)
             job.rows_done += 1
-            if job.imported and job.imported % 50 == 0:
-                after_commit()
             save(job.summary())
-        after_commit()
         with session_factory() as session:
             job.duplicates_queued = duplicates.scan(session, lambda _done, _total: save(job.summary()))["queued"]
         job.status = "finished"

@@ -82,7 +82,6 @@ def build_router(
     today: Callable[[], date],
     producer: Producer,
     topic_name: Callable[[str], str],
-    after_commit: Callable[[], None],
 ) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
     SessionDep = Annotated[Session, session_dependency(session_factory)]
@@ -320,7 +319,6 @@ def build_router(
             db, span, label, SnapshotTrigger.ON_DEMAND, producer, topic_name, targets, correlation_of(request)
         )
         db.commit()
-        after_commit()
         return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
     return router

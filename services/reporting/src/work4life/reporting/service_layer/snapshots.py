@@ -95,7 +95,6 @@ def month_closer(
     producer: Producer,
     topic_name: Callable[[str], str],
     targets: dict[str, float],
-    notify: Callable[[], None],
     every_s: float = 3600.0,
 ) -> Callable[[], Any]:
     """A background job: at start and then every `every_s`, publish a closed month's snapshot."""
@@ -103,8 +102,7 @@ def month_closer(
     async def close_months() -> None:
         while True:
             try:
-                if await asyncio.to_thread(publish_closed_month, engine_, today(), producer, topic_name, targets):
-                    notify()
+                await asyncio.to_thread(publish_closed_month, engine_, today(), producer, topic_name, targets)
             except Exception:
                 log.exception("could not publish the closed month's snapshot; will try again")
             await asyncio.sleep(every_s)

@@ -125,9 +125,7 @@ def cohort_out(session: Session, cohort: Cohort, course: Course) -> CohortPublic
     )
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -253,7 +251,6 @@ def build_router(
         with translated():
             cohort, course = catalogue.cohort_by_id(db, cohort_id)
             cohort = enrolment.update_cohort(db, cohort, course, body, context, who)
-        after_commit()
         return cohort_out(db, cohort, course)
 
     @router.get(

@@ -134,9 +134,7 @@ def candidate_out(candidate: Candidate) -> CandidatePublic:
     return CandidatePublic.model_validate(candidate, from_attributes=True)
 
 
-def build_router(
-    session_factory: Callable[[], Session], context: Context, after_commit: Callable[[], None]
-) -> APIRouter:
+def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
     router = APIRouter(prefix="/v1")
     SessionDep = Annotated[Session, session_dependency(session_factory)]
     Staff = Annotated[Principal, Depends(require(*STAFF))]
@@ -217,7 +215,6 @@ def build_router(
     ) -> CandidatePublic:
         with translated():
             candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-        after_commit()
         return candidate_out(candidate)
 
     # -- enrolment ---------------------------------------------------------------------------
@@ -234,7 +231,6 @@ def build_router(
         with translated():
             cohort, course = cohort_in_scope(db, cohort_id, who)
             place = enrolment.enrol(db, cohort, course, body, context, who, correlation_of(request))
-        after_commit()
         return enrolment_out(db, place, cohort)
 
     @router.get(
@@ -297,7 +293,6 @@ def build_router(
         with translated():
             place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
             place = enrolment.drop_out(db, place, cohort, course, body, context, correlation_of(request))
-        after_commit()
         return enrolment_out(db, place, cohort)
 
     @router.put(
@@ -323,7 +318,6 @@ def build_router(
         with translated():
             place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
             place = enrolment.complete(db, place, cohort, course, context, correlation_of(request))
-        after_commit()
         return enrolment_out(db, place, cohort)
 
     @router.post(
@@ -336,7 +330,6 @@ def build_router(
         with translated():
             cohort, course = cohort_in_scope(db, cohort_id, who)
             closing = enrolment.close_cohort(db, cohort, course, context, correlation_of(request))
-        after_commit()
         return ClosingPublic(cohort_id=cohort.cohort_id, **closing.__dict__)
 
     # -- attendance --------------------------------------------------------------------------
