@@ -69,8 +69,10 @@ def load_programme_generator() -> Any:
     """The generator of reporting's reconciliation test: every path, erasures and merges included."""
     path = REPO / "services" / "reporting" / "tests" / "programme.py"
     spec = importlib.util.spec_from_file_location("w4l_programme", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 
@@ -100,7 +102,7 @@ class Figure:
     def ratio(self) -> float | None:
         if self.reference_value in (None, 0) or self.value != self.value:
             return None
-        return self.value / self.reference_value  # type: ignore[operator]
+        return self.value / self.reference_value
 
 
 @dataclass

@@ -12,6 +12,7 @@ import importlib.util
 import sys
 import time
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -36,11 +37,13 @@ class Scaled:
     p95_ms: float
 
 
-def _indicator_benchmark():  # type: ignore[no-untyped-def]
+def _indicator_benchmark() -> ModuleType:
     path = REPO / "services" / "reporting" / "benchmarks" / "indicators.py"
     spec = importlib.util.spec_from_file_location("w4l_indicator_benchmark", path)
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 

@@ -51,6 +51,9 @@ echo "[test] lint and format (ruff)"
 uv run --frozen ruff check .
 uv run --frozen ruff format --check .
 
+echo "[test] types (mypy; strict on the runtime and the contracts)"
+uv run --frozen mypy
+
 echo "[test] contracts compatibility check"
 uv run --frozen w4l-contracts check
 

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 import httpx
 from sqlmodel import Session
@@ -31,10 +32,13 @@ from work4life.runtime.testing import TEST_JWT_SECRET, bearer
 HERE = Path(__file__).resolve().parent
 
 
-def load_generator():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("programme", HERE.parent / "tests" / "programme.py")
-    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
+def load_generator() -> ModuleType:
+    path = HERE.parent / "tests" / "programme.py"
+    spec = importlib.util.spec_from_file_location("programme", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     return module
 
 

@@ -86,7 +86,7 @@ class Web:
             lstrip_blocks=True,
         )
         translations = self.translations[language]
-        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]  # added by jinja2.ext.i18n
         formatter = i18n.Formatter(language)
         env.filters["date"] = formatter.date
         env.filters["number"] = formatter.number
@@ -114,7 +114,7 @@ def language_of(request: Request) -> str:
     return i18n.choose_language(request.cookies.get(i18n.COOKIE), request.headers.get("accept-language"))
 
 
-def gettext_for(request: Request):  # type: ignore[no-untyped-def]
+def gettext_for(request: Request):
     return web_of(request).translations[language_of(request)].gettext
 
 
@@ -132,7 +132,7 @@ def current(request: Request) -> StaffSession:
 async def form_of(request: Request) -> dict[str, Any]:
     """The submitted form, after its CSRF token was checked."""
     form = await request.form()
-    if not csrf_ok(request, form.get("csrf")):  # type: ignore[arg-type]
+    if not csrf_ok(request, form.get("csrf")):
         raise BadForm()
     return {key: form.getlist(key) if len(form.getlist(key)) > 1 else form.get(key) for key in form}
 
@@ -194,7 +194,7 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
     web = Web(settings, transports)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(app: FastAPI):
         yield
         await web.services.close()
 
@@ -218,7 +218,7 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
     )
 
     @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def security_headers(request: Request, call_next):
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, csp if name == "Content-Security-Policy" else value)

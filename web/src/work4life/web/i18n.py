@@ -190,7 +190,7 @@ def field_label(field: str) -> str:
     return FIELDS.get(field, field)
 
 
-def reason_text(reason: str, gettext) -> str:  # type: ignore[no-untyped-def]
+def reason_text(reason: str, gettext) -> str:
     """A reason a service gave in its own words, translated when it is one of its known rules."""
     core = reason.removeprefix("Value error, ")
     if core in REASONS:
@@ -200,7 +200,7 @@ def reason_text(reason: str, gettext) -> str:  # type: ignore[no-untyped-def]
     return reason
 
 
-def error_message(error: dict[str, Any], gettext) -> str:  # type: ignore[no-untyped-def]
+def error_message(error: dict[str, Any], gettext) -> str:
     """One error of a service's 422 body (`{field, reason, type}`) as a sentence in the person's
     language: the field's label and the reason."""
     reason = str(error.get("reason", ""))

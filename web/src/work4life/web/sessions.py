@@ -121,6 +121,7 @@ def csrf_token(request: Request) -> str:
     return token
 
 
-def csrf_ok(request: Request, submitted: str | None) -> bool:
+def csrf_ok(request: Request, submitted: object) -> bool:
+    """The form's token is the session's (a file field or a missing one is not)."""
     expected = request.session.get("csrf")
-    return bool(expected and submitted and secrets.compare_digest(expected, submitted))
+    return bool(expected and isinstance(submitted, str) and submitted and secrets.compare_digest(expected, submitted))

@@ -14,11 +14,10 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import jwt
 from fastapi import Depends, HTTPException, Request, Security
@@ -138,17 +137,32 @@ def principal_of(
     return verifier.verify(token.strip())
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
-    """A FastAPI dependency: the caller, who must hold one of `roles`."""
+@runtime_checkable
+class Gate(Protocol):
+    """A FastAPI dependency that admits the callers holding one of `roles`.
 
-    def dependency(principal: Annotated[Principal, Depends(principal_of)]) -> Principal:
-        if principal.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
+    Every route's gate declares its roles, so the access tests can read them from the app
+    (`testing.allowed_roles`) and try every other role."""
+
+    roles: tuple[Role, ...]
+
+
+@dataclass(frozen=True)
+class RoleGate:
+    """`Gate` for a bearer token: the caller, who must hold one of `roles`."""
+
+    roles: tuple[Role, ...]
+
+    def __call__(self, principal: Annotated[Principal, Depends(principal_of)]) -> Principal:
+        if principal.role not in self.roles:
+            allowed = ", ".join(r.value for r in self.roles)
             raise HTTPException(403, detail=f"role {principal.role.value} may not do this; allowed: {allowed}")
         return principal
 
-    dependency.roles = roles  # type: ignore[attr-defined]  (read by the access tests)
-    return dependency
+
+def require(*roles: Role) -> RoleGate:
+    """A FastAPI dependency: the caller, who must hold one of `roles`."""
+    return RoleGate(roles)
 
 
 def mint(

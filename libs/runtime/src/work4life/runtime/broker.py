@@ -4,7 +4,7 @@ import json
 import logging
 import ssl
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Iterable, Mapping
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -15,8 +15,9 @@ from kafka.admin import NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from . import retention
+from .consumer import PublishDeadLetter
 from .metrics import ServiceMetrics
-from .outbox import OutboxMessage
+from .outbox import OutboxMessage, Publish
 from .settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -81,17 +82,18 @@ def make_broker(settings: ServiceSettings, metrics: ServiceMetrics) -> KafkaBrok
     )
 
 
-def outbox_publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
-    async def publish(row: OutboxMessage) -> Any:
+def outbox_publisher(broker: KafkaBroker) -> Publish:
+    async def publish(row: OutboxMessage) -> Awaitable[Any] | None:
         """Queued in the producer in call order; the returned future completes on the broker's ack."""
-        return await broker.publish(
+        acknowledged: Awaitable[Any] | None = await broker.publish(
             row.payload, topic=row.topic, key=row.key.encode(), headers=json.loads(row.headers), no_confirm=True
         )
+        return acknowledged
 
     return publish
 
 
-def dead_letter_publisher(broker: KafkaBroker):  # type: ignore[no-untyped-def]
+def dead_letter_publisher(broker: KafkaBroker) -> PublishDeadLetter:
     async def publish(topic: str, key: bytes | None, value: bytes | None, headers: dict[str, str]) -> None:
         await broker.publish(value or b"", topic=topic, key=key, headers=headers)
 

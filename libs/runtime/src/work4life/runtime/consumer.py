@@ -31,6 +31,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
+from uuid import UUID
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
@@ -178,8 +179,8 @@ class EventConsumer:
         try:
             if pending:
                 await self._apply_pending(pending, outcomes)
-            for index, bad in undecodable:
-                await self.dead_letter(records[index], bad.reason, bad.detail)
+            for index, problem in undecodable:
+                await self.dead_letter(records[index], problem.reason, problem.detail)
                 self.metrics.handled("(undecodable)", "dead_lettered")
                 outcomes[index] = "dead_lettered"
         except InfrastructureFailure as failure:
@@ -224,7 +225,9 @@ class EventConsumer:
             self.metrics.handled(event_type, outcome, times)
 
     def _apply_batch(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
-        rows = {}  # the first record of each event (a batch may carry an event twice)
+        rows: dict[
+            UUID, tuple[UUID, str, str, int, int]
+        ] = {}  # the first record of each event (a batch may carry an event twice)
         for envelope, record in batch:
             rows.setdefault(
                 envelope.event_id,

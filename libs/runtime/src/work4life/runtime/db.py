@@ -7,7 +7,7 @@ its database commit).
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
@@ -28,7 +28,7 @@ def make_engine(url: str, pool_size: int = 20) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pooled)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
@@ -100,3 +100,22 @@ def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], fi
     if dialect == "postgresql":
         return connection.execute(statement, {f"column_{i}": [row[n] for row in rows] for i, n in enumerate(names)})
     return connection.execute(statement, rows)
+
+
+class Keyed(Protocol):
+    id: int | None
+
+
+def key(row: Keyed) -> int:
+    """The primary key of a row the database has already numbered (added and flushed, or read)."""
+    if row.id is None:
+        raise ValueError(f"this {type(row).__name__} has no key yet: flush it first")
+    return row.id
+
+
+def table(model: type[SQLModel]) -> sa.Table:
+    """The table behind a SQLModel class, typed (the class's `__table__` is invisible to mypy)."""
+    found = sa.inspect(model).local_table
+    if not isinstance(found, sa.Table):
+        raise TypeError(f"{model.__name__} is not mapped to one table")
+    return found

@@ -104,4 +104,4 @@ def add_docs(app: FastAPI, settings: "ServiceSettings") -> None:
         app.openapi_schema = schema
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document

@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -66,7 +67,7 @@ def correlation_of(request: Request) -> uuid.UUID | None:
         return None
 
 
-def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def validation_errors(exc: RequestValidationError | ValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
@@ -153,12 +154,12 @@ def control_character_in(value: Any, path: str = "") -> tuple[str, str] | None:
     if isinstance(value, dict):
         for key, item in value.items():
             field = f"{path}.{key}" if path else str(key)
-            if found := (control_character_in(key, field) or control_character_in(item, field)):
-                return found
+            if inside := (control_character_in(key, field) or control_character_in(item, field)):
+                return inside
     if isinstance(value, list):
         for index, item in enumerate(value):
-            if found := control_character_in(item, f"{path}.{index}" if path else str(index)):
-                return found
+            if inside := control_character_in(item, f"{path}.{index}" if path else str(index)):
+                return inside
     return None
 
 
@@ -197,14 +198,14 @@ class ControlCharacters:
             return
         field, character = found
         reason = f"control characters are not allowed (found {character})"
-        body = json.dumps(
+        refusal = json.dumps(
             {
                 "detail": f"invalid request: {field}: {reason}",
                 "errors": [{"field": field, "reason": reason, "type": "control_character"}],
             }
         )
         await send({"type": "http.response.start", "status": 422, "headers": [(b"content-type", b"application/json")]})
-        await send({"type": "http.response.body", "body": body.encode()})
+        await send({"type": "http.response.body", "body": refusal.encode()})
 
     @staticmethod
     def _is_json(scope: Any) -> bool:
@@ -502,4 +503,4 @@ def document_answers(app: FastAPI) -> None:
                         answer["content"] = error
         return schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document

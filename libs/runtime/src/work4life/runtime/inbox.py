@@ -70,7 +70,7 @@ def claim(session: Session, consumer_group: str, rows: list[tuple[UUID, str, str
         }
         for event_id, event_type, topic, partition, offset in rows
     ]
-    claimed = db.insert_many(session.connection(), ProcessedEvent.__table__, parameters, _new_ones)  # type: ignore[attr-defined]
+    claimed = db.insert_many(session.connection(), db.table(ProcessedEvent), parameters, _new_ones)
     return set(claimed.scalars())
 
 

@@ -76,7 +76,10 @@ class LagProbe:
         assert self._admin is not None
         for attempt in range(attempts):
             try:
-                return self._admin.list_group_offsets({self.group_id: partitions}).get(self.group_id, {})
+                by_group: dict[str, dict[TopicPartition, Any]] = self._admin.list_group_offsets(
+                    {self.group_id: partitions}
+                )
+                return by_group.get(self.group_id, {})
             except (CoordinatorNotAvailableError, NotCoordinatorError, CoordinatorLoadInProgressError):
                 if attempt == attempts - 1:
                     raise

@@ -58,15 +58,17 @@ def run_migrations(metadata: MetaData) -> None:
     """The body of every service's `migrations/env.py`."""
     config = context.config
     connection = config.attributes.get("connection")
-    options = {"target_metadata": metadata, "render_as_batch": True, "compare_type": True}
     if connection is not None:
-        context.configure(connection=connection, **options)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic's configuration names no sqlalchemy.url and passes no connection")
+    engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(connection=connection, **options)
+        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -265,9 +265,9 @@ class OutboxRelay:
             rows = await asyncio.to_thread(self._pending_batch)
             if rows:
                 found = await asyncio.to_thread(self.found_on_topic, rows, self.batch_size)
-                seqs = [row.seq for row in rows if row.event_id in found]
+                seqs = [row.seq for row in rows if row.seq is not None and row.event_id in found]
                 if seqs:
-                    await asyncio.to_thread(self._mark_published, seqs)  # type: ignore[arg-type]
+                    await asyncio.to_thread(self._mark_published, seqs)
                     log.warning(
                         "outbox: %s events were on Kafka but not marked published (the previous relay "
                         "stopped between the two): marked now, not sent again",
@@ -299,7 +299,8 @@ class OutboxRelay:
             if isinstance(outcome, BaseException):  # this row and the rest are sent again later
                 error = outcome if isinstance(outcome, Exception) else RuntimeError(repr(outcome))
                 break
-            confirmed.append(row.seq)  # type: ignore[arg-type]
+            if row.seq is not None:  # read from the table, so numbered
+                confirmed.append(row.seq)
         if confirmed:
             await asyncio.to_thread(self._mark_published, confirmed)
             self.metrics.outbox_published.inc(len(confirmed))
@@ -336,7 +337,7 @@ class OutboxRelay:
                 update(OutboxMessage)
                 .where(col(OutboxMessage.seq).in_(seqs))
                 .values(published_at=datetime.now(UTC), attempts=OutboxMessage.attempts + 1)
-            )  # type: ignore[call-overload]
+            )
             session.commit()
 
     def _record_failure(self, seq: int | None, error: str) -> None:

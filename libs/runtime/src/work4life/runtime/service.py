@@ -10,7 +10,7 @@ whether Kafka and the database are reachable.
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +58,7 @@ class ServiceRuntime:
     consumes: Sequence[Topic] = ()
     handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
     migrations_package: str | None = None
-    background: tuple[Callable[[], Awaitable[None]], ...] = ()
+    background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()
     """Jobs of the service itself (e.g. a periodic check), started with it and cancelled at stop."""
     relay: OutboxRelay | None = None
     consumer: EventConsumer | None = None
@@ -83,7 +83,7 @@ class ServiceRuntime:
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
         migrations_package: str | None = None,
-        background: Sequence[Callable[[], Awaitable[None]]] = (),
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
         business_metrics: Sequence[BusinessMetric] = (),
     ) -> "ServiceRuntime":
         metrics = ServiceMetrics(settings.service_name)
@@ -144,7 +144,7 @@ class ServiceRuntime:
                     self.settings.topic(topic.name),
                     title=f"{topic.name}:{event.EVENT_TYPE}",
                     description=topic.description,
-                    schema=Envelope[event],  # type: ignore[valid-type]
+                    schema=Envelope[event],  # type: ignore[valid-type]  # an event class chosen at run time
                 )
 
     def _subscribe(self) -> None:
@@ -169,14 +169,14 @@ class ServiceRuntime:
         async def on_records(msg: KafkaMessage) -> None:
             records = msg.raw_message
             try:
-                await consumer.handle_batch(records)  # type: ignore[arg-type]
+                await consumer.handle_batch(records)
             except InfrastructureFailure as failure:
                 if len(failure.unfinished) == len(records):
                     raise  # nothing done: the whole poll is read again
                 # Part of the poll is done (committed, dead-lettered): read again from the first
                 # unfinished record of each partition, then commit those positions.
                 for (topic, partition), offset in resume_offsets(failure.unfinished).items():
-                    msg.consumer.seek(partition=TopicPartition(topic, partition), offset=offset)  # type: ignore[attr-defined]
+                    msg.consumer.seek(partition=TopicPartition(topic, partition), offset=offset)
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -380,7 +380,7 @@ class ServiceRuntime:
                 if event.EVENT_TYPE not in handled:
                     continue
                 key = f"{topic.name}:{event.EVENT_TYPE}"
-                schema = Envelope[event].model_json_schema(ref_template="#/components/schemas/{model}")  # type: ignore[valid-type]
+                schema = Envelope[event].model_json_schema(ref_template="#/components/schemas/{model}")  # type: ignore[valid-type]  # an event class chosen at run time
                 schemas.update(schema.pop("$defs", {}))
                 schemas[schema["title"]] = schema
                 messages[f"{key}:ReceivedMessage"] = {

@@ -22,8 +22,12 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from prometheus_client.parser import text_string_to_metric_families
+
+if TYPE_CHECKING:
+    from .retention import Finding
 
 DEFAULT_SERVICES = {
     "intake": "http://127.0.0.1:8001",
@@ -191,7 +195,7 @@ def collect(
     return statuses
 
 
-def history_findings(bootstrap: str, namespace: str = "", timeout_s: float = 5.0) -> dict[str, list]:
+def history_findings(bootstrap: str, namespace: str = "", timeout_s: float = 5.0) -> "dict[str, list[Finding]]":
     """By producing service, its event topics (those that exist) that would lose records."""
     from kafka import KafkaAdminClient
 
@@ -205,7 +209,7 @@ def history_findings(bootstrap: str, namespace: str = "", timeout_s: float = 5.0
         findings = retention.check(admin, owner)
     finally:
         admin.close()
-    by_service: dict[str, list] = {}
+    by_service: dict[str, list[Finding]] = {}
     for finding in findings:
         by_service.setdefault(owner[finding.topic], []).append(finding)
     return by_service

@@ -21,7 +21,7 @@ from ..sessions import StaffSession, identity_from_token
 router = APIRouter()
 
 
-def oauth_client(request: Request):  # type: ignore[no-untyped-def]
+def oauth_client(request: Request):
     web = web_of(request)
     if web.settings.oidc_issuer is None:
         return None
@@ -244,15 +244,14 @@ async def fresh_token(request: Request, session: Annotated[StaffSession, Depends
         client = oauth_client(request)
         try:
             metadata = await client.load_server_metadata()
+            secret = web_of(request).settings.oidc_client_secret
             async with httpx.AsyncClient(timeout=10) as http:
                 answer = await http.post(
                     metadata["token_endpoint"],
                     data={"grant_type": "refresh_token", "refresh_token": session.refresh_token},
                     auth=(
                         web_of(request).settings.oidc_client_id,
-                        web_of(request).settings.oidc_client_secret.get_secret_value()
-                        if web_of(request).settings.oidc_client_secret
-                        else "",
+                        secret.get_secret_value() if secret else "",
                     ),
                 )
             if answer.status_code == 200:

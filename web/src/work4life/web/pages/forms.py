@@ -87,7 +87,7 @@ def assessment(form: dict[str, Any]) -> dict[str, Any]:
         if code:
             languages.append({"code": code})
     body["languages"] = languages
-    occupations = []
+    occupations: list[dict[str, str | float | None]] = []
     for index in range(3):
         isco = text(form, f"occupation_{index}")
         if isco:

@@ -19,7 +19,7 @@ router = APIRouter()
 INTAKE = "intake"
 
 
-async def call(request: Request, me, method: str, path: str, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
+async def call(request: Request, me, method: str, path: str, **kwargs: Any) -> Any:
     return await web_of(request).services.call(
         INTAKE, method, path, me.token, correlation_id=request.headers.get("x-correlation-id"), **kwargs
     )
@@ -57,7 +57,7 @@ async def people(request: Request, me: Staff) -> Response:
         "registered_to": q.get("registered_to") or None,
     }
     errors: dict[str, str] = {}
-    result = {"items": [], "total": 0}
+    result: dict[str, Any] = {"items": [], "total": 0}
     if filters["name"] and len(filters["name"]) < 2:
         gettext = gettext_for(request)
         errors["name"] = gettext("type at least 2 letters")
@@ -83,7 +83,7 @@ async def people(request: Request, me: Staff) -> Response:
     )
 
 
-def registration_context(request: Request, me, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def registration_context(request: Request, me, values: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
     return {
         "values": values,
         "errors": errors,
@@ -98,7 +98,7 @@ async def new_person(request: Request, me: Staff) -> Response:
     return render(request, "register.html", registration_context(request, me, {"consent_service_delivery": "on"}, {}))
 
 
-async def register(request: Request, me, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:  # type: ignore[no-untyped-def]
+async def register(request: Request, me, form: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     """Register through intake, with the form's registration key as the idempotency key: the same
     form sent twice (a double tap, a lost answer, an offline queue sent again) makes one person."""
     body = forms.registration(form, web_of(request).settings.consent_notice_version)
@@ -236,7 +236,7 @@ async def assess(request: Request, person_id: uuid.UUID, me: Staff) -> Response:
     return RedirectResponse(f"/people/{person_id}#assessments", status_code=303)
 
 
-async def referral_context(request: Request, me, person_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+async def referral_context(request: Request, me, person_id: uuid.UUID, values: dict[str, Any]) -> dict[str, Any]:
     person, consents = await asyncio.gather(
         call(request, me, "GET", f"/v1/beneficiaries/{person_id}"),
         call(request, me, "GET", f"/v1/beneficiaries/{person_id}/consents"),
@@ -383,7 +383,7 @@ async def outreach(request: Request, me: Staff, values: dict[str, Any] | None = 
     return await outreach_page(request, me, {}, {}, 200)
 
 
-async def outreach_page(request: Request, me, values: dict[str, Any], errors: dict[str, str], status: int) -> Response:  # type: ignore[no-untyped-def]
+async def outreach_page(request: Request, me, values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
     page = page_number(request)
     size = web_of(request).settings.page_size
     result = await call(
@@ -428,7 +428,7 @@ async def upload(request: Request, me: Staff) -> Response:
     form = await request.form()
     from ..sessions import csrf_ok
 
-    if not csrf_ok(request, form.get("csrf")):  # type: ignore[arg-type]
+    if not csrf_ok(request, form.get("csrf")):
         from ..app import BadForm
 
         raise BadForm()
@@ -467,7 +467,7 @@ async def resume_import(request: Request, job_id: str, me: Staff) -> Response:
     form = await request.form()
     from ..sessions import csrf_ok
 
-    if not csrf_ok(request, form.get("csrf")):  # type: ignore[arg-type]
+    if not csrf_ok(request, form.get("csrf")):
         from ..app import BadForm
 
         raise BadForm()

@@ -143,7 +143,8 @@ def _skills(candidate: Candidate, offer: Offer) -> tuple[float, str]:
 def _languages(candidate: Candidate, offer: Offer) -> tuple[float, str]:
     if not offer.languages:
         return 1.0, "the offer asks for no language"
-    met, unmet = [], []
+    met: list[str] = []
+    unmet: list[str] = []
     for code, level in sorted(offer.languages.items()):
         spoken = code in candidate.languages
         level_ok = (

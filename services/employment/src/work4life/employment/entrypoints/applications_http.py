@@ -159,7 +159,7 @@ def application_out(application: JobApplication, offer_id: UUID) -> ApplicationP
     )
 
 
-def placement_out(db: Session, placement: Placement, offer, employer) -> PlacementPublic:  # type: ignore[no-untyped-def]
+def placement_out(db: Session, placement: Placement, offer, employer) -> PlacementPublic:
     db.refresh(placement)  # a use case may have committed since it was read
     return PlacementPublic(
         **placement.model_dump(exclude={"id", "application_pk", "offer_pk", "job_fair_pk", "created_by", "anonymised"}),

@@ -15,6 +15,7 @@ from work4life.contracts.employment import ContractType, OfferKind, RetentionOut
 from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import DayRefused
+from work4life.runtime.db import key
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -137,7 +138,7 @@ def apply(
     )
     match = scoring.score(matching.profile(session, jobseeker), matching.offer_profile(offer, employer))
     application = JobApplication(
-        offer_pk=offer.id,  # type: ignore[arg-type]
+        offer_pk=key(offer),
         beneficiary_id=who,
         referral_id=referral.referral_id,
         status=ApplicationStatus.SHORTLISTED,
@@ -216,8 +217,8 @@ def hire(
     application.status = ApplicationStatus.HIRED
     application.decided_on = hired_on
     placement = Placement(
-        application_pk=application.id,  # type: ignore[arg-type]
-        offer_pk=offer.id,  # type: ignore[arg-type]
+        application_pk=key(application),
+        offer_pk=key(offer),
         beneficiary_id=application.beneficiary_id,
         contract_type=request.contract_type,
         starts_on=request.starts_on,
@@ -231,7 +232,7 @@ def hire(
     for months in context.retention_months:
         session.add(
             RetentionCheck(
-                placement_pk=placement.id,  # type: ignore[arg-type]
+                placement_pk=key(placement),
                 months_after_start=months,
                 due_on=months_after(request.starts_on, months),
             )

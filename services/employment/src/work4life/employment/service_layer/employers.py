@@ -11,7 +11,7 @@ from work4life.contracts.employment import EmployerType, OfferKind, Ownership
 from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
 from work4life.runtime.auth import Principal
-from work4life.runtime.db import lock_row, page
+from work4life.runtime.db import key, lock_row, page
 
 from ..adapters.orm import Employer, JobOffer
 from ..domain.model import (
@@ -106,7 +106,7 @@ def create_offer(session: Session, employer: Employer, request: OfferRequest, ac
         languages=[lang.model_dump(mode="json") for lang in request.languages],
         region=request.region or employer.region,
         city=request.city or employer.city,
-        employer_pk=employer.id,  # type: ignore[arg-type]
+        employer_pk=key(employer),
         created_at=now(),
         created_by=actor.subject,
     )

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import Programme
-from work4life.runtime.db import lock_row
+from work4life.runtime.db import key, lock_row
 
 from ..adapters import event_mapping
 from ..adapters.orm import Employer, JobApplication, JobFair, JobFairAttendee, JobFairEmployer, Placement
@@ -44,12 +44,12 @@ def record_attendance(session: Session, fair: JobFair, request: FairAttendance, 
         if employer is None or not actor.may_see(employer.organisation):
             raise EmploymentRefused(f"employers.{index}", f"no employer {employer_id}")
         if employer.id not in known:
-            session.add(JobFairEmployer(fair_pk=fair.id, employer_pk=employer.id))  # type: ignore[arg-type]
-            known.add(employer.id)  # type: ignore[arg-type]
+            session.add(JobFairEmployer(fair_pk=key(fair), employer_pk=key(employer)))
+            known.add(key(employer))
     came = set(session.exec(select(JobFairAttendee.beneficiary_id).where(JobFairAttendee.fair_pk == fair.id)))
     for who in request.attendees:
         if who not in came:
-            session.add(JobFairAttendee(fair_pk=fair.id, beneficiary_id=who))  # type: ignore[arg-type]
+            session.add(JobFairAttendee(fair_pk=key(fair), beneficiary_id=who))
             came.add(who)
     if request.other_attendees is not None:
         fair.other_attendees = request.other_attendees

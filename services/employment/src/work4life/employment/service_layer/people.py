@@ -71,7 +71,7 @@ def _consenting(session: Session, who: UUID) -> Jobseeker | None:
     return jobseeker if jobseeker is not None and jobseeker.referral_consent else None
 
 
-def consent_given(context: Context):  # type: ignore[no-untyped-def]
+def consent_given(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentGiven = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _concerns_employment(data.purpose, data.organisation):
@@ -84,7 +84,7 @@ def consent_given(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
+def consent_withdrawn(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentWithdrawn = envelope.data
         if not _concerns_employment(data.purpose, data.organisation):
@@ -99,10 +99,12 @@ def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_made(context: Context):  # type: ignore[no-untyped-def]
+def referral_made(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ReferralMade = envelope.data
-        if data.service is not ProgrammeService.EMPLOYMENT or session.get(EmploymentCandidate, data.referral_id):
+        if data.service is not ProgrammeService.EMPLOYMENT:
+            return
+        if session.get(EmploymentCandidate, data.referral_id) is not None:
             return
         jobseeker = _consenting(session, data.beneficiary_id)
         if jobseeker is None:
@@ -127,7 +129,7 @@ def referral_made(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
+def referral_status_changed(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ReferralStatusChanged = envelope.data
         if data.status is not ReferralStatus.CANCELLED:
@@ -141,7 +143,7 @@ def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def skills_assessed(context: Context):  # type: ignore[no-untyped-def]
+def skills_assessed(context: Context):
     """The newest assessment replaces the earlier ones (kept only with the consent)."""
 
     def handle(envelope: Envelope[Any], session: Session) -> None:
@@ -161,7 +163,7 @@ def skills_assessed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def profile_updated(context: Context):  # type: ignore[no-untyped-def]
+def profile_updated(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryUpdated = envelope.data
         jobseeker = session.get(Jobseeker, data.beneficiary_id)
@@ -176,10 +178,12 @@ def profile_updated(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def course_completed(context: Context):  # type: ignore[no-untyped-def]
+def course_completed(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: CourseCompleted = envelope.data
-        if _consenting(session, data.beneficiary_id) is None or session.get(TrainingRecord, data.enrolment_id):
+        if _consenting(session, data.beneficiary_id) is None:
+            return
+        if session.get(TrainingRecord, data.enrolment_id) is not None:
             return
         session.add(
             TrainingRecord(
@@ -195,28 +199,28 @@ def course_completed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def erased(context: Context):  # type: ignore[no-untyped-def]
+def erased(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryErased = envelope.data
         who = data.beneficiary_id
         stop_everything(session, who, context)
         stand_in = uuid4()
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(EmploymentCandidate)
             .where(col(EmploymentCandidate.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, note=None, region=None)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(JobApplication)
             .where(col(JobApplication.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, note=None, anonymised=True)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(Placement)
             .where(col(Placement.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, anonymised=True)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(RetentionCheck)
             .where(
                 col(RetentionCheck.placement_pk).in_(select(Placement.id).where(Placement.beneficiary_id == stand_in))
@@ -224,7 +228,7 @@ def erased(context: Context):  # type: ignore[no-untyped-def]
             .values(note=None)
         )
         for table in (TrainingRecord, JobFairAttendee):
-            session.exec(update(table).where(col(table.beneficiary_id) == who).values(beneficiary_id=stand_in))  # type: ignore[call-overload]
+            session.exec(update(table).where(col(table.beneficiary_id) == who).values(beneficiary_id=stand_in))
         jobseeker = session.get(Jobseeker, who)
         if jobseeker is not None:
             session.delete(jobseeker)
@@ -232,12 +236,12 @@ def erased(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def merged(context: Context):  # type: ignore[no-untyped-def]
+def merged(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiariesMerged = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
         for table in (EmploymentCandidate, Placement, TrainingRecord):
-            session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))  # type: ignore[call-overload]
+            session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))
         kept_offers = set(
             session.exec(
                 select(JobApplication.offer_pk).where(
@@ -253,12 +257,12 @@ def merged(context: Context):  # type: ignore[no-untyped-def]
             application.beneficiary_id = kept
             session.add(application)
         kept_fairs = set(session.exec(select(JobFairAttendee.fair_pk).where(JobFairAttendee.beneficiary_id == kept)))
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             delete(JobFairAttendee).where(
                 col(JobFairAttendee.beneficiary_id) == retired, col(JobFairAttendee.fair_pk).in_(kept_fairs)
             )
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(JobFairAttendee).where(col(JobFairAttendee.beneficiary_id) == retired).values(beneficiary_id=kept)
         )
         old = session.get(Jobseeker, retired)
@@ -293,12 +297,12 @@ def merged(context: Context):  # type: ignore[no-untyped-def]
 
 def stop_everything(session: Session, who: UUID, context: Context) -> None:
     """End what employment does for the person; a placement already made stays."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(EmploymentCandidate)
         .where(col(EmploymentCandidate.beneficiary_id) == who, col(EmploymentCandidate.status).in_(OPEN))
         .values(status=CandidateStatus.CANCELLED.value, status_changed_on=context.today())
     )
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(JobApplication)
         .where(
             col(JobApplication.beneficiary_id) == who,
@@ -306,7 +310,7 @@ def stop_everything(session: Session, who: UUID, context: Context) -> None:
         )
         .values(status=ApplicationStatus.WITHDRAWN.value, decided_on=context.today())
     )
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(RetentionCheck)
         .where(
             col(RetentionCheck.placement_pk).in_(select(Placement.id).where(Placement.beneficiary_id == who)),
@@ -342,7 +346,7 @@ def candidates(
 def decline(
     session: Session, referral_id: UUID, note: str | None, context: Context, actor: Principal, correlation_id: Any
 ) -> EmploymentCandidate:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(EmploymentCandidate)
         .where(col(EmploymentCandidate.referral_id) == referral_id)
         .values(note=EmploymentCandidate.note)

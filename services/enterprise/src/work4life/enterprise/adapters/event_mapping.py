@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from work4life.contracts import enterprise as contract
 from work4life.contracts.envelope import Envelope, Producer
@@ -23,10 +23,10 @@ def current_members(session: Session, venture: Venture) -> list[UUID]:
         VentureMember.venture_pk == venture.id,
         VentureMember.left_on == None,  # noqa: E711
     )
-    return sorted(set(session.exec(query.order_by(VentureMember.id))), key=str)  # type: ignore[arg-type]
+    return sorted(set(session.exec(query.order_by(col(VentureMember.id)))), key=str)
 
 
-def _venture_event(  # type: ignore[no-untyped-def]
+def _venture_event(
     session: Session,
     venture: Venture,
     data_class: type,

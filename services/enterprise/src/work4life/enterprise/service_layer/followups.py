@@ -50,7 +50,7 @@ def record_visit(
         for v in visits_of(session, venture)
         if v.months_after_launch < months and v.status is VisitStatus.RECORDED and v.visited_on
     ]
-    if any(v.visited_on > request.visited_on for v in earlier):  # type: ignore[operator]
+    if any(v.visited_on is not None and v.visited_on > request.visited_on for v in earlier):
         raise EnterpriseRefused("visited_on", "is before an earlier visit")
     visit.status = VisitStatus.RECORDED
     visit.visited_on = request.visited_on

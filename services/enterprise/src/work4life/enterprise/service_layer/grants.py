@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from work4life.contracts.intake import Region
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import key
 
 from ..adapters import event_mapping
 from ..adapters.orm import BusinessPlanRecord, Disbursement, Grant, GrantTranche, TrainingCompletion, Venture
@@ -41,16 +42,22 @@ def record_plan(session: Session, venture: Venture, plan: BusinessPlan, actor: P
     lock(session, venture)
     if venture.stage not in IN_SUPPORT:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its business plan is settled")
-    record = session.get(BusinessPlanRecord, venture.id) or BusinessPlanRecord(venture_pk=venture.id)  # type: ignore[call-arg]
-    record.investment_need = centimes(plan.investment_need_mad)
-    record.own_contribution = centimes(plan.own_contribution_mad)
-    record.grant_requested = centimes(plan.grant_requested_mad)
-    record.other_financing = centimes(plan.other_financing_mad)
-    record.expected_jobs = plan.expected_jobs
-    record.expected_monthly_revenue = centimes(plan.expected_monthly_revenue_mad)
-    record.summary = plan.summary
-    record.updated_at = now()
-    record.updated_by = actor.subject
+    values = {
+        "investment_need": centimes(plan.investment_need_mad),
+        "own_contribution": centimes(plan.own_contribution_mad),
+        "grant_requested": centimes(plan.grant_requested_mad),
+        "other_financing": centimes(plan.other_financing_mad),
+        "expected_jobs": plan.expected_jobs,
+        "expected_monthly_revenue": centimes(plan.expected_monthly_revenue_mad),
+        "summary": plan.summary,
+        "updated_at": now(),
+        "updated_by": actor.subject,
+    }
+    record = session.get(BusinessPlanRecord, key(venture))
+    if record is None:
+        record = BusinessPlanRecord.model_validate({"venture_pk": key(venture), **values})
+    else:
+        record.sqlmodel_update(values)
     session.add(record)
     session.commit()
     session.refresh(record)
@@ -115,7 +122,7 @@ def approve(
         )
     approved_on = context.happened_on("approved_on", request.approved_on, (venture.applied_on, "the application"))
     grant = Grant(
-        venture_pk=venture.id,  # type: ignore[arg-type]
+        venture_pk=key(venture),
         approved=approved,
         cofinancing=plan.own_contribution,
         eur_rate_e4=rate_e4(context.eur_rate),
@@ -127,7 +134,7 @@ def approve(
     for number, tranche in enumerate(request.tranches, start=1):
         session.add(
             GrantTranche(
-                grant_pk=grant.id,  # type: ignore[arg-type]
+                grant_pk=key(grant),
                 number=number,
                 amount=centimes(tranche.amount_mad),
                 milestone=tranche.milestone,
@@ -222,7 +229,7 @@ def disburse(
         "disbursed_on", request.disbursed_on, (tranche.milestone_met_on, "the tranche's milestone")
     )
     disbursement = Disbursement(
-        tranche_pk=tranche.id,  # type: ignore[arg-type]
+        tranche_pk=key(tranche),
         amount=amount,
         disbursed_on=disbursed_on,
         reference=request.reference,

@@ -55,7 +55,7 @@ def _concerns_enterprise(purpose: ConsentPurpose, organisation: str | None) -> b
     )
 
 
-def consent_given(context: Context):  # type: ignore[no-untyped-def]
+def consent_given(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentGiven = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _concerns_enterprise(data.purpose, data.organisation):
@@ -68,7 +68,7 @@ def consent_given(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
+def consent_withdrawn(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentWithdrawn = envelope.data
         if not _concerns_enterprise(data.purpose, data.organisation):
@@ -83,10 +83,12 @@ def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_made(context: Context):  # type: ignore[no-untyped-def]
+def referral_made(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ReferralMade = envelope.data
-        if data.service is not ProgrammeService.ENTERPRISE or session.get(EnterpriseCandidate, data.referral_id):
+        if data.service is not ProgrammeService.ENTERPRISE:
+            return
+        if session.get(EnterpriseCandidate, data.referral_id) is not None:
             return
         person = session.get(Entrepreneur, data.beneficiary_id)
         if person is None or not person.referral_consent:
@@ -111,7 +113,7 @@ def referral_made(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
+def referral_status_changed(context: Context):
     """Intake cancelled a referral: the candidate ends (a membership already taken stays)."""
 
     def handle(envelope: Envelope[Any], session: Session) -> None:
@@ -127,7 +129,7 @@ def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def profile_updated(context: Context):  # type: ignore[no-untyped-def]
+def profile_updated(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryUpdated = envelope.data
         person = session.get(Entrepreneur, data.beneficiary_id)
@@ -147,10 +149,12 @@ def profile_updated(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def course_completed(context: Context):  # type: ignore[no-untyped-def]
+def course_completed(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: CourseCompleted = envelope.data
-        if data.course_kind not in context.grant_prerequisites or session.get(TrainingCompletion, data.enrolment_id):
+        if data.course_kind not in context.grant_prerequisites:
+            return
+        if session.get(TrainingCompletion, data.enrolment_id) is not None:
             return
         session.add(
             TrainingCompletion(
@@ -164,23 +168,23 @@ def course_completed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def erased(context: Context):  # type: ignore[no-untyped-def]
+def erased(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryErased = envelope.data
         who = data.beneficiary_id
         stop_everything(session, who, context, publish=False, envelope=envelope)
         stand_in = uuid4()
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(EnterpriseCandidate)
             .where(col(EnterpriseCandidate.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, note=None, region=None)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(VentureMember)
             .where(col(VentureMember.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, anonymised=True)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(TrainingCompletion)
             .where(col(TrainingCompletion.beneficiary_id) == who)
             .values(beneficiary_id=stand_in)
@@ -192,12 +196,12 @@ def erased(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def merged(context: Context):  # type: ignore[no-untyped-def]
+def merged(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiariesMerged = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
         for table in (EnterpriseCandidate, TrainingCompletion):
-            session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))  # type: ignore[call-overload]
+            session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))
         for member in list(session.exec(select(VentureMember).where(VentureMember.beneficiary_id == retired))):
             venture = session.get(Venture, member.venture_pk)
             assert venture is not None
@@ -287,7 +291,7 @@ def decline(
     session: Session, referral_id: UUID, note: str | None, context: Context, actor: Principal, correlation_id: Any
 ) -> EnterpriseCandidate:
     """Decline a pending referral (intake hears of it)."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(EnterpriseCandidate)
         .where(col(EnterpriseCandidate.referral_id) == referral_id)
         .values(note=EnterpriseCandidate.note)

@@ -14,7 +14,7 @@ from work4life.contracts.enterprise import VentureKind, VentureStage
 from work4life.contracts.intake import Region
 from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
-from work4life.runtime.db import lock_row, page
+from work4life.runtime.db import key, lock_row, page
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -87,7 +87,7 @@ def _referrals_of(session: Session, people: list[UUID]) -> dict[UUID, Enterprise
             + ", ".join(missing)
             + ": refer them in intake (with their consent) first"
         )
-    return found  # type: ignore[return-value]
+    return {who: referral for who, referral in found.items() if referral is not None}
 
 
 def answer(
@@ -150,7 +150,7 @@ def apply(
     for who in request.members:
         session.add(
             VentureMember(
-                venture_pk=venture.id,  # type: ignore[arg-type]
+                venture_pk=key(venture),
                 beneficiary_id=who,
                 referral_id=referrals[who].referral_id,
                 joined_on=applied_on,
@@ -191,7 +191,7 @@ def move(
         )
         session.add(
             SelectionDecision(
-                venture_pk=venture.id,  # type: ignore[arg-type]
+                venture_pk=key(venture),
                 from_stage=previous,
                 to_stage=request.to,
                 decided_on=decision.decided_on,
@@ -280,7 +280,7 @@ def add_member(
     referral = _referrals_of(session, [who])[who]
     session.add(
         VentureMember(
-            venture_pk=venture.id,  # type: ignore[arg-type]
+            venture_pk=key(venture),
             beneficiary_id=who,
             referral_id=referral.referral_id,
             joined_on=context.today(),
@@ -379,7 +379,7 @@ def launch(
     for months in context.follow_up_months:
         session.add(
             FollowUpVisit(
-                venture_pk=venture.id,  # type: ignore[arg-type]
+                venture_pk=key(venture),
                 months_after_launch=months,
                 due_on=months_after(request.registered_on, months),
             )
@@ -401,7 +401,7 @@ def add_coaching(
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
     context.happened_on("held_on", request.held_on, (venture.applied_on, "the application"))
     coaching = CoachingSession(
-        venture_pk=venture.id,  # type: ignore[arg-type]
+        venture_pk=key(venture),
         held_on=request.held_on,
         minutes=int(request.hours * 60),
         topic=request.topic,

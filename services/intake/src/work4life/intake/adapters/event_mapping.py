@@ -79,7 +79,7 @@ def legal_status_changed(
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 
 
-def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):
     data = contract.ConsentGiven(
         beneficiary_id=beneficiary.beneficiary_id,
         consent_id=consent.consent_id,
@@ -91,7 +91,7 @@ def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Produ
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 
 
-def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):
     data = contract.ConsentWithdrawn(
         beneficiary_id=beneficiary.beneficiary_id,
         consent_id=consent.consent_id,
@@ -102,14 +102,14 @@ def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: P
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 
 
-def beneficiary_erased(beneficiary: Beneficiary, erased_on: date, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+def beneficiary_erased(beneficiary: Beneficiary, erased_on: date, *, producer: Producer, correlation_id: Any = None):
     data = contract.BeneficiaryErased(beneficiary_id=beneficiary.beneficiary_id, erased_on=erased_on)
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 
 
 def skills_assessed(
     beneficiary: Beneficiary, assessment: SkillsAssessment, *, producer: Producer, correlation_id: Any = None
-):  # type: ignore[no-untyped-def]
+):
     data = contract.SkillsAssessed(
         beneficiary_id=beneficiary.beneficiary_id,
         assessment_id=assessment.assessment_id,
@@ -124,7 +124,7 @@ def skills_assessed(
     return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
 
 
-def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Producer, correlation_id: Any = None):
     data = contract.ReferralMade(
         referral_id=referral.referral_id,
         beneficiary_id=beneficiary.beneficiary_id,
@@ -145,7 +145,7 @@ def referral_status_changed(
     producer: Producer,
     correlation_id: Any = None,
     causation_id: Any = None,
-):  # type: ignore[no-untyped-def]
+):
     data = contract.ReferralStatusChanged(
         referral_id=referral.referral_id,
         beneficiary_id=beneficiary_id,
@@ -155,7 +155,7 @@ def referral_status_changed(
     return _about(beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def outreach_session_held(session: OutreachSession, *, producer: Producer, correlation_id: Any = None):  # type: ignore[no-untyped-def]
+def outreach_session_held(session: OutreachSession, *, producer: Producer, correlation_id: Any = None):
     data = contract.OutreachSessionHeld(
         session_id=session.session_id,
         campaign=session.campaign,
@@ -173,7 +173,7 @@ def outreach_session_held(session: OutreachSession, *, producer: Producer, corre
 
 def beneficiaries_merged(
     kept: Beneficiary, merged: Beneficiary, merged_on: date, *, producer: Producer, correlation_id: Any = None
-):  # type: ignore[no-untyped-def]
+):
     data = contract.BeneficiariesMerged(
         kept_beneficiary_id=kept.beneficiary_id, merged_beneficiary_id=merged.beneficiary_id, merged_on=merged_on
     )

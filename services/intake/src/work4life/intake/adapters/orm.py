@@ -227,7 +227,7 @@ class BackgroundJob(SQLModel, table=True):
     organisation: str = Field(max_length=100, description="Whose job it is; * for programme-wide staff.")
     started_by: str = Field(max_length=200)
     status: str = Field(max_length=20, description="running, finished or failed (interrupted is derived)")
-    report: dict = Field(default_factory=dict, sa_column=Column(JSON))  # type: ignore[type-arg]
+    report: dict = Field(default_factory=dict, sa_column=Column(JSON))
     upload: bytes | None = Field(
         default=None, sa_column=Column(LargeBinary), description="An import's file, kept until it has finished."
     )

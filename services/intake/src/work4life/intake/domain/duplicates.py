@@ -68,7 +68,7 @@ DIGRAPHS = [
 class PersonKey:
     """What the matcher reads of a registration."""
 
-    ref: object
+    ref: int  # the registration's key
     given_name: str
     family_name: str
     date_of_birth: date
@@ -95,7 +95,7 @@ class PersonKey:
 
 @dataclass
 class Match:
-    ref: object
+    ref: int
     score: float
     reasons: list[str] = field(default_factory=list)
 

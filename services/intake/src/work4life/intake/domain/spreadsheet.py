@@ -127,11 +127,11 @@ def read_rows(content: bytes, filename: str) -> tuple[list[str], Iterator[tuple[
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
         except Exception as exc:
             raise SpreadsheetError(f"not a readable .xlsx file: {exc}") from exc
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        cells = workbook.worksheets[0].iter_rows(values_only=True)
+        first = next(cells, None)
+        if first is None:
             raise SpreadsheetError("the sheet is empty")
-        return [str(h or "") for h in header], ((i, list(r)) for i, r in enumerate(rows, start=2))
+        return [str(h or "") for h in first], ((i, list(r)) for i, r in enumerate(cells, start=2))
     if name.endswith(".csv"):
         try:
             text = content.decode("utf-8-sig")

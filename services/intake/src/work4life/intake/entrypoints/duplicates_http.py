@@ -130,8 +130,8 @@ def build_router(session_factory: Callable[[], Session], context: handlers.Conte
             candidate = duplicates.dismiss(db, candidate, who)
         except duplicates.ReviewRefused as refused:
             raise HTTPException(409, detail=str(refused)) from refused
-        newer, older = db.get(Beneficiary, candidate.beneficiary_pk), db.get(Beneficiary, candidate.other_pk)
-        return candidate_out(candidate, newer, older)  # type: ignore[arg-type]
+        newer, older = db.get_one(Beneficiary, candidate.beneficiary_pk), db.get_one(Beneficiary, candidate.other_pk)
+        return candidate_out(candidate, newer, older)
 
     @router.post(
         "/duplicates/{candidate_id}/merge",

@@ -42,7 +42,7 @@ STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 
 
 class BeneficiaryCreate(BeneficiaryBase):
-    partner_organisation: str | None = None  # type: ignore[assignment]
+    partner_organisation: str | None = None  # type: ignore[assignment]  # left out: the caller's own organisation
     registered_on: Day | None = Field(
         default=None,
         description="The day the person was registered, when it is entered later (a paper form, a tablet that "

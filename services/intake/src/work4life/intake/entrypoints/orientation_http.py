@@ -87,7 +87,7 @@ class OutreachPage(BaseModel):
     offset: int
 
 
-def referral_out(referral, beneficiary_id: UUID) -> ReferralPublic:  # type: ignore[no-untyped-def]
+def referral_out(referral, beneficiary_id: UUID) -> ReferralPublic:
     return ReferralPublic.model_validate({**referral.model_dump(), "beneficiary_id": beneficiary_id})
 
 
@@ -205,8 +205,8 @@ def build_router(session_factory: Callable[[], Session], context: handlers.Conte
             )
         except orientation.StepRefused as step:
             raise HTTPException(409, detail=str(step)) from step
-        beneficiary = db.get(Beneficiary, referral.beneficiary_pk)
-        return referral_out(referral, beneficiary.beneficiary_id)  # type: ignore[union-attr]
+        beneficiary = db.get_one(Beneficiary, referral.beneficiary_pk)
+        return referral_out(referral, beneficiary.beneficiary_id)
 
     @router.post(
         "/outreach-sessions",

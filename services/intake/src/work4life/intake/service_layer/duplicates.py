@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import key, table
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -54,7 +55,7 @@ def key_of(b: Any) -> matcher.PersonKey:
     return matcher.PersonKey(ref=b.id, **{name: getattr(b, name) for name in KEY_FIELDS} | {"sex": str(b.sex)})
 
 
-_KEY_COLUMNS = [Beneficiary.__table__.c[name] for name in ("id", *KEY_FIELDS)]  # type: ignore[attr-defined]
+_KEY_COLUMNS = [table(Beneficiary).c[name] for name in ("id", *KEY_FIELDS)]
 
 
 def _pool_for(session: Session, b: Beneficiary, threshold: float) -> list[matcher.PersonKey]:
@@ -63,7 +64,7 @@ def _pool_for(session: Session, b: Beneficiary, threshold: float) -> list[matche
     or one year apart on the same day and month; below it, anyone born within a year). Only the
     columns the matcher reads, as plain rows (ORM objects, then typed rows, were most of a
     registration's time; at the programme's 15,000 people this reads about 400 rows)."""
-    c = Beneficiary.__table__.c  # type: ignore[attr-defined]
+    c = table(Beneficiary).c
     same_contact = [c[name] == getattr(b, name) for name in matcher.CONTACTS if getattr(b, name)]
     year, born = b.birth_year, b.date_of_birth
     if matcher.birth_date_needed(threshold):
@@ -91,9 +92,9 @@ def candidates_for(
     if not matches:
         return []
     found = {
-        p.id: p for p in session.exec(select(Beneficiary).where(col(Beneficiary.id).in_([m.ref for m in matches])))
+        key(p): p for p in session.exec(select(Beneficiary).where(col(Beneficiary.id).in_([m.ref for m in matches])))
     }
-    return [(found[m.ref], m) for m in matches]  # type: ignore[index]
+    return [(found[m.ref], m) for m in matches]
 
 
 def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matcher.Match, found_by: str) -> bool:
@@ -108,8 +109,8 @@ def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matc
         return False
     session.add(
         DuplicateCandidate(
-            beneficiary_pk=a.id,  # type: ignore[arg-type]
-            other_pk=b.id,  # type: ignore[arg-type]
+            beneficiary_pk=key(a),
+            other_pk=key(b),
             score=match.score,
             reasons=match.reasons,
             found_by=found_by,
@@ -141,9 +142,9 @@ def flag_at_registration(session: Session, b: Beneficiary) -> list[tuple[Benefic
 def scan(session: Session, progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Compare every active registration with every other (blocked by birth year); queue new pairs."""
     people = list(session.exec(select(Beneficiary).where(Beneficiary.status == RecordStatus.ACTIVE)))
-    by_id = {p.id: p for p in people}
+    by_id = {key(p): p for p in people}
     pairs = matcher.all_pairs([key_of(p) for p in people], progress=progress)
-    queued = sum(_queue(session, by_id[a.ref], by_id[b.ref], match, "scan") for a, b, match in pairs)  # type: ignore[index]
+    queued = sum(_queue(session, by_id[a.ref], by_id[b.ref], match, "scan") for a, b, match in pairs)
     session.commit()
     return {"people": len(people), "pairs": len(pairs), "queued": queued}
 
@@ -151,8 +152,8 @@ def scan(session: Session, progress: Callable[[int, int], None] | None = None) -
 def queue(
     session: Session, status: CandidateStatus | None, organisation: str | None, limit: int, offset: int
 ) -> tuple[list[tuple[DuplicateCandidate, Beneficiary, Beneficiary]], int]:
-    newer = Beneficiary.__table__.alias("newer")  # type: ignore[attr-defined]
-    older = Beneficiary.__table__.alias("older")  # type: ignore[attr-defined]
+    newer = table(Beneficiary).alias("newer")
+    older = table(Beneficiary).alias("older")
     query = (
         select(DuplicateCandidate, newer.c.id, older.c.id)
         .join(newer, newer.c.id == DuplicateCandidate.beneficiary_pk)
@@ -166,10 +167,11 @@ def queue(
     rows = session.exec(
         query.order_by(col(DuplicateCandidate.score).desc(), col(DuplicateCandidate.id)).offset(offset).limit(limit)
     )
-    result = []
-    for candidate, newer_id, older_id in rows:
-        result.append((candidate, session.get(Beneficiary, newer_id), session.get(Beneficiary, older_id)))
-    return result, int(total)  # type: ignore[return-value]
+    result = [
+        (candidate, session.get_one(Beneficiary, newer_id), session.get_one(Beneficiary, older_id))
+        for candidate, newer_id, older_id in rows
+    ]
+    return result, int(total)
 
 
 def candidate_by_id(session: Session, candidate_id: UUID) -> DuplicateCandidate | None:
@@ -213,8 +215,8 @@ def merge(
     if kept.status is not RecordStatus.ACTIVE or retired.status is not RecordStatus.ACTIVE:
         raise ReviewRefused("both registrations must still be active")
     for model in (Consent, SkillsAssessment, Referral, LegalStatusRecord):
-        for row in session.exec(select(model).where(model.beneficiary_pk == retired.id)):  # type: ignore[attr-defined]
-            row.beneficiary_pk = kept.id  # type: ignore[attr-defined]
+        for row in session.exec(select(model).where(model.beneficiary_pk == retired.id)):
+            row.beneficiary_pk = kept.id
             session.add(row)
     retired.status = RecordStatus.MERGED
     retired.merged_into = kept.beneficiary_id
@@ -227,7 +229,7 @@ def merge(
     for other in session.exec(
         select(DuplicateCandidate).where(
             DuplicateCandidate.status == CandidateStatus.OPEN,
-            or_(DuplicateCandidate.beneficiary_pk == retired.id, DuplicateCandidate.other_pk == retired.id),
+            or_(col(DuplicateCandidate.beneficiary_pk) == retired.id, col(DuplicateCandidate.other_pk) == retired.id),
         )
     ):
         other.status = CandidateStatus.DISMISSED

@@ -16,6 +16,7 @@ from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
 from work4life.contracts.topics import Topic
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import KeepsDays, Programme
+from work4life.runtime.db import key
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
@@ -114,7 +115,7 @@ def register_beneficiary(
         raise AlreadyRegistered(existing) from None
     session.add(
         LegalStatusRecord(
-            beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+            beneficiary_pk=key(beneficiary),
             legal_status=beneficiary.legal_status,
             effective_on=registered_on,
             document_type=beneficiary.document_type,
@@ -200,7 +201,7 @@ def change_legal_status(
         raise RegistrationRefused("document_type", "is required when document_number is given")
     previous = beneficiary.legal_status
     record = LegalStatusRecord(
-        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        beneficiary_pk=key(beneficiary),
         legal_status=command.legal_status,
         effective_on=command.effective_on,
         reason=command.reason,
@@ -304,7 +305,7 @@ def _give_consent(
     given_on: date | None = None,
 ) -> Consent:
     consent = Consent(
-        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        beneficiary_pk=key(beneficiary),
         purpose=request.purpose,
         organisation=request.organisation.strip() if request.organisation else None,
         notice_version=request.notice_version or context.notice_version,

@@ -46,7 +46,7 @@ class ImportJob:
         return data
 
     @classmethod
-    def from_summary(cls, summary: dict) -> "ImportJob":  # type: ignore[type-arg]
+    def from_summary(cls, summary: dict) -> "ImportJob":
         """The job as its last checkpoint left it (to resume it)."""
         fields = {k: v for k, v in summary.items() if k in cls.__dataclass_fields__}
         fields["errors"] = [RowError(**e) for e in summary.get("errors", [])]
@@ -70,9 +70,9 @@ def run_import(
     the report as it goes, and once more, `final`, at the end."""
     save = checkpoint or (lambda _report, final=False: None)
     try:
-        header, rows = read_rows(content, job.filename)
+        header, cells_of = read_rows(content, job.filename)
         columns = map_header(header)
-        rows = list(rows)
+        rows = list(cells_of)
         job.rows_total = len(rows)
         for number, cells in rows[job.rows_done :]:
             _import_row(job, number, cells, columns, session_factory, context, actor)
@@ -91,7 +91,7 @@ def run_import(
         save(job.summary(), final=True)
 
 
-def _import_row(job, number, cells, columns, session_factory, context, actor) -> None:  # type: ignore[no-untyped-def]
+def _import_row(job, number, cells, columns, session_factory, context, actor) -> None:
     parsed = parse_row(number, cells, columns, actor.organisation)
     if parsed is None:
         job.empty_rows += 1

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from work4life.contracts.envelope import Envelope
 from work4life.contracts.intake import ConsentPurpose, ReferralStatus
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import key
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, OutreachSession, RecordStatus, Referral, SkillsAssessment
@@ -46,7 +47,7 @@ def record_assessment(
         "assessed_on", request.assessed_on, (beneficiary.registered_on, "the person's registration")
     )
     assessment = SkillsAssessment(
-        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        beneficiary_pk=key(beneficiary),
         assessed_on=assessed_on,
         languages=[language.model_dump(mode="json") for language in request.languages],
         education_level=request.education_level,
@@ -94,7 +95,7 @@ def refer(
         )
     made_on = context.happened_on("made_on", request.made_on, (beneficiary.registered_on, "the person's registration"))
     referral = Referral(
-        beneficiary_pk=beneficiary.id,  # type: ignore[arg-type]
+        beneficiary_pk=key(beneficiary),
         service=request.service,
         organisation=request.organisation.strip() if request.organisation else None,
         reason=request.reason,
@@ -167,7 +168,9 @@ def referrals(
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[tuple[Referral, UUID]], int]:
-    query = select(Referral, Beneficiary.beneficiary_id).join(Beneficiary, Beneficiary.id == Referral.beneficiary_pk)
+    query = select(Referral, Beneficiary.beneficiary_id).join(
+        Beneficiary, col(Beneficiary.id) == Referral.beneficiary_pk
+    )
     if beneficiary is not None:
         query = query.where(Referral.beneficiary_pk == beneficiary.id)
     if status:
@@ -183,7 +186,7 @@ def referrals(
     return [(row[0], row[1]) for row in rows], int(total)
 
 
-def answer_handler(context: Context):  # type: ignore[no-untyped-def]
+def answer_handler(context: Context):
     """The consumer handler for `<service>.referral_answered`: the receiving service's answer moves
     the referral on (and intake announces the new status). Runs in the consumer's transaction."""
 

@@ -11,6 +11,7 @@ Two kinds of indicator:
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -181,6 +182,6 @@ def age_band(birth_year: int | None, on: date) -> str:
     return "35+"
 
 
-def suppressed(value: int | float) -> int | float | str:
+def suppressed(value: int | float | Decimal) -> int | float | Decimal | str:
     """A count between 1 and 4 shown as "<5", so that nobody can be singled out."""
     return "<5" if isinstance(value, int) and 0 < value < SMALL_CELL else value

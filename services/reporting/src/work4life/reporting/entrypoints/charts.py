@@ -1,17 +1,21 @@
 """Small SVG charts drawn on the server: the dashboard needs no JavaScript and no outside asset."""
 
+from collections.abc import Sequence
+from decimal import Decimal
 from html import escape
+
+Figure = float | int | Decimal | str  # a str is a suppressed count ("<5")
 
 PALETTE = ("#1f6f8b", "#99a8b2", "#e6a400", "#c0392b")
 
 
-def _number(value: float | int | str) -> str:
+def _number(value: Figure) -> str:
     if isinstance(value, str):
         return value
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
-def bars(rows: list[tuple[str, float | int | str]], *, width: int = 520, unit: str = "") -> str:
+def bars(rows: Sequence[tuple[str, Figure]], *, width: int = 520, unit: str = "") -> str:
     """Horizontal bars, one per row, with its value written at its end. A suppressed value ("<5")
     is drawn as a hatched stub."""
     if not rows:
@@ -52,7 +56,7 @@ def progress(value: float, target: float | None, *, width: int = 220) -> str:
     )
 
 
-def columns(points: list[tuple[str, float | int | str]], *, width: int = 520, height: int = 150) -> str:
+def columns(points: Sequence[tuple[str, Figure]], *, width: int = 520, height: int = 150) -> str:
     """Monthly columns with the month under each."""
     if not points:
         return '<p class="empty">No data for this period.</p>'

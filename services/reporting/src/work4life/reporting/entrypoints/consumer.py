@@ -11,6 +11,7 @@ from work4life.contracts.enterprise import (
     VentureMembersChanged,
     VentureStageChanged,
 )
+from work4life.contracts.envelope import EventData
 from work4life.contracts.intake import (
     BeneficiariesMerged,
     BeneficiaryErased,
@@ -30,6 +31,7 @@ from work4life.contracts.topics import (
     TRAINING_ENROLMENTS,
 )
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
+from work4life.runtime.consumer import Handler
 
 from ..service_layer import handlers
 
@@ -42,7 +44,7 @@ CONSUMES = (
     EMPLOYMENT_JOB_FAIRS,
 )
 
-EVENT_HANDLERS = {
+EVENT_HANDLERS: dict[type[EventData], Handler] = {
     BeneficiaryRegistered: handlers.registered_fact,
     BeneficiaryUpdated: handlers.record_profile_change,
     LegalStatusChanged: handlers.record_legal_status,

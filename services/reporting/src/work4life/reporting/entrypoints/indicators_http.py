@@ -258,10 +258,12 @@ def build_router(
     ) -> Response:
         from openpyxl import Workbook
         from openpyxl.styles import Font
+        from openpyxl.worksheet.worksheet import Worksheet
 
         summary = table(db, who, period, start, end, None, organisation)
         workbook = Workbook()
         sheet = workbook.active
+        assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
         sheet.title = "Summary"
         append_row(
             sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"]
@@ -286,8 +288,8 @@ def build_router(
                 append_row(ws, [])
                 append_row(ws, [f"By {dimension.replace('_', ' ')}", "Value"])
                 ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
-                for cell in detail.breakdown:
-                    append_row(ws, [cell[dimension], _cell(cell["value"])])
+                for found in detail.breakdown:
+                    append_row(ws, [found[dimension], _cell(found["value"])])
         buffer = io.BytesIO()
         workbook.save(buffer)
         return Response(

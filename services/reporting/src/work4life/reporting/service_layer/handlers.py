@@ -33,12 +33,13 @@ from work4life.contracts.intake import (
 )
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 from work4life.runtime import db
+from work4life.runtime.db import table
 
 from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from ..domain.model import is_newer
 
-PEOPLE = Person.__table__  # type: ignore[attr-defined]
-FACTS = Activity.__table__  # type: ignore[attr-defined]
+PEOPLE = table(Person)
+FACTS = table(Activity)
 
 # -- rows written together at commit ---------------------------------------------------------
 # Registrations and facts are most of what the projection writes. Their rows are kept in the
@@ -182,8 +183,8 @@ class _Redirects:
     KEY = "reporting.redirects"
 
     def __init__(self, session: Session) -> None:
-        self.kept: dict[UUID, UUID] = dict(session.exec(select(MergedPerson.retired_id, MergedPerson.kept_id)).all())  # type: ignore[arg-type]
-        self.stand_ins: dict[str, UUID] = dict(session.exec(select(ErasedPerson.id_hash, ErasedPerson.stand_in)).all())  # type: ignore[arg-type]
+        self.kept: dict[UUID, UUID] = dict(session.exec(select(MergedPerson.retired_id, MergedPerson.kept_id)).all())
+        self.stand_ins: dict[str, UUID] = dict(session.exec(select(ErasedPerson.id_hash, ErasedPerson.stand_in)).all())
 
     @classmethod
     def of(cls, session: Session) -> "_Redirects":
@@ -603,7 +604,7 @@ def merged(envelope: Envelope[Any], session: Session) -> None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
         _Redirects.of(session).kept[retired] = kept
     target = _stand_in_for(session, kept)
-    session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))  # type: ignore[call-overload]
+    session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))
     for venture in session.exec(select(VentureState)):
         if str(retired) in venture.members:
             venture.members = _members(session, [UUID(m) for m in venture.members])

@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import case, func, literal, literal_column, or_, select, text
 from sqlmodel import Session
 
+from work4life.runtime.db import table
+
 from ..adapters.orm import Activity, Person
 from ..domain.indicators import BY_CODE, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Indicator, Unit
 
@@ -86,8 +88,8 @@ class Result:
     total_eur: Decimal | None = None
 
 
-FACTS = Activity.__table__.c  # type: ignore[attr-defined]
-PEOPLE = Person.__table__  # type: ignore[attr-defined]
+FACTS = table(Activity).c
+PEOPLE = table(Person)
 
 DISTINCT_WORK_MEM = "256MB"
 """PostgreSQL's memory for one hash of a distinct-people count, for the request's transaction only:
@@ -240,9 +242,7 @@ def compute(session: Session, code: str, period: Period, by: list[str], organisa
     if code.startswith("retention"):
         # a check on a person counts for the person's organisation; one without a person, for its own
         checks = select(FACTS.id).where(*_in_period(("retention",), period), FACTS.months == months)
-        checks = checks.select_from(
-            Activity.__table__.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == FACTS.beneficiary_id)  # type: ignore[attr-defined]
-        )
+        checks = checks.select_from(table(Activity).outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == FACTS.beneficiary_id))
         if organisation:
             owner = case((FACTS.beneficiary_id.is_not(None), PEOPLE.c.partner_organisation), else_=FACTS.organisation)
             checks = checks.where(owner == organisation)

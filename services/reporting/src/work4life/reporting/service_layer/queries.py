@@ -24,7 +24,7 @@ class RegistrationSummary:
     by_region: dict[str, int]
 
 
-def _where(query, filters: PeopleFilter):  # type: ignore[no-untyped-def]
+def _where(query, filters: PeopleFilter):
     if filters.region:
         query = query.where(Person.region == filters.region)
     if filters.partner_organisation:

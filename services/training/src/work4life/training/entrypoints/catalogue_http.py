@@ -7,7 +7,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
@@ -292,8 +292,8 @@ def build_router(session_factory: Callable[[], Session], context: Context) -> AP
         number = certificate_number.strip().upper()
         row = db.exec(
             select(Enrolment, Cohort, Course)
-            .join(Cohort, Cohort.id == Enrolment.cohort_pk)  # type: ignore[arg-type]
-            .join(Course, Course.id == Cohort.course_pk)  # type: ignore[arg-type]
+            .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
+            .join(Course, col(Course.id) == Cohort.course_pk)
             .where(Enrolment.certificate_number == number)
         ).first()
         if row is None:
@@ -306,7 +306,7 @@ def build_router(session_factory: Callable[[], Session], context: Context) -> AP
             course_kind=course.kind,
             provider=course.provider,
             hours=course.hours,
-            completed_on=place.completed_on,  # type: ignore[arg-type]
+            completed_on=place.completed_on,
             organisation=cohort.organisation,
             region=cohort.region,
         )

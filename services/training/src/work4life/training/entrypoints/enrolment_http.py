@@ -334,7 +334,7 @@ def build_router(session_factory: Callable[[], Session], context: Context) -> AP
 
     # -- attendance --------------------------------------------------------------------------
 
-    def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None = None) -> SheetPublic:  # type: ignore[no-untyped-def]
+    def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None = None) -> SheetPublic:
         marks = enrolment.attendance_of(db, class_session)
         return SheetPublic(
             session_id=class_session.session_id,

@@ -15,7 +15,7 @@ from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import Programme
-from work4life.runtime.db import lock_row, page
+from work4life.runtime.db import key, lock_row, page
 
 from ..adapters.orm import ClassSession, Cohort, Course, Enrolment
 from ..domain.model import (
@@ -128,7 +128,7 @@ def create_cohort(
         raise Conflict(f"course {course.course_id} is inactive and takes no new cohorts")
     cohort = Cohort(
         **request.model_dump(exclude={"sessions"}),
-        course_pk=course.id,  # type: ignore[arg-type]
+        course_pk=key(course),
         organisation=course.organisation,
         created_at=now(),
         created_by=actor.subject,
@@ -136,7 +136,7 @@ def create_cohort(
     session.add(cohort)
     session.flush()
     for s in sorted(request.sessions, key=lambda s: (s.held_on, s.starts_at or s.held_on.min)):
-        session.add(ClassSession(**s.model_dump(), cohort_pk=cohort.id))  # type: ignore[arg-type]
+        session.add(ClassSession(**s.model_dump(), cohort_pk=key(cohort)))
     session.commit()
     session.refresh(cohort)
     return cohort
@@ -171,7 +171,7 @@ class Seats:
 def seats(session: Session, cohort: Cohort) -> Seats:
     counts = dict(
         session.exec(
-            select(Enrolment.status, func.count()).where(Enrolment.cohort_pk == cohort.id).group_by(Enrolment.status)  # type: ignore[arg-type]
+            select(Enrolment.status, func.count()).where(Enrolment.cohort_pk == cohort.id).group_by(Enrolment.status)
         ).all()
     )
     return Seats(
@@ -228,7 +228,7 @@ def add_session(session: Session, cohort: Cohort, request: SessionRequest, actor
         check_session_within(request, cohort.starts_on, cohort.ends_on, "session")
     except ValueError as outside:
         raise TrainingRefused("held_on", str(outside)) from outside
-    added = ClassSession(**request.model_dump(), cohort_pk=cohort.id)  # type: ignore[arg-type]
+    added = ClassSession(**request.model_dump(), cohort_pk=key(cohort))
     session.add(added)
     session.commit()
     session.refresh(added)

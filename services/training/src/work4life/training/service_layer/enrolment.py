@@ -16,6 +16,7 @@ from work4life.contracts.referrals import ReferralAnswer
 from work4life.contracts.training import DropoutReason
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import DayRefused
+from work4life.runtime.db import key
 
 from ..adapters import event_mapping
 from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
@@ -62,7 +63,7 @@ def attended_counts(session: Session, cohort: Cohort) -> dict[int, int]:
         select(Attendance.enrolment_pk, func.count())
         .join(Enrolment, col(Enrolment.id) == Attendance.enrolment_pk)
         .where(Enrolment.cohort_pk == cohort.id, col(Attendance.mark).in_([m.value for m in ATTENDED]))
-        .group_by(Attendance.enrolment_pk)  # type: ignore[arg-type]
+        .group_by(col(Attendance.enrolment_pk))
     )
     return dict(session.exec(query).all())
 
@@ -95,7 +96,7 @@ def _open_referral(session: Session, beneficiary_id: UUID, course: Course) -> Ca
     )
     found = list(session.exec(query.order_by(col(Candidate.referred_on).desc())))
     suiting = [c for c in found if course.kind in KINDS_FOR_REASON.get(c.reason, (course.kind,))]
-    return (suiting or found or [None])[0]
+    return (suiting or found)[0] if found else None
 
 
 def _overlapping(session: Session, beneficiary_id: UUID, cohort: Cohort) -> tuple[Enrolment, Cohort] | None:
@@ -152,7 +153,7 @@ def enrol(
             + "): ask again with join_waiting_list=true to take a place on its waiting list"
         )
     enrolment = Enrolment(
-        cohort_pk=cohort.id,  # type: ignore[arg-type]
+        cohort_pk=key(cohort),
         beneficiary_id=who,
         referral_id=referral.referral_id,
         status=EnrolmentStatus.WAITLISTED if full else EnrolmentStatus.ENROLLED,
@@ -408,11 +409,11 @@ def record_attendance(
     result = SheetResult(marks=[], not_on_sheet=[])
     for entry in sheet.entries:
         enrolment = class_list[entry.beneficiary_id]
-        mark = existing.get(enrolment.id)  # type: ignore[arg-type]
+        mark = existing.get(key(enrolment))
         if mark is None:
             mark = Attendance(
-                enrolment_pk=enrolment.id,  # type: ignore[arg-type]
-                session_pk=class_session.id,  # type: ignore[arg-type]
+                enrolment_pk=key(enrolment),
+                session_pk=key(class_session),
                 mark=entry.mark,
                 recorded_by=actor.subject,
                 recorded_at=now(),
@@ -420,7 +421,7 @@ def record_attendance(
             result.recorded += 1
         elif mark.mark != entry.mark:
             correction = AttendanceCorrection(
-                attendance_pk=mark.id,  # type: ignore[arg-type]
+                attendance_pk=key(mark),
                 previous_mark=mark.mark,
                 new_mark=entry.mark,
                 reason=sheet.correction_reason,
@@ -582,7 +583,7 @@ def close_cohort(
             session.add(enrolment)
             cancelled += 1
         elif enrolment.status is EnrolmentStatus.ENROLLED:
-            count = attended.get(enrolment.id, 0)  # type: ignore[arg-type]
+            count = attended.get(key(enrolment), 0)
             if unmet_conditions(course.completion_rule, count, sessions, enrolment.final_passed):
                 drop(
                     session,

@@ -37,6 +37,7 @@ from work4life.contracts.intake import (
 )
 from work4life.contracts.training import CourseKind, DropoutReason
 from work4life.runtime.auth import Principal
+from work4life.runtime.db import key
 
 from ..adapters.orm import Candidate, Cohort, Course, Enrolment, Trainee
 from ..domain.model import (
@@ -73,7 +74,7 @@ def _about_training(purpose: ConsentPurpose, organisation: str | None) -> bool:
     )
 
 
-def consent_given(context: Context):  # type: ignore[no-untyped-def]
+def consent_given(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentGiven = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _about_training(data.purpose, data.organisation):
@@ -86,7 +87,7 @@ def consent_given(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
+def consent_withdrawn(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ConsentWithdrawn = envelope.data
         if not _about_training(data.purpose, data.organisation):
@@ -101,7 +102,7 @@ def consent_withdrawn(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_made(context: Context):  # type: ignore[no-untyped-def]
+def referral_made(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: ReferralMade = envelope.data
         if data.service is not ProgrammeService.TRAINING:
@@ -131,7 +132,7 @@ def referral_made(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
+def referral_status_changed(context: Context):
     """Intake cancelled a referral: the candidate and any waiting-list place it holds end (a seat
     already taken stays: the person is in class)."""
 
@@ -158,7 +159,7 @@ def referral_status_changed(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def profile_updated(context: Context):  # type: ignore[no-untyped-def]
+def profile_updated(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryUpdated = envelope.data
         person = session.get(Trainee, data.beneficiary_id)
@@ -177,7 +178,7 @@ def profile_updated(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def erased(context: Context):  # type: ignore[no-untyped-def]
+def erased(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiaryErased = envelope.data
         stop_everything(session, data.beneficiary_id, context, publish=False, envelope=envelope)
@@ -199,7 +200,7 @@ def erased(context: Context):  # type: ignore[no-untyped-def]
     return handle
 
 
-def merged(context: Context):  # type: ignore[no-untyped-def]
+def merged(context: Context):
     def handle(envelope: Envelope[Any], session: Session) -> None:
         data: BeneficiariesMerged = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
@@ -294,7 +295,7 @@ def stop_everything(
             correlation_id=envelope.correlation_id,
             causation_id=envelope.event_id,
         )
-        freed.add(cohort.id)  # type: ignore[arg-type]
+        freed.add(key(cohort))
     session.flush()
     for cohort_pk in freed:
         _refill(session, cohort_pk, context, envelope)
@@ -330,7 +331,7 @@ def decline(
 ) -> Candidate:
     """Decline a pending referral (intake hears of it); any waiting-list place it holds ends."""
     # Taking the row first: of two declines at once, the second waits and then finds it declined.
-    session.exec(update(Candidate).where(col(Candidate.referral_id) == referral_id).values(note=Candidate.note))  # type: ignore[call-overload]
+    session.exec(update(Candidate).where(col(Candidate.referral_id) == referral_id).values(note=Candidate.note))
     candidate = session.get(Candidate, referral_id)
     if candidate is None:
         raise NotFound(f"no referral {referral_id} to training")
