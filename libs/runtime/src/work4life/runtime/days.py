@@ -26,14 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from .errors import Refused
 
-class DayRefused(ValueError):
+
+class DayRefused(Refused):
     """A day that breaks the rule above; `field` is the request's field."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 @dataclass(frozen=True)

@@ -7,21 +7,20 @@ import re
 import time
 import uuid
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi import FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import logs
-from .days import DayRefused
+from .errors import Conflict, NotFound, Refused
 from .events import PersonalDataInEvent
 from .metrics import ServiceMetrics
 from .settings import ServiceSettings
@@ -35,16 +34,6 @@ ORGANISATION_CODE = r"^[^\x00-\x1f\x7f]{1,50}$"
 OrganisationQuery = Annotated[
     str | None, Query(pattern=ORGANISATION_CODE, description="An organisation's code (e.g. amappe-rabat)")
 ]
-
-
-def session_dependency(session_factory: Callable[[], Session]) -> Any:
-    """A FastAPI dependency giving each request its own database session, closed afterwards."""
-
-    def session() -> Iterator[Session]:
-        with session_factory() as s:
-            yield s
-
-    return Depends(session)
 
 
 def refused(field: str, reason: str, status_code: int = 422) -> HTTPException:
@@ -317,10 +306,21 @@ def add_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return JSONResponse(status_code=422, content={"detail": f"invalid request: {summary}", "errors": errors})
 
-    @app.exception_handler(DayRefused)
-    async def _day(_: Request, exc: DayRefused) -> JSONResponse:
+    @app.exception_handler(Refused)  # DayRefused and each service's refusals
+    async def _refused(_: Request, exc: Refused) -> JSONResponse:
         answer = refused(exc.field, exc.reason)
         return JSONResponse(status_code=answer.status_code, content=answer.detail)
+
+    @app.exception_handler(Conflict)
+    async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
+        content: dict[str, Any] = {"detail": str(exc)}
+        if exc.errors:
+            content["errors"] = exc.errors
+        return JSONResponse(status_code=409, content=content)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -423,10 +423,12 @@ def create_app(
     title: str,
     description: str,
     routers: Sequence[APIRouter] = (),
+    context: object = None,
     version: str = "0.1.0",
     body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
-    """`body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
+    """`context`: what the service's use cases need (read by its routes through `api.context_of`).
+    `body_limits`: a larger (or smaller) request body limit for the paths under each prefix."""
     app = FastAPI(
         title=title,
         description=description,
@@ -444,6 +446,7 @@ def create_app(
         metrics=runtime.metrics,
     )
     app.state.runtime = runtime
+    app.state.context = context
     app.state.token_verifier = TokenVerifier(runtime.settings)
     add_error_handlers(app)
     add_observability(app, runtime)

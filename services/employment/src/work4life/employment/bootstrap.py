@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlmodel import Session
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import EMPLOYMENT_JOB_FAIRS, EMPLOYMENT_PLACEMENTS, EMPLOYMENT_REFERRAL_ANSWERS
@@ -48,7 +47,6 @@ def build(
         migrations_package="work4life.employment",
         business_metrics=BUSINESS_METRICS,
     )
-    sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life employment",
@@ -56,8 +54,9 @@ def build(
         "intake's skills assessments and training's completions; explained matching; applications, hires and "
         "placements; retention checks at 3, 6 and 12 months; job fairs. People appear only under intake's "
         "pseudonymous id.",
+        context=context,
         routers=[
-            employers_http.build_router(sessions, context),
-            applications_http.build_router(sessions, context),
+            employers_http.router,
+            applications_http.router,
         ],
     )

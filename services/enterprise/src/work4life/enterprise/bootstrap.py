@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlmodel import Session
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import ENTERPRISE_REFERRAL_ANSWERS, ENTERPRISE_VENTURES
@@ -50,7 +49,6 @@ def build(
         migrations_package="work4life.enterprise",
         business_metrics=BUSINESS_METRICS,
     )
-    sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life enterprise",
@@ -58,8 +56,9 @@ def build(
         "application through pre-incubation, incubation and acceleration to launch; business plans; co-financing "
         "grants paid in tranches against milestones; coaching; follow-up visits after launch. People appear only "
         "under intake's pseudonymous id.",
+        context=context,
         routers=[
-            ventures_http.build_router(sessions, context),
-            grants_http.build_router(sessions, context),
+            ventures_http.router,
+            grants_http.router,
         ],
     )

@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlmodel import Session
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import INTAKE_BENEFICIARIES, INTAKE_OUTREACH
@@ -46,18 +45,18 @@ def build(
         migrations_package="work4life.intake",
         business_metrics=BUSINESS_METRICS,
     )
-    sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life intake",
         description="Registration, consent, orientation and outreach. The only service that holds personal data; "
         "its events carry a pseudonymous id and the attributes other services need.",
+        context=context,
         routers=[
-            http.build_router(sessions, context),
-            orientation_http.build_router(sessions, context),
-            duplicates_http.build_router(sessions, context),
-            imports_http.build_router(sessions, context),
-            case_file_http.build_router(sessions),
+            http.router,
+            orientation_http.router,
+            duplicates_http.router,
+            imports_http.router,
+            case_file_http.router,
         ],
         # A spreadsheet may be up to 20 MB (the route says so itself); multipart adds a little.
         body_limits={"/v1/imports": imports_http.MAX_BYTES + 64 * 1024},

@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlmodel import Session
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import REPORTING_SNAPSHOTS
@@ -19,10 +18,10 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import ReportingSettings
-from .entrypoints import dashboard, indicators_http
+from .entrypoints import dashboard, indicators_http, registrations_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
-from .entrypoints.http import build_router
 from .service_layer import snapshots
+from .service_layer.context import Context
 
 PRODUCES = (REPORTING_SNAPSHOTS,)
 
@@ -51,16 +50,12 @@ def build(
             )
         ],
     )
-    sessions = lambda: Session(engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life reporting",
         description="The donor's indicators (EUTF 1.1, 1.2, 1.3, 1.4, 3.2, 3.3, 3.11, placements, financial volume, "
         "retention, survival) and the programme funnel, built only from events (pseudonymous; no personal data), "
         "as JSON, CSV and XLSX.",
-        routers=[
-            build_router(sessions),
-            indicators_http.build_router(sessions, settings.targets, today, producer, settings.topic),
-            dashboard.build_router(sessions, settings.targets, today),
-        ],
+        context=Context(producer=producer, topic_name=settings.topic, targets=settings.targets, today=today),
+        routers=[registrations_http.router, indicators_http.router, dashboard.router],
     )

@@ -9,7 +9,6 @@ from datetime import date
 
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlmodel import Session
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.topics import TRAINING_ENROLMENTS, TRAINING_REFERRAL_ANSWERS
@@ -48,15 +47,15 @@ def build(
         migrations_package="work4life.training",
         business_metrics=BUSINESS_METRICS,
     )
-    sessions = lambda: Session(runtime.engine)  # noqa: E731
     return create_app(
         runtime,
         title="Work4Life training",
         description="Courses and cohorts, candidates from intake's referrals, enrolment with a waiting list, "
         "attendance, completion under each course's rule, and verifiable certificates. People appear only "
         "under intake's pseudonymous id.",
+        context=context,
         routers=[
-            catalogue_http.build_router(sessions, context),
-            enrolment_http.build_router(sessions, context),
+            catalogue_http.router,
+            enrolment_http.router,
         ],
     )

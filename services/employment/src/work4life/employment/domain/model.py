@@ -20,24 +20,10 @@ from work4life.contracts.employment import (
 )
 from work4life.contracts.intake import EducationLevel, LanguageLevel, Region
 from work4life.contracts.training import Sector
+from work4life.runtime.errors import Conflict as Conflict
+from work4life.runtime.errors import NotFound as NotFound
+from work4life.runtime.errors import Refused as Refused
 from work4life.runtime.strict import Day, Flag, Whole
-
-
-class EmploymentRefused(Exception):
-    """A request the rules refuse because of one of its fields (HTTP 422)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-class Conflict(Exception):
-    """A request that the current state refuses (HTTP 409)."""
-
-
-class NotFound(LookupError):
-    """No such record, or not one the caller may see (HTTP 404)."""
 
 
 class OfferStatus(StrEnum):

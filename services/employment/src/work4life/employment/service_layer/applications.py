@@ -36,10 +36,10 @@ from ..domain.model import (
     CandidateStatus,
     CheckStatus,
     Conflict,
-    EmploymentRefused,
     HireRequest,
     NotFound,
     OfferStatus,
+    Refused,
     RetentionRequest,
     StepRequest,
     check_step,
@@ -201,9 +201,7 @@ def hire(
     if hired >= offer.positions:
         raise Conflict(f"all {offer.positions} positions of offer {offer.offer_id} are filled")
     if (offer.kind is OfferKind.INTERNSHIP) != (request.contract_type is ContractType.INTERNSHIP):
-        raise EmploymentRefused(
-            "contract_type", "an internship offer hires on an internship contract, and only it does"
-        )
+        raise Refused("contract_type", "an internship offer hires on an internship contract, and only it does")
     if matching.in_pool(session, application.beneficiary_id) is None:
         raise Conflict(f"{application.beneficiary_id} no longer has a standing referral with consent")
     interviewed = (application.interviewed_on or application.shortlisted_on, "the interview")

@@ -18,11 +18,11 @@ from ..domain.model import (
     Conflict,
     EmployerRequest,
     EmployerUpdate,
-    EmploymentRefused,
     NotFound,
     OfferRequest,
     OfferStatus,
     OfferUpdate,
+    Refused,
 )
 from .context import now
 
@@ -38,7 +38,7 @@ def lock_offer(session: Session, offer: JobOffer) -> None:
 def create_employer(session: Session, request: EmployerRequest, actor: Principal) -> Employer:
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
-        raise EmploymentRefused("organisation", f"you may record employers only for {actor.organisation}")
+        raise Refused("organisation", f"you may record employers only for {actor.organisation}")
     employer = Employer(
         **request.model_dump(exclude={"organisation"}),
         organisation=organisation,
@@ -61,7 +61,7 @@ def employer_by_id(session: Session, employer_id: UUID, actor: Principal) -> Emp
 def update_employer(session: Session, employer: Employer, changes: EmployerUpdate) -> Employer:
     for name, value in changes.model_dump(exclude_unset=True).items():
         if value is None and name not in ("csr_details", "contact_phone", "contact_email"):
-            raise EmploymentRefused(name, "cannot be emptied")
+            raise Refused(name, "cannot be emptied")
         setattr(employer, name, value)
     session.add(employer)
     session.commit()
@@ -132,13 +132,13 @@ def update_offer(session: Session, offer: JobOffer, changes: OfferUpdate, hired:
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None:
-            raise EmploymentRefused(name, "cannot be emptied")
+            raise Refused(name, "cannot be emptied")
     if values.get("status") is OfferStatus.FILLED:
-        raise EmploymentRefused("status", "an offer is filled by its hires")
+        raise Refused("status", "an offer is filled by its hires")
     if "positions" in values and values["positions"] < hired:
         raise Conflict(f"{hired} people were already hired on this offer: positions cannot go below that")
     if "closes_on" in values and values["closes_on"] < offer.opens_on:
-        raise EmploymentRefused("closes_on", f"is before the offer opens ({offer.opens_on})")
+        raise Refused("closes_on", f"is before the offer opens ({offer.opens_on})")
     for name, value in values.items():
         setattr(offer, name, value)
     if "status" not in values and offer.status is not OfferStatus.CLOSED:

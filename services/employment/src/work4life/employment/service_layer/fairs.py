@@ -14,7 +14,7 @@ from work4life.runtime.db import key, lock_row
 
 from ..adapters import event_mapping
 from ..adapters.orm import Employer, JobApplication, JobFair, JobFairAttendee, JobFairEmployer, Placement
-from ..domain.model import Conflict, EmploymentRefused, FairAttendance, JobFairRequest, NotFound
+from ..domain.model import Conflict, FairAttendance, JobFairRequest, NotFound, Refused
 from .context import Context
 from .employers import page
 
@@ -42,7 +42,7 @@ def record_attendance(session: Session, fair: JobFair, request: FairAttendance, 
     for index, employer_id in enumerate(request.employers):
         employer = session.exec(select(Employer).where(Employer.employer_id == employer_id)).first()
         if employer is None or not actor.may_see(employer.organisation):
-            raise EmploymentRefused(f"employers.{index}", f"no employer {employer_id}")
+            raise Refused(f"employers.{index}", f"no employer {employer_id}")
         if employer.id not in known:
             session.add(JobFairEmployer(fair_pk=key(fair), employer_pk=key(employer)))
             known.add(key(employer))

@@ -15,25 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from work4life.contracts.enterprise import LegalForm, Money, RevenueBand, VentureKind, VentureStage
 from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
+from work4life.runtime.errors import Conflict as Conflict
+from work4life.runtime.errors import NotFound as NotFound
+from work4life.runtime.errors import Refused as Refused
 from work4life.runtime.strict import Day, Flag, Whole
-
-
-class EnterpriseRefused(Exception):
-    """A request the rules refuse because of one of its fields (HTTP 422)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-class Conflict(Exception):
-    """A request that the current state refuses (HTTP 409)."""
-
-
-class NotFound(LookupError):
-    """No such record, or not one the caller may see (HTTP 404)."""
-
 
 # -- the pipeline ----------------------------------------------------------------------------
 
@@ -275,7 +260,7 @@ class LaunchRequest(BaseModel):
 
 def check_legal_form(kind: VentureKind, form: LegalForm) -> None:
     if (kind is VentureKind.COOPERATIVE) != (form is LegalForm.COOPERATIVE):
-        raise EnterpriseRefused(
+        raise Refused(
             "legal_form",
             "a cooperative launches as a cooperative"
             if kind is VentureKind.COOPERATIVE

@@ -1,27 +1,25 @@
 """HTTP routes of business plans, co-financing grants, milestones and disbursements. Amounts are
 exact decimal strings in MAD, with their EUR equivalent at the grant's rate."""
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from work4life.contracts.enterprise import Money
 from work4life.contracts.intake import Region
-from work4life.runtime.auth import Principal, require
-from work4life.runtime.http import correlation_of, session_dependency
+from work4life.runtime.api import Reader, SessionDep, Staff
+from work4life.runtime.http import correlation_of
 
 from ..adapters.orm import BusinessPlanRecord, Disbursement, Grant, Venture
 from ..domain.model import BusinessPlan, DisbursementRequest, GrantRequest, MilestoneMet, eur, mad, rate_e4, rate_of
 from ..service_layer import grants, ventures
-from ..service_layer.context import Context
-from .errors import READERS, STAFF, translated
+from . import ContextDep
 
 Tranche = Annotated[int, PathParam(ge=1, le=12, description="The tranche's number, from 1")]
 
@@ -141,130 +139,132 @@ def disbursement_out(d: Disbursement, grant: Grant, tranche: int) -> Disbursemen
     )
 
 
-def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
-    router = APIRouter(prefix="/v1")
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Staff = Annotated[Principal, Depends(require(*STAFF))]
-    Reader = Annotated[Principal, Depends(require(*READERS))]
+router = APIRouter(prefix="/v1")
 
-    @router.put(
-        "/ventures/{venture_id}/business-plan",
-        response_model=PlanPublic,
-        tags=["grants"],
-        summary="Record (or revise) the business plan: investment need and how it is financed, expected jobs "
-        "and revenue",
+
+@router.put(
+    "/ventures/{venture_id}/business-plan",
+    response_model=PlanPublic,
+    tags=["grants"],
+    summary="Record (or revise) the business plan: investment need and how it is financed, expected jobs and revenue",
+)
+def record_plan(venture_id: UUID, body: BusinessPlan, db: SessionDep, who: Staff) -> PlanPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    return plan_out(grants.record_plan(db, venture, body, who))
+
+
+@router.get(
+    "/ventures/{venture_id}/business-plan",
+    response_model=PlanPublic,
+    tags=["grants"],
+    summary="A venture's business plan",
+)
+def get_plan(venture_id: UUID, db: SessionDep, who: Staff) -> PlanPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    plan = grants.plan_of(db, venture)
+    if plan is None:
+        raise HTTPException(404, detail=f"venture {venture_id} has no business plan yet")
+    return plan_out(plan)
+
+
+@router.get(
+    "/ventures/{venture_id}/grant/prerequisites",
+    response_model=dict[str, list[str]],
+    tags=["grants"],
+    summary="Which members still lack which required course before a grant (empty when none)",
+)
+def prerequisites(context: ContextDep, venture_id: UUID, db: SessionDep, who: Staff) -> dict[str, list[str]]:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    return grants.missing_prerequisites(db, venture, context)
+
+
+@router.post(
+    "/ventures/{venture_id}/grant",
+    response_model=GrantPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["grants"],
+    summary="Approve the co-financing grant with its tranches (in incubation or later; prerequisites met)",
+    responses={409: {"description": "Wrong stage, no business plan, a grant already, or prerequisites missing"}},
+)
+def approve(
+    context: ContextDep, venture_id: UUID, body: GrantRequest, request: Request, db: SessionDep, who: Staff
+) -> GrantPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    grant = grants.approve(db, venture, body, context, who, correlation_of(request))
+    return grant_out(db, grant, venture)
+
+
+@router.get("/ventures/{venture_id}/grant", response_model=GrantPublic, tags=["grants"], summary="A venture's grant")
+def venture_grant(venture_id: UUID, db: SessionDep, who: Staff) -> GrantPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    grant = grants.grant_of(db, venture)
+    if grant is None:
+        raise HTTPException(404, detail=f"venture {venture_id} has no grant")
+    return grant_out(db, grant, venture)
+
+
+@router.get(
+    "/grants/totals",
+    response_model=GrantTotals,
+    tags=["grants"],
+    summary="Grants approved and disbursed, in MAD and in EUR at the configured rate (filter by region, organisation)",
+)
+def grant_totals(
+    context: ContextDep,
+    db: SessionDep,
+    who: Reader,
+    region: Region | None = None,
+    organisation: Annotated[str | None, Query(max_length=50)] = None,
+) -> GrantTotals:
+    t = grants.totals(db, who, region, organisation)
+    rate = rate_e4(context.eur_rate)
+    return GrantTotals(
+        grants=t.grants,
+        approved_mad=mad(t.approved),
+        approved_eur=eur(t.approved, rate),
+        disbursed_mad=mad(t.disbursed),
+        disbursed_eur=eur(t.disbursed, rate),
+        eur_rate=context.eur_rate,
     )
-    def record_plan(venture_id: UUID, body: BusinessPlan, db: SessionDep, who: Staff) -> PlanPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            return plan_out(grants.record_plan(db, venture, body, who))
 
-    @router.get(
-        "/ventures/{venture_id}/business-plan",
-        response_model=PlanPublic,
-        tags=["grants"],
-        summary="A venture's business plan",
-    )
-    def get_plan(venture_id: UUID, db: SessionDep, who: Staff) -> PlanPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-        plan = grants.plan_of(db, venture)
-        if plan is None:
-            raise HTTPException(404, detail=f"venture {venture_id} has no business plan yet")
-        return plan_out(plan)
 
-    @router.get(
-        "/ventures/{venture_id}/grant/prerequisites",
-        response_model=dict[str, list[str]],
-        tags=["grants"],
-        summary="Which members still lack which required course before a grant (empty when none)",
-    )
-    def prerequisites(venture_id: UUID, db: SessionDep, who: Staff) -> dict[str, list[str]]:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-        return grants.missing_prerequisites(db, venture, context)
+@router.get("/grants/{grant_id}", response_model=GrantPublic, tags=["grants"], summary="One grant")
+def get_grant(grant_id: UUID, db: SessionDep, who: Staff) -> GrantPublic:
+    grant, venture = grants.grant_by_id(db, grant_id, who)
+    return grant_out(db, grant, venture)
 
-    @router.post(
-        "/ventures/{venture_id}/grant",
-        response_model=GrantPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["grants"],
-        summary="Approve the co-financing grant with its tranches (in incubation or later; prerequisites met)",
-        responses={409: {"description": "Wrong stage, no business plan, a grant already, or prerequisites missing"}},
-    )
-    def approve(venture_id: UUID, body: GrantRequest, request: Request, db: SessionDep, who: Staff) -> GrantPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            grant = grants.approve(db, venture, body, context, who, correlation_of(request))
-        return grant_out(db, grant, venture)
 
-    @router.get(
-        "/ventures/{venture_id}/grant", response_model=GrantPublic, tags=["grants"], summary="A venture's grant"
-    )
-    def venture_grant(venture_id: UUID, db: SessionDep, who: Staff) -> GrantPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-        grant = grants.grant_of(db, venture)
-        if grant is None:
-            raise HTTPException(404, detail=f"venture {venture_id} has no grant")
-        return grant_out(db, grant, venture)
+@router.post(
+    "/grants/{grant_id}/tranches/{tranche}/milestone",
+    response_model=GrantPublic,
+    tags=["grants"],
+    summary="Record that a tranche's milestone is met (with the evidence)",
+)
+def milestone(
+    context: ContextDep, grant_id: UUID, tranche: Tranche, body: MilestoneMet, db: SessionDep, who: Staff
+) -> GrantPublic:
+    grant, venture = grants.grant_by_id(db, grant_id, who)
+    grants.meet_milestone(db, grant, venture, tranche, body, context)
+    return grant_out(db, grant, venture)
 
-    @router.get(
-        "/grants/totals",
-        response_model=GrantTotals,
-        tags=["grants"],
-        summary="Grants approved and disbursed, in MAD and in EUR at the configured rate (filter by region, "
-        "organisation)",
-    )
-    def grant_totals(
-        db: SessionDep,
-        who: Reader,
-        region: Region | None = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
-    ) -> GrantTotals:
-        t = grants.totals(db, who, region, organisation)
-        rate = rate_e4(context.eur_rate)
-        return GrantTotals(
-            grants=t.grants,
-            approved_mad=mad(t.approved),
-            approved_eur=eur(t.approved, rate),
-            disbursed_mad=mad(t.disbursed),
-            disbursed_eur=eur(t.disbursed, rate),
-            eur_rate=context.eur_rate,
-        )
 
-    @router.get("/grants/{grant_id}", response_model=GrantPublic, tags=["grants"], summary="One grant")
-    def get_grant(grant_id: UUID, db: SessionDep, who: Staff) -> GrantPublic:
-        with translated():
-            grant, venture = grants.grant_by_id(db, grant_id, who)
-        return grant_out(db, grant, venture)
-
-    @router.post(
-        "/grants/{grant_id}/tranches/{tranche}/milestone",
-        response_model=GrantPublic,
-        tags=["grants"],
-        summary="Record that a tranche's milestone is met (with the evidence)",
-    )
-    def milestone(grant_id: UUID, tranche: Tranche, body: MilestoneMet, db: SessionDep, who: Staff) -> GrantPublic:
-        with translated():
-            grant, venture = grants.grant_by_id(db, grant_id, who)
-            grants.meet_milestone(db, grant, venture, tranche, body, context)
-        return grant_out(db, grant, venture)
-
-    @router.post(
-        "/grants/{grant_id}/tranches/{tranche}/disbursements",
-        response_model=DisbursementPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["grants"],
-        summary="Pay (part of) a tranche: only after its milestone, never beyond its amount",
-        responses={409: {"description": "Milestone not met, or beyond what was approved"}},
-    )
-    def disburse(
-        grant_id: UUID, tranche: Tranche, body: DisbursementRequest, request: Request, db: SessionDep, who: Staff
-    ) -> DisbursementPublic:
-        with translated():
-            grant, venture = grants.grant_by_id(db, grant_id, who)
-            paid = grants.disburse(db, grant, venture, tranche, body, context, who, correlation_of(request))
-        return disbursement_out(paid, grant, tranche)
-
-    return router
+@router.post(
+    "/grants/{grant_id}/tranches/{tranche}/disbursements",
+    response_model=DisbursementPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["grants"],
+    summary="Pay (part of) a tranche: only after its milestone, never beyond its amount",
+    responses={409: {"description": "Milestone not met, or beyond what was approved"}},
+)
+def disburse(
+    context: ContextDep,
+    grant_id: UUID,
+    tranche: Tranche,
+    body: DisbursementRequest,
+    request: Request,
+    db: SessionDep,
+    who: Staff,
+) -> DisbursementPublic:
+    grant, venture = grants.grant_by_id(db, grant_id, who)
+    paid = grants.disburse(db, grant, venture, tranche, body, context, who, correlation_of(request))
+    return disbursement_out(paid, grant, tranche)

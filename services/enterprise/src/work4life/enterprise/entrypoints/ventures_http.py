@@ -1,13 +1,12 @@
 """HTTP routes of candidates, ventures through the pipeline, members, launch, coaching and
 follow-up visits."""
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -15,8 +14,8 @@ from sqlmodel import Session
 from work4life.contracts.enterprise import LegalForm, RevenueBand, VentureKind, VentureStage
 from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import Sector
-from work4life.runtime.auth import Principal, require
-from work4life.runtime.http import correlation_of, session_dependency
+from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
+from work4life.runtime.http import correlation_of
 from work4life.runtime.strict import Day
 
 from ..adapters.orm import EnterpriseCandidate, FollowUpVisit, Venture
@@ -35,8 +34,7 @@ from ..domain.model import (
     VisitStatus,
 )
 from ..service_layer import followups, people, ventures
-from ..service_layer.context import Context
-from .errors import STAFF, translated
+from . import ContextDep
 
 
 class CandidatePublic(BaseModel):
@@ -50,11 +48,7 @@ class CandidatePublic(BaseModel):
     status_changed_on: date | None
 
 
-class CandidatePage(BaseModel):
-    items: list[CandidatePublic]
-    total: int
-    limit: int
-    offset: int
+CandidatePage = Page[CandidatePublic]
 
 
 class MemberPublic(BaseModel):
@@ -111,11 +105,7 @@ class VentureSummary(BaseModel):
     active: bool | None
 
 
-class VenturePage(BaseModel):
-    items: list[VentureSummary]
-    total: int
-    limit: int
-    offset: int
+VenturePage = Page[VentureSummary]
 
 
 class CoachingPublic(BaseModel):
@@ -150,11 +140,7 @@ class DueVisit(BaseModel):
     days_overdue: int
 
 
-class DueVisitPage(BaseModel):
-    items: list[DueVisit]
-    total: int
-    limit: int
-    offset: int
+DueVisitPage = Page[DueVisit]
 
 
 def candidate_out(candidate: EnterpriseCandidate) -> CandidatePublic:
@@ -181,264 +167,275 @@ def visit_out(visit: FollowUpVisit) -> VisitPublic:
     return VisitPublic.model_validate(visit, from_attributes=True)
 
 
-def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
-    router = APIRouter(prefix="/v1")
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Staff = Annotated[Principal, Depends(require(*STAFF))]
-    Limit = Annotated[int, Query(ge=1, le=500)]
-    Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+router = APIRouter(prefix="/v1")
 
-    # -- candidates --------------------------------------------------------------------------
+# -- candidates --------------------------------------------------------------------------
 
-    @router.get(
-        "/candidates",
-        response_model=CandidatePage,
-        tags=["candidates"],
-        summary="Referrals to enterprise support, oldest first (paginated; filter by status, region, person)",
+
+@router.get(
+    "/candidates",
+    response_model=CandidatePage,
+    tags=["candidates"],
+    summary="Referrals to enterprise support, oldest first (paginated; filter by status, region, person)",
+)
+def list_candidates(
+    db: SessionDep,
+    who: Staff,
+    candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
+    region: Region | None = None,
+    beneficiary_id: UUID | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CandidatePage:
+    rows, total = people.candidates(
+        db, status=candidate_status, region=region, beneficiary_id=beneficiary_id, limit=limit, offset=offset
     )
-    def list_candidates(
-        db: SessionDep,
-        who: Staff,
-        candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
-        region: Region | None = None,
-        beneficiary_id: UUID | None = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> CandidatePage:
-        rows, total = people.candidates(
-            db, status=candidate_status, region=region, beneficiary_id=beneficiary_id, limit=limit, offset=offset
+    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/candidates/{referral_id}/decline",
+    response_model=CandidatePublic,
+    tags=["candidates"],
+    summary="Decline a pending referral that is in no application (intake hears of it)",
+)
+def decline(
+    context: ContextDep, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
+) -> CandidatePublic:
+    candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
+    return candidate_out(candidate)
+
+
+# -- ventures ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/ventures",
+    response_model=VenturePublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["ventures"],
+    summary="Record a venture's application (every member must be referred to enterprise support)",
+    responses={409: {"description": "A member has no standing referral (with consent)"}},
+)
+def apply(context: ContextDep, body: VentureRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
+    venture = ventures.apply(db, body, context, who, correlation_of(request))
+    return venture_out(db, venture)
+
+
+@router.get(
+    "/ventures",
+    response_model=VenturePage,
+    tags=["ventures"],
+    summary="Ventures, latest application first (paginated; filter by stage, kind, region, organisation, "
+    "member, application dates)",
+)
+def list_ventures(
+    db: SessionDep,
+    who: Staff,
+    stage: VentureStage | None = None,
+    kind: VentureKind | None = None,
+    region: Region | None = None,
+    organisation: Annotated[str | None, Query(max_length=50)] = None,
+    member: UUID | None = None,
+    applied_from: Day | None = None,
+    applied_until: Day | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> VenturePage:
+    rows, total = ventures.ventures(
+        db,
+        who,
+        stage=stage,
+        kind=kind,
+        region=region,
+        organisation=organisation,
+        member=member,
+        applied_from=applied_from,
+        applied_until=applied_until,
+        limit=limit,
+        offset=offset,
+    )
+    return VenturePage(
+        items=[VentureSummary.model_validate(v, from_attributes=True) for v in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/ventures/{venture_id}",
+    response_model=VenturePublic,
+    tags=["ventures"],
+    summary="One venture: members, stage and the allowed next stages, selection decisions, coaching hours",
+)
+def get_venture(venture_id: UUID, db: SessionDep, who: Staff) -> VenturePublic:
+    return venture_out(db, ventures.venture_by_id(db, venture_id, who))
+
+
+@router.post(
+    "/ventures/{venture_id}/transitions",
+    response_model=VenturePublic,
+    tags=["ventures"],
+    summary="Move a venture along the pipeline (selection needs the committee's decision; reject and "
+    "abandon need a reason)",
+    responses={409: {"description": "Not an allowed next stage; the answer names the allowed ones"}},
+)
+def move(
+    context: ContextDep, venture_id: UUID, body: TransitionRequest, request: Request, db: SessionDep, who: Staff
+) -> VenturePublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    venture = ventures.move(db, venture, body, context, who, correlation_of(request))
+    return venture_out(db, venture)
+
+
+@router.post(
+    "/ventures/{venture_id}/members",
+    response_model=VenturePublic,
+    tags=["ventures"],
+    summary="Add a member (referred to enterprise support) while the venture is in support",
+)
+def add_member(
+    context: ContextDep, venture_id: UUID, body: MemberRequest, request: Request, db: SessionDep, who: Staff
+) -> VenturePublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    venture = ventures.add_member(db, venture, body.beneficiary_id, context, correlation_of(request))
+    return venture_out(db, venture)
+
+
+@router.post(
+    "/ventures/{venture_id}/members/{beneficiary_id}/leave",
+    response_model=VenturePublic,
+    tags=["ventures"],
+    summary="A member leaves (a venture in support left without members is abandoned)",
+)
+def leave(
+    context: ContextDep,
+    venture_id: UUID,
+    beneficiary_id: UUID,
+    body: LeaveRequest,
+    request: Request,
+    db: SessionDep,
+    who: Staff,
+) -> VenturePublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    venture = ventures.leave(db, venture, beneficiary_id, body, context, correlation_of(request))
+    return venture_out(db, venture)
+
+
+@router.post(
+    "/ventures/{venture_id}/launch",
+    response_model=VenturePublic,
+    tags=["ventures"],
+    summary="Record the launch (legal form, registration, premises); schedules the follow-up visits",
+)
+def launch(
+    context: ContextDep, venture_id: UUID, body: LaunchRequest, request: Request, db: SessionDep, who: Staff
+) -> VenturePublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    venture = ventures.launch(db, venture, body, context, correlation_of(request))
+    return venture_out(db, venture)
+
+
+# -- coaching ----------------------------------------------------------------------------
+
+
+@router.post(
+    "/ventures/{venture_id}/coaching",
+    response_model=CoachingPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["coaching"],
+    summary="Record a coaching session (hours, topic, coach)",
+)
+def add_coaching(
+    context: ContextDep, venture_id: UUID, body: CoachingRequest, db: SessionDep, who: Staff
+) -> CoachingPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    coaching = ventures.add_coaching(db, venture, body, context, who)
+    return CoachingPublic(**coaching.model_dump(), hours=Decimal(coaching.minutes) / 60)
+
+
+@router.get(
+    "/ventures/{venture_id}/coaching",
+    response_model=list[CoachingPublic],
+    tags=["coaching"],
+    summary="A venture's coaching sessions, oldest first",
+)
+def list_coaching(venture_id: UUID, db: SessionDep, who: Staff) -> list[CoachingPublic]:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    return [CoachingPublic(**c.model_dump(), hours=Decimal(c.minutes) / 60) for c in ventures.coaching_of(db, venture)]
+
+
+# -- follow-up visits --------------------------------------------------------------------
+
+
+@router.get(
+    "/ventures/{venture_id}/follow-ups",
+    response_model=list[VisitPublic],
+    tags=["follow-up"],
+    summary="A launched venture's follow-up visits (due, recorded, not needed)",
+)
+def list_visits(venture_id: UUID, db: SessionDep, who: Staff) -> list[VisitPublic]:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    return [visit_out(v) for v in followups.visits_of(db, venture)]
+
+
+@router.put(
+    "/ventures/{venture_id}/follow-ups/{months}",
+    response_model=VisitPublic,
+    tags=["follow-up"],
+    summary="Record (or correct) the visit due that many months after launch: active? revenue? jobs?",
+)
+def record_visit(
+    context: ContextDep,
+    venture_id: UUID,
+    months: Annotated[int, PathParam(ge=1, le=120, description="Months after launch, e.g. 6 or 12")],
+    body: FollowUpRequest,
+    request: Request,
+    db: SessionDep,
+    who: Staff,
+) -> VisitPublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    visit = followups.record_visit(db, venture, months, body, context, who, correlation_of(request))
+    return visit_out(visit)
+
+
+@router.get(
+    "/follow-ups/due",
+    response_model=DueVisitPage,
+    tags=["follow-up"],
+    summary="Visits to make: overdue ones by default, or due within `within_days`; oldest first",
+)
+def due(
+    context: ContextDep,
+    db: SessionDep,
+    who: Staff,
+    within_days: Annotated[int, Query(ge=0, le=366)] = 0,
+    region: Region | None = None,
+    organisation: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> DueVisitPage:
+    today = context.today()
+    rows, total = followups.due_visits(
+        db,
+        who,
+        due_before=today + timedelta(days=within_days),
+        region=region,
+        organisation=organisation,
+        limit=limit,
+        offset=offset,
+    )
+    items = [
+        DueVisit(
+            venture_id=venture.venture_id,
+            venture_name=venture.name,
+            region=venture.region,
+            organisation=venture.organisation,
+            months_after_launch=visit.months_after_launch,
+            due_on=visit.due_on,
+            days_overdue=max((today - visit.due_on).days, 0),
         )
-        return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
-
-    @router.post(
-        "/candidates/{referral_id}/decline",
-        response_model=CandidatePublic,
-        tags=["candidates"],
-        summary="Decline a pending referral that is in no application (intake hears of it)",
-    )
-    def decline(
-        referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
-    ) -> CandidatePublic:
-        with translated():
-            candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-        return candidate_out(candidate)
-
-    # -- ventures ----------------------------------------------------------------------------
-
-    @router.post(
-        "/ventures",
-        response_model=VenturePublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["ventures"],
-        summary="Record a venture's application (every member must be referred to enterprise support)",
-        responses={409: {"description": "A member has no standing referral (with consent)"}},
-    )
-    def apply(body: VentureRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
-        with translated():
-            venture = ventures.apply(db, body, context, who, correlation_of(request))
-        return venture_out(db, venture)
-
-    @router.get(
-        "/ventures",
-        response_model=VenturePage,
-        tags=["ventures"],
-        summary="Ventures, latest application first (paginated; filter by stage, kind, region, organisation, "
-        "member, application dates)",
-    )
-    def list_ventures(
-        db: SessionDep,
-        who: Staff,
-        stage: VentureStage | None = None,
-        kind: VentureKind | None = None,
-        region: Region | None = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
-        member: UUID | None = None,
-        applied_from: Day | None = None,
-        applied_until: Day | None = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> VenturePage:
-        rows, total = ventures.ventures(
-            db,
-            who,
-            stage=stage,
-            kind=kind,
-            region=region,
-            organisation=organisation,
-            member=member,
-            applied_from=applied_from,
-            applied_until=applied_until,
-            limit=limit,
-            offset=offset,
-        )
-        return VenturePage(
-            items=[VentureSummary.model_validate(v, from_attributes=True) for v in rows],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
-
-    @router.get(
-        "/ventures/{venture_id}",
-        response_model=VenturePublic,
-        tags=["ventures"],
-        summary="One venture: members, stage and the allowed next stages, selection decisions, coaching hours",
-    )
-    def get_venture(venture_id: UUID, db: SessionDep, who: Staff) -> VenturePublic:
-        with translated():
-            return venture_out(db, ventures.venture_by_id(db, venture_id, who))
-
-    @router.post(
-        "/ventures/{venture_id}/transitions",
-        response_model=VenturePublic,
-        tags=["ventures"],
-        summary="Move a venture along the pipeline (selection needs the committee's decision; reject and "
-        "abandon need a reason)",
-        responses={409: {"description": "Not an allowed next stage; the answer names the allowed ones"}},
-    )
-    def move(venture_id: UUID, body: TransitionRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            venture = ventures.move(db, venture, body, context, who, correlation_of(request))
-        return venture_out(db, venture)
-
-    @router.post(
-        "/ventures/{venture_id}/members",
-        response_model=VenturePublic,
-        tags=["ventures"],
-        summary="Add a member (referred to enterprise support) while the venture is in support",
-    )
-    def add_member(
-        venture_id: UUID, body: MemberRequest, request: Request, db: SessionDep, who: Staff
-    ) -> VenturePublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            venture = ventures.add_member(db, venture, body.beneficiary_id, context, correlation_of(request))
-        return venture_out(db, venture)
-
-    @router.post(
-        "/ventures/{venture_id}/members/{beneficiary_id}/leave",
-        response_model=VenturePublic,
-        tags=["ventures"],
-        summary="A member leaves (a venture in support left without members is abandoned)",
-    )
-    def leave(
-        venture_id: UUID, beneficiary_id: UUID, body: LeaveRequest, request: Request, db: SessionDep, who: Staff
-    ) -> VenturePublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            venture = ventures.leave(db, venture, beneficiary_id, body, context, correlation_of(request))
-        return venture_out(db, venture)
-
-    @router.post(
-        "/ventures/{venture_id}/launch",
-        response_model=VenturePublic,
-        tags=["ventures"],
-        summary="Record the launch (legal form, registration, premises); schedules the follow-up visits",
-    )
-    def launch(venture_id: UUID, body: LaunchRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            venture = ventures.launch(db, venture, body, context, correlation_of(request))
-        return venture_out(db, venture)
-
-    # -- coaching ----------------------------------------------------------------------------
-
-    @router.post(
-        "/ventures/{venture_id}/coaching",
-        response_model=CoachingPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["coaching"],
-        summary="Record a coaching session (hours, topic, coach)",
-    )
-    def add_coaching(venture_id: UUID, body: CoachingRequest, db: SessionDep, who: Staff) -> CoachingPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            coaching = ventures.add_coaching(db, venture, body, context, who)
-        return CoachingPublic(**coaching.model_dump(), hours=Decimal(coaching.minutes) / 60)
-
-    @router.get(
-        "/ventures/{venture_id}/coaching",
-        response_model=list[CoachingPublic],
-        tags=["coaching"],
-        summary="A venture's coaching sessions, oldest first",
-    )
-    def list_coaching(venture_id: UUID, db: SessionDep, who: Staff) -> list[CoachingPublic]:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-        return [
-            CoachingPublic(**c.model_dump(), hours=Decimal(c.minutes) / 60) for c in ventures.coaching_of(db, venture)
-        ]
-
-    # -- follow-up visits --------------------------------------------------------------------
-
-    @router.get(
-        "/ventures/{venture_id}/follow-ups",
-        response_model=list[VisitPublic],
-        tags=["follow-up"],
-        summary="A launched venture's follow-up visits (due, recorded, not needed)",
-    )
-    def list_visits(venture_id: UUID, db: SessionDep, who: Staff) -> list[VisitPublic]:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-        return [visit_out(v) for v in followups.visits_of(db, venture)]
-
-    @router.put(
-        "/ventures/{venture_id}/follow-ups/{months}",
-        response_model=VisitPublic,
-        tags=["follow-up"],
-        summary="Record (or correct) the visit due that many months after launch: active? revenue? jobs?",
-    )
-    def record_visit(
-        venture_id: UUID,
-        months: Annotated[int, PathParam(ge=1, le=120, description="Months after launch, e.g. 6 or 12")],
-        body: FollowUpRequest,
-        request: Request,
-        db: SessionDep,
-        who: Staff,
-    ) -> VisitPublic:
-        with translated():
-            venture = ventures.venture_by_id(db, venture_id, who)
-            visit = followups.record_visit(db, venture, months, body, context, who, correlation_of(request))
-        return visit_out(visit)
-
-    @router.get(
-        "/follow-ups/due",
-        response_model=DueVisitPage,
-        tags=["follow-up"],
-        summary="Visits to make: overdue ones by default, or due within `within_days`; oldest first",
-    )
-    def due(
-        db: SessionDep,
-        who: Staff,
-        within_days: Annotated[int, Query(ge=0, le=366)] = 0,
-        region: Region | None = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> DueVisitPage:
-        today = context.today()
-        rows, total = followups.due_visits(
-            db,
-            who,
-            due_before=today + timedelta(days=within_days),
-            region=region,
-            organisation=organisation,
-            limit=limit,
-            offset=offset,
-        )
-        items = [
-            DueVisit(
-                venture_id=venture.venture_id,
-                venture_name=venture.name,
-                region=venture.region,
-                organisation=venture.organisation,
-                months_after_launch=visit.months_after_launch,
-                due_on=visit.due_on,
-                days_overdue=max((today - visit.due_on).days, 0),
-            )
-            for visit, venture in rows
-        ]
-        return DueVisitPage(items=items, total=total, limit=limit, offset=offset)
-
-    return router
+        for visit, venture in rows
+    ]
+    return DueVisitPage(items=items, total=total, limit=limit, offset=offset)

@@ -11,7 +11,7 @@ from work4life.runtime.auth import Principal
 
 from ..adapters import event_mapping
 from ..adapters.orm import FollowUpVisit, Venture
-from ..domain.model import Conflict, EnterpriseRefused, FollowUpRequest, NotFound, VisitStatus
+from ..domain.model import Conflict, FollowUpRequest, NotFound, Refused, VisitStatus
 from .context import Context
 from .ventures import lock, page
 
@@ -51,7 +51,7 @@ def record_visit(
         if v.months_after_launch < months and v.status is VisitStatus.RECORDED and v.visited_on
     ]
     if any(v.visited_on is not None and v.visited_on > request.visited_on for v in earlier):
-        raise EnterpriseRefused("visited_on", "is before an earlier visit")
+        raise Refused("visited_on", "is before an earlier visit")
     visit.status = VisitStatus.RECORDED
     visit.visited_on = request.visited_on
     visit.active = request.active

@@ -23,10 +23,10 @@ from ..domain.model import (
     BusinessPlan,
     Conflict,
     DisbursementRequest,
-    EnterpriseRefused,
     GrantRequest,
     MilestoneMet,
     NotFound,
+    Refused,
     centimes,
     mad,
     rate_e4,
@@ -109,7 +109,7 @@ def approve(
         raise Conflict(f"venture {venture.venture_id} has no business plan: record it first (PUT .../business-plan)")
     approved = centimes(request.approved_mad)
     if approved > plan.grant_requested:
-        raise EnterpriseRefused(
+        raise Refused(
             "approved_mad",
             f"{shown(request.approved_mad)} MAD is more than the {shown(mad(plan.grant_requested))} MAD "
             "the business plan requests",

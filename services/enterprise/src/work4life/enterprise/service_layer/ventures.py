@@ -33,11 +33,11 @@ from ..domain.model import (
     CandidateStatus,
     CoachingRequest,
     Conflict,
-    EnterpriseRefused,
     ExitReason,
     LaunchRequest,
     LeaveRequest,
     NotFound,
+    Refused,
     TransitionRequest,
     VentureRequest,
     check_legal_form,
@@ -132,7 +132,7 @@ def apply(
 ) -> Venture:
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
-        raise EnterpriseRefused("organisation", f"you may record ventures only for {actor.organisation}")
+        raise Refused("organisation", f"you may record ventures only for {actor.organisation}")
     referrals = _referrals_of(session, request.members)
     applied_on = context.happened_on(
         "applied_on", request.applied_on, *[(r.referred_on, "a member's referral") for r in referrals.values()]

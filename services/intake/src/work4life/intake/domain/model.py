@@ -20,6 +20,7 @@ from sqlmodel import JSON, AutoString, Column, Field, SQLModel
 
 from work4life.contracts.intake import ConsentPurpose, EducationLevel, LanguageLevel, LegalStatus, Region, Sex
 from work4life.runtime.db import stored_as_value
+from work4life.runtime.errors import Refused as Refused
 from work4life.runtime.strict import Day, Flag, Whole
 
 ARABIC = re.compile(r"^[\u0600-\u06FF\u0750-\u077F\s'\-]+$")
@@ -239,21 +240,14 @@ PROFILE_FIELDS = (
 def check_age(date_of_birth: date, today: date, minimum_age: int) -> None:
     """The programme serves people of working age."""
     if date_of_birth > today:
-        raise RegistrationRefused("date_of_birth", "is in the future")
+        raise Refused("date_of_birth", "is in the future")
     if date_of_birth.year < 1900:
-        raise RegistrationRefused("date_of_birth", "is before 1900")
+        raise Refused("date_of_birth", "is before 1900")
     age = today.year - date_of_birth.year - ((today.month, today.day) < (date_of_birth.month, date_of_birth.day))
     if age < minimum_age:
-        raise RegistrationRefused(
+        raise Refused(
             "date_of_birth", f"the person is {age}; the programme registers people aged {minimum_age} or more"
         )
-
-
-class RegistrationRefused(Exception):
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class ConsentRequest(BaseModel):
@@ -282,10 +276,10 @@ class ConsentRequest(BaseModel):
 
 def check_registration_consents(consents: list[ConsentRequest]) -> None:
     if not any(c.purpose is ConsentPurpose.SERVICE_DELIVERY for c in consents):
-        raise RegistrationRefused("consents", "consent to service delivery is required to register a person")
+        raise Refused("consents", "consent to service delivery is required to register a person")
     keys = [(c.purpose, (c.organisation or "").strip().lower()) for c in consents]
     if len(set(keys)) != len(keys):
-        raise RegistrationRefused("consents", "lists the same consent twice")
+        raise Refused("consents", "lists the same consent twice")
 
 
 def fingerprint(

@@ -5,14 +5,12 @@ their organisation's people; programme managers and admins see everyone. Every r
 data is written to the audit log.
 """
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlmodel import Session
 
 from work4life.contracts.intake import (
     ConsentPurpose,
@@ -22,8 +20,9 @@ from work4life.contracts.intake import (
     Region,
     Sex,
 )
+from work4life.runtime.api import Page, SessionDep, Staff
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import correlation_of, refused, session_dependency, validation_errors
+from work4life.runtime.http import correlation_of, refused, validation_errors
 from work4life.runtime.strict import Day, Flag, Whole
 
 from ..adapters.orm import Beneficiary, RecordStatus
@@ -33,12 +32,10 @@ from ..domain.model import (
     ConsentRequest,
     DocumentType,
     LanguageSkill,
-    RegistrationRefused,
     normalise_document_number,
 )
 from ..service_layer import audit, duplicates, handlers
-
-STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
+from . import ContextDep
 
 
 class BeneficiaryCreate(BeneficiaryBase):
@@ -132,11 +129,7 @@ class RegisteredBeneficiary(BeneficiaryPublic):
     )
 
 
-class BeneficiaryPage(BaseModel):
-    items: list[BeneficiaryPublic]
-    total: int
-    limit: int
-    offset: int
+BeneficiaryPage = Page[BeneficiaryPublic]
 
 
 class AuditEntryPublic(BaseModel):
@@ -148,11 +141,7 @@ class AuditEntryPublic(BaseModel):
     beneficiary_id: UUID
 
 
-class AuditPage(BaseModel):
-    items: list[AuditEntryPublic]
-    total: int
-    limit: int
-    offset: int
+AuditPage = Page[AuditEntryPublic]
 
 
 def registered_out(beneficiary: Beneficiary, flagged: list[tuple[Beneficiary, Any]]) -> RegisteredBeneficiary:
@@ -198,276 +187,264 @@ def changeable(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: 
     return beneficiary
 
 
-def build_router(
-    session_factory: Callable[[], Session],
-    context: handlers.Context,
-) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["beneficiaries"])
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Staff = Annotated[Principal, Depends(require(*STAFF))]
+router = APIRouter(prefix="/v1", tags=["beneficiaries"])
 
-    @router.post(
-        "/beneficiaries",
-        status_code=status.HTTP_201_CREATED,
-        response_model=RegisteredBeneficiary,
-        summary="Register a beneficiary (possible duplicates are flagged in the response and queued for review)",
-        description="With an `Idempotency-Key` header (the staff application makes one on the device for each "
-        "registration, so that one taken offline is sent exactly once), a repeated request answers 200 with the "
-        "person the first one created, and the header `Idempotent-Replayed: true`: no second person, no second "
-        "event.",
-        responses={
-            200: {"description": "The key was already used: the person that registration created"},
-            409: {"description": "The key was used for a registration the caller may not see"},
-            422: {"description": "A field is missing or invalid; the body names it and says why"},
-        },
+
+@router.post(
+    "/beneficiaries",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RegisteredBeneficiary,
+    summary="Register a beneficiary (possible duplicates are flagged in the response and queued for review)",
+    description="With an `Idempotency-Key` header (the staff application makes one on the device for each "
+    "registration, so that one taken offline is sent exactly once), a repeated request answers 200 with the "
+    "person the first one created, and the header `Idempotent-Replayed: true`: no second person, no second "
+    "event.",
+    responses={
+        200: {"description": "The key was already used: the person that registration created"},
+        409: {"description": "The key was used for a registration the caller may not see"},
+        422: {"description": "A field is missing or invalid; the body names it and says why"},
+    },
+)
+def register(
+    context: ContextDep,
+    body: BeneficiaryCreate,
+    request: Request,
+    response: Response,
+    db: SessionDep,
+    who: Staff,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=r"^[\x21-\x7e]{8,100}$",
+            description="A key made by the client for this registration (8 to 100 printable ASCII characters, "
+            "e.g. a UUID); the same key is never registered twice.",
+        ),
+    ] = None,
+) -> RegisteredBeneficiary:
+    organisation = body.partner_organisation or who.organisation
+    if not who.may_see(organisation):
+        raise HTTPException(403, detail=f"a caseworker of {who.organisation} cannot register people for {organisation}")
+    details = BeneficiaryBase.model_validate(
+        {**body.model_dump(exclude={"consents", "registered_on"}), "partner_organisation": organisation}
     )
-    def register(
-        body: BeneficiaryCreate,
-        request: Request,
-        response: Response,
-        db: SessionDep,
-        who: Staff,
-        idempotency_key: Annotated[
-            str | None,
-            Header(
-                pattern=r"^[\x21-\x7e]{8,100}$",
-                description="A key made by the client for this registration (8 to 100 printable ASCII characters, "
-                "e.g. a UUID); the same key is never registered twice.",
-            ),
-        ] = None,
-    ) -> RegisteredBeneficiary:
-        organisation = body.partner_organisation or who.organisation
-        if not who.may_see(organisation):
+    command = handlers.RegisterBeneficiary(
+        details, body.consents, correlation_of(request), idempotency_key, registered_on=body.registered_on
+    )
+    try:
+        beneficiary = handlers.register_beneficiary(db, command, context, who)
+    except handlers.AlreadyRegistered as repeat:
+        if not who.may_see(repeat.beneficiary.partner_organisation):
             raise HTTPException(
-                403, detail=f"a caseworker of {who.organisation} cannot register people for {organisation}"
+                409, detail="this Idempotency-Key was already used for another registration: make a new one"
+            ) from repeat
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+        audit.record(db, who, "read", [repeat.beneficiary.beneficiary_id])
+        db.commit()
+        return registered_out(repeat.beneficiary, duplicates.candidates_for(db, repeat.beneficiary))
+    return registered_out(beneficiary, duplicates.flag_at_registration(db, beneficiary))
+
+
+@router.get("/beneficiaries", response_model=BeneficiaryPage, summary="List beneficiaries (paginated, filterable)")
+def list_(
+    db: SessionDep,
+    who: Staff,
+    region: Region | None = None,
+    partner_organisation: str | None = None,
+    legal_status: LegalStatus | None = None,
+    registered_from: Day | None = None,
+    registered_to: Day | None = None,
+    status: RecordStatus | None = Query(default=RecordStatus.ACTIVE, description="active, merged or erased"),
+    name: Annotated[str | None, Query(min_length=2, max_length=100, description="part of a name, any script")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> BeneficiaryPage:
+    if not who.sees_every_organisation:
+        if partner_organisation not in (None, who.organisation):
+            raise HTTPException(403, detail="caseworkers see only their organisation's people")
+        partner_organisation = who.organisation
+    if registered_from and registered_to and registered_from > registered_to:
+        raise refused("registered_from", "is after registered_to")
+    filters = handlers.BeneficiaryFilter(
+        region, partner_organisation, legal_status, registered_from, registered_to, status, name
+    )
+    items, total = handlers.list_beneficiaries(db, filters, limit, offset)
+    audit.record(db, who, "list", [b.beneficiary_id for b in items])
+    db.commit()
+    return BeneficiaryPage(
+        items=[BeneficiaryPublic.model_validate(b, from_attributes=True) for b in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}",
+    response_model=BeneficiaryPublic,
+    summary="One beneficiary",
+    responses={404: {"description": "No beneficiary with this id that the caller may see"}},
+)
+def get(beneficiary_id: UUID, db: SessionDep, who: Staff) -> BeneficiaryPublic:
+    beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    audit.record(db, who, "read", [beneficiary.beneficiary_id])
+    db.commit()
+    return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+
+
+@router.patch(
+    "/beneficiaries/{beneficiary_id}",
+    response_model=BeneficiaryPublic,
+    summary="Change a beneficiary's details",
+    responses={
+        404: {"description": "Not found"},
+        409: {"description": "Merged or erased"},
+        422: {"description": "Invalid field"},
+    },
+)
+def update(
+    context: ContextDep, beneficiary_id: UUID, body: BeneficiaryUpdate, request: Request, db: SessionDep, who: Staff
+) -> BeneficiaryPublic:
+    beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    command = handlers.UpdateBeneficiary(beneficiary, body.model_dump(exclude_unset=True), correlation_of(request))
+    try:
+        beneficiary = handlers.update_beneficiary(db, command, context, who)
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+    return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/legal-status",
+    response_model=LegalStatusEntry,
+    status_code=status.HTTP_201_CREATED,
+    summary="Record a legal-status change (status recognised, permit renewed or expired, ...)",
+)
+def change_legal_status(
+    context: ContextDep, beneficiary_id: UUID, body: LegalStatusChange, request: Request, db: SessionDep, who: Staff
+) -> LegalStatusEntry:
+    beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    try:
+        document_number = normalise_document_number(body.document_number)
+    except ValueError as exc:
+        raise refused("document_number", str(exc)) from exc
+    command = handlers.ChangeLegalStatus(
+        beneficiary,
+        body.legal_status,
+        body.effective_on,
+        body.reason,
+        body.document_type,
+        document_number,
+        body.document_expiry,
+        body.note,
+        correlation_of(request),
+    )
+    record = handlers.change_legal_status(db, command, context, who)
+    return LegalStatusEntry.model_validate(record, from_attributes=True)
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}/legal-status",
+    response_model=list[LegalStatusEntry],
+    summary="A beneficiary's legal-status timeline, oldest first",
+)
+def legal_status_history(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[LegalStatusEntry]:
+    beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    timeline = handlers.legal_status_timeline(db, beneficiary)
+    audit.record(db, who, "read_legal_status", [beneficiary.beneficiary_id])
+    db.commit()
+    return [LegalStatusEntry.model_validate(r, from_attributes=True) for r in timeline]
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}/consents",
+    response_model=list[ConsentPublic],
+    tags=["consent"],
+    summary="A beneficiary's consents, given and withdrawn",
+)
+def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPublic]:
+    beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    found = [ConsentPublic.model_validate(c, from_attributes=True) for c in handlers.consents_of(db, beneficiary)]
+    audit.record(db, who, "read_consents", [beneficiary.beneficiary_id])
+    db.commit()
+    return found
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/consents",
+    response_model=ConsentPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["consent"],
+    summary="Record a consent (the notice was shown and the person agreed)",
+    responses={409: {"description": "The same consent is already active"}},
+)
+def give_consent(
+    context: ContextDep, beneficiary_id: UUID, body: ConsentRequest, request: Request, db: SessionDep, who: Staff
+) -> ConsentPublic:
+    beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    consent = handlers.give_consent(db, beneficiary, body, context, who, correlation_of(request))
+    return ConsentPublic.model_validate(consent, from_attributes=True)
+
+
+@router.post(
+    "/beneficiaries/{beneficiary_id}/consents/{consent_id}/withdraw",
+    response_model=ConsentPublic,
+    tags=["consent"],
+    summary="Withdraw a consent; services stop the matching processing",
+    responses={404: {"description": "No such consent"}, 409: {"description": "Already withdrawn"}},
+)
+def withdraw_consent(
+    context: ContextDep, beneficiary_id: UUID, consent_id: UUID, request: Request, db: SessionDep, who: Staff
+) -> ConsentPublic:
+    beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    consent = handlers.withdraw_consent(db, beneficiary, consent_id, context, who, correlation_of(request))
+    if consent is None:
+        raise HTTPException(404, detail=f"beneficiary {beneficiary_id} has no consent {consent_id}")
+    return ConsentPublic.model_validate(consent, from_attributes=True)
+
+
+@router.delete(
+    "/beneficiaries/{beneficiary_id}",
+    response_model=BeneficiaryPublic,
+    summary="Erase a person's personal data at their request (programme managers, admins)",
+    responses={404: {"description": "Not found"}, 409: {"description": "Already erased or merged"}},
+)
+def erase(
+    context: ContextDep,
+    beneficiary_id: UUID,
+    request: Request,
+    db: SessionDep,
+    who: Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))],
+) -> BeneficiaryPublic:
+    beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
+    beneficiary = handlers.erase_beneficiary(db, beneficiary, context, who, correlation_of(request))
+    return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
+
+
+@router.get("/audit", response_model=AuditPage, tags=["audit"], summary="Who accessed which record (admins)")
+def audit_log(
+    db: SessionDep,
+    who: Annotated[Principal, Depends(require(Role.ADMIN))],
+    beneficiary_id: UUID | None = None,
+    subject: str | None = None,
+    action: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+) -> AuditPage:
+    items, total = audit.entries(db, audit.AuditFilter(beneficiary_id, subject, action), limit, offset)
+    return AuditPage(
+        items=[
+            AuditEntryPublic(
+                at=e.at.isoformat(),
+                subject=e.subject,
+                role=e.role,
+                organisation=e.organisation,
+                action=e.action,
+                beneficiary_id=e.beneficiary_id,
             )
-        details = BeneficiaryBase.model_validate(
-            {**body.model_dump(exclude={"consents", "registered_on"}), "partner_organisation": organisation}
-        )
-        command = handlers.RegisterBeneficiary(
-            details, body.consents, correlation_of(request), idempotency_key, registered_on=body.registered_on
-        )
-        try:
-            beneficiary = handlers.register_beneficiary(db, command, context, who)
-        except RegistrationRefused as refusal:
-            raise refused(refusal.field, refusal.reason) from refusal
-        except handlers.AlreadyRegistered as repeat:
-            if not who.may_see(repeat.beneficiary.partner_organisation):
-                raise HTTPException(
-                    409, detail="this Idempotency-Key was already used for another registration: make a new one"
-                ) from repeat
-            response.status_code = status.HTTP_200_OK
-            response.headers["Idempotent-Replayed"] = "true"
-            audit.record(db, who, "read", [repeat.beneficiary.beneficiary_id])
-            db.commit()
-            return registered_out(repeat.beneficiary, duplicates.candidates_for(db, repeat.beneficiary))
-        return registered_out(beneficiary, duplicates.flag_at_registration(db, beneficiary))
-
-    @router.get("/beneficiaries", response_model=BeneficiaryPage, summary="List beneficiaries (paginated, filterable)")
-    def list_(
-        db: SessionDep,
-        who: Staff,
-        region: Region | None = None,
-        partner_organisation: str | None = None,
-        legal_status: LegalStatus | None = None,
-        registered_from: Day | None = None,
-        registered_to: Day | None = None,
-        status: RecordStatus | None = Query(default=RecordStatus.ACTIVE, description="active, merged or erased"),
-        name: Annotated[
-            str | None, Query(min_length=2, max_length=100, description="part of a name, any script")
-        ] = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    ) -> BeneficiaryPage:
-        if not who.sees_every_organisation:
-            if partner_organisation not in (None, who.organisation):
-                raise HTTPException(403, detail="caseworkers see only their organisation's people")
-            partner_organisation = who.organisation
-        if registered_from and registered_to and registered_from > registered_to:
-            raise refused("registered_from", "is after registered_to")
-        filters = handlers.BeneficiaryFilter(
-            region, partner_organisation, legal_status, registered_from, registered_to, status, name
-        )
-        items, total = handlers.list_beneficiaries(db, filters, limit, offset)
-        audit.record(db, who, "list", [b.beneficiary_id for b in items])
-        db.commit()
-        return BeneficiaryPage(
-            items=[BeneficiaryPublic.model_validate(b, from_attributes=True) for b in items],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
-
-    @router.get(
-        "/beneficiaries/{beneficiary_id}",
-        response_model=BeneficiaryPublic,
-        summary="One beneficiary",
-        responses={404: {"description": "No beneficiary with this id that the caller may see"}},
+            for e in items
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
-    def get(beneficiary_id: UUID, db: SessionDep, who: Staff) -> BeneficiaryPublic:
-        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        audit.record(db, who, "read", [beneficiary.beneficiary_id])
-        db.commit()
-        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
-
-    @router.patch(
-        "/beneficiaries/{beneficiary_id}",
-        response_model=BeneficiaryPublic,
-        summary="Change a beneficiary's details",
-        responses={
-            404: {"description": "Not found"},
-            409: {"description": "Merged or erased"},
-            422: {"description": "Invalid field"},
-        },
-    )
-    def update(
-        beneficiary_id: UUID, body: BeneficiaryUpdate, request: Request, db: SessionDep, who: Staff
-    ) -> BeneficiaryPublic:
-        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        command = handlers.UpdateBeneficiary(beneficiary, body.model_dump(exclude_unset=True), correlation_of(request))
-        try:
-            beneficiary = handlers.update_beneficiary(db, command, context, who)
-        except ValidationError as exc:
-            raise invalid(exc) from exc
-        except RegistrationRefused as refusal:
-            raise refused(refusal.field, refusal.reason) from refusal
-        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
-
-    @router.post(
-        "/beneficiaries/{beneficiary_id}/legal-status",
-        response_model=LegalStatusEntry,
-        status_code=status.HTTP_201_CREATED,
-        summary="Record a legal-status change (status recognised, permit renewed or expired, ...)",
-    )
-    def change_legal_status(
-        beneficiary_id: UUID, body: LegalStatusChange, request: Request, db: SessionDep, who: Staff
-    ) -> LegalStatusEntry:
-        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        try:
-            document_number = normalise_document_number(body.document_number)
-        except ValueError as exc:
-            raise refused("document_number", str(exc)) from exc
-        command = handlers.ChangeLegalStatus(
-            beneficiary,
-            body.legal_status,
-            body.effective_on,
-            body.reason,
-            body.document_type,
-            document_number,
-            body.document_expiry,
-            body.note,
-            correlation_of(request),
-        )
-        try:
-            record = handlers.change_legal_status(db, command, context, who)
-        except RegistrationRefused as refusal:
-            raise refused(refusal.field, refusal.reason) from refusal
-        return LegalStatusEntry.model_validate(record, from_attributes=True)
-
-    @router.get(
-        "/beneficiaries/{beneficiary_id}/legal-status",
-        response_model=list[LegalStatusEntry],
-        summary="A beneficiary's legal-status timeline, oldest first",
-    )
-    def legal_status_history(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[LegalStatusEntry]:
-        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        timeline = handlers.legal_status_timeline(db, beneficiary)
-        audit.record(db, who, "read_legal_status", [beneficiary.beneficiary_id])
-        db.commit()
-        return [LegalStatusEntry.model_validate(r, from_attributes=True) for r in timeline]
-
-    @router.get(
-        "/beneficiaries/{beneficiary_id}/consents",
-        response_model=list[ConsentPublic],
-        tags=["consent"],
-        summary="A beneficiary's consents, given and withdrawn",
-    )
-    def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPublic]:
-        beneficiary = visible(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        found = [ConsentPublic.model_validate(c, from_attributes=True) for c in handlers.consents_of(db, beneficiary)]
-        audit.record(db, who, "read_consents", [beneficiary.beneficiary_id])
-        db.commit()
-        return found
-
-    @router.post(
-        "/beneficiaries/{beneficiary_id}/consents",
-        response_model=ConsentPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["consent"],
-        summary="Record a consent (the notice was shown and the person agreed)",
-        responses={409: {"description": "The same consent is already active"}},
-    )
-    def give_consent(
-        beneficiary_id: UUID, body: ConsentRequest, request: Request, db: SessionDep, who: Staff
-    ) -> ConsentPublic:
-        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        try:
-            consent = handlers.give_consent(db, beneficiary, body, context, who, correlation_of(request))
-        except handlers.ConsentConflict as conflict:
-            raise HTTPException(409, detail=str(conflict)) from conflict
-        return ConsentPublic.model_validate(consent, from_attributes=True)
-
-    @router.post(
-        "/beneficiaries/{beneficiary_id}/consents/{consent_id}/withdraw",
-        response_model=ConsentPublic,
-        tags=["consent"],
-        summary="Withdraw a consent; services stop the matching processing",
-        responses={404: {"description": "No such consent"}, 409: {"description": "Already withdrawn"}},
-    )
-    def withdraw_consent(
-        beneficiary_id: UUID, consent_id: UUID, request: Request, db: SessionDep, who: Staff
-    ) -> ConsentPublic:
-        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        try:
-            consent = handlers.withdraw_consent(db, beneficiary, consent_id, context, who, correlation_of(request))
-        except handlers.ConsentConflict as conflict:
-            raise HTTPException(409, detail=str(conflict)) from conflict
-        if consent is None:
-            raise HTTPException(404, detail=f"beneficiary {beneficiary_id} has no consent {consent_id}")
-        return ConsentPublic.model_validate(consent, from_attributes=True)
-
-    @router.delete(
-        "/beneficiaries/{beneficiary_id}",
-        response_model=BeneficiaryPublic,
-        summary="Erase a person's personal data at their request (programme managers, admins)",
-        responses={404: {"description": "Not found"}, 409: {"description": "Already erased or merged"}},
-    )
-    def erase(
-        beneficiary_id: UUID,
-        request: Request,
-        db: SessionDep,
-        who: Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))],
-    ) -> BeneficiaryPublic:
-        beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-        beneficiary = handlers.erase_beneficiary(db, beneficiary, context, who, correlation_of(request))
-        return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
-
-    @router.get("/audit", response_model=AuditPage, tags=["audit"], summary="Who accessed which record (admins)")
-    def audit_log(
-        db: SessionDep,
-        who: Annotated[Principal, Depends(require(Role.ADMIN))],
-        beneficiary_id: UUID | None = None,
-        subject: str | None = None,
-        action: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    ) -> AuditPage:
-        items, total = audit.entries(db, audit.AuditFilter(beneficiary_id, subject, action), limit, offset)
-        return AuditPage(
-            items=[
-                AuditEntryPublic(
-                    at=e.at.isoformat(),
-                    subject=e.subject,
-                    role=e.role,
-                    organisation=e.organisation,
-                    action=e.action,
-                    beneficiary_id=e.beneficiary_id,
-                )
-                for e in items
-            ],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
-
-    return router

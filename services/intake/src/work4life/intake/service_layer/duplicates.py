@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
 from work4life.runtime.db import key, table
+from work4life.runtime.errors import Conflict
 
 from ..adapters import event_mapping
 from ..adapters.orm import (
@@ -178,8 +179,8 @@ def candidate_by_id(session: Session, candidate_id: UUID) -> DuplicateCandidate 
     return session.exec(select(DuplicateCandidate).where(DuplicateCandidate.candidate_id == candidate_id)).first()
 
 
-class ReviewRefused(Exception):
-    pass
+class ReviewRefused(Conflict):
+    """The pair is no longer open for review."""
 
 
 def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -> DuplicateCandidate:

@@ -17,6 +17,7 @@ from work4life.contracts.topics import Topic
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import KeepsDays, Programme
 from work4life.runtime.db import key
+from work4life.runtime.errors import Conflict
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
@@ -27,7 +28,7 @@ from ..domain.model import (
     BeneficiaryFields,
     ConsentRequest,
     DocumentType,
-    RegistrationRefused,
+    Refused,
     check_age,
     check_registration_consents,
     fingerprint,
@@ -198,7 +199,7 @@ def change_legal_status(
     last = timeline[-1].effective_on if timeline else None
     context.happened_on("effective_on", command.effective_on, (last, "the last recorded change"))
     if command.document_number and not command.document_type:
-        raise RegistrationRefused("document_type", "is required when document_number is given")
+        raise Refused("document_type", "is required when document_number is given")
     previous = beneficiary.legal_status
     record = LegalStatusRecord(
         beneficiary_pk=key(beneficiary),
@@ -291,7 +292,7 @@ def get_beneficiary(session: Session, beneficiary_id: UUID) -> Beneficiary | Non
     return session.exec(select(Beneficiary).where(Beneficiary.beneficiary_id == beneficiary_id)).first()
 
 
-class ConsentConflict(Exception):
+class ConsentConflict(Conflict):
     """The consent is already in the state asked for."""
 
 

@@ -11,7 +11,7 @@ from work4life.runtime.auth import Principal
 from work4life.runtime.spreadsheets import csv_text
 
 from ..adapters.orm import Beneficiary
-from ..domain.model import RegistrationRefused, fingerprint
+from ..domain.model import Refused, fingerprint
 from ..domain.spreadsheet import RowError, SpreadsheetError, map_header, parse_row, read_rows
 from . import duplicates
 from .handlers import Context, RegisterBeneficiary, register_beneficiary
@@ -118,7 +118,7 @@ def _import_row(job, number, cells, columns, session_factory, context, actor) ->
             return
         try:
             register_beneficiary(session, RegisterBeneficiary(details, parsed.consents), context, actor)
-        except RegistrationRefused as refusal:
+        except Refused as refusal:
             job.errors.append(RowError(number, refusal.field, refusal.reason))
             return
     job.imported += 1

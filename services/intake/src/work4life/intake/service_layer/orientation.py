@@ -12,10 +12,11 @@ from work4life.contracts.envelope import Envelope
 from work4life.contracts.intake import ConsentPurpose, ReferralStatus
 from work4life.runtime.auth import Principal
 from work4life.runtime.db import key
+from work4life.runtime.errors import Conflict
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, OutreachSession, RecordStatus, Referral, SkillsAssessment
-from ..domain.model import RegistrationRefused
+from ..domain.model import Refused
 from ..domain.orientation import AssessmentRequest, OutreachRequest, ReferralRequest, referral_step_allowed
 from . import audit
 from .handlers import Context, active_consent
@@ -27,11 +28,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class NoConsent(Exception):
+class NoConsent(Conflict):
     """The person has not consented (or withdrew consent) to what was asked."""
 
 
-class StepRefused(Exception):
+class StepRefused(Conflict):
     """The referral cannot move to that status from the one it is in."""
 
 
@@ -238,9 +239,7 @@ def record_outreach(
         )
         unknown = [str(a) for a in request.registered_attendees if a not in found]
         if unknown:
-            raise RegistrationRefused(
-                "registered_attendees", f"not registered (or no longer active): {', '.join(unknown)}"
-            )
+            raise Refused("registered_attendees", f"not registered (or no longer active): {', '.join(unknown)}")
     outreach = OutreachSession(
         campaign=request.campaign.strip(),
         held_on=request.held_on,

@@ -5,21 +5,20 @@ legal status; a form filters the period and the organisation.
 The page accepts the bearer token in the `Authorization` header, or as `access_token` in the
 address so that a browser can open it from a link (serve it over TLS only, as every route)."""
 
-from collections.abc import Callable
 from datetime import date
 from html import escape
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import Session
 
+from work4life.runtime.api import SessionDep
 from work4life.runtime.auth import Principal, Role, principal_of
-from work4life.runtime.http import OrganisationQuery, session_dependency
+from work4life.runtime.http import OrganisationQuery
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
-from . import charts
+from . import ContextDep, charts
 
 EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 STYLE = """
@@ -60,69 +59,66 @@ def _months_before(end: date, count: int) -> list[engine.Period]:
     return list(reversed(periods))
 
 
-def build_router(
-    session_factory: Callable[[], Session], targets: dict[str, float], today: Callable[[], date] = date.today
-) -> APIRouter:
-    router = APIRouter(tags=["dashboard"])
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
+router = APIRouter(tags=["dashboard"])
 
-    @router.get(
-        "/dashboard",
-        response_class=HTMLResponse,
-        summary="The dashboard (a web page): indicators against targets, funnel, monthly trends, breakdowns",
-    )
-    def dashboard(
-        who: Annotated[Principal, Depends(viewer)],
-        db: SessionDep,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        organisation: OrganisationQuery = None,
-        access_token: Annotated[str | None, Query(max_length=4096)] = None,
-    ) -> HTMLResponse:
-        if who.role is Role.CASEWORKER:
-            if organisation not in (None, "", who.organisation):
-                raise HTTPException(403, detail="caseworkers see only their organisation's figures")
-            organisation = who.organisation
-        organisation = organisation or None
-        try:
-            span = engine.parse_period(period or None, None, None, today())
-        except engine.BadQuery as bad:
-            raise HTTPException(422, detail=f"invalid request: {bad.field}: {bad.reason}") from bad
-        exact = who.role in EXACT
-        show = (lambda v: v) if exact else suppressed
 
-        rows = []
-        for indicator in INDICATORS:
-            result = engine.compute(db, indicator.code, span, [], organisation)
-            value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else show(result.total)
-            shown = charts._number(float(value) if not isinstance(value, str) else value)
-            unit = {"MAD": " MAD", "percent": "%"}.get(indicator.unit.value, "")
-            target = targets.get(indicator.code)
-            bar = charts.progress(float(result.total), target) if indicator.unit is not Unit.PERCENT else ""
-            rows.append(
-                f"<tr><td><b>{escape(indicator.code)}</b></td><td>{escape(indicator.name)}</td>"
-                f"<td>{escape(shown)}{unit}</td><td>{'' if target is None else f'{target:,.0f}'}</td><td>{bar}</td></tr>"
-            )
-        funnel = [(name.replace("_", " "), show(n)) for name, _, n in engine.funnel(db, span, organisation)]
-        trend_periods = _months_before(span.end, 12)
-        trends = {
-            code: [
-                (p.end.strftime("%b %y"), show(engine.compute(db, code, p, [], organisation).total))
-                for p in trend_periods
-            ]
-            for code in ("3.2", "1.4", "placements")
-        }
-        breakdowns = {
-            dimension: [
-                (str(cell[dimension]), show(cell["value"]))
-                for cell in engine.compute(db, "3.2", span, [dimension], organisation).breakdown
-            ]
-            for dimension in ("region", "sex", "legal_status")
-        }
-        options = "".join(
-            f'<option value="{value}"{" selected" if (period or "programme") == value else ""}>{label}</option>'
-            for value, label in _period_choices(today())
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    summary="The dashboard (a web page): indicators against targets, funnel, monthly trends, breakdowns",
+)
+def dashboard(
+    context: ContextDep,
+    who: Annotated[Principal, Depends(viewer)],
+    db: SessionDep,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    organisation: OrganisationQuery = None,
+    access_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> HTMLResponse:
+    if who.role is Role.CASEWORKER:
+        if organisation not in (None, "", who.organisation):
+            raise HTTPException(403, detail="caseworkers see only their organisation's figures")
+        organisation = who.organisation
+    organisation = organisation or None
+    try:
+        span = engine.parse_period(period or None, None, None, context.today())
+    except engine.BadQuery as bad:
+        raise HTTPException(422, detail=f"invalid request: {bad.field}: {bad.reason}") from bad
+    exact = who.role in EXACT
+    show = (lambda v: v) if exact else suppressed
+
+    rows = []
+    for indicator in INDICATORS:
+        result = engine.compute(db, indicator.code, span, [], organisation)
+        value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else show(result.total)
+        shown = charts._number(float(value) if not isinstance(value, str) else value)
+        unit = {"MAD": " MAD", "percent": "%"}.get(indicator.unit.value, "")
+        target = context.targets.get(indicator.code)
+        bar = charts.progress(float(result.total), target) if indicator.unit is not Unit.PERCENT else ""
+        rows.append(
+            f"<tr><td><b>{escape(indicator.code)}</b></td><td>{escape(indicator.name)}</td>"
+            f"<td>{escape(shown)}{unit}</td><td>{'' if target is None else f'{target:,.0f}'}</td><td>{bar}</td></tr>"
         )
-        html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+    funnel = [(name.replace("_", " "), show(n)) for name, _, n in engine.funnel(db, span, organisation)]
+    trend_periods = _months_before(span.end, 12)
+    trends = {
+        code: [
+            (p.end.strftime("%b %y"), show(engine.compute(db, code, p, [], organisation).total)) for p in trend_periods
+        ]
+        for code in ("3.2", "1.4", "placements")
+    }
+    breakdowns = {
+        dimension: [
+            (str(cell[dimension]), show(cell["value"]))
+            for cell in engine.compute(db, "3.2", span, [dimension], organisation).breakdown
+        ]
+        for dimension in ("region", "sex", "legal_status")
+    }
+    options = "".join(
+        f'<option value="{value}"{" selected" if (period or "programme") == value else ""}>{label}</option>'
+        for value, label in _period_choices(context.today())
+    )
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Work4Life dashboard</title><style>{STYLE}</style></head><body>
 <h1>Work4Life: programme dashboard</h1>
 <div class="muted" id="scope">{escape(span.label)} &middot; {escape(organisation or "all organisations")} &middot;
@@ -146,9 +142,7 @@ def build_router(
 <p class="muted">Counting rules: GET /v1/indicators (each indicator carries its rule); exports:
 GET /v1/indicators.csv and /v1/indicators.xlsx, with your token in the Authorization header.</p>
 </body></html>"""
-        return HTMLResponse(html)
-
-    return router
+    return HTMLResponse(html)
 
 
 def _period_choices(today: date) -> list[tuple[str, str]]:

@@ -5,7 +5,6 @@ Caseworkers see their own organisation's people only.
 """
 
 import io
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -16,16 +15,18 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from work4life.contracts.envelope import Producer
 from work4life.contracts.reporting import SnapshotTrigger
+from work4life.runtime.api import SessionDep
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import OrganisationQuery, correlation_of, refused, session_dependency
+from work4life.runtime.http import OrganisationQuery, correlation_of, refused
 from work4life.runtime.spreadsheets import append_row, csv_text
 from work4life.runtime.strict import Day
 
 from ..domain.indicators import INDICATORS, Unit, suppressed
 from ..service_layer import indicators as engine
 from ..service_layer import snapshots
+from ..service_layer.context import Context
+from . import ContextDep
 
 EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -76,141 +77,156 @@ class FunnelOut(BaseModel):
     stages: list[FunnelStage]
 
 
-def build_router(
-    session_factory: Callable[[], Session],
-    targets: dict[str, float],
-    today: Callable[[], date],
-    producer: Producer,
-    topic_name: Callable[[str], str],
-) -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["indicators"])
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Anyone = Annotated[Principal, Depends(require(*Role))]
+router = APIRouter(prefix="/v1", tags=["indicators"])
+Anyone = Annotated[Principal, Depends(require(*Role))]
 
-    def scope(who: Principal, organisation: str | None) -> str | None:
-        if who.role in (Role.CASEWORKER,) and organisation not in (None, who.organisation):
-            raise HTTPException(403, detail="caseworkers see only their organisation's figures")
-        return who.organisation if who.role is Role.CASEWORKER else organisation
 
-    def table(
-        db: Session,
-        who: Principal,
-        period: str | None,
-        start: date | None,
-        end: date | None,
-        by: str | None,
-        organisation: str | None,
-        codes: list[str] | None = None,
-    ) -> IndicatorTable:
-        try:
-            span = engine.parse_period(period, start, end, today())
-            dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
-            organisation = scope(who, organisation)
-            results = [
-                engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation)
-                for i in INDICATORS
-                if codes is None or i.code in codes
-            ]
-        except engine.BadQuery as bad:
-            raise refused(bad.field, bad.reason) from bad
-        exact = who.role in EXACT
-        return IndicatorTable(
-            period_from=span.start,
-            period_to=span.end,
-            organisation=organisation,
-            by=dims,
-            indicators=[out(r, exact, targets.get(r.indicator.code), organisation) for r in results],
-        )
+def scope(who: Principal, organisation: str | None) -> str | None:
+    if who.role in (Role.CASEWORKER,) and organisation not in (None, who.organisation):
+        raise HTTPException(403, detail="caseworkers see only their organisation's figures")
+    return who.organisation if who.role is Role.CASEWORKER else organisation
 
-    def _breaks_down(dims: list[str]) -> set[str]:
-        return {i.code for i in INDICATORS if all(d in engine.dimensions_of(i) for d in dims)}
 
-    @router.get(
-        "/indicators",
-        response_model=IndicatorTable,
-        summary="Every indicator for a period, with progress against its target and an optional breakdown",
-        description="Period: `period=month:2026-03 | quarter:2026-Q1 | year:2026 | programme`, or `from`/`to`; "
-        "programme-to-date when neither is given. `by` is a comma-separated list of dimensions (sex, age_band, "
-        "nationality, legal_status, disability, region, partner_organisation for indicators about people; region, "
-        "organisation for the others); an indicator that cannot break down that way comes without a breakdown.",
-    )
-    def list_indicators(
-        db: SessionDep,
-        who: Anyone,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-        by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: OrganisationQuery = None,
-    ) -> IndicatorTable:
-        return table(db, who, period, start, end, by, organisation)
-
-    @router.get(
-        "/indicators/{code}",
-        response_model=IndicatorOut,
-        summary="One indicator for a period, broken down by any combination of its dimensions",
-    )
-    def one_indicator(
-        code: str,
-        db: SessionDep,
-        who: Anyone,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-        by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: OrganisationQuery = None,
-    ) -> IndicatorOut:
-        if code not in {i.code for i in INDICATORS}:
-            raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in INDICATORS)}")
-        try:
-            span = engine.parse_period(period, start, end, today())
-            dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
-            organisation = scope(who, organisation)
-            result = engine.compute(db, code, span, dims, organisation)
-        except engine.BadQuery as bad:
-            raise refused(bad.field, bad.reason) from bad
-        return out(result, who.role in EXACT, targets.get(code), organisation)
-
-    @router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
-    def get_funnel(
-        db: SessionDep,
-        who: Anyone,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-        organisation: OrganisationQuery = None,
-    ) -> FunnelOut:
-        try:
-            span = engine.parse_period(period, start, end, today())
-        except engine.BadQuery as bad:
-            raise refused(bad.field, bad.reason) from bad
+def table(
+    context: Context,
+    db: Session,
+    who: Principal,
+    period: str | None,
+    start: date | None,
+    end: date | None,
+    by: str | None,
+    organisation: str | None,
+    codes: list[str] | None = None,
+) -> IndicatorTable:
+    try:
+        span = engine.parse_period(period, start, end, context.today())
+        dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
         organisation = scope(who, organisation)
-        exact = who.role in EXACT
-        stages = [
-            FunnelStage(stage=name, description=text, people=n if exact else suppressed(n))
-            for name, text, n in engine.funnel(db, span, organisation)
+        results = [
+            engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation)
+            for i in INDICATORS
+            if codes is None or i.code in codes
         ]
-        return FunnelOut(period_from=span.start, period_to=span.end, organisation=organisation, stages=stages)
-
-    @router.get(
-        "/indicators.csv",
-        response_class=Response,
-        summary="The indicator table as CSV: one row per indicator and breakdown cell",
+    except engine.BadQuery as bad:
+        raise refused(bad.field, bad.reason) from bad
+    exact = who.role in EXACT
+    return IndicatorTable(
+        period_from=span.start,
+        period_to=span.end,
+        organisation=organisation,
+        by=dims,
+        indicators=[out(r, exact, context.targets.get(r.indicator.code), organisation) for r in results],
     )
-    def as_csv(
-        db: SessionDep,
-        who: Anyone,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-        by: Annotated[str | None, Query(max_length=200)] = None,
-        organisation: OrganisationQuery = None,
-    ) -> Response:
-        result = table(db, who, period, start, end, by, organisation)
-        rows: list[list[Any]] = [
-            ["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"]
-        ]
-        for i in result.indicators:
+
+
+def _breaks_down(dims: list[str]) -> set[str]:
+    return {i.code for i in INDICATORS if all(d in engine.dimensions_of(i) for d in dims)}
+
+
+@router.get(
+    "/indicators",
+    response_model=IndicatorTable,
+    summary="Every indicator for a period, with progress against its target and an optional breakdown",
+    description="Period: `period=month:2026-03 | quarter:2026-Q1 | year:2026 | programme`, or `from`/`to`; "
+    "programme-to-date when neither is given. `by` is a comma-separated list of dimensions (sex, age_band, "
+    "nationality, legal_status, disability, region, partner_organisation for indicators about people; region, "
+    "organisation for the others); an indicator that cannot break down that way comes without a breakdown.",
+)
+def list_indicators(
+    context: ContextDep,
+    db: SessionDep,
+    who: Anyone,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    by: Annotated[str | None, Query(max_length=200)] = None,
+    organisation: OrganisationQuery = None,
+) -> IndicatorTable:
+    return table(context, db, who, period, start, end, by, organisation)
+
+
+@router.get(
+    "/indicators/{code}",
+    response_model=IndicatorOut,
+    summary="One indicator for a period, broken down by any combination of its dimensions",
+)
+def one_indicator(
+    context: ContextDep,
+    code: str,
+    db: SessionDep,
+    who: Anyone,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    by: Annotated[str | None, Query(max_length=200)] = None,
+    organisation: OrganisationQuery = None,
+) -> IndicatorOut:
+    if code not in {i.code for i in INDICATORS}:
+        raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in INDICATORS)}")
+    try:
+        span = engine.parse_period(period, start, end, context.today())
+        dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
+        organisation = scope(who, organisation)
+        result = engine.compute(db, code, span, dims, organisation)
+    except engine.BadQuery as bad:
+        raise refused(bad.field, bad.reason) from bad
+    return out(result, who.role in EXACT, context.targets.get(code), organisation)
+
+
+@router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
+def get_funnel(
+    context: ContextDep,
+    db: SessionDep,
+    who: Anyone,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    organisation: OrganisationQuery = None,
+) -> FunnelOut:
+    try:
+        span = engine.parse_period(period, start, end, context.today())
+    except engine.BadQuery as bad:
+        raise refused(bad.field, bad.reason) from bad
+    organisation = scope(who, organisation)
+    exact = who.role in EXACT
+    stages = [
+        FunnelStage(stage=name, description=text, people=n if exact else suppressed(n))
+        for name, text, n in engine.funnel(db, span, organisation)
+    ]
+    return FunnelOut(period_from=span.start, period_to=span.end, organisation=organisation, stages=stages)
+
+
+@router.get(
+    "/indicators.csv",
+    response_class=Response,
+    summary="The indicator table as CSV: one row per indicator and breakdown cell",
+)
+def as_csv(
+    context: ContextDep,
+    db: SessionDep,
+    who: Anyone,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    by: Annotated[str | None, Query(max_length=200)] = None,
+    organisation: OrganisationQuery = None,
+) -> Response:
+    result = table(context, db, who, period, start, end, by, organisation)
+    rows: list[list[Any]] = [["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"]]
+    for i in result.indicators:
+        rows.append(
+            [
+                i.code,
+                i.name,
+                i.unit.value,
+                i.period_from or "",
+                i.period_to,
+                *[""] * len(result.by),
+                i.total,
+                i.target or "",
+            ]
+        )
+        for cell in i.breakdown:
             rows.append(
                 [
                     i.code,
@@ -218,112 +234,108 @@ def build_router(
                     i.unit.value,
                     i.period_from or "",
                     i.period_to,
-                    *[""] * len(result.by),
-                    i.total,
-                    i.target or "",
+                    *[cell.get(d, "") for d in result.by],
+                    cell["value"],
+                    "",
                 ]
             )
-            for cell in i.breakdown:
-                rows.append(
-                    [
-                        i.code,
-                        i.name,
-                        i.unit.value,
-                        i.period_from or "",
-                        i.period_to,
-                        *[cell.get(d, "") for d in result.by],
-                        cell["value"],
-                        "",
-                    ]
-                )
-        return Response(
-            csv_text(rows),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="indicators-{result.period_to}.csv"'},
-        )
-
-    @router.get(
-        "/indicators.xlsx",
-        response_class=Response,
-        summary="A donor-ready workbook: a summary sheet, one sheet per indicator with its breakdowns, the "
-        "counting rules and the period",
+    return Response(
+        csv_text(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="indicators-{result.period_to}.csv"'},
     )
-    def as_xlsx(
-        db: SessionDep,
-        who: Anyone,
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-        organisation: OrganisationQuery = None,
-    ) -> Response:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-        from openpyxl.worksheet.worksheet import Worksheet
 
-        summary = table(db, who, period, start, end, None, organisation)
-        workbook = Workbook()
-        sheet = workbook.active
-        assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
-        sheet.title = "Summary"
-        append_row(
-            sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"]
-        )
-        append_row(sheet, ["Organisation", summary.organisation or "all"])
-        append_row(sheet, ["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
-        append_row(sheet, [])
-        append_row(sheet, ["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
-        for cell in sheet[5]:
-            cell.font = Font(bold=True)
-        for i in summary.indicators:
-            append_row(sheet, [i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
-        for indicator in summary.indicators:
-            dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
-            ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
-            append_row(ws, [indicator.code, indicator.name])
-            append_row(ws, ["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
-            append_row(ws, ["Counting rule", indicator.rule])
-            append_row(ws, ["Total", _cell(indicator.total), indicator.unit.value])
-            for dimension in dims:
-                detail = table(db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[0]
-                append_row(ws, [])
-                append_row(ws, [f"By {dimension.replace('_', ' ')}", "Value"])
-                ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
-                for found in detail.breakdown:
-                    append_row(ws, [found[dimension], _cell(found["value"])])
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-        return Response(
-            buffer.getvalue(),
-            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="indicators-{summary.period_to}.xlsx"'},
-        )
 
-    @router.post(
-        "/snapshots",
-        response_model=SnapshotOut,
-        status_code=202,
-        summary="Publish an indicator snapshot of a period on reporting.snapshots (programme managers, admins)",
+@router.get(
+    "/indicators.xlsx",
+    response_class=Response,
+    summary="A donor-ready workbook: a summary sheet, one sheet per indicator with its breakdowns, the "
+    "counting rules and the period",
+)
+def as_xlsx(
+    context: ContextDep,
+    db: SessionDep,
+    who: Anyone,
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+    organisation: OrganisationQuery = None,
+) -> Response:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
+
+    summary = table(context, db, who, period, start, end, None, organisation)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert isinstance(sheet, Worksheet)  # a new workbook opens on its one worksheet
+    sheet.title = "Summary"
+    append_row(sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+    append_row(sheet, ["Organisation", summary.organisation or "all"])
+    append_row(sheet, ["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
+    append_row(sheet, [])
+    append_row(sheet, ["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
+    for cell in sheet[5]:
+        cell.font = Font(bold=True)
+    for i in summary.indicators:
+        append_row(sheet, [i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
+    for indicator in summary.indicators:
+        dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
+        ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
+        append_row(ws, [indicator.code, indicator.name])
+        append_row(ws, ["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
+        append_row(ws, ["Counting rule", indicator.rule])
+        append_row(ws, ["Total", _cell(indicator.total), indicator.unit.value])
+        for dimension in dims:
+            detail = table(context, db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[
+                0
+            ]
+            append_row(ws, [])
+            append_row(ws, [f"By {dimension.replace('_', ' ')}", "Value"])
+            ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+            for found in detail.breakdown:
+                append_row(ws, [found[dimension], _cell(found["value"])])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return Response(
+        buffer.getvalue(),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="indicators-{summary.period_to}.xlsx"'},
     )
-    def publish_snapshot(
-        request: Request,
-        db: SessionDep,
-        who: Annotated[Principal, Depends(require(*EXACT))],
-        period: Annotated[str | None, Query(max_length=20)] = None,
-        start: Annotated[Day | None, Query(alias="from")] = None,
-        end: Annotated[Day | None, Query(alias="to")] = None,
-    ) -> SnapshotOut:
-        try:
-            span = engine.parse_period(period, start, end, today())
-        except engine.BadQuery as bad:
-            raise refused(bad.field, bad.reason) from bad
-        label = period or "custom"
-        snapshot_id = snapshots.stage_snapshot(
-            db, span, label, SnapshotTrigger.ON_DEMAND, producer, topic_name, targets, correlation_of(request)
-        )
-        db.commit()
-        return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
-    return router
+
+@router.post(
+    "/snapshots",
+    response_model=SnapshotOut,
+    status_code=202,
+    summary="Publish an indicator snapshot of a period on reporting.snapshots (programme managers, admins)",
+)
+def publish_snapshot(
+    context: ContextDep,
+    request: Request,
+    db: SessionDep,
+    who: Annotated[Principal, Depends(require(*EXACT))],
+    period: Annotated[str | None, Query(max_length=20)] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
+) -> SnapshotOut:
+    try:
+        span = engine.parse_period(period, start, end, context.today())
+    except engine.BadQuery as bad:
+        raise refused(bad.field, bad.reason) from bad
+    label = period or "custom"
+    snapshot_id = snapshots.stage_snapshot(
+        db,
+        span,
+        label,
+        SnapshotTrigger.ON_DEMAND,
+        context.producer,
+        context.topic_name,
+        context.targets,
+        correlation_of(request),
+    )
+    db.commit()
+    return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
 
 def _cell(value: Any) -> Any:

@@ -13,24 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import CourseKind, DropoutReason, Sector
+from work4life.runtime.errors import Conflict as Conflict
+from work4life.runtime.errors import NotFound as NotFound
+from work4life.runtime.errors import Refused as Refused
 from work4life.runtime.strict import Day, Flag, Number, Whole
-
-
-class TrainingRefused(Exception):
-    """A request the rules refuse because of one of its fields (HTTP 422)."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
-
-
-class Conflict(Exception):
-    """A request that the current state refuses: a full or closed cohort, an overlap, ... (HTTP 409)."""
-
-
-class NotFound(LookupError):
-    """No such record, or not one the caller may see (HTTP 404)."""
 
 
 class CohortStatus(StrEnum):

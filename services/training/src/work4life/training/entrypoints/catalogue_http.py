@@ -1,18 +1,17 @@
 """HTTP routes of the catalogue: courses, cohorts and their sessions, and certificate checks."""
 
-from collections.abc import Callable
 from datetime import date, time
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
-from work4life.runtime.auth import Principal, require
-from work4life.runtime.http import refused, session_dependency
+from work4life.runtime.api import Limit, Offset, Page, Reader, SessionDep, Staff
+from work4life.runtime.http import refused
 from work4life.runtime.strict import Day
 
 from ..adapters.orm import Cohort, Course, Enrolment
@@ -28,8 +27,7 @@ from ..domain.model import (
     certificate_number_problem,
 )
 from ..service_layer import catalogue, enrolment
-from ..service_layer.context import Context
-from .errors import READERS, STAFF, translated
+from . import ContextDep
 
 
 class CoursePublic(BaseModel):
@@ -46,11 +44,7 @@ class CoursePublic(BaseModel):
     active: bool
 
 
-class CoursePage(BaseModel):
-    items: list[CoursePublic]
-    total: int
-    limit: int
-    offset: int
+CoursePage = Page[CoursePublic]
 
 
 class SessionPublic(BaseModel):
@@ -84,11 +78,7 @@ class CohortPublic(BaseModel):
     finished_on: date | None
 
 
-class CohortPage(BaseModel):
-    items: list[CohortPublic]
-    total: int
-    limit: int
-    offset: int
+CohortPage = Page[CohortPublic]
 
 
 class CertificateCheck(BaseModel):
@@ -125,190 +115,189 @@ def cohort_out(session: Session, cohort: Cohort, course: Course) -> CohortPublic
     )
 
 
-def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
-    router = APIRouter(prefix="/v1")
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Staff = Annotated[Principal, Depends(require(*STAFF))]
-    Reader = Annotated[Principal, Depends(require(*READERS))]
-    Limit = Annotated[int, Query(ge=1, le=500)]
-    Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+router = APIRouter(prefix="/v1")
 
-    # -- courses -----------------------------------------------------------------------------
+# -- courses -----------------------------------------------------------------------------
 
-    @router.post(
-        "/courses",
-        response_model=CoursePublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["catalogue"],
-        summary="Add a course to the catalogue (with its completion rule; default 80% attendance and a passed test)",
+
+@router.post(
+    "/courses",
+    response_model=CoursePublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogue"],
+    summary="Add a course to the catalogue (with its completion rule; default 80% attendance and a passed test)",
+)
+def create_course(body: CourseRequest, db: SessionDep, who: Staff) -> CoursePublic:
+    return course_out(catalogue.create_course(db, body, who))
+
+
+@router.get(
+    "/courses",
+    response_model=CoursePage,
+    tags=["catalogue"],
+    summary="Courses (paginated; filter by kind, sector, organisation, active, text in title or provider)",
+)
+def list_courses(
+    db: SessionDep,
+    who: Reader,
+    kind: CourseKind | None = None,
+    sector: Sector | None = None,
+    organisation: Annotated[str | None, Query(max_length=50)] = None,
+    active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in the title or the provider")] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CoursePage:
+    rows, total = catalogue.courses(
+        db, kind=kind, sector=sector, organisation=organisation, active=active, text=q, limit=limit, offset=offset
     )
-    def create_course(body: CourseRequest, db: SessionDep, who: Staff) -> CoursePublic:
-        with translated():
-            return course_out(catalogue.create_course(db, body, who))
+    return CoursePage(items=[course_out(c) for c in rows], total=total, limit=limit, offset=offset)
 
-    @router.get(
-        "/courses",
-        response_model=CoursePage,
-        tags=["catalogue"],
-        summary="Courses (paginated; filter by kind, sector, organisation, active, text in title or provider)",
+
+@router.get("/courses/{course_id}", response_model=CoursePublic, tags=["catalogue"], summary="One course")
+def get_course(course_id: UUID, db: SessionDep, who: Reader) -> CoursePublic:
+    return course_out(catalogue.course_by_id(db, course_id))
+
+
+@router.patch(
+    "/courses/{course_id}",
+    response_model=CoursePublic,
+    tags=["catalogue"],
+    summary="Change a course (the completion rule applies to completions decided from now on)",
+)
+def update_course(course_id: UUID, body: CourseUpdate, db: SessionDep, who: Staff) -> CoursePublic:
+    course = catalogue.course_by_id(db, course_id)
+    return course_out(catalogue.update_course(db, course, body, who))
+
+
+# -- cohorts -----------------------------------------------------------------------------
+
+
+@router.post(
+    "/courses/{course_id}/cohorts",
+    response_model=CohortPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogue"],
+    summary="Open a cohort of a course, with its schedule of sessions",
+)
+def create_cohort(
+    context: ContextDep, course_id: UUID, body: CohortRequest, db: SessionDep, who: Staff
+) -> CohortPublic:
+    course = catalogue.course_by_id(db, course_id)
+    cohort = catalogue.create_cohort(db, course, body, who, context.programme)
+    return cohort_out(db, cohort, course)
+
+
+@router.get(
+    "/cohorts",
+    response_model=CohortPage,
+    tags=["catalogue"],
+    summary="Cohorts, latest start first (paginated; filter by course, kind, region, status, organisation, start)",
+)
+def list_cohorts(
+    db: SessionDep,
+    who: Reader,
+    course_id: UUID | None = None,
+    kind: CourseKind | None = None,
+    region: Region | None = None,
+    cohort_status: Annotated[CohortStatus | None, Query(alias="status")] = None,
+    organisation: Annotated[str | None, Query(max_length=50)] = None,
+    starts_from: Day | None = None,
+    starts_until: Day | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CohortPage:
+    rows, total = catalogue.cohorts(
+        db,
+        course_id=course_id,
+        kind=kind,
+        region=region,
+        status=cohort_status,
+        organisation=organisation,
+        starts_from=starts_from,
+        starts_until=starts_until,
+        limit=limit,
+        offset=offset,
     )
-    def list_courses(
-        db: SessionDep,
-        who: Reader,
-        kind: CourseKind | None = None,
-        sector: Sector | None = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
-        active: bool | None = None,
-        q: Annotated[str | None, Query(max_length=100, description="Text in the title or the provider")] = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> CoursePage:
-        rows, total = catalogue.courses(
-            db, kind=kind, sector=sector, organisation=organisation, active=active, text=q, limit=limit, offset=offset
-        )
-        return CoursePage(items=[course_out(c) for c in rows], total=total, limit=limit, offset=offset)
+    return CohortPage(items=[cohort_out(db, c, k) for c, k in rows], total=total, limit=limit, offset=offset)
 
-    @router.get("/courses/{course_id}", response_model=CoursePublic, tags=["catalogue"], summary="One course")
-    def get_course(course_id: UUID, db: SessionDep, who: Reader) -> CoursePublic:
-        with translated():
-            return course_out(catalogue.course_by_id(db, course_id))
 
-    @router.patch(
-        "/courses/{course_id}",
-        response_model=CoursePublic,
-        tags=["catalogue"],
-        summary="Change a course (the completion rule applies to completions decided from now on)",
+@router.get(
+    "/cohorts/{cohort_id}", response_model=CohortPublic, tags=["catalogue"], summary="One cohort, with its seats"
+)
+def get_cohort(cohort_id: UUID, db: SessionDep, who: Reader) -> CohortPublic:
+    cohort, course = catalogue.cohort_by_id(db, cohort_id)
+    return cohort_out(db, cohort, course)
+
+
+@router.patch(
+    "/cohorts/{cohort_id}",
+    response_model=CohortPublic,
+    tags=["catalogue"],
+    summary="Change a cohort: capacity (more seats go to the waiting list), trainer, place, or status "
+    "(open, enrolment_closed, cancelled)",
+)
+def update_cohort(context: ContextDep, cohort_id: UUID, body: CohortUpdate, db: SessionDep, who: Staff) -> CohortPublic:
+    cohort, course = catalogue.cohort_by_id(db, cohort_id)
+    cohort = enrolment.update_cohort(db, cohort, course, body, context, who)
+    return cohort_out(db, cohort, course)
+
+
+@router.get(
+    "/cohorts/{cohort_id}/sessions",
+    response_model=list[SessionPublic],
+    tags=["catalogue"],
+    summary="A cohort's schedule of sessions",
+)
+def list_sessions(cohort_id: UUID, db: SessionDep, who: Reader) -> list[SessionPublic]:
+    cohort, _ = catalogue.cohort_by_id(db, cohort_id)
+    return [SessionPublic.model_validate(s, from_attributes=True) for s in catalogue.sessions_of(db, cohort)]
+
+
+@router.post(
+    "/cohorts/{cohort_id}/sessions",
+    response_model=SessionPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["catalogue"],
+    summary="Add a session to a cohort's schedule",
+)
+def add_session(cohort_id: UUID, body: SessionRequest, db: SessionDep, who: Staff) -> SessionPublic:
+    cohort, _ = catalogue.cohort_by_id(db, cohort_id)
+    return SessionPublic.model_validate(catalogue.add_session(db, cohort, body, who), from_attributes=True)
+
+
+# -- certificates ------------------------------------------------------------------------
+
+
+@router.get(
+    "/certificates/{certificate_number}",
+    response_model=CertificateCheck,
+    tags=["certificates"],
+    summary="Check a certificate number (open to anyone, e.g. an employer; shows the course, never the person)",
+    responses={404: {"description": "No certificate has this number"}, 422: {"description": "Not well formed"}},
+)
+def check_certificate(certificate_number: str, db: SessionDep) -> CertificateCheck:
+    problem = certificate_number_problem(certificate_number)
+    if problem:
+        raise refused("certificate_number", problem)
+    number = certificate_number.strip().upper()
+    row = db.exec(
+        select(Enrolment, Cohort, Course)
+        .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
+        .join(Course, col(Course.id) == Cohort.course_pk)
+        .where(Enrolment.certificate_number == number)
+    ).first()
+    if row is None:
+        raise HTTPException(404, detail=f"no certificate {number} was issued here")
+    place, cohort, course = row
+    return CertificateCheck(
+        certificate_number=number,
+        valid=place.status is EnrolmentStatus.COMPLETED,
+        course_title=course.title,
+        course_kind=course.kind,
+        provider=course.provider,
+        hours=course.hours,
+        completed_on=place.completed_on,
+        organisation=cohort.organisation,
+        region=cohort.region,
     )
-    def update_course(course_id: UUID, body: CourseUpdate, db: SessionDep, who: Staff) -> CoursePublic:
-        with translated():
-            course = catalogue.course_by_id(db, course_id)
-            return course_out(catalogue.update_course(db, course, body, who))
-
-    # -- cohorts -----------------------------------------------------------------------------
-
-    @router.post(
-        "/courses/{course_id}/cohorts",
-        response_model=CohortPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["catalogue"],
-        summary="Open a cohort of a course, with its schedule of sessions",
-    )
-    def create_cohort(course_id: UUID, body: CohortRequest, db: SessionDep, who: Staff) -> CohortPublic:
-        with translated():
-            course = catalogue.course_by_id(db, course_id)
-            cohort = catalogue.create_cohort(db, course, body, who, context.programme)
-            return cohort_out(db, cohort, course)
-
-    @router.get(
-        "/cohorts",
-        response_model=CohortPage,
-        tags=["catalogue"],
-        summary="Cohorts, latest start first (paginated; filter by course, kind, region, status, organisation, start)",
-    )
-    def list_cohorts(
-        db: SessionDep,
-        who: Reader,
-        course_id: UUID | None = None,
-        kind: CourseKind | None = None,
-        region: Region | None = None,
-        cohort_status: Annotated[CohortStatus | None, Query(alias="status")] = None,
-        organisation: Annotated[str | None, Query(max_length=50)] = None,
-        starts_from: Day | None = None,
-        starts_until: Day | None = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> CohortPage:
-        rows, total = catalogue.cohorts(
-            db,
-            course_id=course_id,
-            kind=kind,
-            region=region,
-            status=cohort_status,
-            organisation=organisation,
-            starts_from=starts_from,
-            starts_until=starts_until,
-            limit=limit,
-            offset=offset,
-        )
-        return CohortPage(items=[cohort_out(db, c, k) for c, k in rows], total=total, limit=limit, offset=offset)
-
-    @router.get(
-        "/cohorts/{cohort_id}", response_model=CohortPublic, tags=["catalogue"], summary="One cohort, with its seats"
-    )
-    def get_cohort(cohort_id: UUID, db: SessionDep, who: Reader) -> CohortPublic:
-        with translated():
-            cohort, course = catalogue.cohort_by_id(db, cohort_id)
-            return cohort_out(db, cohort, course)
-
-    @router.patch(
-        "/cohorts/{cohort_id}",
-        response_model=CohortPublic,
-        tags=["catalogue"],
-        summary="Change a cohort: capacity (more seats go to the waiting list), trainer, place, or status "
-        "(open, enrolment_closed, cancelled)",
-    )
-    def update_cohort(cohort_id: UUID, body: CohortUpdate, db: SessionDep, who: Staff) -> CohortPublic:
-        with translated():
-            cohort, course = catalogue.cohort_by_id(db, cohort_id)
-            cohort = enrolment.update_cohort(db, cohort, course, body, context, who)
-        return cohort_out(db, cohort, course)
-
-    @router.get(
-        "/cohorts/{cohort_id}/sessions",
-        response_model=list[SessionPublic],
-        tags=["catalogue"],
-        summary="A cohort's schedule of sessions",
-    )
-    def list_sessions(cohort_id: UUID, db: SessionDep, who: Reader) -> list[SessionPublic]:
-        with translated():
-            cohort, _ = catalogue.cohort_by_id(db, cohort_id)
-        return [SessionPublic.model_validate(s, from_attributes=True) for s in catalogue.sessions_of(db, cohort)]
-
-    @router.post(
-        "/cohorts/{cohort_id}/sessions",
-        response_model=SessionPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["catalogue"],
-        summary="Add a session to a cohort's schedule",
-    )
-    def add_session(cohort_id: UUID, body: SessionRequest, db: SessionDep, who: Staff) -> SessionPublic:
-        with translated():
-            cohort, _ = catalogue.cohort_by_id(db, cohort_id)
-            return SessionPublic.model_validate(catalogue.add_session(db, cohort, body, who), from_attributes=True)
-
-    # -- certificates ------------------------------------------------------------------------
-
-    @router.get(
-        "/certificates/{certificate_number}",
-        response_model=CertificateCheck,
-        tags=["certificates"],
-        summary="Check a certificate number (open to anyone, e.g. an employer; shows the course, never the person)",
-        responses={404: {"description": "No certificate has this number"}, 422: {"description": "Not well formed"}},
-    )
-    def check_certificate(certificate_number: str, db: SessionDep) -> CertificateCheck:
-        problem = certificate_number_problem(certificate_number)
-        if problem:
-            raise refused("certificate_number", problem)
-        number = certificate_number.strip().upper()
-        row = db.exec(
-            select(Enrolment, Cohort, Course)
-            .join(Cohort, col(Cohort.id) == Enrolment.cohort_pk)
-            .join(Course, col(Course.id) == Cohort.course_pk)
-            .where(Enrolment.certificate_number == number)
-        ).first()
-        if row is None:
-            raise HTTPException(404, detail=f"no certificate {number} was issued here")
-        place, cohort, course = row
-        return CertificateCheck(
-            certificate_number=number,
-            valid=place.status is EnrolmentStatus.COMPLETED,
-            course_title=course.title,
-            course_kind=course.kind,
-            provider=course.provider,
-            hours=course.hours,
-            completed_on=place.completed_on,
-            organisation=cohort.organisation,
-            region=cohort.region,
-        )
-
-    return router

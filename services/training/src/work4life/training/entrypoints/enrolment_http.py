@@ -4,19 +4,19 @@ A caseworker works on their organisation's cohorts; the pool of candidates (refe
 training, pseudonymous) is open to every training caseworker so they can fill their cohorts.
 """
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
 from sqlmodel import Session
 
 from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import CourseKind, DropoutReason
-from work4life.runtime.auth import Principal, require
-from work4life.runtime.http import correlation_of, session_dependency
+from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
+from work4life.runtime.auth import Principal
+from work4life.runtime.http import correlation_of
 
 from ..adapters.orm import Candidate, Cohort, Enrolment
 from ..domain.model import (
@@ -31,8 +31,7 @@ from ..domain.model import (
     attendance_rate,
 )
 from ..service_layer import catalogue, enrolment, people
-from ..service_layer.context import Context
-from .errors import STAFF, translated
+from . import ContextDep
 
 
 class CandidatePublic(BaseModel):
@@ -46,11 +45,7 @@ class CandidatePublic(BaseModel):
     status_changed_on: date | None
 
 
-class CandidatePage(BaseModel):
-    items: list[CandidatePublic]
-    total: int
-    limit: int
-    offset: int
+CandidatePage = Page[CandidatePublic]
 
 
 class EnrolmentPublic(BaseModel):
@@ -72,11 +67,7 @@ class EnrolmentPublic(BaseModel):
     dropout_reason: DropoutReason | None
 
 
-class EnrolmentPage(BaseModel):
-    items: list[EnrolmentPublic]
-    total: int
-    limit: int
-    offset: int
+EnrolmentPage = Page[EnrolmentPublic]
 
 
 class PersonEnrolment(EnrolmentPublic):
@@ -134,264 +125,266 @@ def candidate_out(candidate: Candidate) -> CandidatePublic:
     return CandidatePublic.model_validate(candidate, from_attributes=True)
 
 
-def build_router(session_factory: Callable[[], Session], context: Context) -> APIRouter:
-    router = APIRouter(prefix="/v1")
-    SessionDep = Annotated[Session, session_dependency(session_factory)]
-    Staff = Annotated[Principal, Depends(require(*STAFF))]
-    Limit = Annotated[int, Query(ge=1, le=500)]
-    Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+router = APIRouter(prefix="/v1")
 
-    def cohort_in_scope(db: Session, cohort_id: UUID, who: Principal) -> tuple:
-        cohort, course = catalogue.cohort_by_id(db, cohort_id)
-        if not who.may_see(cohort.organisation):
-            raise HTTPException(404, detail=f"no cohort {cohort_id}")
-        return cohort, course
 
-    # -- candidates --------------------------------------------------------------------------
+def cohort_in_scope(db: Session, cohort_id: UUID, who: Principal) -> tuple:
+    cohort, course = catalogue.cohort_by_id(db, cohort_id)
+    if not who.may_see(cohort.organisation):
+        raise HTTPException(404, detail=f"no cohort {cohort_id}")
+    return cohort, course
 
-    @router.get(
-        "/candidates",
-        response_model=CandidatePage,
-        tags=["candidates"],
-        summary="Referrals to training, oldest first (paginated; filter by status, region, course kind, person)",
+
+# -- candidates --------------------------------------------------------------------------
+
+
+@router.get(
+    "/candidates",
+    response_model=CandidatePage,
+    tags=["candidates"],
+    summary="Referrals to training, oldest first (paginated; filter by status, region, course kind, person)",
+)
+def list_candidates(
+    db: SessionDep,
+    who: Staff,
+    candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
+    region: Region | None = None,
+    kind: Annotated[CourseKind | None, Query(description="Only referrals whose reason suits this kind")] = None,
+    beneficiary_id: UUID | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CandidatePage:
+    rows, total = people.candidates(
+        db,
+        status=candidate_status,
+        region=region,
+        kind=kind,
+        beneficiary_id=beneficiary_id,
+        limit=limit,
+        offset=offset,
     )
-    def list_candidates(
-        db: SessionDep,
-        who: Staff,
-        candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
-        region: Region | None = None,
-        kind: Annotated[CourseKind | None, Query(description="Only referrals whose reason suits this kind")] = None,
-        beneficiary_id: UUID | None = None,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> CandidatePage:
-        rows, total = people.candidates(
-            db,
-            status=candidate_status,
-            region=region,
-            kind=kind,
-            beneficiary_id=beneficiary_id,
-            limit=limit,
-            offset=offset,
+    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/cohorts/{cohort_id}/candidates",
+    response_model=CandidatePage,
+    tags=["candidates"],
+    summary="Pending candidates for a cohort: referrals whose reason suits its course, "
+    "from its region unless any_region=true",
+)
+def cohort_candidates(
+    cohort_id: UUID,
+    db: SessionDep,
+    who: Staff,
+    any_region: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> CandidatePage:
+    cohort, course = cohort_in_scope(db, cohort_id, who)
+    rows, total = people.candidates(
+        db,
+        status=CandidateStatus.PENDING,
+        region=None if any_region else cohort.region,
+        kind=course.kind,
+        beneficiary_id=None,
+        limit=limit,
+        offset=offset,
+    )
+    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/candidates/{referral_id}/decline",
+    response_model=CandidatePublic,
+    tags=["candidates"],
+    summary="Decline a pending referral (intake hears of it)",
+)
+def decline(
+    context: ContextDep, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
+) -> CandidatePublic:
+    candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
+    return candidate_out(candidate)
+
+
+# -- enrolment ---------------------------------------------------------------------------
+
+
+@router.post(
+    "/cohorts/{cohort_id}/enrolments",
+    response_model=EnrolmentPublic,
+    status_code=status.HTTP_201_CREATED,
+    tags=["enrolment"],
+    summary="Enrol a referred person (or put them on the waiting list with join_waiting_list=true)",
+    responses={409: {"description": "Full or closed cohort, an overlapping enrolment, or no referral"}},
+)
+def enrol(
+    context: ContextDep, cohort_id: UUID, body: EnrolRequest, request: Request, db: SessionDep, who: Staff
+) -> EnrolmentPublic:
+    cohort, course = cohort_in_scope(db, cohort_id, who)
+    place = enrolment.enrol(db, cohort, course, body, context, who, correlation_of(request))
+    return enrolment_out(db, place, cohort)
+
+
+@router.get(
+    "/cohorts/{cohort_id}/enrolments",
+    response_model=EnrolmentPage,
+    tags=["enrolment"],
+    summary="A cohort's class list and waiting list, in order of request (paginated; filter by status)",
+)
+def list_enrolments(
+    cohort_id: UUID,
+    db: SessionDep,
+    who: Staff,
+    enrolment_status: Annotated[EnrolmentStatus | None, Query(alias="status")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> EnrolmentPage:
+    cohort, _ = cohort_in_scope(db, cohort_id, who)
+    rows, total = enrolment.enrolments_of(db, cohort, enrolment_status, limit, offset)
+    sessions = enrolment.session_count(db, cohort)
+    return EnrolmentPage(
+        items=[enrolment_out(db, e, cohort, sessions) for e in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get(
+    "/beneficiaries/{beneficiary_id}/enrolments",
+    response_model=list[PersonEnrolment],
+    tags=["enrolment"],
+    summary="One person's enrolments in your organisation's cohorts, latest first",
+)
+def person_enrolments(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[PersonEnrolment]:
+    return [
+        PersonEnrolment(
+            **enrolment_out(db, place, cohort).model_dump(),
+            course_title=course.title,
+            course_kind=course.kind,
+            cohort_label=cohort.label,
         )
-        return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
+        for place, cohort, course in enrolment.enrolments_of_person(db, beneficiary_id, who)
+    ]
 
-    @router.get(
-        "/cohorts/{cohort_id}/candidates",
-        response_model=CandidatePage,
-        tags=["candidates"],
-        summary="Pending candidates for a cohort: referrals whose reason suits its course, "
-        "from its region unless any_region=true",
+
+@router.get("/enrolments/{enrolment_id}", response_model=EnrolmentPublic, tags=["enrolment"], summary="One enrolment")
+def get_enrolment(enrolment_id: UUID, db: SessionDep, who: Staff) -> EnrolmentPublic:
+    place, cohort, _ = enrolment.enrolment_by_id(db, enrolment_id, who)
+    return enrolment_out(db, place, cohort)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/dropout",
+    response_model=EnrolmentPublic,
+    tags=["enrolment"],
+    summary="Record a dropout with its reason (the seat goes to the next on the waiting list), "
+    "or take someone off the waiting list",
+)
+def drop_out(
+    context: ContextDep, enrolment_id: UUID, body: DropoutRequest, request: Request, db: SessionDep, who: Staff
+) -> EnrolmentPublic:
+    place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
+    place = enrolment.drop_out(db, place, cohort, course, body, context, correlation_of(request))
+    return enrolment_out(db, place, cohort)
+
+
+@router.put(
+    "/enrolments/{enrolment_id}/final-assessment",
+    response_model=EnrolmentPublic,
+    tags=["completion"],
+    summary="Record (or re-record after a retake) the final assessment's score",
+)
+def final_assessment(
+    context: ContextDep, enrolment_id: UUID, body: FinalAssessment, db: SessionDep, who: Staff
+) -> EnrolmentPublic:
+    place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
+    place = enrolment.record_final_assessment(db, place, cohort, course, body, context)
+    return enrolment_out(db, place, cohort)
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/complete",
+    response_model=EnrolmentPublic,
+    tags=["completion"],
+    summary="Decide completion under the course's rule; a certifying course issues a certificate",
+    responses={409: {"description": "The rule is not met; `errors` names each unmet condition"}},
+)
+def complete(context: ContextDep, enrolment_id: UUID, request: Request, db: SessionDep, who: Staff) -> EnrolmentPublic:
+    place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
+    place = enrolment.complete(db, place, cohort, course, context, correlation_of(request))
+    return enrolment_out(db, place, cohort)
+
+
+@router.post(
+    "/cohorts/{cohort_id}/close",
+    response_model=ClosingPublic,
+    tags=["completion"],
+    summary="Finish a cohort after its last day: everyone still enrolled completes or not under the rule",
+)
+def close(context: ContextDep, cohort_id: UUID, request: Request, db: SessionDep, who: Staff) -> ClosingPublic:
+    cohort, course = cohort_in_scope(db, cohort_id, who)
+    closing = enrolment.close_cohort(db, cohort, course, context, correlation_of(request))
+    return ClosingPublic(cohort_id=cohort.cohort_id, **closing.__dict__)
+
+
+# -- attendance --------------------------------------------------------------------------
+
+
+def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None = None) -> SheetPublic:
+    marks = enrolment.attendance_of(db, class_session)
+    return SheetPublic(
+        session_id=class_session.session_id,
+        held_on=class_session.held_on,
+        marks=[
+            MarkPublic(beneficiary_id=who, **a.model_dump(include={"mark", "recorded_by", "recorded_at"}))
+            for who, a in marks
+        ],
+        recorded=result.recorded if result else len(marks),
+        corrected=result.corrected if result else 0,
+        not_on_sheet=result.not_on_sheet if result else [],
     )
-    def cohort_candidates(
-        cohort_id: UUID,
-        db: SessionDep,
-        who: Staff,
-        any_region: bool = False,
-        limit: Limit = 50,
-        offset: Offset = 0,
-    ) -> CandidatePage:
-        with translated():
-            cohort, course = cohort_in_scope(db, cohort_id, who)
-        rows, total = people.candidates(
-            db,
-            status=CandidateStatus.PENDING,
-            region=None if any_region else cohort.region,
-            kind=course.kind,
-            beneficiary_id=None,
-            limit=limit,
-            offset=offset,
-        )
-        return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
 
-    @router.post(
-        "/candidates/{referral_id}/decline",
-        response_model=CandidatePublic,
-        tags=["candidates"],
-        summary="Decline a pending referral (intake hears of it)",
-    )
-    def decline(
-        referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
-    ) -> CandidatePublic:
-        with translated():
-            candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-        return candidate_out(candidate)
 
-    # -- enrolment ---------------------------------------------------------------------------
+@router.put(
+    "/cohorts/{cohort_id}/sessions/{session_id}/attendance",
+    response_model=SheetPublic,
+    tags=["attendance"],
+    summary="Enter one session's register for the whole class; sending it again corrects it (audited)",
+    responses={
+        404: {"description": "No such session in this cohort"},
+        422: {"description": "A listed person holds no seat, or the session is in the future"},
+    },
+)
+def enter_attendance(
+    context: ContextDep, cohort_id: UUID, session_id: UUID, body: AttendanceSheet, db: SessionDep, who: Staff
+) -> SheetPublic:
+    cohort, _ = cohort_in_scope(db, cohort_id, who)
+    class_session = enrolment.class_session_of(db, cohort, session_id)
+    result = enrolment.record_attendance(db, cohort, class_session, body, context, who)
+    return sheet_out(db, class_session, result)
 
-    @router.post(
-        "/cohorts/{cohort_id}/enrolments",
-        response_model=EnrolmentPublic,
-        status_code=status.HTTP_201_CREATED,
-        tags=["enrolment"],
-        summary="Enrol a referred person (or put them on the waiting list with join_waiting_list=true)",
-        responses={409: {"description": "Full or closed cohort, an overlapping enrolment, or no referral"}},
-    )
-    def enrol(cohort_id: UUID, body: EnrolRequest, request: Request, db: SessionDep, who: Staff) -> EnrolmentPublic:
-        with translated():
-            cohort, course = cohort_in_scope(db, cohort_id, who)
-            place = enrolment.enrol(db, cohort, course, body, context, who, correlation_of(request))
-        return enrolment_out(db, place, cohort)
 
-    @router.get(
-        "/cohorts/{cohort_id}/enrolments",
-        response_model=EnrolmentPage,
-        tags=["enrolment"],
-        summary="A cohort's class list and waiting list, in order of request (paginated; filter by status)",
-    )
-    def list_enrolments(
-        cohort_id: UUID,
-        db: SessionDep,
-        who: Staff,
-        enrolment_status: Annotated[EnrolmentStatus | None, Query(alias="status")] = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> EnrolmentPage:
-        with translated():
-            cohort, _ = cohort_in_scope(db, cohort_id, who)
-        rows, total = enrolment.enrolments_of(db, cohort, enrolment_status, limit, offset)
-        sessions = enrolment.session_count(db, cohort)
-        return EnrolmentPage(
-            items=[enrolment_out(db, e, cohort, sessions) for e in rows], total=total, limit=limit, offset=offset
-        )
+@router.get(
+    "/cohorts/{cohort_id}/sessions/{session_id}/attendance",
+    response_model=SheetPublic,
+    tags=["attendance"],
+    summary="One session's register",
+)
+def get_attendance(cohort_id: UUID, session_id: UUID, db: SessionDep, who: Staff) -> SheetPublic:
+    cohort, _ = cohort_in_scope(db, cohort_id, who)
+    class_session = enrolment.class_session_of(db, cohort, session_id)
+    return sheet_out(db, class_session)
 
-    @router.get(
-        "/beneficiaries/{beneficiary_id}/enrolments",
-        response_model=list[PersonEnrolment],
-        tags=["enrolment"],
-        summary="One person's enrolments in your organisation's cohorts, latest first",
-    )
-    def person_enrolments(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[PersonEnrolment]:
-        return [
-            PersonEnrolment(
-                **enrolment_out(db, place, cohort).model_dump(),
-                course_title=course.title,
-                course_kind=course.kind,
-                cohort_label=cohort.label,
-            )
-            for place, cohort, course in enrolment.enrolments_of_person(db, beneficiary_id, who)
-        ]
 
-    @router.get(
-        "/enrolments/{enrolment_id}", response_model=EnrolmentPublic, tags=["enrolment"], summary="One enrolment"
-    )
-    def get_enrolment(enrolment_id: UUID, db: SessionDep, who: Staff) -> EnrolmentPublic:
-        with translated():
-            place, cohort, _ = enrolment.enrolment_by_id(db, enrolment_id, who)
-        return enrolment_out(db, place, cohort)
-
-    @router.post(
-        "/enrolments/{enrolment_id}/dropout",
-        response_model=EnrolmentPublic,
-        tags=["enrolment"],
-        summary="Record a dropout with its reason (the seat goes to the next on the waiting list), "
-        "or take someone off the waiting list",
-    )
-    def drop_out(
-        enrolment_id: UUID, body: DropoutRequest, request: Request, db: SessionDep, who: Staff
-    ) -> EnrolmentPublic:
-        with translated():
-            place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-            place = enrolment.drop_out(db, place, cohort, course, body, context, correlation_of(request))
-        return enrolment_out(db, place, cohort)
-
-    @router.put(
-        "/enrolments/{enrolment_id}/final-assessment",
-        response_model=EnrolmentPublic,
-        tags=["completion"],
-        summary="Record (or re-record after a retake) the final assessment's score",
-    )
-    def final_assessment(enrolment_id: UUID, body: FinalAssessment, db: SessionDep, who: Staff) -> EnrolmentPublic:
-        with translated():
-            place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-            place = enrolment.record_final_assessment(db, place, cohort, course, body, context)
-        return enrolment_out(db, place, cohort)
-
-    @router.post(
-        "/enrolments/{enrolment_id}/complete",
-        response_model=EnrolmentPublic,
-        tags=["completion"],
-        summary="Decide completion under the course's rule; a certifying course issues a certificate",
-        responses={409: {"description": "The rule is not met; `errors` names each unmet condition"}},
-    )
-    def complete(enrolment_id: UUID, request: Request, db: SessionDep, who: Staff) -> EnrolmentPublic:
-        with translated():
-            place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-            place = enrolment.complete(db, place, cohort, course, context, correlation_of(request))
-        return enrolment_out(db, place, cohort)
-
-    @router.post(
-        "/cohorts/{cohort_id}/close",
-        response_model=ClosingPublic,
-        tags=["completion"],
-        summary="Finish a cohort after its last day: everyone still enrolled completes or not under the rule",
-    )
-    def close(cohort_id: UUID, request: Request, db: SessionDep, who: Staff) -> ClosingPublic:
-        with translated():
-            cohort, course = cohort_in_scope(db, cohort_id, who)
-            closing = enrolment.close_cohort(db, cohort, course, context, correlation_of(request))
-        return ClosingPublic(cohort_id=cohort.cohort_id, **closing.__dict__)
-
-    # -- attendance --------------------------------------------------------------------------
-
-    def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None = None) -> SheetPublic:
-        marks = enrolment.attendance_of(db, class_session)
-        return SheetPublic(
-            session_id=class_session.session_id,
-            held_on=class_session.held_on,
-            marks=[
-                MarkPublic(beneficiary_id=who, **a.model_dump(include={"mark", "recorded_by", "recorded_at"}))
-                for who, a in marks
-            ],
-            recorded=result.recorded if result else len(marks),
-            corrected=result.corrected if result else 0,
-            not_on_sheet=result.not_on_sheet if result else [],
-        )
-
-    @router.put(
-        "/cohorts/{cohort_id}/sessions/{session_id}/attendance",
-        response_model=SheetPublic,
-        tags=["attendance"],
-        summary="Enter one session's register for the whole class; sending it again corrects it (audited)",
-        responses={
-            404: {"description": "No such session in this cohort"},
-            422: {"description": "A listed person holds no seat, or the session is in the future"},
-        },
-    )
-    def enter_attendance(
-        cohort_id: UUID, session_id: UUID, body: AttendanceSheet, db: SessionDep, who: Staff
-    ) -> SheetPublic:
-        with translated():
-            cohort, _ = cohort_in_scope(db, cohort_id, who)
-            class_session = enrolment.class_session_of(db, cohort, session_id)
-            result = enrolment.record_attendance(db, cohort, class_session, body, context, who)
-        return sheet_out(db, class_session, result)
-
-    @router.get(
-        "/cohorts/{cohort_id}/sessions/{session_id}/attendance",
-        response_model=SheetPublic,
-        tags=["attendance"],
-        summary="One session's register",
-    )
-    def get_attendance(cohort_id: UUID, session_id: UUID, db: SessionDep, who: Staff) -> SheetPublic:
-        with translated():
-            cohort, _ = cohort_in_scope(db, cohort_id, who)
-            class_session = enrolment.class_session_of(db, cohort, session_id)
-        return sheet_out(db, class_session)
-
-    @router.get(
-        "/cohorts/{cohort_id}/sessions/{session_id}/attendance/corrections",
-        response_model=list[CorrectionPublic],
-        tags=["attendance"],
-        summary="The audit trail of one session's corrected marks",
-    )
-    def corrections(cohort_id: UUID, session_id: UUID, db: SessionDep, who: Staff) -> list[CorrectionPublic]:
-        with translated():
-            cohort, _ = cohort_in_scope(db, cohort_id, who)
-            class_session = enrolment.class_session_of(db, cohort, session_id)
-        return [
-            CorrectionPublic(beneficiary_id=who_, **c.model_dump(exclude={"id", "attendance_pk"}))
-            for who_, c in enrolment.corrections_of(db, class_session)
-        ]
-
-    return router
+@router.get(
+    "/cohorts/{cohort_id}/sessions/{session_id}/attendance/corrections",
+    response_model=list[CorrectionPublic],
+    tags=["attendance"],
+    summary="The audit trail of one session's corrected marks",
+)
+def corrections(cohort_id: UUID, session_id: UUID, db: SessionDep, who: Staff) -> list[CorrectionPublic]:
+    cohort, _ = cohort_in_scope(db, cohort_id, who)
+    class_session = enrolment.class_session_of(db, cohort, session_id)
+    return [
+        CorrectionPublic(beneficiary_id=who_, **c.model_dump(exclude={"id", "attendance_pk"}))
+        for who_, c in enrolment.corrections_of(db, class_session)
+    ]

@@ -27,8 +27,8 @@ from ..domain.model import (
     CourseUpdate,
     EnrolmentStatus,
     NotFound,
+    Refused,
     SessionRequest,
-    TrainingRefused,
     check_session_within,
 )
 from .context import now
@@ -45,7 +45,7 @@ def _may_change(actor: Principal, organisation: str, what: str) -> None:
 def create_course(session: Session, request: CourseRequest, actor: Principal) -> Course:
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
-        raise TrainingRefused("organisation", f"you may create courses only for {actor.organisation}")
+        raise Refused("organisation", f"you may create courses only for {actor.organisation}")
     rule = request.completion_rule
     course = Course(
         **request.model_dump(exclude={"organisation", "completion_rule"}),
@@ -74,7 +74,7 @@ def update_course(session: Session, course: Course, changes: CourseUpdate, actor
     values = changes.model_dump(exclude_unset=True, exclude={"completion_rule"})
     for name, value in values.items():
         if value is None and name != "description":
-            raise TrainingRefused(name, "cannot be emptied")
+            raise Refused(name, "cannot be emptied")
         setattr(course, name, value)
     if changes.completion_rule is not None:
         course.min_attendance_percent = changes.completion_rule.min_attendance_percent
@@ -227,7 +227,7 @@ def add_session(session: Session, cohort: Cohort, request: SessionRequest, actor
     try:
         check_session_within(request, cohort.starts_on, cohort.ends_on, "session")
     except ValueError as outside:
-        raise TrainingRefused("held_on", str(outside)) from outside
+        raise Refused("held_on", str(outside)) from outside
     added = ClassSession(**request.model_dump(), cohort_pk=key(cohort))
     session.add(added)
     session.commit()

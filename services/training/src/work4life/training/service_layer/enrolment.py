@@ -35,7 +35,7 @@ from ..domain.model import (
     EnrolRequest,
     FinalAssessment,
     NotFound,
-    TrainingRefused,
+    Refused,
     attendance_rate,
     new_certificate_number,
     unmet_conditions,
@@ -383,7 +383,7 @@ def record_attendance(
     if cohort.status is CohortStatus.FINISHED:
         raise Conflict(f"cohort {cohort.cohort_id} is finished: completions were decided on its attendance")
     if class_session.held_on > context.today():
-        raise TrainingRefused("held_on", f"the session of {class_session.held_on} has not taken place yet")
+        raise Refused("held_on", f"the session of {class_session.held_on} has not taken place yet")
     class_list = {
         e.beneficiary_id: e
         for e in session.exec(
@@ -398,7 +398,7 @@ def record_attendance(
     unknown = [i for i, entry in enumerate(sheet.entries) if entry.beneficiary_id not in class_list]
     if unknown:
         first = sheet.entries[unknown[0]].beneficiary_id
-        raise TrainingRefused(
+        raise Refused(
             f"entries.{unknown[0]}.beneficiary_id",
             f"{first} holds no seat in cohort {cohort.cohort_id}"
             + (f" (and {len(unknown) - 1} more entries like it)" if len(unknown) > 1 else ""),
@@ -500,6 +500,7 @@ class NotComplete(Conflict):
             + "; ".join(f"{f}: {r}" for f, r in unmet)
         )
         self.unmet = unmet
+        self.errors = [{"field": f, "reason": r, "type": "completion_rule"} for f, r in unmet]
 
 
 def _complete(
@@ -635,10 +636,10 @@ def update_cohort(
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None:
-            raise TrainingRefused(name, "cannot be emptied")
+            raise Refused(name, "cannot be emptied")
     new_status = values.pop("status", None)
     if new_status is CohortStatus.FINISHED:
-        raise TrainingRefused("status", "a cohort is finished by closing it: POST /v1/cohorts/{cohort_id}/close")
+        raise Refused("status", "a cohort is finished by closing it: POST /v1/cohorts/{cohort_id}/close")
     if "capacity" in values:
         taken = seats(session, cohort)
         if values["capacity"] < taken.enrolled + taken.completed:
