@@ -70,10 +70,11 @@ def test_consumers_tolerate_fields_added_by_a_newer_producer():
     assert not hasattr(parsed.data, "a_field_from_the_future")
 
 
-def test_the_readme_lists_every_topic_and_every_event_with_its_topic():
+def test_the_readme_lists_every_topic_and_the_catalogue_every_event_with_its_topic():
     readme = (ROOT / "README.md").read_text()
+    catalogue = (ROOT.parent / "docs" / "asyncapi" / "README.md").read_text()  # generated, drift-checked
     for topic in CATALOGUE:
         assert f"| `{topic.name}` | {topic.owner} |" in readme, f"{topic.name} is missing from contracts/README.md"
         for event in topic.events:
-            row = f"| `{event.EVENT_TYPE}` | {event.SCHEMA_VERSION} | `{topic.name}` | {topic.owner} |"
-            assert row in readme, f"{event.EVENT_TYPE} is missing from contracts/README.md"
+            row = f"| `{topic.name}` | `{event.EVENT_TYPE}` | {topic.owner} |"
+            assert row in catalogue, f"{event.EVENT_TYPE} is missing from docs/asyncapi/README.md"

@@ -15,7 +15,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, create_engine, select
 
 from work4life.reporting.adapters.orm import Activity, Person
-from work4life.reporting.domain.indicators import INDICATORS, PERSON_DIMENSIONS, age_band
+from work4life.reporting.domain.indicators import PERSON_DIMENSIONS, age_band
+from work4life.reporting.service_layer.indicators import INDICATORS
 from work4life.runtime.events import encode, headers_for
 from work4life.runtime.testing import bearer, kafka_connected
 

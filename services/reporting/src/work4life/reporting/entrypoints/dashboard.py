@@ -16,7 +16,7 @@ from work4life.runtime.api import SessionDep
 from work4life.runtime.auth import Principal, Role, principal_of
 from work4life.runtime.http import OrganisationQuery
 
-from ..domain.indicators import INDICATORS, Unit, suppressed
+from ..domain.indicators import Unit, suppressed
 from ..service_layer import indicators as engine
 from . import ContextDep, charts
 
@@ -88,7 +88,7 @@ def dashboard(
     show = (lambda v: v) if exact else suppressed
 
     rows = []
-    for indicator in INDICATORS:
+    for indicator in engine.INDICATORS:
         result = engine.compute(db, indicator.code, span, [], organisation)
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else show(result.total)
         shown = charts._number(float(value) if not isinstance(value, str) else value)

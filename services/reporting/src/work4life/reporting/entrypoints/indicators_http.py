@@ -22,7 +22,7 @@ from work4life.runtime.http import OrganisationQuery, correlation_of, refused
 from work4life.runtime.spreadsheets import append_row, csv_text
 from work4life.runtime.strict import Day
 
-from ..domain.indicators import INDICATORS, Unit, suppressed
+from ..domain.indicators import Unit, suppressed
 from ..service_layer import indicators as engine
 from ..service_layer import snapshots
 from ..service_layer.context import Context
@@ -104,7 +104,7 @@ def table(
         organisation = scope(who, organisation)
         results = [
             engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation)
-            for i in INDICATORS
+            for i in engine.INDICATORS
             if codes is None or i.code in codes
         ]
     except engine.BadQuery as bad:
@@ -120,7 +120,7 @@ def table(
 
 
 def _breaks_down(dims: list[str]) -> set[str]:
-    return {i.code for i in INDICATORS if all(d in engine.dimensions_of(i) for d in dims)}
+    return {i.code for i in engine.INDICATORS if all(d in engine.dimensions_of(i) for d in dims)}
 
 
 @router.get(
@@ -161,8 +161,8 @@ def one_indicator(
     by: Annotated[str | None, Query(max_length=200)] = None,
     organisation: OrganisationQuery = None,
 ) -> IndicatorOut:
-    if code not in {i.code for i in INDICATORS}:
-        raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in INDICATORS)}")
+    if code not in {i.code for i in engine.INDICATORS}:
+        raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in engine.INDICATORS)}")
     try:
         span = engine.parse_period(period, start, end, context.today())
         dims = [d.strip() for d in by.split(",") if d.strip()] if by else []

@@ -1,9 +1,14 @@
-"""The indicator engine: counts and sums over the read model's facts for a period, broken down by
-any combination of dimensions (definitions and counting rules: domain/indicators.py)."""
+"""The indicators, each declared once with its counting rule (the text the API, the exports and the
+README show) and the function that counts it, over the read model's facts for a period, broken
+down by any combination of dimensions (`INDICATORS`, at the end of this module).
+
+To add an indicator: write its counting function here (or reuse `unique_people`), declare it in
+`INDICATORS`, and add its independent count to `expected()` in `tests/programme.py`, the
+reconciliation programme that the tests compare every indicator against."""
 
 import calendar
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -15,7 +20,7 @@ from sqlmodel import Session
 from work4life.runtime.db import table
 
 from ..adapters.orm import Activity, Person
-from ..domain.indicators import BY_CODE, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Indicator, Unit
+from ..domain.indicators import FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
 
 
 class BadQuery(ValueError):
@@ -60,15 +65,13 @@ def parse_period(text: str | None, start: date | None, end: date | None, today: 
     return Period(start, end or today)
 
 
-def dimensions_of(indicator: Indicator) -> tuple[str, ...]:
+def dimensions_of(indicator: "Indicator") -> tuple[str, ...]:
     """Person indicators (and retention, whose checks are about people) break down by the person's
     attributes; the others by the region and organisation their facts carry."""
-    if indicator.unit is Unit.PERSONS or indicator.code.startswith("retention"):
-        return PERSON_DIMENSIONS
-    return UNIT_DIMENSIONS
+    return PERSON_DIMENSIONS if indicator.unit is Unit.PERSONS or indicator.about_people else UNIT_DIMENSIONS
 
 
-def check_dimensions(indicator: Indicator, by: list[str]) -> None:
+def check_dimensions(indicator: "Indicator", by: list[str]) -> None:
     allowed = dimensions_of(indicator)
     for name in by:
         if name not in allowed:
@@ -79,7 +82,7 @@ def check_dimensions(indicator: Indicator, by: list[str]) -> None:
 
 @dataclass
 class Result:
-    indicator: Indicator
+    indicator: "Indicator"
     period: Period
     total: int | Decimal | float
     breakdown: list[dict[str, Any]] = field(default_factory=list)
@@ -200,57 +203,90 @@ def compute(session: Session, code: str, period: Period, by: list[str], organisa
     if indicator is None:
         raise BadQuery("code", f"no indicator {code}; known: {', '.join(BY_CODE)}")
     check_dimensions(indicator, by)
+    return indicator.count(session, indicator, period, by, organisation)
 
-    if indicator.unit is Unit.PERSONS:
-        total, breakdown = _count_people(session, indicator.kinds, period, by, organisation)
-        return Result(indicator, period, total, breakdown)
 
-    if code == "1.1":
-        # jobs started in the period, plus the jobs of ventures at their latest visit in the period
-        placed = _facts(("placed",), period, organisation, FACTS.category == "job")
-        visits = _facts(("follow_up",), period, organisation, FACTS.unit_id.is_not(None))
-        latest = _first_per_unit(visits, (FACTS.months.desc(), FACTS.id))
-        jobs = latest.where(FACTS.flag.is_(True))
-        (n_placed,), placed_groups = _unit_sums(session, placed, by, [func.count()])
-        (n_jobs,), job_groups = _unit_sums(session, jobs, by, [func.sum(FACTS.value)])
-        groups = {k: [placed_groups.get(k, [0])[0] + job_groups.get(k, [0])[0]] for k in {*placed_groups, *job_groups}}
-        return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
+# -- how each indicator is counted -----------------------------------------------------------
+# Each takes (session, indicator, period, by, organisation) and returns the indicator's Result.
 
-    if code == "1.2":
-        created = or_(FACTS.kind == "launched", FACTS.category == "acceleration")
-        first = _first_per_unit(
-            _facts(("launched", "venture_stage"), period, organisation, created), (FACTS.occurred_on, FACTS.id)
-        )
-        (n,), groups = _unit_sums(session, first, by, [func.count()])
-        return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
 
-    if code in ("3.3", "3.11"):
-        reached = func.sum(FACTS.value) if code == "3.3" else func.count()
-        (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [reached])
-        return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
+def unique_people(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    """People with at least one fact of the indicator's kinds in the period, each once."""
+    total, breakdown = _count_people(session, indicator.kinds, period, by, organisation)
+    return Result(indicator, period, total, breakdown)
 
-    if code == "financial_volume":
-        paid = _facts(("grant_disbursed",), period, organisation)
-        (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(FACTS.value), func.sum(FACTS.value_eur)])
-        result = Result(indicator, period, _money(mad), _cells(by, groups, lambda v: _money(v[0])))
-        result.total_eur = _money(eur)
-        return result
 
-    # rates: retention_Nm (checks on people), survival_Nm (visits to ventures)
-    months = int(re.sub(r"\D", "", code))
-    retained = func.sum(case((FACTS.flag.is_(True), 1), else_=0))
-    if code.startswith("retention"):
-        # a check on a person counts for the person's organisation; one without a person, for its own
+def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
+    """Jobs started in the period, plus the jobs of ventures at their latest visit in the period."""
+    placed = _facts(("placed",), period, organisation, FACTS.category == "job")
+    visits = _facts(("follow_up",), period, organisation, FACTS.unit_id.is_not(None))
+    latest = _first_per_unit(visits, (FACTS.months.desc(), FACTS.id))
+    with_jobs = latest.where(FACTS.flag.is_(True))
+    (n_placed,), placed_groups = _unit_sums(session, placed, by, [func.count()])
+    (n_jobs,), job_groups = _unit_sums(session, with_jobs, by, [func.sum(FACTS.value)])
+    groups = {k: [placed_groups.get(k, [0])[0] + job_groups.get(k, [0])[0]] for k in {*placed_groups, *job_groups}}
+    return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
+
+
+def ventures_created_or_supported(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    """Each venture once, on its first launch or entry into acceleration in the period."""
+    created = or_(FACTS.kind == "launched", FACTS.category == "acceleration")
+    first = _first_per_unit(
+        _facts(("launched", "venture_stage"), period, organisation, created), (FACTS.occurred_on, FACTS.id)
+    )
+    (n,), groups = _unit_sums(session, first, by, [func.count()])
+    return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
+
+
+def people_reached(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    """The head counts the sessions of the period reported, summed."""
+    (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [func.sum(FACTS.value)])
+    return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
+
+
+def sessions_held(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [func.count()])
+    return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
+
+
+def money_disbursed(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    paid = _facts(("grant_disbursed",), period, organisation)
+    (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(FACTS.value), func.sum(FACTS.value_eur)])
+    result = Result(indicator, period, _money(mad), _cells(by, groups, lambda v: _money(v[0])))
+    result.total_eur = _money(eur)
+    return result
+
+
+_RETAINED = func.sum(case((FACTS.flag.is_(True), 1), else_=0))
+
+
+def retention(months: int) -> "Count":
+    """The share of the placements' checks at `months` recorded in the period that found the person
+    still employed. A check counts for its person's organisation (one without a person, for its own)."""
+
+    def count(
+        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+    ) -> Result:
         checks = select(FACTS.id).where(*_in_period(("retention",), period), FACTS.months == months)
         checks = checks.select_from(table(Activity).outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == FACTS.beneficiary_id))
         if organisation:
             owner = case((FACTS.beneficiary_id.is_not(None), PEOPLE.c.partner_organisation), else_=FACTS.organisation)
             checks = checks.where(owner == organisation)
-        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(retained, func.count())).one())
+        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(_RETAINED, func.count())).one())
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
         if by:
             rows = _grouped(
-                session, [person_dimension(d, period.end) for d in by], by, [retained, func.count()], checks
+                session, [person_dimension(d, period.end) for d in by], by, [_RETAINED, func.count()], checks
             )
             result.breakdown = sorted(
                 (
@@ -260,11 +296,23 @@ def compute(session: Session, code: str, period: Period, by: list[str], organisa
                 key=_key(by),
             )
         return result
-    visits = _facts(("follow_up",), period, organisation, FACTS.months == months)
-    (flagged, total), groups = _unit_sums(session, visits, by, [retained, func.count()])
-    result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
-    result.breakdown = _cells(by, groups, lambda v: _rate(v[0], v[1]))
-    return result
+
+    return count
+
+
+def survival(months: int) -> "Count":
+    """The share of the follow-up visits at `months` recorded in the period that found the venture active."""
+
+    def count(
+        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+    ) -> Result:
+        visits = _facts(("follow_up",), period, organisation, FACTS.months == months)
+        (flagged, total), groups = _unit_sums(session, visits, by, [_RETAINED, func.count()])
+        result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
+        result.breakdown = _cells(by, groups, lambda v: _rate(v[0], v[1]))
+        return result
+
+    return count
 
 
 def _money(centimes: Any) -> Decimal:
@@ -282,3 +330,146 @@ def funnel(session: Session, period: Period, organisation: str | None) -> list[t
         people, _ = _count_people(session, (kind,), period, [], organisation, *where)
         stages.append((name, description, people))
     return stages
+
+
+# -- the indicators ----------------------------------------------------------------------------
+
+Count = Callable[[Session, "Indicator", Period, list[str], str | None], Result]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """An indicator: its code, name and unit, its counting rule as people read it, the fact kinds it
+    reads, and `count`, the function that counts it by that rule. `about_people`: a rate over facts
+    about people (retention), broken down by the people's attributes."""
+
+    code: str
+    name: str
+    unit: Unit
+    rule: str
+    kinds: tuple[str, ...]
+    count: Count = unique_people
+    about_people: bool = False
+
+
+INDICATORS: tuple[Indicator, ...] = (
+    Indicator(
+        "1.1",
+        "Direct jobs created or supported",
+        Unit.UNITS,
+        "People placed in a job (offers of kind job; internships and pre-employment placements are not jobs) "
+        "whose job started in the period, plus the jobs (owners and employees, including people outside the "
+        "programme) of supported enterprises at their latest follow-up visit in the period.",
+        ("placed", "follow_up"),
+        jobs,
+    ),
+    Indicator(
+        "1.2",
+        "MSMEs created or supported",
+        Unit.UNITS,
+        "Ventures launched in the period (created) plus ventures that entered acceleration in the period "
+        "(supported); a venture counts once.",
+        ("launched", "venture_stage"),
+        ventures_created_or_supported,
+    ),
+    Indicator(
+        "1.3",
+        "People assisted to develop income-generating activities",
+        Unit.PERSONS,
+        "Unique members of ventures that entered pre-incubation, incubation or acceleration in the period "
+        "(or joined one then).",
+        ("iga_support",),
+    ),
+    Indicator(
+        "1.4",
+        "People benefitting from professional trainings (TVET) and/or skills development",
+        Unit.PERSONS,
+        "Unique people who completed a course (any kind) in the period under the course's completion rule.",
+        ("trained",),
+    ),
+    Indicator(
+        "3.2",
+        "Migrants, refugees and asylum seekers protected and/or assisted",
+        Unit.PERSONS,
+        "Unique people who received a service in the period: registration and orientation, a referral, an "
+        "enrolment, venture support, a placement.",
+        ("registered", "assessed", "referred", "enrolled", "iga_support", "placed"),
+    ),
+    Indicator(
+        "3.3",
+        "(Potential) migrants reached by information campaigns",
+        Unit.UNITS,
+        "Everyone reached by the information sessions held in the period, registered or not, as reported "
+        "per session (a person at two sessions counts twice: sessions report head counts).",
+        ("outreach",),
+        people_reached,
+    ),
+    Indicator(
+        "3.11",
+        "Awareness-raising events on migration",
+        Unit.UNITS,
+        "Information sessions held in the period.",
+        ("outreach",),
+        sessions_held,
+    ),
+    Indicator(
+        "placements",
+        "Job placements facilitated and/or supported",
+        Unit.PERSONS,
+        "Unique people placed in a job, an internship or a pre-employment placement starting in the period.",
+        ("placed",),
+    ),
+    Indicator(
+        "financial_volume",
+        "Financial volume granted to individual recipients",
+        Unit.MAD,
+        "Grant money disbursed in the period, in MAD (and in EUR at each grant's rate).",
+        ("grant_disbursed",),
+        money_disbursed,
+    ),
+    Indicator(
+        "retention_3m",
+        "Job retention at 3 months",
+        Unit.PERCENT,
+        "Of placements whose 3-month check was recorded in the period, the share still employed "
+        "(unreachable counts as not retained).",
+        ("retention",),
+        retention(3),
+        about_people=True,
+    ),
+    Indicator(
+        "retention_6m",
+        "Job retention at 6 months",
+        Unit.PERCENT,
+        "The same at the 6-month check.",
+        ("retention",),
+        retention(6),
+        about_people=True,
+    ),
+    Indicator(
+        "retention_12m",
+        "Job retention at 12 months",
+        Unit.PERCENT,
+        "The same at the 12-month check.",
+        ("retention",),
+        retention(12),
+        about_people=True,
+    ),
+    Indicator(
+        "survival_6m",
+        "Enterprise survival at 6 months",
+        Unit.PERCENT,
+        "Of launched ventures whose 6-month follow-up visit was recorded in the period, the share still active.",
+        ("follow_up",),
+        survival(6),
+    ),
+    Indicator(
+        "survival_12m",
+        "Enterprise survival at 12 months",
+        Unit.PERCENT,
+        "The same at the 12-month visit.",
+        ("follow_up",),
+        survival(12),
+    ),
+)
+BY_CODE = {i.code: i for i in INDICATORS}

@@ -18,8 +18,9 @@ from work4life.runtime.events import new_envelope
 from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters.orm import PublishedSnapshot
-from ..domain.indicators import INDICATORS, Unit, suppressed
+from ..domain.indicators import Unit, suppressed
 from . import indicators as engine
+from .indicators import INDICATORS
 
 log = logging.getLogger(__name__)
 
