@@ -2,7 +2,6 @@
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
+from work4life.runtime.context import now
 from work4life.runtime.db import key, table
 from work4life.runtime.errors import Conflict
 
@@ -31,10 +31,6 @@ from . import audit
 from .handlers import Context
 
 log = logging.getLogger(__name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 KEY_FIELDS = (
@@ -115,7 +111,7 @@ def _queue(session: Session, newer: Beneficiary, older: Beneficiary, match: matc
             score=match.score,
             reasons=match.reasons,
             found_by=found_by,
-            found_at=_now(),
+            found_at=now(),
         )
     )
     try:
@@ -188,7 +184,7 @@ def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -
         raise ReviewRefused(f"this pair was already {candidate.status.value}")
     candidate.status = CandidateStatus.DISMISSED
     candidate.resolved_by = actor.subject
-    candidate.resolved_at = _now()
+    candidate.resolved_at = now()
     session.add(candidate)
     pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
     audit.record(session, actor, "dismiss_duplicate", [b.beneficiary_id for b in pair if b is not None])
@@ -221,11 +217,11 @@ def merge(
             session.add(row)
     retired.status = RecordStatus.MERGED
     retired.merged_into = kept.beneficiary_id
-    retired.updated_at = _now()
+    retired.updated_at = now()
     session.add(retired)
     candidate.status = CandidateStatus.MERGED
     candidate.resolved_by = actor.subject
-    candidate.resolved_at = _now()
+    candidate.resolved_at = now()
     session.add(candidate)
     for other in session.exec(
         select(DuplicateCandidate).where(
@@ -235,7 +231,7 @@ def merge(
     ):
         other.status = CandidateStatus.DISMISSED
         other.resolved_by = f"{actor.subject} (merged away)"
-        other.resolved_at = _now()
+        other.resolved_at = now()
         session.add(other)
     context.publish(
         session,

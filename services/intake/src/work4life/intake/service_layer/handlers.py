@@ -1,9 +1,8 @@
 """Intake's use cases. Each runs in one transaction that also stages the events it causes and the
 audit entries of the personal data it touched."""
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,14 +10,11 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from work4life.contracts.envelope import Envelope, Producer
 from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
-from work4life.contracts.topics import Topic
 from work4life.runtime.auth import Principal
-from work4life.runtime.days import KeepsDays, Programme
+from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
-from work4life.runtime.outbox import add_to_outbox
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus
@@ -36,24 +32,12 @@ from ..domain.model import (
 from . import audit
 
 
-@dataclass(frozen=True)
-class Context(KeepsDays):
-    """What a handler needs of the service around it."""
+@dataclass(frozen=True, kw_only=True)
+class Context(ServiceContext):
+    """What intake's handlers need of the service around it (the shared part: `ServiceContext`)."""
 
-    producer: Producer
     minimum_age: int
-    topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
-    today: Callable[[], date] = date.today
-    programme: Programme = field(default_factory=Programme)
     notice_version: str = "2026-01"
-
-    def publish(self, session: Session, event: tuple[Topic, Envelope[Any]]) -> None:
-        topic, envelope = event
-        add_to_outbox(session, self.topic_name(topic.name), envelope)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -101,7 +85,7 @@ def register_beneficiary(
             command.details.partner_organisation,
         ),
         registered_on=registered_on,
-        created_at=_now(),
+        created_at=now(),
         registration_key=command.registration_key,
     )
     session.add(beneficiary)
@@ -123,7 +107,7 @@ def register_beneficiary(
             document_number=beneficiary.document_number,
             document_expiry=beneficiary.document_expiry,
             recorded_by=actor.subject,
-            recorded_at=_now(),
+            recorded_at=now(),
         )
     )
     context.publish(
@@ -160,7 +144,7 @@ def update_beneficiary(session: Session, command: UpdateBeneficiary, context: Co
     for name in changed:
         setattr(beneficiary, name, merged[name])
     beneficiary.birth_year = beneficiary.date_of_birth.year
-    beneficiary.updated_at = _now()
+    beneficiary.updated_at = now()
     shared = [name for name in changed if name in PROFILE_FIELDS]
     if "date_of_birth" in shared and current["date_of_birth"].year == merged["date_of_birth"].year:
         shared.remove("date_of_birth")
@@ -211,7 +195,7 @@ def change_legal_status(
         document_expiry=command.document_expiry,
         note=command.note,
         recorded_by=actor.subject,
-        recorded_at=_now(),
+        recorded_at=now(),
     )
     session.add(record)
     beneficiary.legal_status = command.legal_status
@@ -219,7 +203,7 @@ def change_legal_status(
         beneficiary.document_type = command.document_type
         beneficiary.document_number = command.document_number
         beneficiary.document_expiry = command.document_expiry
-    beneficiary.updated_at = _now()
+    beneficiary.updated_at = now()
     session.add(beneficiary)
     context.publish(
         session,
@@ -312,7 +296,7 @@ def _give_consent(
         notice_version=request.notice_version or context.notice_version,
         given_on=given_on or context.today(),
         recorded_by=actor.subject,
-        recorded_at=_now(),
+        recorded_at=now(),
     )
     session.add(consent)  # written with the caller's commit: the event needs only its random consent_id
     context.publish(
@@ -399,7 +383,7 @@ def erase_beneficiary(
     beneficiary.document_expiry = None
     beneficiary.date_of_birth = date(beneficiary.birth_year, 1, 1)
     beneficiary.status = RecordStatus.ERASED
-    beneficiary.updated_at = _now()
+    beneficiary.updated_at = now()
     session.add(beneficiary)
     for record in legal_status_timeline(session, beneficiary):
         record.document_type = None

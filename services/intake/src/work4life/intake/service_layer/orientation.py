@@ -1,7 +1,6 @@
 """Skills assessments, referrals (and their answers) and outreach sessions."""
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -11,6 +10,7 @@ from sqlmodel import Session, col, select
 from work4life.contracts.envelope import Envelope
 from work4life.contracts.intake import ConsentPurpose, ReferralStatus
 from work4life.runtime.auth import Principal
+from work4life.runtime.context import now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
 
@@ -22,10 +22,6 @@ from . import audit
 from .handlers import Context, active_consent
 
 log = logging.getLogger(__name__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class NoConsent(Conflict):
@@ -58,7 +54,7 @@ def record_assessment(
         aspirations=[a.value for a in request.aspirations],
         notes=request.notes,
         assessed_by=actor.subject,
-        recorded_at=_now(),
+        recorded_at=now(),
     )
     session.add(assessment)
     session.flush()
@@ -250,7 +246,7 @@ def record_outreach(
         people_reached=request.people_reached,
         registered_attendees=[str(a) for a in request.registered_attendees],
         recorded_by=actor.subject,
-        recorded_at=_now(),
+        recorded_at=now(),
     )
     session.add(outreach)
     session.flush()
