@@ -1,14 +1,13 @@
-"""Event handlers of the read model. Each runs inside the consumer's transaction (with the inbox
-row), so it must not commit."""
+"""Event handlers of the read model: what each event counts as (people, their changes, facts). Each
+runs inside the consumer's transaction (with the inbox row), so it must not commit. How the rows
+reach the database, batched at commit, is `adapters/write_behind.py`."""
 
-import functools
 import hashlib
-import itertools
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from work4life.contracts.employment import JobFairHeld, Placed, RetentionChecked, RetentionOutcome
@@ -32,80 +31,10 @@ from work4life.contracts.intake import (
     SkillsAssessed,
 )
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
-from work4life.runtime import db
-from work4life.runtime.db import table
 
+from ..adapters import write_behind
 from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
 from ..domain.model import is_newer
-
-PEOPLE = table(Person)
-FACTS = table(Activity)
-
-# -- rows written together at commit ---------------------------------------------------------
-# Registrations and facts are most of what the projection writes. Their rows are kept in the
-# transaction (the consumer's batch) and written when it commits, one upsert per table, instead of
-# two round trips an event. A handler that reads people or facts through the ORM writes them first
-# (`write_pending`), so it sees what the events before it in the batch did.
-
-_PENDING_PEOPLE = "reporting.pending_people"
-_PENDING_CHANGES = "reporting.pending_person_changes"
-_PENDING_FACTS = "reporting.pending_facts"
-
-
-@functools.cache
-def _upsert(key: str, keep: tuple[str, ...] = ()) -> Any:
-    """ON CONFLICT (key) DO UPDATE ... WHERE the row is not newer: a row told again by a newer
-    event is corrected, an older telling changes nothing (`keep`: columns an update leaves)."""
-
-    def finish(statement: Any) -> Any:
-        table = statement.table
-        changed = {c.name: statement.excluded[c.name] for c in table.c if c.name not in ("id", key, *keep)}
-        return statement.on_conflict_do_update(
-            index_elements=[table.c[key]], set_=changed, where=table.c.as_of <= statement.excluded.as_of
-        )
-
-    return finish
-
-
-def _pending(session: Session, key: str, empty: Any = dict) -> Any:
-    pending = session.info.get(key)
-    if pending is None:
-        pending = session.info[key] = empty()
-        if not session.info.get("reporting.writes_on_commit"):
-            event.listen(session, "before_commit", write_pending)
-            session.info["reporting.writes_on_commit"] = True
-    return pending
-
-
-def write_pending(session: Session) -> None:
-    """Write what the transaction's handlers recorded so far: the registrations (one statement),
-    then the changes to people in the order they came (an executemany for each run of changes to
-    the same columns), then the facts (one statement)."""
-    people = session.info.pop(_PENDING_PEOPLE, None)
-    changes = session.info.pop(_PENDING_CHANGES, None)
-    facts = session.info.pop(_PENDING_FACTS, None)
-    if people or changes or facts:
-        connection = session.connection()
-        if people:
-            db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
-        for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
-            connection.execute(_CHANGE_PERSON, list(run))
-        if facts:
-            db.insert_many(connection, FACTS, list(facts.values()), _upsert("fact_id"))
-
-
-_CHANGE_PERSON = update(PEOPLE).where(
-    PEOPLE.c.beneficiary_id == bindparam("who"), PEOPLE.c.as_of <= bindparam("changed_at")
-)
-"""A change to a person's attributes (the columns named in the parameters), unless the person
-has a newer event applied already; a person reporting does not know is left unknown."""
-
-
-def _tell(pending: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any]) -> None:
-    """Keep the newer of two tellings of the same row within the transaction."""
-    told = pending.get(key)
-    if told is None or is_newer(row["as_of"], told["as_of"]):
-        pending[key] = row
 
 
 def record_registration(envelope: Envelope[Any], session: Session) -> None:
@@ -123,36 +52,12 @@ def record_registration(envelope: Envelope[Any], session: Session) -> None:
         partner_organisation=data.partner_organisation,
         as_of=occurred,
     )
-    if _changed_if_loaded(session, data.beneficiary_id, occurred, attributes):
-        return
-    row = {"beneficiary_id": data.beneficiary_id, "anonymised": False, **attributes}
-    _tell(_pending(session, _PENDING_PEOPLE), data.beneficiary_id, row)
-
-
-def _changed_if_loaded(session: Session, beneficiary_id: UUID, occurred: datetime, columns: dict[str, Any]) -> bool:
-    """When a handler before this one in the batch holds the person as an ORM object (erasure and
-    merge read people that way), change that object instead, unless the event is older; True if so."""
-    loaded = session.identity_map.get(session.identity_key(Person, beneficiary_id))
-    if loaded is None:
-        return False
-    if is_newer(occurred, loaded.as_of):
-        for name, value in {**columns, "as_of": occurred}.items():
-            setattr(loaded, name, value)
-        session.add(loaded)
-    return True
-
-
-def _change_person(session: Session, beneficiary_id: UUID, occurred: datetime, **columns: Any) -> None:
-    """Change a person's attributes when the batch commits (after their registration, which one
-    person's events on one partition always bring first), in the order the events came."""
-    if not _changed_if_loaded(session, beneficiary_id, occurred, columns):
-        parameters = {"who": beneficiary_id, "changed_at": occurred, **columns, "as_of": occurred}
-        _pending(session, _PENDING_CHANGES, list).append(parameters)
+    write_behind.register_person(session, data.beneficiary_id, occurred, attributes)
 
 
 def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
     data: BeneficiaryUpdated = envelope.data
-    _change_person(
+    write_behind.change_person(
         session,
         data.beneficiary_id,
         envelope.occurred_at.astimezone(UTC),
@@ -167,7 +72,7 @@ def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
 
 def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
     data: LegalStatusChanged = envelope.data
-    _change_person(
+    write_behind.change_person(
         session, data.beneficiary_id, envelope.occurred_at.astimezone(UTC), legal_status=data.legal_status.value
     )
 
@@ -175,31 +80,12 @@ def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
 # -- facts -----------------------------------------------------------------------------------
 
 
-class _Redirects:
-    """Merged and erased ids, read once per transaction (the consumer's batch): most facts are
-    about people neither merged nor erased, and asking the database that for each fact would cost
-    two queries a fact. `merged` and `erased` keep it current within the transaction."""
-
-    KEY = "reporting.redirects"
-
-    def __init__(self, session: Session) -> None:
-        self.kept: dict[UUID, UUID] = dict(session.exec(select(MergedPerson.retired_id, MergedPerson.kept_id)).all())
-        self.stand_ins: dict[str, UUID] = dict(session.exec(select(ErasedPerson.id_hash, ErasedPerson.stand_in)).all())
-
-    @classmethod
-    def of(cls, session: Session) -> "_Redirects":
-        redirects = session.info.get(cls.KEY)
-        if redirects is None:
-            redirects = session.info[cls.KEY] = cls(session)
-        return redirects
-
-
 def _stand_in_for(session: Session, beneficiary_id: UUID | None) -> UUID | None:
     """Where an event about a person lands: on the kept id of a merge, on the stand-in of an
     erased person (whichever order those events arrive in)."""
     if beneficiary_id is None:
         return None
-    redirects = _Redirects.of(session)
+    redirects = write_behind.Redirects.of(session)
     for _ in range(10):  # merges may chain: a -> b -> c
         kept = redirects.kept.get(beneficiary_id)
         if kept is None:
@@ -209,7 +95,7 @@ def _stand_in_for(session: Session, beneficiary_id: UUID | None) -> UUID | None:
 
 
 def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
-    return _Redirects.of(session).stand_ins.get(id_hash(beneficiary_id))
+    return write_behind.Redirects.of(session).stand_ins.get(id_hash(beneficiary_id))
 
 
 _FACT_DEFAULTS = dict.fromkeys(("beneficiary_id", "unit_id", "organisation", "region", "category", "months", "flag"))
@@ -237,7 +123,7 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
         "occurred_on": on,
         "as_of": occurred,
     }
-    _tell(_pending(session, _PENDING_FACTS), fact_id, row)
+    write_behind.add_fact(session, fact_id, row)
 
 
 def registered_fact(envelope: Envelope[Any], session: Session) -> None:
@@ -571,12 +457,12 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
     and breakdowns do not move), but no row leads back to intake's id."""
     data: BeneficiaryErased = envelope.data
     who = data.beneficiary_id
-    write_pending(session)  # this handler reads and changes people and facts
+    write_behind.flush(session)  # this handler reads and changes people and facts
     if session.get(ErasedPerson, id_hash(who)) is not None:
         return
     stand_in = uuid4()
     session.add(ErasedPerson(id_hash=id_hash(who), stand_in=stand_in))
-    _Redirects.of(session).stand_ins[id_hash(who)] = stand_in
+    write_behind.Redirects.of(session).stand_ins[id_hash(who)] = stand_in
     person = session.get(Person, who)
     if person is not None:
         attributes = person.model_dump(exclude={"beneficiary_id"})
@@ -599,10 +485,10 @@ def merged(envelope: Envelope[Any], session: Session) -> None:
     person row goes."""
     data: BeneficiariesMerged = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
-    write_pending(session)  # this handler changes people and facts
+    write_behind.flush(session)  # this handler changes people and facts
     if session.get(MergedPerson, retired) is None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
-        _Redirects.of(session).kept[retired] = kept
+        write_behind.Redirects.of(session).kept[retired] = kept
     target = _stand_in_for(session, kept)
     session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))
     for venture in session.exec(select(VentureState)):
