@@ -72,8 +72,8 @@ def _consenting(session: Session, who: UUID) -> Jobseeker | None:
 
 
 def consent_given(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentGiven = envelope.data
+    def handle(envelope: Envelope[ConsentGiven], session: Session) -> None:
+        data = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _concerns_employment(data.purpose, data.organisation):
             return
         jobseeker = session.get(Jobseeker, data.beneficiary_id) or Jobseeker(beneficiary_id=data.beneficiary_id)
@@ -85,8 +85,8 @@ def consent_given(context: Context):
 
 
 def consent_withdrawn(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentWithdrawn = envelope.data
+    def handle(envelope: Envelope[ConsentWithdrawn], session: Session) -> None:
+        data = envelope.data
         if not _concerns_employment(data.purpose, data.organisation):
             return
         jobseeker = session.get(Jobseeker, data.beneficiary_id)
@@ -100,8 +100,8 @@ def consent_withdrawn(context: Context):
 
 
 def referral_made(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralMade = envelope.data
+    def handle(envelope: Envelope[ReferralMade], session: Session) -> None:
+        data = envelope.data
         if data.service is not ProgrammeService.EMPLOYMENT:
             return
         if session.get(EmploymentCandidate, data.referral_id) is not None:
@@ -130,8 +130,8 @@ def referral_made(context: Context):
 
 
 def referral_status_changed(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralStatusChanged = envelope.data
+    def handle(envelope: Envelope[ReferralStatusChanged], session: Session) -> None:
+        data = envelope.data
         if data.status is not ReferralStatus.CANCELLED:
             return  # the other statuses echo this service's own answers
         candidate = session.get(EmploymentCandidate, data.referral_id)
@@ -146,8 +146,8 @@ def referral_status_changed(context: Context):
 def skills_assessed(context: Context):
     """The newest assessment replaces the earlier ones (kept only with the consent)."""
 
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: SkillsAssessed = envelope.data
+    def handle(envelope: Envelope[SkillsAssessed], session: Session) -> None:
+        data = envelope.data
         jobseeker = _consenting(session, data.beneficiary_id)
         if jobseeker is None or (jobseeker.assessed_on and jobseeker.assessed_on > data.assessed_on):
             return
@@ -164,8 +164,8 @@ def skills_assessed(context: Context):
 
 
 def profile_updated(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryUpdated = envelope.data
+    def handle(envelope: Envelope[BeneficiaryUpdated], session: Session) -> None:
+        data = envelope.data
         jobseeker = session.get(Jobseeker, data.beneficiary_id)
         if jobseeker is None:
             return
@@ -179,8 +179,8 @@ def profile_updated(context: Context):
 
 
 def course_completed(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: CourseCompleted = envelope.data
+    def handle(envelope: Envelope[CourseCompleted], session: Session) -> None:
+        data = envelope.data
         if _consenting(session, data.beneficiary_id) is None:
             return
         if session.get(TrainingRecord, data.enrolment_id) is not None:
@@ -200,8 +200,8 @@ def course_completed(context: Context):
 
 
 def erased(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryErased = envelope.data
+    def handle(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
+        data = envelope.data
         who = data.beneficiary_id
         stop_everything(session, who, context)
         stand_in = uuid4()
@@ -237,8 +237,8 @@ def erased(context: Context):
 
 
 def merged(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiariesMerged = envelope.data
+    def handle(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
+        data = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
         for table in (EmploymentCandidate, Placement, TrainingRecord):
             session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))

@@ -56,8 +56,8 @@ def _concerns_enterprise(purpose: ConsentPurpose, organisation: str | None) -> b
 
 
 def consent_given(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentGiven = envelope.data
+    def handle(envelope: Envelope[ConsentGiven], session: Session) -> None:
+        data = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _concerns_enterprise(data.purpose, data.organisation):
             return
         person = session.get(Entrepreneur, data.beneficiary_id) or Entrepreneur(beneficiary_id=data.beneficiary_id)
@@ -69,8 +69,8 @@ def consent_given(context: Context):
 
 
 def consent_withdrawn(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentWithdrawn = envelope.data
+    def handle(envelope: Envelope[ConsentWithdrawn], session: Session) -> None:
+        data = envelope.data
         if not _concerns_enterprise(data.purpose, data.organisation):
             return
         person = session.get(Entrepreneur, data.beneficiary_id)
@@ -84,8 +84,8 @@ def consent_withdrawn(context: Context):
 
 
 def referral_made(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralMade = envelope.data
+    def handle(envelope: Envelope[ReferralMade], session: Session) -> None:
+        data = envelope.data
         if data.service is not ProgrammeService.ENTERPRISE:
             return
         if session.get(EnterpriseCandidate, data.referral_id) is not None:
@@ -116,8 +116,8 @@ def referral_made(context: Context):
 def referral_status_changed(context: Context):
     """Intake cancelled a referral: the candidate ends (a membership already taken stays)."""
 
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralStatusChanged = envelope.data
+    def handle(envelope: Envelope[ReferralStatusChanged], session: Session) -> None:
+        data = envelope.data
         if data.status is not ReferralStatus.CANCELLED:
             return  # the other statuses echo this service's own answers
         candidate = session.get(EnterpriseCandidate, data.referral_id)
@@ -130,8 +130,8 @@ def referral_status_changed(context: Context):
 
 
 def profile_updated(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryUpdated = envelope.data
+    def handle(envelope: Envelope[BeneficiaryUpdated], session: Session) -> None:
+        data = envelope.data
         person = session.get(Entrepreneur, data.beneficiary_id)
         if person is None or "region" not in data.changed_fields:
             return  # only people referred here are kept, and of them only their region
@@ -150,8 +150,8 @@ def profile_updated(context: Context):
 
 
 def course_completed(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: CourseCompleted = envelope.data
+    def handle(envelope: Envelope[CourseCompleted], session: Session) -> None:
+        data = envelope.data
         if data.course_kind not in context.grant_prerequisites:
             return
         if session.get(TrainingCompletion, data.enrolment_id) is not None:
@@ -169,8 +169,8 @@ def course_completed(context: Context):
 
 
 def erased(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryErased = envelope.data
+    def handle(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
+        data = envelope.data
         who = data.beneficiary_id
         stop_everything(session, who, context, publish=False, envelope=envelope)
         stand_in = uuid4()
@@ -197,8 +197,8 @@ def erased(context: Context):
 
 
 def merged(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiariesMerged = envelope.data
+    def handle(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
+        data = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
         for table in (EnterpriseCandidate, TrainingCompletion):
             session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))

@@ -37,9 +37,9 @@ from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, Venture
 from ..domain.model import is_newer
 
 
-def record_registration(envelope: Envelope[Any], session: Session) -> None:
+def record_registration(envelope: Envelope[BeneficiaryRegistered], session: Session) -> None:
     """One row per person, with the attributes of the newest event about them."""
-    data: BeneficiaryRegistered = envelope.data
+    data = envelope.data
     occurred = envelope.occurred_at.astimezone(UTC)
     attributes = dict(
         registered_on=data.registered_on,
@@ -55,8 +55,8 @@ def record_registration(envelope: Envelope[Any], session: Session) -> None:
     write_behind.register_person(session, data.beneficiary_id, occurred, attributes)
 
 
-def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
-    data: BeneficiaryUpdated = envelope.data
+def record_profile_change(envelope: Envelope[BeneficiaryUpdated], session: Session) -> None:
+    data = envelope.data
     write_behind.change_person(
         session,
         data.beneficiary_id,
@@ -70,8 +70,8 @@ def record_profile_change(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def record_legal_status(envelope: Envelope[Any], session: Session) -> None:
-    data: LegalStatusChanged = envelope.data
+def record_legal_status(envelope: Envelope[LegalStatusChanged], session: Session) -> None:
+    data = envelope.data
     write_behind.change_person(
         session, data.beneficiary_id, envelope.occurred_at.astimezone(UTC), legal_status=data.legal_status.value
     )
@@ -126,8 +126,8 @@ def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: s
     write_behind.add_fact(session, fact_id, row)
 
 
-def registered_fact(envelope: Envelope[Any], session: Session) -> None:
-    data: BeneficiaryRegistered = envelope.data
+def registered_fact(envelope: Envelope[BeneficiaryRegistered], session: Session) -> None:
+    data = envelope.data
     record_registration(envelope, session)
     record_fact(
         session,
@@ -141,8 +141,8 @@ def registered_fact(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def assessed(envelope: Envelope[Any], session: Session) -> None:
-    data: SkillsAssessed = envelope.data
+def assessed(envelope: Envelope[SkillsAssessed], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -153,8 +153,8 @@ def assessed(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def referred(envelope: Envelope[Any], session: Session) -> None:
-    data: ReferralMade = envelope.data
+def referred(envelope: Envelope[ReferralMade], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -168,8 +168,8 @@ def referred(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def outreach(envelope: Envelope[Any], session: Session) -> None:
-    data: OutreachSessionHeld = envelope.data
+def outreach(envelope: Envelope[OutreachSessionHeld], session: Session) -> None:
+    data = envelope.data
     common = dict(unit_id=data.session_id, organisation=data.partner_organisation, region=data.region.value)
     record_fact(
         session,
@@ -187,8 +187,8 @@ def outreach(envelope: Envelope[Any], session: Session) -> None:
         )
 
 
-def enrolled(envelope: Envelope[Any], session: Session) -> None:
-    data: TraineeEnrolled = envelope.data
+def enrolled(envelope: Envelope[TraineeEnrolled], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -203,8 +203,8 @@ def enrolled(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def trained(envelope: Envelope[Any], session: Session) -> None:
-    data: CourseCompleted = envelope.data
+def trained(envelope: Envelope[CourseCompleted], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -267,8 +267,8 @@ def _supported(session: Session, envelope: Envelope[Any], venture: VentureState,
         )
 
 
-def venture_applied(envelope: Envelope[Any], session: Session) -> None:
-    data: VentureApplied = envelope.data
+def venture_applied(envelope: Envelope[VentureApplied], session: Session) -> None:
+    data = envelope.data
     venture = session.get(VentureState, data.venture_id)
     if venture is None:
         venture = VentureState(
@@ -296,8 +296,8 @@ def venture_applied(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def venture_stage(envelope: Envelope[Any], session: Session) -> None:
-    data: VentureStageChanged = envelope.data
+def venture_stage(envelope: Envelope[VentureStageChanged], session: Session) -> None:
+    data = envelope.data
     venture = _venture(session, data, envelope)
     venture.stage = data.stage.value
     session.add(venture)
@@ -316,15 +316,15 @@ def venture_stage(envelope: Envelope[Any], session: Session) -> None:
         _supported(session, envelope, venture, list(data.members), data.changed_on)
 
 
-def venture_members(envelope: Envelope[Any], session: Session) -> None:
-    data: VentureMembersChanged = envelope.data
+def venture_members(envelope: Envelope[VentureMembersChanged], session: Session) -> None:
+    data = envelope.data
     venture = _venture(session, data, envelope)
     if venture.stage in SUPPORT_STAGES:
         _supported(session, envelope, venture, list(data.joined), data.changed_on)
 
 
-def grant_disbursed(envelope: Envelope[Any], session: Session) -> None:
-    data: GrantDisbursed = envelope.data
+def grant_disbursed(envelope: Envelope[GrantDisbursed], session: Session) -> None:
+    data = envelope.data
     venture = session.get(VentureState, data.venture_id)
     record_fact(
         session,
@@ -340,8 +340,8 @@ def grant_disbursed(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def venture_launched(envelope: Envelope[Any], session: Session) -> None:
-    data: VentureLaunched = envelope.data
+def venture_launched(envelope: Envelope[VentureLaunched], session: Session) -> None:
+    data = envelope.data
     venture = _venture(session, data, envelope)
     organisation = venture.organisation
     venture.stage = "launched"
@@ -371,8 +371,8 @@ def venture_launched(envelope: Envelope[Any], session: Session) -> None:
         )
 
 
-def follow_up(envelope: Envelope[Any], session: Session) -> None:
-    data: FollowUpRecorded = envelope.data
+def follow_up(envelope: Envelope[FollowUpRecorded], session: Session) -> None:
+    data = envelope.data
     venture = session.get(VentureState, data.venture_id)
     record_fact(
         session,
@@ -389,8 +389,8 @@ def follow_up(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def placed(envelope: Envelope[Any], session: Session) -> None:
-    data: Placed = envelope.data
+def placed(envelope: Envelope[Placed], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -405,8 +405,8 @@ def placed(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def retention(envelope: Envelope[Any], session: Session) -> None:
-    data: RetentionChecked = envelope.data
+def retention(envelope: Envelope[RetentionChecked], session: Session) -> None:
+    data = envelope.data
     record_fact(
         session,
         envelope,
@@ -421,8 +421,8 @@ def retention(envelope: Envelope[Any], session: Session) -> None:
     )
 
 
-def job_fair(envelope: Envelope[Any], session: Session) -> None:
-    data: JobFairHeld = envelope.data
+def job_fair(envelope: Envelope[JobFairHeld], session: Session) -> None:
+    data = envelope.data
     common = dict(unit_id=data.fair_id, organisation=data.organisation, region=data.region.value)
     record_fact(
         session,
@@ -452,10 +452,10 @@ def id_hash(beneficiary_id: UUID) -> str:
     return hashlib.sha256(str(beneficiary_id).encode()).hexdigest()
 
 
-def erased(envelope: Envelope[Any], session: Session) -> None:
+def erased(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
     """Replace the person's id by a random stand-in everywhere: their attributes stay (the totals
     and breakdowns do not move), but no row leads back to intake's id."""
-    data: BeneficiaryErased = envelope.data
+    data = envelope.data
     who = data.beneficiary_id
     write_behind.flush(session)  # this handler reads and changes people and facts
     if session.get(ErasedPerson, id_hash(who)) is not None:
@@ -479,11 +479,11 @@ def erased(envelope: Envelope[Any], session: Session) -> None:
             session.add(venture)
 
 
-def merged(envelope: Envelope[Any], session: Session) -> None:
+def merged(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
     """Count the person once: the retired id's facts are re-pointed to the kept id (they keep
     their own keys, so the result does not depend on the order events arrive in), and the retired
     person row goes."""
-    data: BeneficiariesMerged = envelope.data
+    data = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
     write_behind.flush(session)  # this handler changes people and facts
     if session.get(MergedPerson, retired) is None:

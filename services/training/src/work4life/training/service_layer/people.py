@@ -75,8 +75,8 @@ def _about_training(purpose: ConsentPurpose, organisation: str | None) -> bool:
 
 
 def consent_given(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentGiven = envelope.data
+    def handle(envelope: Envelope[ConsentGiven], session: Session) -> None:
+        data = envelope.data
         if data.purpose is not ConsentPurpose.REFERRAL or not _about_training(data.purpose, data.organisation):
             return
         person = _trainee(session, data.beneficiary_id)
@@ -88,8 +88,8 @@ def consent_given(context: Context):
 
 
 def consent_withdrawn(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ConsentWithdrawn = envelope.data
+    def handle(envelope: Envelope[ConsentWithdrawn], session: Session) -> None:
+        data = envelope.data
         if not _about_training(data.purpose, data.organisation):
             return
         person = session.get(Trainee, data.beneficiary_id)
@@ -103,8 +103,8 @@ def consent_withdrawn(context: Context):
 
 
 def referral_made(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralMade = envelope.data
+    def handle(envelope: Envelope[ReferralMade], session: Session) -> None:
+        data = envelope.data
         if data.service is not ProgrammeService.TRAINING:
             return
         if session.get(Candidate, data.referral_id) is not None:
@@ -136,8 +136,8 @@ def referral_status_changed(context: Context):
     """Intake cancelled a referral: the candidate and any waiting-list place it holds end (a seat
     already taken stays: the person is in class)."""
 
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: ReferralStatusChanged = envelope.data
+    def handle(envelope: Envelope[ReferralStatusChanged], session: Session) -> None:
+        data = envelope.data
         if data.status is not ReferralStatus.CANCELLED:
             return  # the other statuses echo this service's own answers
         candidate = session.get(Candidate, data.referral_id)
@@ -160,8 +160,8 @@ def referral_status_changed(context: Context):
 
 
 def profile_updated(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryUpdated = envelope.data
+    def handle(envelope: Envelope[BeneficiaryUpdated], session: Session) -> None:
+        data = envelope.data
         person = session.get(Trainee, data.beneficiary_id)
         if person is None or "region" not in data.changed_fields:
             return  # only people referred to training are kept, and of them only their region
@@ -179,8 +179,8 @@ def profile_updated(context: Context):
 
 
 def erased(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiaryErased = envelope.data
+    def handle(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
+        data = envelope.data
         stop_everything(session, data.beneficiary_id, context, publish=False, envelope=envelope)
         stand_in = uuid4()
         for candidate in session.exec(select(Candidate).where(Candidate.beneficiary_id == data.beneficiary_id)):
@@ -201,8 +201,8 @@ def erased(context: Context):
 
 
 def merged(context: Context):
-    def handle(envelope: Envelope[Any], session: Session) -> None:
-        data: BeneficiariesMerged = envelope.data
+    def handle(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
+        data = envelope.data
         kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
         for candidate in session.exec(select(Candidate).where(Candidate.beneficiary_id == retired)):
             candidate.beneficiary_id = kept
