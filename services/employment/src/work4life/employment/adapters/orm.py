@@ -16,23 +16,20 @@ from work4life.contracts.employment import (
     RetentionOutcome,
     WageBand,
 )
-from work4life.contracts.intake import DigitalSkills, EducationLevel, ReferralReason, Region
+from work4life.contracts.intake import DigitalSkills, EducationLevel, Region
 from work4life.contracts.training import CourseKind, Sector
+from work4life.referrals import ReferralCandidate, ReferredPerson
 from work4life.runtime.db import stored_as_value
 
-from ..domain.model import ApplicationStatus, CandidateStatus, CheckStatus, OfferStatus, RejectionReason
+from ..domain.model import ApplicationStatus, CheckStatus, OfferStatus, RejectionReason
 
 
-class Jobseeker(SQLModel, table=True):
-    """What employment knows of someone who consented to referral to it: the consent, the region
-    and the latest skills assessment. Nothing is kept about anyone else; deleted on erasure."""
+class Jobseeker(ReferredPerson, table=True):
+    """What employment knows of someone who consented to referral to it (ADR 6), with their latest
+    skills assessment. Nothing is kept about anyone else; deleted on erasure."""
 
     __tablename__ = "jobseeker"
 
-    beneficiary_id: UUID = Field(primary_key=True)
-    referral_consent: bool = False
-    consent_changed_at: datetime | None = None
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
     assessed_on: date | None = None
     languages: list[dict] = Field(default_factory=list, sa_column=Column(JSON))
     education_level: EducationLevel | None = Field(default=None, sa_type=stored_as_value(EducationLevel))
@@ -42,22 +39,11 @@ class Jobseeker(SQLModel, table=True):
     aspirations: list[str] = Field(default_factory=list, sa_column=Column(JSON))
 
 
-class EmploymentCandidate(SQLModel, table=True):
+class EmploymentCandidate(ReferralCandidate, table=True):
     """A referral from intake to the employment service."""
 
     __tablename__ = "employment_candidate"
     __table_args__ = (Index("ix_employment_candidate_status", "status"),)
-
-    referral_id: UUID = Field(primary_key=True)
-    beneficiary_id: UUID = Field(index=True)
-    reason: ReferralReason = Field(sa_type=stored_as_value(ReferralReason))
-    referred_on: date
-    referred_by: str = Field(max_length=50)
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
-    status: CandidateStatus = Field(default=CandidateStatus.PENDING, sa_type=stored_as_value(CandidateStatus))
-    status_changed_on: date | None = None
-    note: str | None = Field(default=None, max_length=1000)
-    received_at: datetime
 
 
 class TrainingRecord(SQLModel, table=True):

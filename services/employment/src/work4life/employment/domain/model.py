@@ -20,6 +20,7 @@ from work4life.contracts.employment import (
 )
 from work4life.contracts.intake import EducationLevel, LanguageLevel, Region
 from work4life.contracts.training import Sector
+from work4life.referrals import CandidateStatus as CandidateStatus
 from work4life.runtime.errors import Conflict as Conflict
 from work4life.runtime.errors import NotFound as NotFound
 from work4life.runtime.errors import Refused as Refused
@@ -71,14 +72,6 @@ class RejectionReason(StrEnum):
     POSITION_FILLED = "position_filled"
     NO_SHOW = "no_show"
     OTHER = "other"
-
-
-class CandidateStatus(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
 
 
 EARLY_CHECK_DAYS = 14
@@ -316,9 +309,3 @@ class FairAttendance(BaseModel):
     employers: list[UUID] = Field(default_factory=list, max_length=500, description="Employers exhibiting.")
     attendees: list[UUID] = Field(default_factory=list, max_length=5000, description="Registered people who came.")
     other_attendees: Whole | None = Field(default=None, ge=0, le=100_000, description="Everyone else, counted.")
-
-
-class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: str | None = Field(default=None, max_length=1000, description="Why; kept here, never published.")

@@ -10,18 +10,17 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from work4life.contracts.employment import ContractType, LeftReason, RetentionOutcome, WageBand
-from work4life.contracts.intake import ReferralReason, Region
+from work4life.contracts.intake import Region
+from work4life.referrals.http import candidate_routes
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
 from work4life.runtime.http import correlation_of
 
-from ..adapters.orm import EmploymentCandidate, JobApplication, JobFair, Placement
+from ..adapters.orm import JobApplication, JobFair, Placement
 from ..domain.model import (
     NEXT_STEPS,
     ApplicationRequest,
     ApplicationStatus,
-    CandidateStatus,
     CheckStatus,
-    DeclineRequest,
     FairAttendance,
     HireRequest,
     JobFairRequest,
@@ -31,20 +30,6 @@ from ..domain.model import (
 )
 from ..service_layer import applications, employers, fairs, people
 from . import ContextDep
-
-
-class CandidatePublic(BaseModel):
-    referral_id: UUID
-    beneficiary_id: UUID
-    reason: ReferralReason
-    referred_on: date
-    referred_by: str
-    region: Region | None
-    status: CandidateStatus
-    status_changed_on: date | None
-
-
-CandidatePage = Page[CandidatePublic]
 
 
 class ApplicationPublic(BaseModel):
@@ -125,10 +110,6 @@ class FairPublic(BaseModel):
 FairPage = Page[FairPublic]
 
 
-def candidate_out(candidate: EmploymentCandidate) -> CandidatePublic:
-    return CandidatePublic.model_validate(candidate, from_attributes=True)
-
-
 def application_out(application: JobApplication, offer_id: UUID) -> ApplicationPublic:
     return ApplicationPublic(
         **application.model_dump(exclude={"id", "offer_pk", "referral_id", "job_fair_pk", "created_by", "anonymised"}),
@@ -165,41 +146,13 @@ def fair_out(db: Session, fair: JobFair) -> FairPublic:
 
 router = APIRouter(prefix="/v1")
 
-# -- candidates --------------------------------------------------------------------------
-
-
-@router.get(
-    "/candidates",
-    response_model=CandidatePage,
-    tags=["candidates"],
-    summary="Referrals to employment, oldest first (paginated; filter by status, region, person)",
-)
-def list_candidates(
-    db: SessionDep,
-    who: Staff,
-    candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
-    region: Region | None = None,
-    beneficiary_id: UUID | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> CandidatePage:
-    rows, total = people.candidates(
-        db, status=candidate_status, region=region, beneficiary_id=beneficiary_id, limit=limit, offset=offset
+router.include_router(
+    candidate_routes(
+        people.desk,
+        list_summary="Referrals to employment, oldest first (paginated; filter by status, region, person)",
+        decline_summary="Decline a pending referral (intake hears of it)",
     )
-    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
-
-
-@router.post(
-    "/candidates/{referral_id}/decline",
-    response_model=CandidatePublic,
-    tags=["candidates"],
-    summary="Decline a pending referral (intake hears of it)",
 )
-def decline(
-    context: ContextDep, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
-) -> CandidatePublic:
-    candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-    return candidate_out(candidate)
 
 
 # -- applications ------------------------------------------------------------------------

@@ -5,14 +5,15 @@ has. Each use case commits once, with its events staged in the outbox.
 """
 
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from work4life import referrals
 from work4life.contracts.employment import ContractType, OfferKind, RetentionOutcome
-from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import DayRefused
 from work4life.runtime.db import key
@@ -50,30 +51,8 @@ from .context import Context
 from .employers import lock_offer, page
 from .fairs import fair_by_id
 
-
-def answer(
-    session: Session,
-    candidate: EmploymentCandidate,
-    status: CandidateStatus,
-    context: Context,
-    correlation_id: Any = None,
-    causation_id: Any = None,
-) -> None:
-    candidate.status = status
-    candidate.status_changed_on = context.today()
-    session.add(candidate)
-    context.publish(
-        session,
-        event_mapping.referral_answered(
-            candidate.referral_id,
-            candidate.beneficiary_id,
-            ReferralAnswer(status.value),
-            context.today(),
-            producer=context.producer,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        ),
-    )
+answer = partial(referrals.answer, answered=event_mapping.referral_answered)
+"""Give a candidate its new status and tell intake (`work4life.referrals.answer`)."""
 
 
 def _standing_referral(session: Session, who: UUID) -> EmploymentCandidate | None:

@@ -8,41 +8,25 @@ from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from work4life.contracts.enterprise import LegalForm, RevenueBand, VentureKind, VentureStage
-from work4life.contracts.intake import ReferralReason, Region
+from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
+from work4life.referrals import ReferralCandidate, ReferredPerson
 from work4life.runtime.db import stored_as_value
 
-from ..domain.model import CandidateStatus, ExitReason, VisitStatus
+from ..domain.model import ExitReason, VisitStatus
 
 
-class Entrepreneur(SQLModel, table=True):
-    """What enterprise knows of someone referred to it: whether the referral consent stands, and
-    where they live. Kept only for people referred to enterprise; deleted on erasure."""
+class Entrepreneur(ReferredPerson, table=True):
+    """What enterprise knows of someone referred to it (ADR 6)."""
 
     __tablename__ = "entrepreneur"
 
-    beneficiary_id: UUID = Field(primary_key=True)
-    referral_consent: bool = False
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
-    consent_changed_at: datetime | None = None
 
-
-class EnterpriseCandidate(SQLModel, table=True):
+class EnterpriseCandidate(ReferralCandidate, table=True):
     """A referral from intake to enterprise support."""
 
     __tablename__ = "enterprise_candidate"
     __table_args__ = (Index("ix_enterprise_candidate_status", "status"),)
-
-    referral_id: UUID = Field(primary_key=True)
-    beneficiary_id: UUID = Field(index=True)
-    reason: ReferralReason = Field(sa_type=stored_as_value(ReferralReason))
-    referred_on: date
-    referred_by: str = Field(max_length=50)
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
-    status: CandidateStatus = Field(default=CandidateStatus.PENDING, sa_type=stored_as_value(CandidateStatus))
-    status_changed_on: date | None = None
-    note: str | None = Field(default=None, max_length=1000)
-    received_at: datetime
 
 
 class TrainingCompletion(SQLModel, table=True):

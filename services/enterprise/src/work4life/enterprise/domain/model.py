@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from work4life.contracts.enterprise import LegalForm, Money, RevenueBand, VentureKind, VentureStage
 from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
+from work4life.referrals import CandidateStatus as CandidateStatus
 from work4life.runtime.errors import Conflict as Conflict
 from work4life.runtime.errors import NotFound as NotFound
 from work4life.runtime.errors import Refused as Refused
@@ -314,21 +315,6 @@ class LeaveRequest(BaseModel):
         if reason is ExitReason.CONSENT_WITHDRAWN:
             raise ValueError("consent_withdrawn is recorded by the service itself when intake announces it")
         return reason
-
-
-class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: str | None = Field(default=None, max_length=1000, description="Why; kept here, never published.")
-
-
-class CandidateStatus(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    """Cancelled in intake, consent withdrawn, or the person erased."""
 
 
 class VisitStatus(StrEnum):

@@ -12,18 +12,17 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from work4life.contracts.enterprise import LegalForm, RevenueBand, VentureKind, VentureStage
-from work4life.contracts.intake import ReferralReason, Region
+from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
+from work4life.referrals.http import candidate_routes
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
 from work4life.runtime.http import correlation_of
 from work4life.runtime.strict import Day
 
-from ..adapters.orm import EnterpriseCandidate, FollowUpVisit, Venture
+from ..adapters.orm import FollowUpVisit, Venture
 from ..domain.model import (
     NEXT_STAGES,
-    CandidateStatus,
     CoachingRequest,
-    DeclineRequest,
     ExitReason,
     FollowUpRequest,
     LaunchRequest,
@@ -35,20 +34,6 @@ from ..domain.model import (
 )
 from ..service_layer import followups, people, ventures
 from . import ContextDep
-
-
-class CandidatePublic(BaseModel):
-    referral_id: UUID
-    beneficiary_id: UUID
-    reason: ReferralReason
-    referred_on: date
-    referred_by: str
-    region: Region | None
-    status: CandidateStatus
-    status_changed_on: date | None
-
-
-CandidatePage = Page[CandidatePublic]
 
 
 class MemberPublic(BaseModel):
@@ -143,10 +128,6 @@ class DueVisit(BaseModel):
 DueVisitPage = Page[DueVisit]
 
 
-def candidate_out(candidate: EnterpriseCandidate) -> CandidatePublic:
-    return CandidatePublic.model_validate(candidate, from_attributes=True)
-
-
 def venture_out(db: Session, venture: Venture) -> VenturePublic:
     coaching = ventures.coaching_of(db, venture)
     return VenturePublic(
@@ -169,41 +150,13 @@ def visit_out(visit: FollowUpVisit) -> VisitPublic:
 
 router = APIRouter(prefix="/v1")
 
-# -- candidates --------------------------------------------------------------------------
-
-
-@router.get(
-    "/candidates",
-    response_model=CandidatePage,
-    tags=["candidates"],
-    summary="Referrals to enterprise support, oldest first (paginated; filter by status, region, person)",
-)
-def list_candidates(
-    db: SessionDep,
-    who: Staff,
-    candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
-    region: Region | None = None,
-    beneficiary_id: UUID | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> CandidatePage:
-    rows, total = people.candidates(
-        db, status=candidate_status, region=region, beneficiary_id=beneficiary_id, limit=limit, offset=offset
+router.include_router(
+    candidate_routes(
+        people.desk,
+        list_summary="Referrals to enterprise support, oldest first (paginated; filter by status, region, person)",
+        decline_summary="Decline a pending referral that is in no application (intake hears of it)",
     )
-    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
-
-
-@router.post(
-    "/candidates/{referral_id}/decline",
-    response_model=CandidatePublic,
-    tags=["candidates"],
-    summary="Decline a pending referral that is in no application (intake hears of it)",
 )
-def decline(
-    context: ContextDep, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
-) -> CandidatePublic:
-    candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-    return candidate_out(candidate)
 
 
 # -- ventures ----------------------------------------------------------------------------

@@ -5,14 +5,15 @@ once never both move it. Each use case commits once, with its events staged in t
 """
 
 from datetime import date
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 from sqlmodel import Session, col, select
 
+from work4life import referrals
 from work4life.contracts.enterprise import VentureKind, VentureStage
 from work4life.contracts.intake import Region
-from work4life.contracts.referrals import ReferralAnswer
 from work4life.runtime.auth import Principal
 from work4life.runtime.db import key, lock_row, page
 
@@ -90,29 +91,8 @@ def _referrals_of(session: Session, people: list[UUID]) -> dict[UUID, Enterprise
     return {who: referral for who, referral in found.items() if referral is not None}
 
 
-def answer(
-    session: Session,
-    candidate: EnterpriseCandidate,
-    status: CandidateStatus,
-    context: Context,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-) -> None:
-    candidate.status = status
-    candidate.status_changed_on = context.today()
-    session.add(candidate)
-    context.publish(
-        session,
-        event_mapping.referral_answered(
-            candidate.referral_id,
-            candidate.beneficiary_id,
-            ReferralAnswer(status.value),
-            context.today(),
-            producer=context.producer,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        ),
-    )
+answer = partial(referrals.answer, answered=event_mapping.referral_answered)
+"""Give a candidate its new status and tell intake (`work4life.referrals.answer`)."""
 
 
 def _answer_members(

@@ -6,11 +6,12 @@ from uuid import UUID, uuid4
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from work4life.contracts.intake import ReferralReason, Region
+from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, DropoutReason, Sector
+from work4life.referrals import ReferralCandidate, ReferredPerson
 from work4life.runtime.db import stored_as_value
 
-from ..domain.model import AttendanceMark, CandidateStatus, CohortStatus, CompletionRule, EnrolmentStatus
+from ..domain.model import AttendanceMark, CohortStatus, CompletionRule, EnrolmentStatus
 
 
 class Course(SQLModel, table=True):
@@ -80,34 +81,17 @@ class ClassSession(SQLModel, table=True):
     topic: str | None = Field(default=None, max_length=200)
 
 
-class Trainee(SQLModel, table=True):
-    """What training knows of someone referred to it: whether the referral consent stands, and
-    where they live. Kept only for people referred to training; deleted on erasure."""
+class Trainee(ReferredPerson, table=True):
+    """What training knows of someone referred to it (ADR 6)."""
 
     __tablename__ = "trainee"
 
-    beneficiary_id: UUID = Field(primary_key=True)
-    referral_consent: bool = False
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
-    consent_changed_at: datetime | None = None
 
-
-class Candidate(SQLModel, table=True):
+class Candidate(ReferralCandidate, table=True):
     """A referral from intake to training, waiting for (or placed in) a cohort."""
 
     __tablename__ = "candidate"
     __table_args__ = (Index("ix_candidate_status", "status", "reason"),)
-
-    referral_id: UUID = Field(primary_key=True)
-    beneficiary_id: UUID = Field(index=True)
-    reason: ReferralReason = Field(sa_type=stored_as_value(ReferralReason))
-    referred_on: date
-    referred_by: str = Field(max_length=50, description="The referring partner.")
-    region: Region | None = Field(default=None, sa_type=stored_as_value(Region))
-    status: CandidateStatus = Field(default=CandidateStatus.PENDING, sa_type=stored_as_value(CandidateStatus))
-    status_changed_on: date | None = None
-    note: str | None = Field(default=None, max_length=1000)
-    received_at: datetime
 
 
 class Enrolment(SQLModel, table=True):

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import CourseKind, DropoutReason, Sector
+from work4life.referrals import CandidateStatus as CandidateStatus
 from work4life.runtime.errors import Conflict as Conflict
 from work4life.runtime.errors import NotFound as NotFound
 from work4life.runtime.errors import Refused as Refused
@@ -45,15 +46,6 @@ class EnrolmentStatus(StrEnum):
 
 
 HOLDS_A_PLACE = (EnrolmentStatus.WAITLISTED, EnrolmentStatus.ENROLLED)
-
-
-class CandidateStatus(StrEnum):
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    COMPLETED = "completed"
-    CANCELLED = "cancelled"
-    """Cancelled in intake, consent withdrawn, or the person erased."""
 
 
 class AttendanceMark(StrEnum):
@@ -328,9 +320,3 @@ class DropoutRequest(BaseModel):
                 f"{reason.value} is recorded by the service itself (closing or cancelling a cohort, a withdrawal)"
             )
         return reason
-
-
-class DeclineRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    note: str | None = Field(default=None, max_length=1000, description="Why; kept here, never published.")

@@ -1,5 +1,9 @@
-"""What training subscribes to, and which handler applies each event (see service_layer/people.py)."""
+"""What training subscribes to, and which handler applies each event: intake's events about people
+go to training's referral desk (service_layer/people.py, ADR 6)."""
 
+from functools import partial
+
+from work4life.contracts.envelope import EventData
 from work4life.contracts.intake import (
     BeneficiariesMerged,
     BeneficiaryErased,
@@ -10,6 +14,7 @@ from work4life.contracts.intake import (
     ReferralStatusChanged,
 )
 from work4life.contracts.topics import INTAKE_BENEFICIARIES
+from work4life.runtime.consumer import Handler
 
 from ..service_layer import people
 from ..service_layer.context import Context
@@ -17,13 +22,14 @@ from ..service_layer.context import Context
 CONSUMES = (INTAKE_BENEFICIARIES,)
 
 
-def event_handlers(context: Context) -> dict:
+def event_handlers(context: Context) -> dict[type[EventData], Handler]:
+    desk = people.desk
     return {
-        ConsentGiven: people.consent_given(context),
-        ConsentWithdrawn: people.consent_withdrawn(context),
-        ReferralMade: people.referral_made(context),
-        ReferralStatusChanged: people.referral_status_changed(context),
-        BeneficiaryUpdated: people.profile_updated(context),
-        BeneficiaryErased: people.erased(context),
-        BeneficiariesMerged: people.merged(context),
+        ConsentGiven: partial(desk.consent_given, context),
+        ConsentWithdrawn: partial(desk.consent_withdrawn, context),
+        ReferralMade: partial(desk.referral_made, context),
+        ReferralStatusChanged: partial(desk.referral_status_changed, context),
+        BeneficiaryUpdated: partial(desk.profile_updated, context),
+        BeneficiaryErased: partial(desk.erased, context),
+        BeneficiariesMerged: partial(desk.merged, context),
     }

@@ -10,20 +10,20 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement
 from sqlmodel import Session
 
-from work4life.contracts.intake import ReferralReason, Region
 from work4life.contracts.training import CourseKind, DropoutReason
+from work4life.referrals.http import CandidatePage, candidate_routes, page_of
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
 from work4life.runtime.auth import Principal
 from work4life.runtime.http import correlation_of
 
-from ..adapters.orm import Candidate, Cohort, Enrolment
+from ..adapters.orm import Cohort, Enrolment
 from ..domain.model import (
     AttendanceMark,
     AttendanceSheet,
     CandidateStatus,
-    DeclineRequest,
     DropoutRequest,
     EnrolmentStatus,
     EnrolRequest,
@@ -32,20 +32,6 @@ from ..domain.model import (
 )
 from ..service_layer import catalogue, enrolment, people
 from . import ContextDep
-
-
-class CandidatePublic(BaseModel):
-    referral_id: UUID
-    beneficiary_id: UUID
-    reason: ReferralReason
-    referred_on: date
-    referred_by: str
-    region: Region | None
-    status: CandidateStatus
-    status_changed_on: date | None
-
-
-CandidatePage = Page[CandidatePublic]
 
 
 class EnrolmentPublic(BaseModel):
@@ -121,10 +107,6 @@ def enrolment_out(db: Session, place: Enrolment, cohort: Cohort, sessions: int |
     )
 
 
-def candidate_out(candidate: Candidate) -> CandidatePublic:
-    return CandidatePublic.model_validate(candidate, from_attributes=True)
-
-
 router = APIRouter(prefix="/v1")
 
 
@@ -138,32 +120,20 @@ def cohort_in_scope(db: Session, cohort_id: UUID, who: Principal) -> tuple:
 # -- candidates --------------------------------------------------------------------------
 
 
-@router.get(
-    "/candidates",
-    response_model=CandidatePage,
-    tags=["candidates"],
-    summary="Referrals to training, oldest first (paginated; filter by status, region, course kind, person)",
-)
-def list_candidates(
-    db: SessionDep,
-    who: Staff,
-    candidate_status: Annotated[CandidateStatus | None, Query(alias="status")] = CandidateStatus.PENDING,
-    region: Region | None = None,
+def by_kind(
     kind: Annotated[CourseKind | None, Query(description="Only referrals whose reason suits this kind")] = None,
-    beneficiary_id: UUID | None = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> CandidatePage:
-    rows, total = people.candidates(
-        db,
-        status=candidate_status,
-        region=region,
-        kind=kind,
-        beneficiary_id=beneficiary_id,
-        limit=limit,
-        offset=offset,
+) -> list[ColumnElement[bool]]:
+    return people.suiting(kind)
+
+
+router.include_router(
+    candidate_routes(
+        people.desk,
+        list_summary="Referrals to training, oldest first (paginated; filter by status, region, course kind, person)",
+        decline_summary="Decline a pending referral (intake hears of it)",
+        filters=by_kind,
     )
-    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
+)
 
 
 @router.get(
@@ -182,29 +152,16 @@ def cohort_candidates(
     offset: Offset = 0,
 ) -> CandidatePage:
     cohort, course = cohort_in_scope(db, cohort_id, who)
-    rows, total = people.candidates(
+    rows, total = people.desk.candidates(
         db,
         status=CandidateStatus.PENDING,
         region=None if any_region else cohort.region,
-        kind=course.kind,
         beneficiary_id=None,
         limit=limit,
         offset=offset,
+        also=people.suiting(course.kind),
     )
-    return CandidatePage(items=[candidate_out(c) for c in rows], total=total, limit=limit, offset=offset)
-
-
-@router.post(
-    "/candidates/{referral_id}/decline",
-    response_model=CandidatePublic,
-    tags=["candidates"],
-    summary="Decline a pending referral (intake hears of it)",
-)
-def decline(
-    context: ContextDep, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
-) -> CandidatePublic:
-    candidate = people.decline(db, referral_id, body.note, context, who, correlation_of(request))
-    return candidate_out(candidate)
+    return page_of(rows, total, limit, offset)
 
 
 # -- enrolment ---------------------------------------------------------------------------

@@ -7,12 +7,13 @@ the outbox; the consumer's handlers call the same functions with `commit=False`.
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from uuid import UUID
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from work4life.contracts.referrals import ReferralAnswer
+from work4life import referrals
 from work4life.contracts.training import DropoutReason
 from work4life.runtime.auth import Principal
 from work4life.runtime.days import DayRefused
@@ -194,29 +195,8 @@ def _seat(
         answer(session, candidate, CandidateStatus.ACCEPTED, context, correlation_id, causation_id)
 
 
-def answer(
-    session: Session,
-    candidate: Candidate,
-    status: CandidateStatus,
-    context: Context,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-) -> None:
-    candidate.status = status
-    candidate.status_changed_on = context.today()
-    session.add(candidate)
-    context.publish(
-        session,
-        event_mapping.referral_answered(
-            candidate.referral_id,
-            candidate.beneficiary_id,
-            ReferralAnswer(status.value),
-            context.today(),
-            producer=context.producer,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        ),
-    )
+answer = partial(referrals.answer, answered=event_mapping.referral_answered)
+"""Give a candidate its new status and tell intake (`work4life.referrals.answer`)."""
 
 
 def fill_from_waiting_list(
