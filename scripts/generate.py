@@ -9,6 +9,7 @@
 | deploy/kubernetes/manifests.py | deploy/kubernetes/<service>.yaml |
 | deploy/grafana/dashboards.py | deploy/grafana/dashboards/*.json |
 | scripts/asyncapi.py | docs/asyncapi/ (each service's AsyncAPI document, the combined one, the channel catalogue) |
+| scripts/counting_rules.py | the counting rules in services/reporting/README.md (between its markers) |
 
 Edit the generator, never its output: the check fails on a hand edit as on a forgotten run.
 """
@@ -26,6 +27,7 @@ GENERATORS = (
     "deploy/kubernetes/manifests.py",
     "deploy/grafana/dashboards.py",
     "scripts/asyncapi.py",
+    "scripts/counting_rules.py",
 )
 
 

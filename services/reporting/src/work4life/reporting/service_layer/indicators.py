@@ -359,7 +359,8 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.UNITS,
         "People placed in a job (offers of kind job; internships and pre-employment placements are not jobs) "
         "whose job started in the period, plus the jobs (owners and employees, including people outside the "
-        "programme) of supported enterprises at their latest follow-up visit in the period.",
+        "programme) of supported enterprises at their latest follow-up visit in the period, if the enterprise is "
+        "active.",
         ("placed", "follow_up"),
         jobs,
     ),
@@ -423,7 +424,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "financial_volume",
         "Financial volume granted to individual recipients",
         Unit.MAD,
-        "Grant money disbursed in the period, in MAD (and in EUR at each grant's rate).",
+        "Grant money disbursed in the period, in MAD (exact), and in EUR at each grant's rate.",
         ("grant_disbursed",),
         money_disbursed,
     ),
