@@ -40,6 +40,7 @@ from work4life.referrals import (
 from work4life.runtime.context import ServiceContext
 from work4life.runtime.errors import Conflict, NotFound
 from work4life.runtime.events import new_envelope
+from work4life.runtime.uow import UnitOfWork
 
 TABLES = registry()
 PRODUCER = Producer(service="training", organisation="test")
@@ -75,19 +76,19 @@ class Desk(ReferralDesk[Person, Candidate, Recording]):
         super().__init__(ProgrammeService.TRAINING, Person, Candidate, answered)
         self.asked: list[tuple[Any, ...]] = []
 
-    def stop(self, session, who, context, *, publish, envelope):
+    def stop(self, uow, who, *, publish):
         self.asked.append(("stop", who, publish))
 
-    def erase(self, session, who, stand_in, context):
+    def erase(self, uow, who, stand_in):
         self.asked.append(("erase", who, stand_in))
 
-    def merge(self, session, kept, retired, context, envelope):
+    def merge(self, uow, kept, retired):
         self.asked.append(("merge", kept, retired))
 
     def combine(self, kept, retired):
         self.asked.append(("combine", kept.beneficiary_id, retired.beneficiary_id))
 
-    def referral_ended(self, session, referral_id, context):
+    def referral_ended(self, uow, referral_id):
         self.asked.append(("ended", referral_id))
 
     def may_decline(self, session, candidate):
@@ -306,11 +307,11 @@ def test_declining_answers_intake_once_and_only_a_pending_referral(world):
     session.commit()
 
     with pytest.raises(NotFound):
-        desk.decline(session, uuid4(), None, context, None)
+        desk.decline(UnitOfWork(session, context), uuid4(), None)
     with pytest.raises(Conflict, match="in an application"):
-        desk.decline(session, applying.referral_id, "no", context, None)
+        desk.decline(UnitOfWork(session, context), applying.referral_id, "no")
     session.rollback()
-    declined = desk.decline(session, made.referral_id, "full until June", context, None)
+    declined = desk.decline(UnitOfWork(session, context), made.referral_id, "full until June")
     assert (declined.status, declined.status_changed_on, declined.note) == (
         CandidateStatus.DECLINED,
         TODAY,
@@ -319,7 +320,7 @@ def test_declining_answers_intake_once_and_only_a_pending_referral(world):
     assert context.published == [(TRAINING_REFERRAL_ANSWERS, (made.referral_id, who, ReferralAnswer.DECLINED, TODAY))]
     assert desk.asked == [("ended", made.referral_id)]
     with pytest.raises(Conflict, match="is declined"):
-        desk.decline(session, made.referral_id, None, context, None)
+        desk.decline(UnitOfWork(session, context), made.referral_id, None)
 
 
 def test_candidates_are_listed_oldest_referral_first_with_filters(world):

@@ -45,6 +45,7 @@ from work4life.contracts.topics import Topic
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import page
 from work4life.runtime.errors import Conflict, NotFound
+from work4life.runtime.uow import UnitOfWork
 
 from .model import OPEN, CandidateStatus, ReferralCandidate, ReferralWithoutConsent, ReferredPerson
 
@@ -58,29 +59,14 @@ AnsweredEvent = Callable[..., tuple[Topic, Envelope[Any]]]
 
 
 def answer(
-    session: Session,
-    candidate: ReferralCandidate,
-    status: CandidateStatus,
-    context: ServiceContext,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-    *,
-    answered: AnsweredEvent,
+    uow: UnitOfWork[Any], candidate: ReferralCandidate, status: CandidateStatus, *, answered: AnsweredEvent
 ) -> None:
     """Give a candidate its new status and tell intake (accepted, declined, completed)."""
     candidate.status = status
-    candidate.status_changed_on = context.today()
-    session.add(candidate)
-    event = answered(
-        candidate.referral_id,
-        candidate.beneficiary_id,
-        ReferralAnswer(status.value),
-        context.today(),
-        producer=context.producer,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-    )
-    context.publish(session, event)
+    candidate.status_changed_on = uow.today()
+    uow.session.add(candidate)
+    answer_ = ReferralAnswer(status.value)
+    uow.publish(answered(candidate.referral_id, candidate.beneficiary_id, answer_, uow.today(), **uow.provenance))
 
 
 class ReferralDesk(Generic[P, C, X]):
@@ -96,14 +82,14 @@ class ReferralDesk(Generic[P, C, X]):
 
     # -- what the service adds (hooks) -----------------------------------------------------------
 
-    def stop(self, session: Session, who: UUID, context: X, *, publish: bool, envelope: Envelope[Any]) -> None:
+    def stop(self, uow: UnitOfWork[X], who: UUID, *, publish: bool) -> None:
         """End the service's own work with the person (their open candidates are already cancelled).
         `publish` is False on erasure: nothing is said about an erased person."""
 
-    def erase(self, session: Session, who: UUID, stand_in: UUID, context: X) -> None:
+    def erase(self, uow: UnitOfWork[X], who: UUID, stand_in: UUID) -> None:
         """Replace `who` by `stand_in` in the service's own rows and drop their free text."""
 
-    def merge(self, session: Session, kept: UUID, retired: UUID, context: X, envelope: Envelope[Any]) -> None:
+    def merge(self, uow: UnitOfWork[X], kept: UUID, retired: UUID) -> None:
         """Re-point the retired id's own rows to the kept id (candidates are already moved)."""
 
     def combine(self, kept: P, retired: P) -> None:
@@ -112,7 +98,7 @@ class ReferralDesk(Generic[P, C, X]):
     def updated(self, person: P, data: BeneficiaryUpdated) -> None:
         """Take what else the service keeps from a profile change (the region is already taken)."""
 
-    def referral_ended(self, session: Session, referral_id: UUID, context: X) -> None:
+    def referral_ended(self, uow: UnitOfWork[X], referral_id: UUID) -> None:
         """A referral was cancelled in intake or declined here: end what it still holds."""
 
     def may_decline(self, session: Session, candidate: C) -> None:
@@ -148,7 +134,7 @@ class ReferralDesk(Generic[P, C, X]):
             person.referral_consent = False
             person.consent_changed_at = now()
             session.add(person)
-        self.stop_everything(session, data.beneficiary_id, context, publish=True, envelope=envelope)
+        self.stop_everything(UnitOfWork.for_event(session, context, envelope), data.beneficiary_id, publish=True)
 
     def referral_made(self, context: X, envelope: Envelope[ReferralMade], session: Session) -> None:
         data = envelope.data
@@ -189,7 +175,7 @@ class ReferralDesk(Generic[P, C, X]):
         candidate.status = CandidateStatus.CANCELLED
         candidate.status_changed_on = context.today()
         session.add(candidate)
-        self.referral_ended(session, data.referral_id, context)
+        self.referral_ended(UnitOfWork.for_event(session, context, envelope), data.referral_id)
 
     def profile_updated(self, context: X, envelope: Envelope[BeneficiaryUpdated], session: Session) -> None:
         data = envelope.data
@@ -210,14 +196,15 @@ class ReferralDesk(Generic[P, C, X]):
 
     def erased(self, context: X, envelope: Envelope[BeneficiaryErased], session: Session) -> None:
         who = envelope.data.beneficiary_id
-        self.stop_everything(session, who, context, publish=False, envelope=envelope)
+        uow = UnitOfWork.for_event(session, context, envelope)
+        self.stop_everything(uow, who, publish=False)
         stand_in = uuid4()
         session.exec(
             update(self.candidate)
             .where(col(self.candidate.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, note=None, region=None)
         )
-        self.erase(session, who, stand_in, context)
+        self.erase(uow, who, stand_in)
         person = session.get(self.person, who)
         if person is not None:
             session.delete(person)
@@ -227,7 +214,7 @@ class ReferralDesk(Generic[P, C, X]):
         session.exec(
             update(self.candidate).where(col(self.candidate.beneficiary_id) == retired).values(beneficiary_id=kept)
         )
-        self.merge(session, kept, retired, context, envelope)
+        self.merge(UnitOfWork.for_event(session, context, envelope), kept, retired)
         old = session.get(self.person, retired)
         if old is None:
             return
@@ -242,16 +229,14 @@ class ReferralDesk(Generic[P, C, X]):
         session.flush()  # the retired row goes before the kept one is written
         session.add(current)
 
-    def stop_everything(
-        self, session: Session, who: UUID, context: X, *, publish: bool, envelope: Envelope[Any]
-    ) -> None:
+    def stop_everything(self, uow: UnitOfWork[X], who: UUID, *, publish: bool) -> None:
         """End whatever the service does for the person; what they achieved stays."""
-        session.exec(
+        uow.session.exec(
             update(self.candidate)
             .where(col(self.candidate.beneficiary_id) == who, col(self.candidate.status).in_(OPEN))
-            .values(status=CandidateStatus.CANCELLED, status_changed_on=context.today())
+            .values(status=CandidateStatus.CANCELLED, status_changed_on=uow.today())
         )
-        self.stop(session, who, context, publish=publish, envelope=envelope)
+        self.stop(uow, who, publish=publish)
 
     # -- candidates for staff (a query and a command) --------------------------------------------
 
@@ -277,9 +262,9 @@ class ReferralDesk(Generic[P, C, X]):
             query = query.where(table.beneficiary_id == beneficiary_id)
         return page(session, query.order_by(col(table.referred_on), col(table.received_at)), limit, offset)
 
-    def decline(self, session: Session, referral_id: UUID, note: str | None, context: X, correlation_id: Any) -> C:
-        """Decline a pending referral (intake hears of it); what it held ends. Commits."""
-        table = self.candidate
+    def decline(self, uow: UnitOfWork[X], referral_id: UUID, note: str | None) -> C:
+        """Decline a pending referral (intake hears of it); what it held ends."""
+        session, table = uow.session, self.candidate
         # Taking the row first: of two declines at once, the second waits and then finds it declined.
         session.exec(update(table).where(col(table.referral_id) == referral_id).values(note=table.note))
         candidate = session.get(table, referral_id)
@@ -290,8 +275,8 @@ class ReferralDesk(Generic[P, C, X]):
             raise Conflict(f"referral {referral_id} is {candidate.status.value}: only a pending one can be declined")
         self.may_decline(session, candidate)
         candidate.note = note
-        answer(session, candidate, CandidateStatus.DECLINED, context, correlation_id, answered=self.answered)
-        self.referral_ended(session, referral_id, context)
-        session.commit()
+        answer(uow, candidate, CandidateStatus.DECLINED, answered=self.answered)
+        self.referral_ended(uow, referral_id)
+        uow.commit()
         session.refresh(candidate)
         return candidate

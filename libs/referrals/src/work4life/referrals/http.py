@@ -13,6 +13,7 @@ from work4life.contracts.intake import Region
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff, context_of
 from work4life.runtime.context import ServiceContext
 from work4life.runtime.http import correlation_of
+from work4life.runtime.uow import UnitOfWork
 
 from .desk import ReferralDesk
 from .model import CandidatePublic, CandidateStatus, DeclineRequest
@@ -63,7 +64,8 @@ def candidate_routes(
     def decline(
         context: Context, referral_id: UUID, body: DeclineRequest, request: Request, db: SessionDep, who: Staff
     ) -> CandidatePublic:
-        candidate = desk.decline(db, referral_id, body.note, context, correlation_of(request))
+        uow = UnitOfWork.for_request(db, context, who, correlation_of(request))
+        candidate = desk.decline(uow, referral_id, body.note)
         return CandidatePublic.model_validate(candidate, from_attributes=True)
 
     return router

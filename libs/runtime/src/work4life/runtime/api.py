@@ -7,6 +7,8 @@ dependencies, read from the app that `service.create_app` built:
 - `Sessions`: a factory of sessions, for work that outlives the request (an import, a scan);
 - `context_of`: the service's context (its use cases' settings and publishing), which each
   service types as its own `ContextDep`;
+- `unit_of_work`: the unit of work a route's use case runs in (its session is the request's
+  session; who acts is the caller), which each service types as its own `WorkDep`;
 - `Staff`, `Reader`, `Manager`: who may call (each a `Gate` the access tests read);
 - `Limit`, `Offset` and `Page[T]`: paging, the same on every list.
 """
@@ -18,7 +20,9 @@ from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from .auth import Principal, Role, require
+from .auth import Principal, Role, principal_of, require
+from .http import correlation_of
+from .uow import UnitOfWork
 
 STAFF = (Role.CASEWORKER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 READERS = (Role.ME_VIEWER, *STAFF)
@@ -41,6 +45,14 @@ def context_of(request: Request) -> Any:
 
 SessionDep = Annotated[Session, Depends(session_of)]
 Sessions = Annotated[Callable[[], Session], Depends(sessions_of)]
+
+
+def unit_of_work(
+    request: Request, session: SessionDep, caller: Annotated[Principal, Depends(principal_of)]
+) -> UnitOfWork[Any]:
+    """The request's unit of work. The route's gate (`Staff`, ...) still decides who may call."""
+    return UnitOfWork.for_request(session, request.app.state.context, caller, correlation_of(request))
+
 
 Staff = Annotated[Principal, Depends(require(*STAFF))]
 Reader = Annotated[Principal, Depends(require(*READERS))]

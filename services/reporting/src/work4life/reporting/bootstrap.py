@@ -35,6 +35,7 @@ def build(
     settings = settings or ReportingSettings()
     engine = db.make_engine(settings.database_url, settings.database_pool_size)
     producer = Producer(service=settings.service_name, organisation=settings.organisation)
+    context = Context(producer=producer, topic_name=settings.topic, targets=settings.targets, today=today)
     runtime = ServiceRuntime.build(
         settings,
         produces=PRODUCES,
@@ -44,11 +45,7 @@ def build(
         broker=broker,
         migrations_package="work4life.reporting",
         business_metrics=BUSINESS_METRICS,
-        background=[
-            snapshots.month_closer(
-                engine, today, producer, settings.topic, settings.targets, settings.snapshot_check_interval_s
-            )
-        ],
+        background=[snapshots.month_closer(engine, context, settings.snapshot_check_interval_s)],
     )
     return create_app(
         runtime,
@@ -56,6 +53,6 @@ def build(
         description="The donor's indicators (EUTF 1.1, 1.2, 1.3, 1.4, 3.2, 3.3, 3.11, placements, financial volume, "
         "retention, survival) and the programme funnel, built only from events (pseudonymous; no personal data), "
         "as JSON, CSV and XLSX.",
-        context=Context(producer=producer, topic_name=settings.topic, targets=settings.targets, today=today),
+        context=context,
         routers=[registrations_http.router, indicators_http.router, dashboard.router],
     )

@@ -27,6 +27,7 @@ def placed(
     *,
     producer: Producer,
     correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     data = contract.Placed(
         placement_id=placement.placement_id,
@@ -46,11 +47,16 @@ def placed(
         job_fair_id=fair.fair_id if fair else None,
         organisation=employer.organisation,
     )
-    return EMPLOYMENT_PLACEMENTS, _envelope(data, placement.beneficiary_id, producer, correlation_id)
+    return EMPLOYMENT_PLACEMENTS, _envelope(data, placement.beneficiary_id, producer, correlation_id, causation_id)
 
 
 def retention_checked(
-    placement: Placement, check: RetentionCheck, *, producer: Producer, correlation_id: Any = None
+    placement: Placement,
+    check: RetentionCheck,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     data = contract.RetentionChecked(
         placement_id=placement.placement_id,
@@ -61,7 +67,7 @@ def retention_checked(
         left_reason=check.left_reason,
         left_on=check.left_on,
     )
-    return EMPLOYMENT_PLACEMENTS, _envelope(data, placement.beneficiary_id, producer, correlation_id)
+    return EMPLOYMENT_PLACEMENTS, _envelope(data, placement.beneficiary_id, producer, correlation_id, causation_id)
 
 
 def job_fair_held(
@@ -73,6 +79,7 @@ def job_fair_held(
     *,
     producer: Producer,
     correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     data = contract.JobFairHeld(
         fair_id=fair.fair_id,
@@ -86,7 +93,7 @@ def job_fair_held(
         interviews=interviews,
         hires=hires,
     )
-    return EMPLOYMENT_JOB_FAIRS, _envelope(data, fair.fair_id, producer, correlation_id)
+    return EMPLOYMENT_JOB_FAIRS, _envelope(data, fair.fair_id, producer, correlation_id, causation_id)
 
 
 def referral_answered(

@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -13,7 +13,6 @@ from work4life.contracts.employment import ContractType, LeftReason, RetentionOu
 from work4life.contracts.intake import Region
 from work4life.referrals.http import candidate_routes
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
-from work4life.runtime.http import correlation_of
 
 from ..adapters.orm import JobApplication, JobFair, Placement
 from ..domain.model import (
@@ -29,7 +28,7 @@ from ..domain.model import (
     StepRequest,
 )
 from ..service_layer import applications, employers, fairs, people
-from . import ContextDep
+from . import ContextDep, WorkDep
 
 
 class ApplicationPublic(BaseModel):
@@ -166,11 +165,9 @@ router.include_router(
     summary="Shortlist a person of the pool for an offer (their referral is accepted)",
     responses={409: {"description": "Offer not open, no standing referral, or already applied"}},
 )
-def apply(
-    context: ContextDep, offer_id: UUID, body: ApplicationRequest, request: Request, db: SessionDep, who: Staff
-) -> ApplicationPublic:
+def apply(uow: WorkDep, offer_id: UUID, body: ApplicationRequest, db: SessionDep, who: Staff) -> ApplicationPublic:
     offer, employer = employers.offer_by_id(db, offer_id, who)
-    application = applications.apply(db, offer, employer, body, context, who, correlation_of(request))
+    application = applications.apply(uow, offer, employer, body)
     return application_out(application, offer_id)
 
 
@@ -200,9 +197,9 @@ def list_applications(
     summary="Move an application on: interviewed, rejected (with a reason) or withdrawn",
     responses={409: {"description": "Not an allowed next step; the answer names the allowed ones"}},
 )
-def step(context: ContextDep, application_id: UUID, body: StepRequest, db: SessionDep, who: Staff) -> ApplicationPublic:
+def step(uow: WorkDep, application_id: UUID, body: StepRequest, db: SessionDep, who: Staff) -> ApplicationPublic:
     application, offer, _ = applications.application_by_id(db, application_id, who)
-    application = applications.step(db, application, offer, body, context)
+    application = applications.step(uow, application, offer, body)
     return application_out(application, offer.offer_id)
 
 
@@ -214,11 +211,9 @@ def step(context: ContextDep, application_id: UUID, body: StepRequest, db: Sessi
     summary="Hire an interviewed applicant: a placement, with its retention checks scheduled",
     responses={409: {"description": "Not interviewed yet, or every position is filled"}},
 )
-def hire(
-    context: ContextDep, application_id: UUID, body: HireRequest, request: Request, db: SessionDep, who: Staff
-) -> PlacementPublic:
+def hire(uow: WorkDep, application_id: UUID, body: HireRequest, db: SessionDep, who: Staff) -> PlacementPublic:
     application, offer, employer = applications.application_by_id(db, application_id, who)
-    placement = applications.hire(db, application, offer, employer, body, context, who, correlation_of(request))
+    placement = applications.hire(uow, application, offer, employer, body)
     return placement_out(db, placement, offer, employer)
 
 
@@ -258,16 +253,15 @@ def get_placement(placement_id: UUID, db: SessionDep, who: Staff) -> PlacementPu
     summary="Record (or correct) the retention check due that many months after the start",
 )
 def record_check(
-    context: ContextDep,
+    uow: WorkDep,
     placement_id: UUID,
     months: Annotated[int, PathParam(ge=1, le=60, description="Months after the start, e.g. 3")],
     body: RetentionRequest,
-    request: Request,
     db: SessionDep,
     who: Staff,
 ) -> PlacementPublic:
     placement, offer, employer = applications.placement_by_id(db, placement_id, who)
-    applications.record_check(db, placement, offer, months, body, context, who, correlation_of(request))
+    applications.record_check(uow, placement, offer, months, body)
     return placement_out(db, placement, offer, employer)
 
 
@@ -312,8 +306,8 @@ def due(
     tags=["job fairs"],
     summary="Plan a job fair",
 )
-def create_fair(context: ContextDep, body: JobFairRequest, db: SessionDep, who: Staff) -> FairPublic:
-    return fair_out(db, fairs.create(db, body, who, context.programme))
+def create_fair(uow: WorkDep, body: JobFairRequest, db: SessionDep, who: Staff) -> FairPublic:
+    return fair_out(db, fairs.create(uow, body))
 
 
 @router.get("/job-fairs", response_model=FairPage, tags=["job fairs"], summary="Job fairs, latest first (paginated)")
@@ -335,8 +329,8 @@ def get_fair(fair_id: UUID, db: SessionDep, who: Staff) -> FairPublic:
     tags=["job fairs"],
     summary="Add exhibiting employers and registered attendees; set the count of other attendees",
 )
-def attendance(fair_id: UUID, body: FairAttendance, db: SessionDep, who: Staff) -> FairPublic:
-    fair = fairs.record_attendance(db, fairs.fair_by_id(db, fair_id, who), body, who)
+def attendance(uow: WorkDep, fair_id: UUID, body: FairAttendance, db: SessionDep, who: Staff) -> FairPublic:
+    fair = fairs.record_attendance(uow, fairs.fair_by_id(db, fair_id, who), body)
     return fair_out(db, fair)
 
 
@@ -346,7 +340,7 @@ def attendance(fair_id: UUID, body: FairAttendance, db: SessionDep, who: Staff) 
     tags=["job fairs"],
     summary="Close a fair on the day or after and publish its figures (interviews and hires linked to it)",
 )
-def close_fair(context: ContextDep, fair_id: UUID, request: Request, db: SessionDep, who: Staff) -> FairPublic:
+def close_fair(uow: WorkDep, fair_id: UUID, db: SessionDep, who: Staff) -> FairPublic:
     fair = fairs.fair_by_id(db, fair_id, who)
-    fairs.close(db, fair, context, correlation_of(request))
+    fairs.close(uow, fair)
     return fair_out(db, fair)

@@ -18,7 +18,7 @@ from ..adapters.orm import Employer, JobOffer
 from ..domain.matching import Match
 from ..domain.model import EmployerRequest, EmployerUpdate, LanguageNeed, OfferRequest, OfferStatus, OfferUpdate
 from ..service_layer import applications, employers, matching
-from . import ContextDep
+from . import ContextDep, WorkDep
 
 
 class EmployerPublic(BaseModel):
@@ -123,8 +123,8 @@ router = APIRouter(prefix="/v1")
     tags=["employers"],
     summary="Record an employer (type, ownership, sector, region, CSR commitment, contact person)",
 )
-def create_employer(body: EmployerRequest, db: SessionDep, who: Staff) -> EmployerPublic:
-    return EmployerPublic.model_validate(employers.create_employer(db, body, who), from_attributes=True)
+def create_employer(uow: WorkDep, body: EmployerRequest, who: Staff) -> EmployerPublic:
+    return EmployerPublic.model_validate(employers.create_employer(uow, body), from_attributes=True)
 
 
 @router.get(
@@ -169,9 +169,11 @@ def get_employer(employer_id: UUID, db: SessionDep, who: Staff) -> EmployerPubli
 @router.patch(
     "/employers/{employer_id}", response_model=EmployerPublic, tags=["employers"], summary="Change an employer"
 )
-def update_employer(employer_id: UUID, body: EmployerUpdate, db: SessionDep, who: Staff) -> EmployerPublic:
+def update_employer(
+    uow: WorkDep, employer_id: UUID, body: EmployerUpdate, db: SessionDep, who: Staff
+) -> EmployerPublic:
     employer = employers.employer_by_id(db, employer_id, who)
-    return EmployerPublic.model_validate(employers.update_employer(db, employer, body), from_attributes=True)
+    return EmployerPublic.model_validate(employers.update_employer(uow, employer, body), from_attributes=True)
 
 
 @router.post(
@@ -181,9 +183,9 @@ def update_employer(employer_id: UUID, body: EmployerUpdate, db: SessionDep, who
     tags=["offers"],
     summary="Publish an offer: job, internship or pre-employment placement, with its requirements",
 )
-def create_offer(employer_id: UUID, body: OfferRequest, db: SessionDep, who: Staff) -> OfferPublic:
+def create_offer(uow: WorkDep, employer_id: UUID, body: OfferRequest, db: SessionDep, who: Staff) -> OfferPublic:
     employer = employers.employer_by_id(db, employer_id, who)
-    return offer_out(db, employers.create_offer(db, employer, body, who), employer)
+    return offer_out(db, employers.create_offer(uow, employer, body), employer)
 
 
 @router.get(
@@ -234,9 +236,9 @@ def get_offer(offer_id: UUID, db: SessionDep, who: Staff) -> OfferPublic:
     tags=["offers"],
     summary="Close or reopen an offer, change its positions or closing date",
 )
-def update_offer(offer_id: UUID, body: OfferUpdate, db: SessionDep, who: Staff) -> OfferPublic:
+def update_offer(uow: WorkDep, offer_id: UUID, body: OfferUpdate, db: SessionDep, who: Staff) -> OfferPublic:
     offer, employer = employers.offer_by_id(db, offer_id, who)
-    offer = employers.update_offer(db, offer, body, applications.hires_on(db, offer))
+    offer = employers.update_offer(uow, offer, body, applications.hires_on(db, offer))
     return offer_out(db, offer, employer)
 
 

@@ -6,7 +6,6 @@ has. Each use case commits once, with its events staged in the outbox.
 
 from datetime import date, timedelta
 from functools import partial
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func
@@ -47,7 +46,7 @@ from ..domain.model import (
     months_after,
 )
 from . import matching
-from .context import Context
+from .context import Work
 from .employers import lock_offer, page
 from .fairs import fair_by_id
 
@@ -80,16 +79,9 @@ def application_by_id(
     return row
 
 
-def apply(
-    session: Session,
-    offer: JobOffer,
-    employer: Employer,
-    request: ApplicationRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: Any = None,
-) -> JobApplication:
+def apply(uow: Work, offer: JobOffer, employer: Employer, request: ApplicationRequest) -> JobApplication:
     """Shortlist a person from the pool for an offer (their referral is accepted)."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock_offer(session, offer)
     if offer.status is not OfferStatus.OPEN or offer.closes_on < context.today():
         state = offer.status.value if offer.status is not OfferStatus.OPEN else f"closed since {offer.closes_on}"
@@ -129,15 +121,14 @@ def apply(
     )
     session.add(application)
     if referral.status is CandidateStatus.PENDING:
-        answer(session, referral, CandidateStatus.ACCEPTED, context, correlation_id)
-    session.commit()
+        answer(uow, referral, CandidateStatus.ACCEPTED)
+    uow.commit()
     session.refresh(application)
     return application
 
 
-def step(
-    session: Session, application: JobApplication, offer: JobOffer, request: StepRequest, context: Context
-) -> JobApplication:
+def step(uow: Work, application: JobApplication, offer: JobOffer, request: StepRequest) -> JobApplication:
+    session, context = uow.session, uow.context
     lock_offer(session, offer)
     session.refresh(application)
     check_step(application.status, request.to)
@@ -156,23 +147,17 @@ def step(
     if request.note:
         application.note = request.note
     session.add(application)
-    session.commit()
+    uow.commit()
     session.refresh(application)
     return application
 
 
 def hire(
-    session: Session,
-    application: JobApplication,
-    offer: JobOffer,
-    employer: Employer,
-    request: HireRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: Any = None,
+    uow: Work, application: JobApplication, offer: JobOffer, employer: Employer, request: HireRequest
 ) -> Placement:
     """Hire an interviewed applicant: a placement, its retention checks, and the offer filled when
     its positions are."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock_offer(session, offer)
     session.refresh(application)
     check_step(application.status, ApplicationStatus.HIRED)
@@ -218,17 +203,12 @@ def hire(
         offer.status = OfferStatus.FILLED
         session.add(offer)
     fair = session.get(JobFair, placement.job_fair_pk) if placement.job_fair_pk else None
-    context.publish(
-        session,
-        event_mapping.placed(
-            placement, offer, employer, fair, producer=context.producer, correlation_id=correlation_id
-        ),
-    )
+    uow.publish(event_mapping.placed(placement, offer, employer, fair, **uow.provenance))
     if referral is not None and referral.status in (CandidateStatus.PENDING, CandidateStatus.ACCEPTED):
         if referral.status is CandidateStatus.PENDING:
-            answer(session, referral, CandidateStatus.ACCEPTED, context, correlation_id)
-        answer(session, referral, CandidateStatus.COMPLETED, context, correlation_id)
-    session.commit()
+            answer(uow, referral, CandidateStatus.ACCEPTED)
+        answer(uow, referral, CandidateStatus.COMPLETED)
+    uow.commit()
     session.refresh(placement)
     return placement
 
@@ -254,17 +234,11 @@ def checks_of(session: Session, placement: Placement) -> list[RetentionCheck]:
 
 
 def record_check(
-    session: Session,
-    placement: Placement,
-    offer: JobOffer,
-    months: int,
-    request: RetentionRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: Any = None,
+    uow: Work, placement: Placement, offer: JobOffer, months: int, request: RetentionRequest
 ) -> RetentionCheck:
     """Record (or correct) the retention check due `months` after the start. A person found gone
     needs no later checks."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock_offer(session, offer)
     checks = checks_of(session, placement)
     check = next((c for c in checks if c.months_after_start == months), None)
@@ -296,11 +270,8 @@ def record_check(
         session.add(later)
     placement.left_on = request.left_on if left else None
     session.add(placement)
-    context.publish(
-        session,
-        event_mapping.retention_checked(placement, check, producer=context.producer, correlation_id=correlation_id),
-    )
-    session.commit()
+    uow.publish(event_mapping.retention_checked(placement, check, **uow.provenance))
+    uow.commit()
     session.refresh(check)
     return check
 

@@ -24,7 +24,7 @@ from ..domain.model import (
     OfferUpdate,
     Refused,
 )
-from .context import now
+from .context import Work, now
 
 
 def lock_offer(session: Session, offer: JobOffer) -> None:
@@ -35,7 +35,8 @@ def lock_offer(session: Session, offer: JobOffer) -> None:
 # -- employers -------------------------------------------------------------------------------
 
 
-def create_employer(session: Session, request: EmployerRequest, actor: Principal) -> Employer:
+def create_employer(uow: Work, request: EmployerRequest) -> Employer:
+    session, actor = uow.session, uow.staff
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
         raise Refused("organisation", f"you may record employers only for {actor.organisation}")
@@ -46,7 +47,7 @@ def create_employer(session: Session, request: EmployerRequest, actor: Principal
         created_by=actor.subject,
     )
     session.add(employer)
-    session.commit()
+    uow.commit()
     session.refresh(employer)
     return employer
 
@@ -58,13 +59,14 @@ def employer_by_id(session: Session, employer_id: UUID, actor: Principal) -> Emp
     return employer
 
 
-def update_employer(session: Session, employer: Employer, changes: EmployerUpdate) -> Employer:
+def update_employer(uow: Work, employer: Employer, changes: EmployerUpdate) -> Employer:
+    session = uow.session
     for name, value in changes.model_dump(exclude_unset=True).items():
         if value is None and name not in ("csr_details", "contact_phone", "contact_email"):
             raise Refused(name, "cannot be emptied")
         setattr(employer, name, value)
     session.add(employer)
-    session.commit()
+    uow.commit()
     session.refresh(employer)
     return employer
 
@@ -100,7 +102,8 @@ def employers(
 # -- offers ----------------------------------------------------------------------------------
 
 
-def create_offer(session: Session, employer: Employer, request: OfferRequest, actor: Principal) -> JobOffer:
+def create_offer(uow: Work, employer: Employer, request: OfferRequest) -> JobOffer:
+    session, actor = uow.session, uow.staff
     offer = JobOffer(
         **request.model_dump(exclude={"languages", "region", "city"}),
         languages=[lang.model_dump(mode="json") for lang in request.languages],
@@ -111,7 +114,7 @@ def create_offer(session: Session, employer: Employer, request: OfferRequest, ac
         created_by=actor.subject,
     )
     session.add(offer)
-    session.commit()
+    uow.commit()
     session.refresh(offer)
     return offer
 
@@ -127,7 +130,8 @@ def offer_by_id(session: Session, offer_id: UUID, actor: Principal) -> tuple[Job
     return row
 
 
-def update_offer(session: Session, offer: JobOffer, changes: OfferUpdate, hired: int) -> JobOffer:
+def update_offer(uow: Work, offer: JobOffer, changes: OfferUpdate, hired: int) -> JobOffer:
+    session = uow.session
     lock_offer(session, offer)
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
@@ -144,7 +148,7 @@ def update_offer(session: Session, offer: JobOffer, changes: OfferUpdate, hired:
     if "status" not in values and offer.status is not OfferStatus.CLOSED:
         offer.status = OfferStatus.FILLED if hired >= offer.positions else OfferStatus.OPEN
     session.add(offer)
-    session.commit()
+    uow.commit()
     session.refresh(offer)
     return offer
 

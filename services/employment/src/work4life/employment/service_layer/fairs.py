@@ -2,28 +2,27 @@
 and the interviews and hires linked to the fair. Closing a fair publishes its figures."""
 
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from work4life.runtime.auth import Principal
-from work4life.runtime.days import Programme
 from work4life.runtime.db import key, lock_row
 
 from ..adapters import event_mapping
 from ..adapters.orm import Employer, JobApplication, JobFair, JobFairAttendee, JobFairEmployer, Placement
 from ..domain.model import Conflict, FairAttendance, JobFairRequest, NotFound, Refused
-from .context import Context
+from .context import Work
 from .employers import page
 
 
-def create(session: Session, request: JobFairRequest, actor: Principal, programme: Programme = Programme()) -> JobFair:
+def create(uow: Work, request: JobFairRequest) -> JobFair:
+    session, actor, programme = uow.session, uow.staff, uow.context.programme
     programme.check("held_on", request.held_on)  # a fair may be planned ahead, within the programme
     fair = JobFair(**request.model_dump(), organisation=actor.organisation, created_by=actor.subject)
     session.add(fair)
-    session.commit()
+    uow.commit()
     session.refresh(fair)
     return fair
 
@@ -32,9 +31,10 @@ def _lock(session: Session, fair: JobFair) -> None:
     lock_row(session, fair)
 
 
-def record_attendance(session: Session, fair: JobFair, request: FairAttendance, actor: Principal) -> JobFair:
+def record_attendance(uow: Work, fair: JobFair, request: FairAttendance) -> JobFair:
     """Add exhibiting employers and registered attendees (repeats are ignored); set the count of
     the others when given."""
+    session, actor = uow.session, uow.staff
     _lock(session, fair)
     if fair.closed_on is not None:
         raise Conflict(f"job fair {fair.fair_id} was closed on {fair.closed_on}")
@@ -54,7 +54,7 @@ def record_attendance(session: Session, fair: JobFair, request: FairAttendance, 
     if request.other_attendees is not None:
         fair.other_attendees = request.other_attendees
         session.add(fair)
-    session.commit()
+    uow.commit()
     session.refresh(fair)
     return fair
 
@@ -84,7 +84,8 @@ def figures(session: Session, fair: JobFair) -> Figures:
     return Figures(employers, attendees, fair.other_attendees, interviews, hires)
 
 
-def close(session: Session, fair: JobFair, context: Context, correlation_id: Any = None) -> Figures:
+def close(uow: Work, fair: JobFair) -> Figures:
+    session, context = uow.session, uow.context
     _lock(session, fair)
     if fair.closed_on is not None:
         raise Conflict(f"job fair {fair.fair_id} was already closed on {fair.closed_on}")
@@ -93,19 +94,12 @@ def close(session: Session, fair: JobFair, context: Context, correlation_id: Any
     result = figures(session, fair)
     fair.closed_on = context.today()
     session.add(fair)
-    context.publish(
-        session,
+    uow.publish(
         event_mapping.job_fair_held(
-            fair,
-            result.employers,
-            result.attendees,
-            result.interviews,
-            result.hires,
-            producer=context.producer,
-            correlation_id=correlation_id,
-        ),
+            fair, result.employers, result.attendees, result.interviews, result.hires, **uow.provenance
+        )
     )
-    session.commit()
+    uow.commit()
     return result
 
 

@@ -14,7 +14,6 @@ employment's own:
   retired application is withdrawn, and the newer skills assessment is kept.
 """
 
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, update
@@ -36,13 +35,14 @@ from ..adapters.orm import (
     TrainingRecord,
 )
 from ..domain.model import IN_PROGRESS, ApplicationStatus, CheckStatus
-from .context import Context
+from .context import Context, Work
 
 ASSESSMENT = ("assessed_on", "languages", "education_level", "occupations", "skills", "digital_skills", "aspirations")
 
 
 class EmploymentDesk(ReferralDesk[Jobseeker, EmploymentCandidate, Context]):
-    def stop(self, session: Session, who: UUID, context: Context, *, publish: bool, envelope: Envelope[Any]) -> None:
+    def stop(self, uow: Work, who: UUID, *, publish: bool) -> None:
+        session, context = uow.session, uow.context
         session.exec(
             update(JobApplication)
             .where(
@@ -60,7 +60,8 @@ class EmploymentDesk(ReferralDesk[Jobseeker, EmploymentCandidate, Context]):
             .values(status=CheckStatus.NOT_NEEDED)
         )
 
-    def erase(self, session: Session, who: UUID, stand_in: UUID, context: Context) -> None:
+    def erase(self, uow: Work, who: UUID, stand_in: UUID) -> None:
+        session = uow.session
         session.exec(
             update(JobApplication)
             .where(col(JobApplication.beneficiary_id) == who)
@@ -81,7 +82,8 @@ class EmploymentDesk(ReferralDesk[Jobseeker, EmploymentCandidate, Context]):
         for table in (TrainingRecord, JobFairAttendee):
             session.exec(update(table).where(col(table.beneficiary_id) == who).values(beneficiary_id=stand_in))
 
-    def merge(self, session: Session, kept: UUID, retired: UUID, context: Context, envelope: Envelope[Any]) -> None:
+    def merge(self, uow: Work, kept: UUID, retired: UUID) -> None:
+        session, context = uow.session, uow.context
         for table in (Placement, TrainingRecord):
             session.exec(update(table).where(col(table.beneficiary_id) == retired).values(beneficiary_id=kept))
         still_held = [*(s.value for s in IN_PROGRESS), ApplicationStatus.HIRED.value]

@@ -47,13 +47,16 @@ def _venture_event(
     return ENTERPRISE_VENTURES, envelope
 
 
-def applied(session: Session, venture: Venture, *, producer: Producer, correlation_id: Any = None) -> Event:
+def applied(
+    session: Session, venture: Venture, *, producer: Producer, correlation_id: Any = None, causation_id: Any = None
+) -> Event:
     return _venture_event(
         session,
         venture,
         contract.VentureApplied,
         producer,
         correlation_id,
+        causation_id,
         kind=venture.kind,
         sector=venture.sector,
         region=venture.region,
@@ -112,7 +115,14 @@ def members_changed(
 
 
 def grant_approved(
-    session: Session, venture: Venture, grant: Grant, tranches: int, *, producer: Producer, correlation_id: Any = None
+    session: Session,
+    venture: Venture,
+    grant: Grant,
+    tranches: int,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     return _venture_event(
         session,
@@ -120,6 +130,7 @@ def grant_approved(
         contract.GrantApproved,
         producer,
         correlation_id,
+        causation_id,
         grant_id=grant.grant_id,
         approved_on=grant.approved_on,
         amount_mad=mad(grant.approved),
@@ -139,6 +150,7 @@ def grant_disbursed(
     *,
     producer: Producer,
     correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     return _venture_event(
         session,
@@ -146,6 +158,7 @@ def grant_disbursed(
         contract.GrantDisbursed,
         producer,
         correlation_id,
+        causation_id,
         grant_id=grant.grant_id,
         disbursement_id=disbursement.disbursement_id,
         tranche=tranche.number,
@@ -156,13 +169,16 @@ def grant_disbursed(
     )
 
 
-def launched(session: Session, venture: Venture, *, producer: Producer, correlation_id: Any = None) -> Event:
+def launched(
+    session: Session, venture: Venture, *, producer: Producer, correlation_id: Any = None, causation_id: Any = None
+) -> Event:
     return _venture_event(
         session,
         venture,
         contract.VentureLaunched,
         producer,
         correlation_id,
+        causation_id,
         kind=venture.kind,
         legal_form=venture.legal_form,
         registered_on=venture.registered_on,
@@ -172,7 +188,13 @@ def launched(session: Session, venture: Venture, *, producer: Producer, correlat
 
 
 def follow_up_recorded(
-    session: Session, venture: Venture, visit: FollowUpVisit, *, producer: Producer, correlation_id: Any = None
+    session: Session,
+    venture: Venture,
+    visit: FollowUpVisit,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     return _venture_event(
         session,
@@ -180,6 +202,7 @@ def follow_up_recorded(
         contract.FollowUpRecorded,
         producer,
         correlation_id,
+        causation_id,
         visit_id=visit.visit_id,
         months_after_launch=visit.months_after_launch,
         visited_on=visit.visited_on,

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -14,12 +14,11 @@ from sqlmodel import Session
 from work4life.contracts.enterprise import Money
 from work4life.contracts.intake import Region
 from work4life.runtime.api import Reader, SessionDep, Staff
-from work4life.runtime.http import correlation_of
 
 from ..adapters.orm import BusinessPlanRecord, Disbursement, Grant, Venture
 from ..domain.model import BusinessPlan, DisbursementRequest, GrantRequest, MilestoneMet, eur, mad, rate_e4, rate_of
 from ..service_layer import grants, ventures
-from . import ContextDep
+from . import ContextDep, WorkDep
 
 Tranche = Annotated[int, PathParam(ge=1, le=12, description="The tranche's number, from 1")]
 
@@ -148,9 +147,9 @@ router = APIRouter(prefix="/v1")
     tags=["grants"],
     summary="Record (or revise) the business plan: investment need and how it is financed, expected jobs and revenue",
 )
-def record_plan(venture_id: UUID, body: BusinessPlan, db: SessionDep, who: Staff) -> PlanPublic:
+def record_plan(uow: WorkDep, venture_id: UUID, body: BusinessPlan, db: SessionDep, who: Staff) -> PlanPublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    return plan_out(grants.record_plan(db, venture, body, who))
+    return plan_out(grants.record_plan(uow, venture, body))
 
 
 @router.get(
@@ -186,11 +185,9 @@ def prerequisites(context: ContextDep, venture_id: UUID, db: SessionDep, who: St
     summary="Approve the co-financing grant with its tranches (in incubation or later; prerequisites met)",
     responses={409: {"description": "Wrong stage, no business plan, a grant already, or prerequisites missing"}},
 )
-def approve(
-    context: ContextDep, venture_id: UUID, body: GrantRequest, request: Request, db: SessionDep, who: Staff
-) -> GrantPublic:
+def approve(uow: WorkDep, venture_id: UUID, body: GrantRequest, db: SessionDep, who: Staff) -> GrantPublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    grant = grants.approve(db, venture, body, context, who, correlation_of(request))
+    grant = grants.approve(uow, venture, body)
     return grant_out(db, grant, venture)
 
 
@@ -241,10 +238,10 @@ def get_grant(grant_id: UUID, db: SessionDep, who: Staff) -> GrantPublic:
     summary="Record that a tranche's milestone is met (with the evidence)",
 )
 def milestone(
-    context: ContextDep, grant_id: UUID, tranche: Tranche, body: MilestoneMet, db: SessionDep, who: Staff
+    uow: WorkDep, grant_id: UUID, tranche: Tranche, body: MilestoneMet, db: SessionDep, who: Staff
 ) -> GrantPublic:
     grant, venture = grants.grant_by_id(db, grant_id, who)
-    grants.meet_milestone(db, grant, venture, tranche, body, context)
+    grants.meet_milestone(uow, grant, venture, tranche, body)
     return grant_out(db, grant, venture)
 
 
@@ -257,14 +254,8 @@ def milestone(
     responses={409: {"description": "Milestone not met, or beyond what was approved"}},
 )
 def disburse(
-    context: ContextDep,
-    grant_id: UUID,
-    tranche: Tranche,
-    body: DisbursementRequest,
-    request: Request,
-    db: SessionDep,
-    who: Staff,
+    uow: WorkDep, grant_id: UUID, tranche: Tranche, body: DisbursementRequest, db: SessionDep, who: Staff
 ) -> DisbursementPublic:
     grant, venture = grants.grant_by_id(db, grant_id, who)
-    paid = grants.disburse(db, grant, venture, tranche, body, context, who, correlation_of(request))
+    paid = grants.disburse(uow, grant, venture, tranche, body)
     return disbursement_out(paid, grant, tranche)

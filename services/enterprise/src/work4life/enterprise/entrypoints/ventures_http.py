@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -16,7 +16,6 @@ from work4life.contracts.intake import Region
 from work4life.contracts.training import Sector
 from work4life.referrals.http import candidate_routes
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
-from work4life.runtime.http import correlation_of
 from work4life.runtime.strict import Day
 
 from ..adapters.orm import FollowUpVisit, Venture
@@ -33,7 +32,7 @@ from ..domain.model import (
     VisitStatus,
 )
 from ..service_layer import followups, people, ventures
-from . import ContextDep
+from . import ContextDep, WorkDep
 
 
 class MemberPublic(BaseModel):
@@ -170,8 +169,8 @@ router.include_router(
     summary="Record a venture's application (every member must be referred to enterprise support)",
     responses={409: {"description": "A member has no standing referral (with consent)"}},
 )
-def apply(context: ContextDep, body: VentureRequest, request: Request, db: SessionDep, who: Staff) -> VenturePublic:
-    venture = ventures.apply(db, body, context, who, correlation_of(request))
+def apply(uow: WorkDep, body: VentureRequest, db: SessionDep, who: Staff) -> VenturePublic:
+    venture = ventures.apply(uow, body)
     return venture_out(db, venture)
 
 
@@ -234,11 +233,9 @@ def get_venture(venture_id: UUID, db: SessionDep, who: Staff) -> VenturePublic:
     "abandon need a reason)",
     responses={409: {"description": "Not an allowed next stage; the answer names the allowed ones"}},
 )
-def move(
-    context: ContextDep, venture_id: UUID, body: TransitionRequest, request: Request, db: SessionDep, who: Staff
-) -> VenturePublic:
+def move(uow: WorkDep, venture_id: UUID, body: TransitionRequest, db: SessionDep, who: Staff) -> VenturePublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    venture = ventures.move(db, venture, body, context, who, correlation_of(request))
+    venture = ventures.move(uow, venture, body)
     return venture_out(db, venture)
 
 
@@ -248,11 +245,9 @@ def move(
     tags=["ventures"],
     summary="Add a member (referred to enterprise support) while the venture is in support",
 )
-def add_member(
-    context: ContextDep, venture_id: UUID, body: MemberRequest, request: Request, db: SessionDep, who: Staff
-) -> VenturePublic:
+def add_member(uow: WorkDep, venture_id: UUID, body: MemberRequest, db: SessionDep, who: Staff) -> VenturePublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    venture = ventures.add_member(db, venture, body.beneficiary_id, context, correlation_of(request))
+    venture = ventures.add_member(uow, venture, body.beneficiary_id)
     return venture_out(db, venture)
 
 
@@ -263,16 +258,10 @@ def add_member(
     summary="A member leaves (a venture in support left without members is abandoned)",
 )
 def leave(
-    context: ContextDep,
-    venture_id: UUID,
-    beneficiary_id: UUID,
-    body: LeaveRequest,
-    request: Request,
-    db: SessionDep,
-    who: Staff,
+    uow: WorkDep, venture_id: UUID, beneficiary_id: UUID, body: LeaveRequest, db: SessionDep, who: Staff
 ) -> VenturePublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    venture = ventures.leave(db, venture, beneficiary_id, body, context, correlation_of(request))
+    venture = ventures.leave(uow, venture, beneficiary_id, body)
     return venture_out(db, venture)
 
 
@@ -282,11 +271,9 @@ def leave(
     tags=["ventures"],
     summary="Record the launch (legal form, registration, premises); schedules the follow-up visits",
 )
-def launch(
-    context: ContextDep, venture_id: UUID, body: LaunchRequest, request: Request, db: SessionDep, who: Staff
-) -> VenturePublic:
+def launch(uow: WorkDep, venture_id: UUID, body: LaunchRequest, db: SessionDep, who: Staff) -> VenturePublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    venture = ventures.launch(db, venture, body, context, correlation_of(request))
+    venture = ventures.launch(uow, venture, body)
     return venture_out(db, venture)
 
 
@@ -300,11 +287,9 @@ def launch(
     tags=["coaching"],
     summary="Record a coaching session (hours, topic, coach)",
 )
-def add_coaching(
-    context: ContextDep, venture_id: UUID, body: CoachingRequest, db: SessionDep, who: Staff
-) -> CoachingPublic:
+def add_coaching(uow: WorkDep, venture_id: UUID, body: CoachingRequest, db: SessionDep, who: Staff) -> CoachingPublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    coaching = ventures.add_coaching(db, venture, body, context, who)
+    coaching = ventures.add_coaching(uow, venture, body)
     return CoachingPublic(**coaching.model_dump(), hours=Decimal(coaching.minutes) / 60)
 
 
@@ -340,16 +325,15 @@ def list_visits(venture_id: UUID, db: SessionDep, who: Staff) -> list[VisitPubli
     summary="Record (or correct) the visit due that many months after launch: active? revenue? jobs?",
 )
 def record_visit(
-    context: ContextDep,
+    uow: WorkDep,
     venture_id: UUID,
     months: Annotated[int, PathParam(ge=1, le=120, description="Months after launch, e.g. 6 or 12")],
     body: FollowUpRequest,
-    request: Request,
     db: SessionDep,
     who: Staff,
 ) -> VisitPublic:
     venture = ventures.venture_by_id(db, venture_id, who)
-    visit = followups.record_visit(db, venture, months, body, context, who, correlation_of(request))
+    visit = followups.record_visit(uow, venture, months, body)
     return visit_out(visit)
 
 

@@ -1,7 +1,6 @@
 """Follow-up visits after launch (6, 12, 24 and 36 months by default) and the overdue list."""
 
 from datetime import date
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,7 +11,7 @@ from work4life.runtime.auth import Principal
 from ..adapters import event_mapping
 from ..adapters.orm import FollowUpVisit, Venture
 from ..domain.model import Conflict, FollowUpRequest, NotFound, Refused, VisitStatus
-from .context import Context
+from .context import Work
 from .ventures import lock, page
 
 
@@ -21,17 +20,10 @@ def visits_of(session: Session, venture: Venture) -> list[FollowUpVisit]:
     return list(session.exec(query.order_by(col(FollowUpVisit.months_after_launch))))
 
 
-def record_visit(
-    session: Session,
-    venture: Venture,
-    months: int,
-    request: FollowUpRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: Any = None,
-) -> FollowUpVisit:
+def record_visit(uow: Work, venture: Venture, months: int, request: FollowUpRequest) -> FollowUpVisit:
     """Record (or correct) the visit due `months` after launch. The first one moves the venture to
     followed_up; a venture found closed needs no later visits."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if venture.stage not in (VentureStage.LAUNCHED, VentureStage.FOLLOWED_UP):
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: follow-up visits start at launch")
@@ -80,21 +72,11 @@ def record_visit(
     if venture.stage is VentureStage.LAUNCHED:
         venture.stage = VentureStage.FOLLOWED_UP
         venture.stage_changed_on = request.visited_on
-        context.publish(
-            session,
-            event_mapping.stage_changed(
-                session, venture, VentureStage.LAUNCHED, False, producer=context.producer, correlation_id=correlation_id
-            ),
-        )
+        uow.publish(event_mapping.stage_changed(session, venture, VentureStage.LAUNCHED, False, **uow.provenance))
     session.add(venture)
     session.flush()
-    context.publish(
-        session,
-        event_mapping.follow_up_recorded(
-            session, venture, visit, producer=context.producer, correlation_id=correlation_id
-        ),
-    )
-    session.commit()
+    uow.publish(event_mapping.follow_up_recorded(session, venture, visit, **uow.provenance))
+    uow.commit()
     session.refresh(visit)
     return visit
 

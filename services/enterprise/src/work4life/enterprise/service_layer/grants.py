@@ -32,13 +32,14 @@ from ..domain.model import (
     rate_e4,
     shown,
 )
-from .context import Context, now
+from .context import Context, Work, now
 from .ventures import lock, members_of
 
 # -- business plan ---------------------------------------------------------------------------
 
 
-def record_plan(session: Session, venture: Venture, plan: BusinessPlan, actor: Principal) -> BusinessPlanRecord:
+def record_plan(uow: Work, venture: Venture, plan: BusinessPlan) -> BusinessPlanRecord:
+    session, actor = uow.session, uow.staff
     lock(session, venture)
     if venture.stage not in IN_SUPPORT:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its business plan is settled")
@@ -59,7 +60,7 @@ def record_plan(session: Session, venture: Venture, plan: BusinessPlan, actor: P
     else:
         record.sqlmodel_update(values)
     session.add(record)
-    session.commit()
+    uow.commit()
     session.refresh(record)
     return record
 
@@ -89,14 +90,8 @@ def missing_prerequisites(session: Session, venture: Venture, context: Context) 
 # -- grants ----------------------------------------------------------------------------------
 
 
-def approve(
-    session: Session,
-    venture: Venture,
-    request: GrantRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Grant:
+def approve(uow: Work, venture: Venture, request: GrantRequest) -> Grant:
+    session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if venture.stage not in GRANT_STAGES:
         raise Conflict(
@@ -140,13 +135,8 @@ def approve(
                 milestone=tranche.milestone,
             )
         )
-    context.publish(
-        session,
-        event_mapping.grant_approved(
-            session, venture, grant, len(request.tranches), producer=context.producer, correlation_id=correlation_id
-        ),
-    )
-    session.commit()
+    uow.publish(event_mapping.grant_approved(session, venture, grant, len(request.tranches), **uow.provenance))
+    uow.commit()
     session.refresh(grant)
     return grant
 
@@ -185,9 +175,8 @@ def _tranche(session: Session, grant: Grant, number: int) -> GrantTranche:
     return tranche
 
 
-def meet_milestone(
-    session: Session, grant: Grant, venture: Venture, number: int, request: MilestoneMet, context: Context
-) -> GrantTranche:
+def meet_milestone(uow: Work, grant: Grant, venture: Venture, number: int, request: MilestoneMet) -> GrantTranche:
+    session, context = uow.session, uow.context
     lock(session, venture)
     tranche = _tranche(session, grant, number)
     if tranche.milestone_met_on is not None:
@@ -196,22 +185,14 @@ def meet_milestone(
     tranche.milestone_met_on = request.met_on
     tranche.milestone_evidence = request.evidence
     session.add(tranche)
-    session.commit()
+    uow.commit()
     session.refresh(tranche)
     return tranche
 
 
-def disburse(
-    session: Session,
-    grant: Grant,
-    venture: Venture,
-    number: int,
-    request: DisbursementRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Disbursement:
+def disburse(uow: Work, grant: Grant, venture: Venture, number: int, request: DisbursementRequest) -> Disbursement:
     """Pay (part of) a tranche: only once its milestone is met, never beyond its amount."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if venture.stage in ENDED:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: nothing more is paid")
@@ -238,13 +219,8 @@ def disburse(
     )
     session.add(disbursement)
     session.flush()
-    context.publish(
-        session,
-        event_mapping.grant_disbursed(
-            session, venture, grant, tranche, disbursement, producer=context.producer, correlation_id=correlation_id
-        ),
-    )
-    session.commit()
+    uow.publish(event_mapping.grant_disbursed(session, venture, grant, tranche, disbursement, **uow.provenance))
+    uow.commit()
     session.refresh(disbursement)
     return disbursement
 

@@ -13,7 +13,6 @@ erasure and merges reach everything enterprise keeps. What is enterprise's own:
 - A completed course of a kind a grant may require is kept as a prerequisite.
 """
 
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import update
@@ -28,28 +27,21 @@ from ..adapters import event_mapping
 from ..adapters.orm import EnterpriseCandidate, Entrepreneur, TrainingCompletion, Venture, VentureMember
 from ..domain.model import Conflict, ExitReason
 from . import ventures
-from .context import Context
+from .context import Context, Work
 
 
 class EnterpriseDesk(ReferralDesk[Entrepreneur, EnterpriseCandidate, Context]):
-    def stop(self, session: Session, who: UUID, context: Context, *, publish: bool, envelope: Envelope[Any]) -> None:
+    def stop(self, uow: Work, who: UUID, *, publish: bool) -> None:
+        session = uow.session
         current = (VentureMember.beneficiary_id == who, col(VentureMember.left_on).is_(None))
         for member in list(session.exec(select(VentureMember).where(*current))):
             venture = session.get(Venture, member.venture_pk)
             assert venture is not None
             ventures.lock(session, venture)
-            ventures.end_membership(
-                session,
-                venture,
-                member,
-                ExitReason.CONSENT_WITHDRAWN,
-                context,
-                publish=publish,
-                correlation_id=envelope.correlation_id,
-                causation_id=envelope.event_id,
-            )
+            ventures.end_membership(uow, venture, member, ExitReason.CONSENT_WITHDRAWN, publish=publish)
 
-    def erase(self, session: Session, who: UUID, stand_in: UUID, context: Context) -> None:
+    def erase(self, uow: Work, who: UUID, stand_in: UUID) -> None:
+        session = uow.session
         session.exec(
             update(VentureMember)
             .where(col(VentureMember.beneficiary_id) == who)
@@ -61,7 +53,8 @@ class EnterpriseDesk(ReferralDesk[Entrepreneur, EnterpriseCandidate, Context]):
             .values(beneficiary_id=stand_in)
         )
 
-    def merge(self, session: Session, kept: UUID, retired: UUID, context: Context, envelope: Envelope[Any]) -> None:
+    def merge(self, uow: Work, kept: UUID, retired: UUID) -> None:
+        session = uow.session
         session.exec(
             update(TrainingCompletion)
             .where(col(TrainingCompletion.beneficiary_id) == retired)
@@ -75,7 +68,7 @@ class EnterpriseDesk(ReferralDesk[Entrepreneur, EnterpriseCandidate, Context]):
                 m.beneficiary_id == kept for m in ventures.members_of(session, venture)
             )
             if both:
-                member.left_on = context.today()
+                member.left_on = uow.today()
                 member.left_reason = ExitReason.OTHER
             member.beneficiary_id = kept
             session.add(member)

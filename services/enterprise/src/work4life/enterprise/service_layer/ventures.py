@@ -6,7 +6,6 @@ once never both move it. Each use case commits once, with its events staged in t
 
 from datetime import date
 from functools import partial
-from typing import Any
 from uuid import UUID
 
 from sqlmodel import Session, col, select
@@ -45,7 +44,7 @@ from ..domain.model import (
     check_transition,
     months_after,
 )
-from .context import Context, now
+from .context import Work, now
 
 
 def lock(session: Session, venture: Venture) -> None:
@@ -95,21 +94,18 @@ answer = partial(referrals.answer, answered=event_mapping.referral_answered)
 """Give a candidate its new status and tell intake (`work4life.referrals.answer`)."""
 
 
-def _answer_members(
-    session: Session, venture: Venture, from_: CandidateStatus, to: CandidateStatus, context: Context, cid: Any
-) -> None:
-    for member in members_of(session, venture):
-        candidate = session.get(EnterpriseCandidate, member.referral_id) if member.referral_id else None
+def _answer_members(uow: Work, venture: Venture, from_: CandidateStatus, to: CandidateStatus) -> None:
+    for member in members_of(uow.session, venture):
+        candidate = uow.session.get(EnterpriseCandidate, member.referral_id) if member.referral_id else None
         if candidate is not None and candidate.status is from_:
-            answer(session, candidate, to, context, cid)
+            answer(uow, candidate, to)
 
 
 # -- application and the pipeline ------------------------------------------------------------
 
 
-def apply(
-    session: Session, request: VentureRequest, context: Context, actor: Principal, correlation_id: UUID | None = None
-) -> Venture:
+def apply(uow: Work, request: VentureRequest) -> Venture:
+    session, context, actor = uow.session, uow.context, uow.staff
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
         raise Refused("organisation", f"you may record ventures only for {actor.organisation}")
@@ -137,24 +133,16 @@ def apply(
             )
         )
     session.flush()
-    context.publish(
-        session, event_mapping.applied(session, venture, producer=context.producer, correlation_id=correlation_id)
-    )
-    session.commit()
+    uow.publish(event_mapping.applied(session, venture, **uow.provenance))
+    uow.commit()
     session.refresh(venture)
     return venture
 
 
-def move(
-    session: Session,
-    venture: Venture,
-    request: TransitionRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Venture:
+def move(uow: Work, venture: Venture, request: TransitionRequest) -> Venture:
     """Move a venture to its next stage. Selection (pre-incubation, incubation, rejection) records
     the committee's decision; launch and follow-up have their own requests."""
+    session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if request.to is VentureStage.LAUNCHED:
         raise Conflict("a venture is launched with POST /v1/ventures/{venture_id}/launch (legal form, registration)")
@@ -182,35 +170,23 @@ def move(
                 recorded_at=now(),
             )
         )
-    _set_stage(session, venture, request.to, request.reason, context, on=on)
-    context.publish(
-        session,
-        event_mapping.stage_changed(
-            session,
-            venture,
-            previous,
-            request.to in DECIDED_BY_COMMITTEE,
-            producer=context.producer,
-            correlation_id=correlation_id,
-        ),
+    _set_stage(uow, venture, request.to, request.reason, on=on)
+    uow.publish(
+        event_mapping.stage_changed(session, venture, previous, request.to in DECIDED_BY_COMMITTEE, **uow.provenance)
     )
     if request.to is VentureStage.PRE_INCUBATION:
-        _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED, context, correlation_id)
+        _answer_members(uow, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED)
     elif request.to is VentureStage.REJECTED:
-        _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.DECLINED, context, correlation_id)
-    session.commit()
+        _answer_members(uow, venture, CandidateStatus.PENDING, CandidateStatus.DECLINED)
+    uow.commit()
     session.refresh(venture)
     return venture
 
 
 def _set_stage(
-    session: Session,
-    venture: Venture,
-    stage: VentureStage,
-    reason: ExitReason | None,
-    context: Context,
-    on: date | None = None,
+    uow: Work, venture: Venture, stage: VentureStage, reason: ExitReason | None, on: date | None = None
 ) -> None:
+    session, context = uow.session, uow.context
     venture.stage = stage
     venture.stage_changed_on = on or context.today()
     venture.exit_reason = reason if stage in ENDED else None
@@ -225,33 +201,20 @@ def decisions_of(session: Session, venture: Venture) -> list[SelectionDecision]:
     return list(session.exec(query.order_by(col(SelectionDecision.id))))
 
 
-def abandon_if_empty(
-    session: Session, venture: Venture, context: Context, correlation_id: Any = None, causation_id: Any = None
-) -> None:
+def abandon_if_empty(uow: Work, venture: Venture) -> None:
     """A venture in support with no member from the programme left is abandoned."""
+    session = uow.session
     if venture.stage in IN_SUPPORT and not members_of(session, venture):
         previous = venture.stage
-        _set_stage(session, venture, VentureStage.ABANDONED, ExitReason.GROUP_DISSOLVED, context)
-        context.publish(
-            session,
-            event_mapping.stage_changed(
-                session,
-                venture,
-                previous,
-                False,
-                producer=context.producer,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            ),
-        )
+        _set_stage(uow, venture, VentureStage.ABANDONED, ExitReason.GROUP_DISSOLVED)
+        uow.publish(event_mapping.stage_changed(session, venture, previous, False, **uow.provenance))
 
 
 # -- members ---------------------------------------------------------------------------------
 
 
-def add_member(
-    session: Session, venture: Venture, who: UUID, context: Context, correlation_id: UUID | None = None
-) -> Venture:
+def add_member(uow: Work, venture: Venture, who: UUID) -> Venture:
+    session, context = uow.session, uow.context
     lock(session, venture)
     if venture.stage not in IN_SUPPORT:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its members no longer change here")
@@ -268,64 +231,36 @@ def add_member(
     )
     session.flush()
     if venture.stage is not VentureStage.APPLICATION and referral.status is CandidateStatus.PENDING:
-        answer(session, referral, CandidateStatus.ACCEPTED, context, correlation_id)
-    context.publish(
-        session,
-        event_mapping.members_changed(
-            session, venture, [who], [], context.today(), producer=context.producer, correlation_id=correlation_id
-        ),
-    )
-    session.commit()
+        answer(uow, referral, CandidateStatus.ACCEPTED)
+    uow.publish(event_mapping.members_changed(session, venture, [who], [], context.today(), **uow.provenance))
+    uow.commit()
     session.refresh(venture)
     return venture
 
 
-def end_membership(
-    session: Session,
-    venture: Venture,
-    member: VentureMember,
-    reason: ExitReason,
-    context: Context,
-    *,
-    publish: bool,
-    correlation_id: Any = None,
-    causation_id: Any = None,
-) -> None:
+def end_membership(uow: Work, venture: Venture, member: VentureMember, reason: ExitReason, *, publish: bool) -> None:
+    session, context = uow.session, uow.context
     member.left_on = context.today()
     member.left_reason = reason
     session.add(member)
     session.flush()
     if publish:
-        context.publish(
-            session,
+        uow.publish(
             event_mapping.members_changed(
-                session,
-                venture,
-                [],
-                [member.beneficiary_id],
-                context.today(),
-                producer=context.producer,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            ),
+                session, venture, [], [member.beneficiary_id], context.today(), **uow.provenance
+            )
         )
-    abandon_if_empty(session, venture, context, correlation_id, causation_id)
+    abandon_if_empty(uow, venture)
 
 
-def leave(
-    session: Session,
-    venture: Venture,
-    who: UUID,
-    request: LeaveRequest,
-    context: Context,
-    correlation_id: UUID | None = None,
-) -> Venture:
+def leave(uow: Work, venture: Venture, who: UUID, request: LeaveRequest) -> Venture:
+    session = uow.session
     lock(session, venture)
     member = next((m for m in members_of(session, venture) if m.beneficiary_id == who), None)
     if member is None:
         raise NotFound(f"{who} is not a current member of venture {venture.venture_id}")
-    end_membership(session, venture, member, request.reason, context, publish=True, correlation_id=correlation_id)
-    session.commit()
+    end_membership(uow, venture, member, request.reason, publish=True)
+    uow.commit()
     session.refresh(venture)
     return venture
 
@@ -333,14 +268,9 @@ def leave(
 # -- launch and coaching ---------------------------------------------------------------------
 
 
-def launch(
-    session: Session,
-    venture: Venture,
-    request: LaunchRequest,
-    context: Context,
-    correlation_id: UUID | None = None,
-) -> Venture:
+def launch(uow: Work, venture: Venture, request: LaunchRequest) -> Venture:
     """Record the launch (legal form, registration) and schedule the follow-up visits."""
+    session, context = uow.session, uow.context
     lock(session, venture)
     check_transition(venture.stage, VentureStage.LAUNCHED)
     check_legal_form(venture.kind, request.legal_form)
@@ -355,7 +285,7 @@ def launch(
     venture.premises = request.premises
     venture.region = request.region or venture.region
     venture.active = True
-    _set_stage(session, venture, VentureStage.LAUNCHED, None, context, on=request.registered_on)
+    _set_stage(uow, venture, VentureStage.LAUNCHED, None, on=request.registered_on)
     for months in context.follow_up_months:
         session.add(
             FollowUpVisit(
@@ -364,19 +294,16 @@ def launch(
                 due_on=months_after(request.registered_on, months),
             )
         )
-    context.publish(
-        session, event_mapping.launched(session, venture, producer=context.producer, correlation_id=correlation_id)
-    )
-    _answer_members(session, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED, context, correlation_id)
-    _answer_members(session, venture, CandidateStatus.ACCEPTED, CandidateStatus.COMPLETED, context, correlation_id)
-    session.commit()
+    uow.publish(event_mapping.launched(session, venture, **uow.provenance))
+    _answer_members(uow, venture, CandidateStatus.PENDING, CandidateStatus.ACCEPTED)
+    _answer_members(uow, venture, CandidateStatus.ACCEPTED, CandidateStatus.COMPLETED)
+    uow.commit()
     session.refresh(venture)
     return venture
 
 
-def add_coaching(
-    session: Session, venture: Venture, request: CoachingRequest, context: Context, actor: Principal
-) -> CoachingSession:
+def add_coaching(uow: Work, venture: Venture, request: CoachingRequest) -> CoachingSession:
+    session, context, actor = uow.session, uow.context, uow.staff
     if venture.stage in ENDED:
         raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
     context.happened_on("held_on", request.held_on, (venture.applied_on, "the application"))
@@ -390,7 +317,7 @@ def add_coaching(
         recorded_by=actor.subject,
     )
     session.add(coaching)
-    session.commit()
+    uow.commit()
     session.refresh(coaching)
     return coaching
 

@@ -44,20 +44,25 @@ def _about(
 
 
 def beneficiary_registered(
-    beneficiary: Beneficiary, *, producer: Producer, correlation_id: Any = None
+    beneficiary: Beneficiary, *, producer: Producer, correlation_id: Any = None, causation_id: Any = None
 ) -> tuple[Topic, Envelope[Any]]:
     data = contract.BeneficiaryRegistered(
         **profile(beneficiary), registered_on=beneficiary.registered_on, legal_status=beneficiary.legal_status
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
 def beneficiary_updated(
-    beneficiary: Beneficiary, changed: list[str], *, producer: Producer, correlation_id: Any = None
+    beneficiary: Beneficiary,
+    changed: list[str],
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> tuple[Topic, Envelope[Any]]:
     shared = ["birth_year" if name == "date_of_birth" else name for name in changed]
     data = contract.BeneficiaryUpdated(**profile(beneficiary), changed_fields=shared)
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
 def legal_status_changed(
@@ -68,6 +73,7 @@ def legal_status_changed(
     *,
     producer: Producer,
     correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> tuple[Topic, Envelope[Any]]:
     data = contract.LegalStatusChanged(
         beneficiary_id=beneficiary.beneficiary_id,
@@ -76,10 +82,17 @@ def legal_status_changed(
         effective_on=effective_on,
         reason=reason,
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):
+def consent_given(
+    beneficiary: Beneficiary,
+    consent: Consent,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+):
     data = contract.ConsentGiven(
         beneficiary_id=beneficiary.beneficiary_id,
         consent_id=consent.consent_id,
@@ -88,10 +101,17 @@ def consent_given(beneficiary: Beneficiary, consent: Consent, *, producer: Produ
         notice_version=consent.notice_version,
         given_on=consent.given_on,
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: Producer, correlation_id: Any = None):
+def consent_withdrawn(
+    beneficiary: Beneficiary,
+    consent: Consent,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+):
     data = contract.ConsentWithdrawn(
         beneficiary_id=beneficiary.beneficiary_id,
         consent_id=consent.consent_id,
@@ -99,16 +119,28 @@ def consent_withdrawn(beneficiary: Beneficiary, consent: Consent, *, producer: P
         organisation=consent.organisation,
         withdrawn_on=consent.withdrawn_on,
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def beneficiary_erased(beneficiary: Beneficiary, erased_on: date, *, producer: Producer, correlation_id: Any = None):
+def beneficiary_erased(
+    beneficiary: Beneficiary,
+    erased_on: date,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+):
     data = contract.BeneficiaryErased(beneficiary_id=beneficiary.beneficiary_id, erased_on=erased_on)
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
 def skills_assessed(
-    beneficiary: Beneficiary, assessment: SkillsAssessment, *, producer: Producer, correlation_id: Any = None
+    beneficiary: Beneficiary,
+    assessment: SkillsAssessment,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ):
     data = contract.SkillsAssessed(
         beneficiary_id=beneficiary.beneficiary_id,
@@ -121,10 +153,17 @@ def skills_assessed(
         digital_skills=assessment.digital_skills,
         aspirations=assessment.aspirations,
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Producer, correlation_id: Any = None):
+def referral_made(
+    beneficiary: Beneficiary,
+    referral: Referral,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
+):
     data = contract.ReferralMade(
         referral_id=referral.referral_id,
         beneficiary_id=beneficiary.beneficiary_id,
@@ -135,7 +174,7 @@ def referral_made(beneficiary: Beneficiary, referral: Referral, *, producer: Pro
         partner_organisation=referral.partner_organisation,
         region=beneficiary.region,
     )
-    return _about(beneficiary.beneficiary_id, data, producer, correlation_id)
+    return _about(beneficiary.beneficiary_id, data, producer, correlation_id, causation_id)
 
 
 def referral_status_changed(
@@ -155,7 +194,9 @@ def referral_status_changed(
     return _about(beneficiary_id, data, producer, correlation_id, causation_id)
 
 
-def outreach_session_held(session: OutreachSession, *, producer: Producer, correlation_id: Any = None):
+def outreach_session_held(
+    session: OutreachSession, *, producer: Producer, correlation_id: Any = None, causation_id: Any = None
+):
     data = contract.OutreachSessionHeld(
         session_id=session.session_id,
         campaign=session.campaign,
@@ -167,15 +208,23 @@ def outreach_session_held(session: OutreachSession, *, producer: Producer, corre
         people_reached=session.people_reached,
         registered_attendees=[UUID(a) for a in session.registered_attendees],
     )
-    envelope = new_envelope(data, key=str(session.session_id), producer=producer, correlation_id=correlation_id)
+    envelope = new_envelope(
+        data, key=str(session.session_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
+    )
     return INTAKE_OUTREACH, envelope
 
 
 def beneficiaries_merged(
-    kept: Beneficiary, merged: Beneficiary, merged_on: date, *, producer: Producer, correlation_id: Any = None
+    kept: Beneficiary,
+    merged: Beneficiary,
+    merged_on: date,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ):
     data = contract.BeneficiariesMerged(
         kept_beneficiary_id=kept.beneficiary_id, merged_beneficiary_id=merged.beneficiary_id, merged_on=merged_on
     )
     # Keyed by the retired id: it comes after everything that was said about that registration.
-    return _about(merged.beneficiary_id, data, producer, correlation_id)
+    return _about(merged.beneficiary_id, data, producer, correlation_id, causation_id)

@@ -5,15 +5,15 @@ import uuid
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, status
 from pydantic import BaseModel
 
 from work4life.runtime.api import Manager, Page, SessionDep, Sessions, Staff
 
 from ..adapters.orm import Beneficiary, CandidateStatus, DuplicateCandidate
 from ..service_layer import audit, duplicates, handlers, jobs
-from . import ContextDep
-from .http import BeneficiaryPublic, correlation_of, visible
+from . import WorkDep
+from .http import BeneficiaryPublic, visible
 
 
 class DuplicateHint(BaseModel):
@@ -115,11 +115,11 @@ def review_queue(
     response_model=CandidatePublic,
     summary="Not the same person: take the pair off the queue",
 )
-def dismiss(candidate_id: UUID, db: SessionDep, who: Manager) -> CandidatePublic:
+def dismiss(uow: WorkDep, candidate_id: UUID, db: SessionDep, who: Manager) -> CandidatePublic:
     candidate = duplicates.candidate_by_id(db, candidate_id)
     if candidate is None:
         raise HTTPException(404, detail=f"no duplicate candidate {candidate_id}")
-    candidate = duplicates.dismiss(db, candidate, who)
+    candidate = duplicates.dismiss(uow, candidate)
     newer, older = db.get_one(Beneficiary, candidate.beneficiary_pk), db.get_one(Beneficiary, candidate.other_pk)
     return candidate_out(candidate, newer, older)
 
@@ -130,13 +130,11 @@ def dismiss(candidate_id: UUID, db: SessionDep, who: Manager) -> CandidatePublic
     summary="The same person: keep one registration, retire the other and announce the merge",
     responses={409: {"description": "Already resolved, or `keep` is not one of the pair"}},
 )
-def merge(
-    context: ContextDep, candidate_id: UUID, body: MergeRequest, request: Request, db: SessionDep, who: Manager
-) -> BeneficiaryPublic:
+def merge(uow: WorkDep, candidate_id: UUID, body: MergeRequest, db: SessionDep, who: Manager) -> BeneficiaryPublic:
     candidate = duplicates.candidate_by_id(db, candidate_id)
     if candidate is None:
         raise HTTPException(404, detail=f"no duplicate candidate {candidate_id}")
-    kept = duplicates.merge(db, candidate, body.keep, context, who, correlation_of(request))
+    kept = duplicates.merge(uow, candidate, body.keep)
     return BeneficiaryPublic.model_validate(kept, from_attributes=True)
 
 

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from work4life.contracts.intake import (
@@ -22,7 +22,7 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.api import Page, SessionDep, Staff
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import correlation_of, refused, validation_errors
+from work4life.runtime.http import refused, validation_errors
 from work4life.runtime.strict import Day, Flag, Whole
 
 from ..adapters.orm import Beneficiary, RecordStatus
@@ -35,7 +35,7 @@ from ..domain.model import (
     normalise_document_number,
 )
 from ..service_layer import audit, duplicates, handlers
-from . import ContextDep
+from . import WorkDep
 
 
 class BeneficiaryCreate(BeneficiaryBase):
@@ -206,9 +206,8 @@ router = APIRouter(prefix="/v1", tags=["beneficiaries"])
     },
 )
 def register(
-    context: ContextDep,
+    uow: WorkDep,
     body: BeneficiaryCreate,
-    request: Request,
     response: Response,
     db: SessionDep,
     who: Staff,
@@ -227,11 +226,9 @@ def register(
     details = BeneficiaryBase.model_validate(
         {**body.model_dump(exclude={"consents", "registered_on"}), "partner_organisation": organisation}
     )
-    command = handlers.RegisterBeneficiary(
-        details, body.consents, correlation_of(request), idempotency_key, registered_on=body.registered_on
-    )
+    command = handlers.RegisterBeneficiary(details, body.consents, idempotency_key, registered_on=body.registered_on)
     try:
-        beneficiary = handlers.register_beneficiary(db, command, context, who)
+        beneficiary = handlers.register_beneficiary(uow, command)
     except handlers.AlreadyRegistered as repeat:
         if not who.may_see(repeat.beneficiary.partner_organisation):
             raise HTTPException(
@@ -303,12 +300,12 @@ def get(beneficiary_id: UUID, db: SessionDep, who: Staff) -> BeneficiaryPublic:
     },
 )
 def update(
-    context: ContextDep, beneficiary_id: UUID, body: BeneficiaryUpdate, request: Request, db: SessionDep, who: Staff
+    uow: WorkDep, beneficiary_id: UUID, body: BeneficiaryUpdate, db: SessionDep, who: Staff
 ) -> BeneficiaryPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    command = handlers.UpdateBeneficiary(beneficiary, body.model_dump(exclude_unset=True), correlation_of(request))
+    command = handlers.UpdateBeneficiary(beneficiary, body.model_dump(exclude_unset=True))
     try:
-        beneficiary = handlers.update_beneficiary(db, command, context, who)
+        beneficiary = handlers.update_beneficiary(uow, command)
     except ValidationError as exc:
         raise invalid(exc) from exc
     return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
@@ -321,7 +318,7 @@ def update(
     summary="Record a legal-status change (status recognised, permit renewed or expired, ...)",
 )
 def change_legal_status(
-    context: ContextDep, beneficiary_id: UUID, body: LegalStatusChange, request: Request, db: SessionDep, who: Staff
+    uow: WorkDep, beneficiary_id: UUID, body: LegalStatusChange, db: SessionDep, who: Staff
 ) -> LegalStatusEntry:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
     try:
@@ -337,9 +334,8 @@ def change_legal_status(
         document_number,
         body.document_expiry,
         body.note,
-        correlation_of(request),
     )
-    record = handlers.change_legal_status(db, command, context, who)
+    record = handlers.change_legal_status(uow, command)
     return LegalStatusEntry.model_validate(record, from_attributes=True)
 
 
@@ -378,11 +374,9 @@ def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPu
     summary="Record a consent (the notice was shown and the person agreed)",
     responses={409: {"description": "The same consent is already active"}},
 )
-def give_consent(
-    context: ContextDep, beneficiary_id: UUID, body: ConsentRequest, request: Request, db: SessionDep, who: Staff
-) -> ConsentPublic:
+def give_consent(uow: WorkDep, beneficiary_id: UUID, body: ConsentRequest, db: SessionDep, who: Staff) -> ConsentPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    consent = handlers.give_consent(db, beneficiary, body, context, who, correlation_of(request))
+    consent = handlers.give_consent(uow, beneficiary, body)
     return ConsentPublic.model_validate(consent, from_attributes=True)
 
 
@@ -393,11 +387,9 @@ def give_consent(
     summary="Withdraw a consent; services stop the matching processing",
     responses={404: {"description": "No such consent"}, 409: {"description": "Already withdrawn"}},
 )
-def withdraw_consent(
-    context: ContextDep, beneficiary_id: UUID, consent_id: UUID, request: Request, db: SessionDep, who: Staff
-) -> ConsentPublic:
+def withdraw_consent(uow: WorkDep, beneficiary_id: UUID, consent_id: UUID, db: SessionDep, who: Staff) -> ConsentPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    consent = handlers.withdraw_consent(db, beneficiary, consent_id, context, who, correlation_of(request))
+    consent = handlers.withdraw_consent(uow, beneficiary, consent_id)
     if consent is None:
         raise HTTPException(404, detail=f"beneficiary {beneficiary_id} has no consent {consent_id}")
     return ConsentPublic.model_validate(consent, from_attributes=True)
@@ -410,14 +402,13 @@ def withdraw_consent(
     responses={404: {"description": "Not found"}, 409: {"description": "Already erased or merged"}},
 )
 def erase(
-    context: ContextDep,
+    uow: WorkDep,
     beneficiary_id: UUID,
-    request: Request,
     db: SessionDep,
     who: Annotated[Principal, Depends(require(Role.PROGRAMME_MANAGER, Role.ADMIN))],
 ) -> BeneficiaryPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    beneficiary = handlers.erase_beneficiary(db, beneficiary, context, who, correlation_of(request))
+    beneficiary = handlers.erase_beneficiary(uow, beneficiary)
     return BeneficiaryPublic.model_validate(beneficiary, from_attributes=True)
 
 

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, status
 from pydantic import BaseModel
 
 from work4life.contracts.intake import (
@@ -25,8 +25,8 @@ from ..adapters.orm import Beneficiary
 from ..domain.model import LanguageSkill
 from ..domain.orientation import AssessmentRequest, OccupationRequest, OutreachRequest, ReferralRequest
 from ..service_layer import audit, handlers, orientation
-from . import ContextDep
-from .http import changeable, correlation_of, visible
+from . import WorkDep
+from .http import changeable, visible
 
 
 class AssessmentPublic(BaseModel):
@@ -92,11 +92,9 @@ router = APIRouter(prefix="/v1")
     tags=["orientation"],
     summary="Record a skills assessment",
 )
-def assess(
-    context: ContextDep, beneficiary_id: UUID, body: AssessmentRequest, request: Request, db: SessionDep, who: Staff
-) -> AssessmentPublic:
+def assess(uow: WorkDep, beneficiary_id: UUID, body: AssessmentRequest, db: SessionDep, who: Staff) -> AssessmentPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    assessment = orientation.record_assessment(db, beneficiary, body, context, who, correlation_of(request))
+    assessment = orientation.record_assessment(uow, beneficiary, body)
     return AssessmentPublic.model_validate(assessment, from_attributes=True)
 
 
@@ -124,11 +122,9 @@ def assessments(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[Assess
     summary="Refer a beneficiary to a programme service or an outside organisation (needs consent)",
     responses={409: {"description": "No active consent to this referral"}},
 )
-def refer(
-    context: ContextDep, beneficiary_id: UUID, body: ReferralRequest, request: Request, db: SessionDep, who: Staff
-) -> ReferralPublic:
+def refer(uow: WorkDep, beneficiary_id: UUID, body: ReferralRequest, db: SessionDep, who: Staff) -> ReferralPublic:
     beneficiary = changeable(handlers.get_beneficiary(db, beneficiary_id), who, beneficiary_id)
-    referral = orientation.refer(db, beneficiary, body, context, who, correlation_of(request))
+    referral = orientation.refer(uow, beneficiary, body)
     return referral_out(referral, beneficiary.beneficiary_id)
 
 
@@ -175,7 +171,7 @@ def list_referrals(
     responses={409: {"description": "Not a step this referral can take"}},
 )
 def referral_status(
-    context: ContextDep, referral_id: UUID, body: ReferralStatusUpdate, request: Request, db: SessionDep, who: Staff
+    uow: WorkDep, referral_id: UUID, body: ReferralStatusUpdate, db: SessionDep, who: Staff
 ) -> ReferralPublic:
     referral = orientation.referral_by_id(db, referral_id)
     if referral is None or not who.may_see(referral.partner_organisation):
@@ -185,7 +181,7 @@ def referral_status(
             409,
             detail=f"the {referral.service.value} service answers this referral itself; it can only be cancelled here",
         )
-    referral = orientation.change_referral_status(db, referral, body.status, context, who, correlation_of(request))
+    referral = orientation.change_referral_status(uow, referral, body.status)
     beneficiary = db.get_one(Beneficiary, referral.beneficiary_pk)
     return referral_out(referral, beneficiary.beneficiary_id)
 
@@ -197,11 +193,9 @@ def referral_status(
     tags=["outreach"],
     summary="Record an information session of a campaign (indicators 3.3 and 3.11)",
 )
-def record_outreach(
-    context: ContextDep, body: OutreachRequest, request: Request, db: SessionDep, who: Staff
-) -> OutreachPublic:
+def record_outreach(uow: WorkDep, body: OutreachRequest, who: Staff) -> OutreachPublic:
     try:
-        outreach = orientation.record_outreach(db, body, context, who, correlation_of(request))
+        outreach = orientation.record_outreach(uow, body)
     except PermissionError as denied:
         raise HTTPException(403, detail=str(denied)) from denied
     return OutreachPublic.model_validate(outreach, from_attributes=True)

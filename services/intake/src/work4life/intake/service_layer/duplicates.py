@@ -10,7 +10,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from work4life.runtime.auth import Principal
 from work4life.runtime.context import now
 from work4life.runtime.db import key, table
 from work4life.runtime.errors import Conflict
@@ -28,7 +27,7 @@ from ..adapters.orm import (
 )
 from ..domain import duplicates as matcher
 from . import audit
-from .handlers import Context
+from .handlers import Work
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +178,8 @@ class ReviewRefused(Conflict):
     """The pair is no longer open for review."""
 
 
-def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -> DuplicateCandidate:
+def dismiss(uow: Work, candidate: DuplicateCandidate) -> DuplicateCandidate:
+    session, actor = uow.session, uow.staff
     if candidate.status is not CandidateStatus.OPEN:
         raise ReviewRefused(f"this pair was already {candidate.status.value}")
     candidate.status = CandidateStatus.DISMISSED
@@ -188,20 +188,14 @@ def dismiss(session: Session, candidate: DuplicateCandidate, actor: Principal) -
     session.add(candidate)
     pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
     audit.record(session, actor, "dismiss_duplicate", [b.beneficiary_id for b in pair if b is not None])
-    session.commit()
+    uow.commit()
     session.refresh(candidate)
     return candidate
 
 
-def merge(
-    session: Session,
-    candidate: DuplicateCandidate,
-    keep: UUID,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Beneficiary:
+def merge(uow: Work, candidate: DuplicateCandidate, keep: UUID) -> Beneficiary:
     """Keep one registration; retire the other and re-point everything recorded under it."""
+    session, context, actor = uow.session, uow.context, uow.staff
     if candidate.status is not CandidateStatus.OPEN:
         raise ReviewRefused(f"this pair was already {candidate.status.value}")
     pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
@@ -233,13 +227,8 @@ def merge(
         other.resolved_by = f"{actor.subject} (merged away)"
         other.resolved_at = now()
         session.add(other)
-    context.publish(
-        session,
-        event_mapping.beneficiaries_merged(
-            kept, retired, context.today(), producer=context.producer, correlation_id=correlation_id
-        ),
-    )
+    uow.publish(event_mapping.beneficiaries_merged(kept, retired, context.today(), **uow.provenance))
     audit.record(session, actor, "merge", [kept.beneficiary_id, retired.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(kept)
     return kept

@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
-from work4life.runtime.auth import Principal
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
+from work4life.runtime.uow import UnitOfWork
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus
@@ -40,11 +40,14 @@ class Context(ServiceContext):
     notice_version: str = "2026-01"
 
 
+Work = UnitOfWork[Context]
+"""An intake use case's unit of work (`work4life.runtime.uow`)."""
+
+
 @dataclass(frozen=True)
 class RegisterBeneficiary:
     details: BeneficiaryBase
     consents: list[ConsentRequest]
-    correlation_id: UUID | None = None
     registration_key: str | None = None  # the device's idempotency key (offline registrations)
     registered_on: date | None = None  # the day it happened, when entered later (default: today)
 
@@ -61,12 +64,11 @@ def registered_with_key(session: Session, key: str) -> Beneficiary | None:
     return session.exec(select(Beneficiary).where(Beneficiary.registration_key == key)).first()
 
 
-def register_beneficiary(
-    session: Session, command: RegisterBeneficiary, context: Context, actor: Principal
-) -> Beneficiary:
+def register_beneficiary(uow: Work, command: RegisterBeneficiary) -> Beneficiary:
     """Register a person. With a `registration_key` already used (a device sending again what
     intake committed before the answer reached it), raises `AlreadyRegistered` with that person:
     nothing is written and no event is staged a second time."""
+    session, context, actor = uow.session, uow.context, uow.staff
     if command.registration_key is not None:
         existing = registered_with_key(session, command.registration_key)
         if existing is not None:
@@ -110,16 +112,11 @@ def register_beneficiary(
             recorded_at=now(),
         )
     )
-    context.publish(
-        session,
-        event_mapping.beneficiary_registered(
-            beneficiary, producer=context.producer, correlation_id=command.correlation_id
-        ),
-    )
+    uow.publish(event_mapping.beneficiary_registered(beneficiary, **uow.provenance))
     for request in command.consents:
-        _give_consent(session, beneficiary, request, context, actor, command.correlation_id, given_on=registered_on)
+        _give_consent(uow, beneficiary, request, given_on=registered_on)
     audit.record(session, actor, "register", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(beneficiary)
     return beneficiary
 
@@ -128,11 +125,11 @@ def register_beneficiary(
 class UpdateBeneficiary:
     beneficiary: Beneficiary
     changes: dict[str, Any]
-    correlation_id: UUID | None = None
 
 
-def update_beneficiary(session: Session, command: UpdateBeneficiary, context: Context, actor: Principal) -> Beneficiary:
+def update_beneficiary(uow: Work, command: UpdateBeneficiary) -> Beneficiary:
     """Apply a partial update. The profile event goes out only if a shareable attribute changed."""
+    session, context, actor = uow.session, uow.context, uow.staff
     beneficiary = command.beneficiary
     current = BeneficiaryFields.model_validate(beneficiary, from_attributes=True).model_dump()
     merged = BeneficiaryBase.model_validate({**current, **command.changes}).model_dump()
@@ -149,15 +146,10 @@ def update_beneficiary(session: Session, command: UpdateBeneficiary, context: Co
     if "date_of_birth" in shared and current["date_of_birth"].year == merged["date_of_birth"].year:
         shared.remove("date_of_birth")
     if shared:
-        context.publish(
-            session,
-            event_mapping.beneficiary_updated(
-                beneficiary, shared, producer=context.producer, correlation_id=command.correlation_id
-            ),
-        )
+        uow.publish(event_mapping.beneficiary_updated(beneficiary, shared, **uow.provenance))
     audit.record(session, actor, "update", [beneficiary.beneficiary_id])
     session.add(beneficiary)
-    session.commit()
+    uow.commit()
     session.refresh(beneficiary)
     return beneficiary
 
@@ -172,12 +164,10 @@ class ChangeLegalStatus:
     document_number: str | None = None
     document_expiry: date | None = None
     note: str | None = None
-    correlation_id: UUID | None = None
 
 
-def change_legal_status(
-    session: Session, command: ChangeLegalStatus, context: Context, actor: Principal
-) -> LegalStatusRecord:
+def change_legal_status(uow: Work, command: ChangeLegalStatus) -> LegalStatusRecord:
+    session, context, actor = uow.session, uow.context, uow.staff
     beneficiary = command.beneficiary
     timeline = legal_status_timeline(session, beneficiary)
     last = timeline[-1].effective_on if timeline else None
@@ -205,19 +195,13 @@ def change_legal_status(
         beneficiary.document_expiry = command.document_expiry
     beneficiary.updated_at = now()
     session.add(beneficiary)
-    context.publish(
-        session,
+    uow.publish(
         event_mapping.legal_status_changed(
-            beneficiary,
-            previous,
-            command.effective_on,
-            command.reason,
-            producer=context.producer,
-            correlation_id=command.correlation_id,
-        ),
+            beneficiary, previous, command.effective_on, command.reason, **uow.provenance
+        )
     )
     audit.record(session, actor, "legal_status", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(record)
     return record
 
@@ -281,14 +265,9 @@ class ConsentConflict(Conflict):
 
 
 def _give_consent(
-    session: Session,
-    beneficiary: Beneficiary,
-    request: ConsentRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None,
-    given_on: date | None = None,
+    uow: Work, beneficiary: Beneficiary, request: ConsentRequest, given_on: date | None = None
 ) -> Consent:
+    session, context, actor = uow.session, uow.context, uow.staff
     consent = Consent(
         beneficiary_pk=key(beneficiary),
         purpose=request.purpose,
@@ -299,10 +278,7 @@ def _give_consent(
         recorded_at=now(),
     )
     session.add(consent)  # written with the caller's commit: the event needs only its random consent_id
-    context.publish(
-        session,
-        event_mapping.consent_given(beneficiary, consent, producer=context.producer, correlation_id=correlation_id),
-    )
+    uow.publish(event_mapping.consent_given(beneficiary, consent, **uow.provenance))
     return consent
 
 
@@ -321,31 +297,19 @@ def active_consent(
     return None
 
 
-def give_consent(
-    session: Session,
-    beneficiary: Beneficiary,
-    request: ConsentRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Consent:
+def give_consent(uow: Work, beneficiary: Beneficiary, request: ConsentRequest) -> Consent:
+    session, actor = uow.session, uow.staff
     if active_consent(session, beneficiary, request.purpose, request.organisation) is not None:
         raise ConsentConflict(f"an active consent to {request.purpose.value} already exists for this recipient")
-    consent = _give_consent(session, beneficiary, request, context, actor, correlation_id)
+    consent = _give_consent(uow, beneficiary, request)
     audit.record(session, actor, "consent", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(consent)
     return consent
 
 
-def withdraw_consent(
-    session: Session,
-    beneficiary: Beneficiary,
-    consent_id: UUID,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Consent | None:
+def withdraw_consent(uow: Work, beneficiary: Beneficiary, consent_id: UUID) -> Consent | None:
+    session, context, actor = uow.session, uow.context, uow.staff
     consent = next((c for c in consents_of(session, beneficiary) if c.consent_id == consent_id), None)
     if consent is None:
         return None
@@ -354,12 +318,9 @@ def withdraw_consent(
     consent.withdrawn_on = context.today()
     consent.withdrawn_by = actor.subject
     session.add(consent)
-    context.publish(
-        session,
-        event_mapping.consent_withdrawn(beneficiary, consent, producer=context.producer, correlation_id=correlation_id),
-    )
+    uow.publish(event_mapping.consent_withdrawn(beneficiary, consent, **uow.provenance))
     audit.record(session, actor, "consent_withdrawal", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(consent)
     return consent
 
@@ -367,11 +328,10 @@ def withdraw_consent(
 ERASED = "(erased)"
 
 
-def erase_beneficiary(
-    session: Session, beneficiary: Beneficiary, context: Context, actor: Principal, correlation_id: UUID | None = None
-) -> Beneficiary:
+def erase_beneficiary(uow: Work, beneficiary: Beneficiary) -> Beneficiary:
     """Delete the person's personal data; keep the pseudonymous id and the shareable attributes so that
     totals already reported stay correct. The erasure is announced so other services act too."""
+    session, context, actor = uow.session, uow.context, uow.staff
     beneficiary.given_name = ERASED
     beneficiary.family_name = ERASED
     beneficiary.given_name_ar = None
@@ -396,13 +356,8 @@ def erase_beneficiary(
             consent.withdrawn_on = context.today()
             consent.withdrawn_by = actor.subject
             session.add(consent)
-    context.publish(
-        session,
-        event_mapping.beneficiary_erased(
-            beneficiary, context.today(), producer=context.producer, correlation_id=correlation_id
-        ),
-    )
+    uow.publish(event_mapping.beneficiary_erased(beneficiary, context.today(), **uow.provenance))
     audit.record(session, actor, "erase", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(beneficiary)
     return beneficiary

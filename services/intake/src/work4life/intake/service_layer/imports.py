@@ -14,7 +14,7 @@ from ..adapters.orm import Beneficiary
 from ..domain.model import Refused, fingerprint
 from ..domain.spreadsheet import RowError, SpreadsheetError, map_header, parse_row, read_rows
 from . import duplicates
-from .handlers import Context, RegisterBeneficiary, register_beneficiary
+from .handlers import Context, RegisterBeneficiary, Work, register_beneficiary
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +117,8 @@ def _import_row(job, number, cells, columns, session_factory, context, actor) ->
             job.already_registered.append(number)
             return
         try:
-            register_beneficiary(session, RegisterBeneficiary(details, parsed.consents), context, actor)
+            uow = Work.for_request(session, context, actor, None)
+            register_beneficiary(uow, RegisterBeneficiary(details, parsed.consents))
         except Refused as refusal:
             job.errors.append(RowError(number, refusal.field, refusal.reason))
             return

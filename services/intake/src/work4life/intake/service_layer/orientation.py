@@ -9,17 +9,17 @@ from sqlmodel import Session, col, select
 
 from work4life.contracts.envelope import Envelope
 from work4life.contracts.intake import ConsentPurpose, ReferralStatus
-from work4life.runtime.auth import Principal
 from work4life.runtime.context import now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
+from work4life.runtime.uow import UnitOfWork
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, OutreachSession, RecordStatus, Referral, SkillsAssessment
 from ..domain.model import Refused
 from ..domain.orientation import AssessmentRequest, OutreachRequest, ReferralRequest, referral_step_allowed
 from . import audit
-from .handlers import Context, active_consent
+from .handlers import Context, Work, active_consent
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,8 @@ class StepRefused(Conflict):
     """The referral cannot move to that status from the one it is in."""
 
 
-def record_assessment(
-    session: Session,
-    beneficiary: Beneficiary,
-    request: AssessmentRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> SkillsAssessment:
+def record_assessment(uow: Work, beneficiary: Beneficiary, request: AssessmentRequest) -> SkillsAssessment:
+    session, context, actor = uow.session, uow.context, uow.staff
     assessed_on = context.happened_on(
         "assessed_on", request.assessed_on, (beneficiary.registered_on, "the person's registration")
     )
@@ -58,14 +52,9 @@ def record_assessment(
     )
     session.add(assessment)
     session.flush()
-    context.publish(
-        session,
-        event_mapping.skills_assessed(
-            beneficiary, assessment, producer=context.producer, correlation_id=correlation_id
-        ),
-    )
+    uow.publish(event_mapping.skills_assessed(beneficiary, assessment, **uow.provenance))
     audit.record(session, actor, "assess", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(assessment)
     return assessment
 
@@ -75,14 +64,8 @@ def assessments_of(session: Session, beneficiary: Beneficiary) -> list[SkillsAss
     return list(session.exec(query.order_by(col(SkillsAssessment.assessed_on).desc(), col(SkillsAssessment.id).desc())))
 
 
-def refer(
-    session: Session,
-    beneficiary: Beneficiary,
-    request: ReferralRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Referral:
+def refer(uow: Work, beneficiary: Beneficiary, request: ReferralRequest) -> Referral:
+    session, context, actor = uow.session, uow.context, uow.staff
     if active_consent(session, beneficiary, ConsentPurpose.SERVICE_DELIVERY) is None:
         raise NoConsent("the person has withdrawn consent to service delivery")
     if active_consent(session, beneficiary, ConsentPurpose.REFERRAL, request.recipient) is None:
@@ -103,26 +86,16 @@ def refer(
     )
     session.add(referral)
     session.flush()
-    context.publish(
-        session,
-        event_mapping.referral_made(beneficiary, referral, producer=context.producer, correlation_id=correlation_id),
-    )
+    uow.publish(event_mapping.referral_made(beneficiary, referral, **uow.provenance))
     audit.record(session, actor, "refer", [beneficiary.beneficiary_id])
-    session.commit()
+    uow.commit()
     session.refresh(referral)
     return referral
 
 
-def change_referral_status(
-    session: Session,
-    referral: Referral,
-    status: ReferralStatus,
-    context: Context,
-    actor: Principal | None,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-    commit: bool = True,
-) -> Referral:
+def change_referral_status(uow: Work, referral: Referral, status: ReferralStatus) -> Referral:
+    """Move a referral on: staff in intake, or the receiving service's answer (an event)."""
+    session, context, actor = uow.session, uow.context, uow.actor
     if referral.status == status:
         return referral
     if not referral_step_allowed(referral.status, status):
@@ -132,21 +105,11 @@ def change_referral_status(
     referral.status = status
     referral.status_changed_on = context.today()
     session.add(referral)
-    context.publish(
-        session,
-        event_mapping.referral_status_changed(
-            beneficiary.beneficiary_id,
-            referral,
-            producer=context.producer,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
-        ),
-    )
+    uow.publish(event_mapping.referral_status_changed(beneficiary.beneficiary_id, referral, **uow.provenance))
     if actor is not None:
         audit.record(session, actor, "referral_status", [beneficiary.beneficiary_id])
-    if commit:
-        session.commit()
-        session.refresh(referral)
+    uow.commit()
+    session.refresh(referral)
     return referral
 
 
@@ -203,23 +166,13 @@ def answer_handler(context: Context):
         if not referral_step_allowed(referral.status, new):
             log.warning("ignored answer %s to a %s referral %s", new.value, referral.status.value, referral.referral_id)
             return
-        change_referral_status(
-            session,
-            referral,
-            new,
-            context,
-            None,
-            correlation_id=envelope.correlation_id,
-            causation_id=envelope.event_id,
-            commit=False,
-        )
+        change_referral_status(UnitOfWork.for_event(session, context, envelope), referral, new)
 
     return handle
 
 
-def record_outreach(
-    session: Session, request: OutreachRequest, context: Context, actor: Principal, correlation_id: UUID | None = None
-) -> OutreachSession:
+def record_outreach(uow: Work, request: OutreachRequest) -> OutreachSession:
+    session, context, actor = uow.session, uow.context, uow.staff
     context.happened_on("held_on", request.held_on)
     organisation = request.partner_organisation or actor.organisation
     if not actor.may_see(organisation):
@@ -251,10 +204,8 @@ def record_outreach(
     session.add(outreach)
     session.flush()
     audit.record(session, actor, "outreach", request.registered_attendees)
-    context.publish(
-        session, event_mapping.outreach_session_held(outreach, producer=context.producer, correlation_id=correlation_id)
-    )
-    session.commit()
+    uow.publish(event_mapping.outreach_session_held(outreach, **uow.provenance))
+    uow.commit()
     session.refresh(outreach)
     return outreach
 

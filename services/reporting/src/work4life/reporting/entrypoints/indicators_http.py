@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlmodel import Session
@@ -18,7 +18,7 @@ from sqlmodel import Session
 from work4life.contracts.reporting import SnapshotTrigger
 from work4life.runtime.api import SessionDep
 from work4life.runtime.auth import Principal, Role, require
-from work4life.runtime.http import OrganisationQuery, correlation_of, refused
+from work4life.runtime.http import OrganisationQuery, refused
 from work4life.runtime.spreadsheets import append_row, csv_text
 from work4life.runtime.strict import Day
 
@@ -26,7 +26,7 @@ from ..domain.indicators import Unit, suppressed
 from ..service_layer import indicators as engine
 from ..service_layer import snapshots
 from ..service_layer.context import Context
-from . import ContextDep
+from . import ContextDep, WorkDep
 
 EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
 
@@ -311,9 +311,8 @@ def as_xlsx(
     summary="Publish an indicator snapshot of a period on reporting.snapshots (programme managers, admins)",
 )
 def publish_snapshot(
+    uow: WorkDep,
     context: ContextDep,
-    request: Request,
-    db: SessionDep,
     who: Annotated[Principal, Depends(require(*EXACT))],
     period: Annotated[str | None, Query(max_length=20)] = None,
     start: Annotated[Day | None, Query(alias="from")] = None,
@@ -324,17 +323,8 @@ def publish_snapshot(
     except engine.BadQuery as bad:
         raise refused(bad.field, bad.reason) from bad
     label = period or "custom"
-    snapshot_id = snapshots.stage_snapshot(
-        db,
-        span,
-        label,
-        SnapshotTrigger.ON_DEMAND,
-        context.producer,
-        context.topic_name,
-        context.targets,
-        correlation_of(request),
-    )
-    db.commit()
+    snapshot_id = snapshots.stage_snapshot(uow, span, label, SnapshotTrigger.ON_DEMAND)
+    uow.commit()
     return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
 

@@ -1,15 +1,16 @@
-"""What reporting's routes and snapshots need of the service around them."""
+"""What reporting's routes and snapshots need of the service around them (the shared part:
+`ServiceContext`)."""
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
-from work4life.contracts.envelope import Producer
+from work4life.runtime.context import ServiceContext
+from work4life.runtime.uow import UnitOfWork
 
 
-@dataclass(frozen=True)
-class Context:
-    producer: Producer
-    topic_name: Callable[[str], str]  # catalogue name -> deployed topic name
+@dataclass(frozen=True, kw_only=True)
+class Context(ServiceContext):
     targets: dict[str, float] = field(default_factory=dict)  # indicator code -> the programme's target
-    today: Callable[[], date] = date.today
+
+
+Work = UnitOfWork[Context]
+"""A reporting use case's unit of work (`work4life.runtime.uow`)."""

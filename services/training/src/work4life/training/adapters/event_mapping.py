@@ -35,7 +35,13 @@ def _envelope(data: Any, beneficiary_id: UUID, producer: Producer, correlation_i
 
 
 def enrolled(
-    enrolment: Enrolment, cohort: Cohort, course: Course, *, producer: Producer, correlation_id: Any = None
+    enrolment: Enrolment,
+    cohort: Cohort,
+    course: Course,
+    *,
+    producer: Producer,
+    correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     data = contract.TraineeEnrolled(
         **_about_course(enrolment, cohort, course),
@@ -43,7 +49,7 @@ def enrolled(
         referral_id=enrolment.referral_id,
         from_waiting_list=enrolment.from_waiting_list,
     )
-    return TRAINING_ENROLMENTS, _envelope(data, enrolment.beneficiary_id, producer, correlation_id, None)
+    return TRAINING_ENROLMENTS, _envelope(data, enrolment.beneficiary_id, producer, correlation_id, causation_id)
 
 
 def completed(
@@ -54,6 +60,7 @@ def completed(
     *,
     producer: Producer,
     correlation_id: Any = None,
+    causation_id: Any = None,
 ) -> Event:
     data = contract.CourseCompleted(
         **_about_course(enrolment, cohort, course),
@@ -63,7 +70,7 @@ def completed(
         final_assessment_passed=enrolment.final_passed if course.final_assessment_required else None,
         certificate_number=enrolment.certificate_number,
     )
-    return TRAINING_ENROLMENTS, _envelope(data, enrolment.beneficiary_id, producer, correlation_id, None)
+    return TRAINING_ENROLMENTS, _envelope(data, enrolment.beneficiary_id, producer, correlation_id, causation_id)
 
 
 def dropped_out(

@@ -27,7 +27,7 @@ from ..domain.model import (
     certificate_number_problem,
 )
 from ..service_layer import catalogue, enrolment
-from . import ContextDep
+from . import WorkDep
 
 
 class CoursePublic(BaseModel):
@@ -127,8 +127,8 @@ router = APIRouter(prefix="/v1")
     tags=["catalogue"],
     summary="Add a course to the catalogue (with its completion rule; default 80% attendance and a passed test)",
 )
-def create_course(body: CourseRequest, db: SessionDep, who: Staff) -> CoursePublic:
-    return course_out(catalogue.create_course(db, body, who))
+def create_course(uow: WorkDep, body: CourseRequest, who: Staff) -> CoursePublic:
+    return course_out(catalogue.create_course(uow, body))
 
 
 @router.get(
@@ -165,9 +165,9 @@ def get_course(course_id: UUID, db: SessionDep, who: Reader) -> CoursePublic:
     tags=["catalogue"],
     summary="Change a course (the completion rule applies to completions decided from now on)",
 )
-def update_course(course_id: UUID, body: CourseUpdate, db: SessionDep, who: Staff) -> CoursePublic:
+def update_course(uow: WorkDep, course_id: UUID, body: CourseUpdate, db: SessionDep, who: Staff) -> CoursePublic:
     course = catalogue.course_by_id(db, course_id)
-    return course_out(catalogue.update_course(db, course, body, who))
+    return course_out(catalogue.update_course(uow, course, body))
 
 
 # -- cohorts -----------------------------------------------------------------------------
@@ -180,11 +180,9 @@ def update_course(course_id: UUID, body: CourseUpdate, db: SessionDep, who: Staf
     tags=["catalogue"],
     summary="Open a cohort of a course, with its schedule of sessions",
 )
-def create_cohort(
-    context: ContextDep, course_id: UUID, body: CohortRequest, db: SessionDep, who: Staff
-) -> CohortPublic:
+def create_cohort(uow: WorkDep, course_id: UUID, body: CohortRequest, db: SessionDep, who: Staff) -> CohortPublic:
     course = catalogue.course_by_id(db, course_id)
-    cohort = catalogue.create_cohort(db, course, body, who, context.programme)
+    cohort = catalogue.create_cohort(uow, course, body)
     return cohort_out(db, cohort, course)
 
 
@@ -237,9 +235,9 @@ def get_cohort(cohort_id: UUID, db: SessionDep, who: Reader) -> CohortPublic:
     summary="Change a cohort: capacity (more seats go to the waiting list), trainer, place, or status "
     "(open, enrolment_closed, cancelled)",
 )
-def update_cohort(context: ContextDep, cohort_id: UUID, body: CohortUpdate, db: SessionDep, who: Staff) -> CohortPublic:
+def update_cohort(uow: WorkDep, cohort_id: UUID, body: CohortUpdate, db: SessionDep, who: Staff) -> CohortPublic:
     cohort, course = catalogue.cohort_by_id(db, cohort_id)
-    cohort = enrolment.update_cohort(db, cohort, course, body, context, who)
+    cohort = enrolment.update_cohort(uow, cohort, course, body)
     return cohort_out(db, cohort, course)
 
 
@@ -261,9 +259,9 @@ def list_sessions(cohort_id: UUID, db: SessionDep, who: Reader) -> list[SessionP
     tags=["catalogue"],
     summary="Add a session to a cohort's schedule",
 )
-def add_session(cohort_id: UUID, body: SessionRequest, db: SessionDep, who: Staff) -> SessionPublic:
+def add_session(uow: WorkDep, cohort_id: UUID, body: SessionRequest, db: SessionDep, who: Staff) -> SessionPublic:
     cohort, _ = catalogue.cohort_by_id(db, cohort_id)
-    return SessionPublic.model_validate(catalogue.add_session(db, cohort, body, who), from_attributes=True)
+    return SessionPublic.model_validate(catalogue.add_session(uow, cohort, body), from_attributes=True)
 
 
 # -- certificates ------------------------------------------------------------------------

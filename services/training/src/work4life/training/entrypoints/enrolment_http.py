@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import Session
@@ -17,7 +17,6 @@ from work4life.contracts.training import CourseKind, DropoutReason
 from work4life.referrals.http import CandidatePage, candidate_routes, page_of
 from work4life.runtime.api import Limit, Offset, Page, SessionDep, Staff
 from work4life.runtime.auth import Principal
-from work4life.runtime.http import correlation_of
 
 from ..adapters.orm import Cohort, Enrolment
 from ..domain.model import (
@@ -31,7 +30,7 @@ from ..domain.model import (
     attendance_rate,
 )
 from ..service_layer import catalogue, enrolment, people
-from . import ContextDep
+from . import WorkDep
 
 
 class EnrolmentPublic(BaseModel):
@@ -175,11 +174,9 @@ def cohort_candidates(
     summary="Enrol a referred person (or put them on the waiting list with join_waiting_list=true)",
     responses={409: {"description": "Full or closed cohort, an overlapping enrolment, or no referral"}},
 )
-def enrol(
-    context: ContextDep, cohort_id: UUID, body: EnrolRequest, request: Request, db: SessionDep, who: Staff
-) -> EnrolmentPublic:
+def enrol(uow: WorkDep, cohort_id: UUID, body: EnrolRequest, db: SessionDep, who: Staff) -> EnrolmentPublic:
     cohort, course = cohort_in_scope(db, cohort_id, who)
-    place = enrolment.enrol(db, cohort, course, body, context, who, correlation_of(request))
+    place = enrolment.enrol(uow, cohort, course, body)
     return enrolment_out(db, place, cohort)
 
 
@@ -236,11 +233,9 @@ def get_enrolment(enrolment_id: UUID, db: SessionDep, who: Staff) -> EnrolmentPu
     summary="Record a dropout with its reason (the seat goes to the next on the waiting list), "
     "or take someone off the waiting list",
 )
-def drop_out(
-    context: ContextDep, enrolment_id: UUID, body: DropoutRequest, request: Request, db: SessionDep, who: Staff
-) -> EnrolmentPublic:
+def drop_out(uow: WorkDep, enrolment_id: UUID, body: DropoutRequest, db: SessionDep, who: Staff) -> EnrolmentPublic:
     place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-    place = enrolment.drop_out(db, place, cohort, course, body, context, correlation_of(request))
+    place = enrolment.drop_out(uow, place, cohort, course, body)
     return enrolment_out(db, place, cohort)
 
 
@@ -251,10 +246,10 @@ def drop_out(
     summary="Record (or re-record after a retake) the final assessment's score",
 )
 def final_assessment(
-    context: ContextDep, enrolment_id: UUID, body: FinalAssessment, db: SessionDep, who: Staff
+    uow: WorkDep, enrolment_id: UUID, body: FinalAssessment, db: SessionDep, who: Staff
 ) -> EnrolmentPublic:
     place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-    place = enrolment.record_final_assessment(db, place, cohort, course, body, context)
+    place = enrolment.record_final_assessment(uow, place, cohort, course, body)
     return enrolment_out(db, place, cohort)
 
 
@@ -265,9 +260,9 @@ def final_assessment(
     summary="Decide completion under the course's rule; a certifying course issues a certificate",
     responses={409: {"description": "The rule is not met; `errors` names each unmet condition"}},
 )
-def complete(context: ContextDep, enrolment_id: UUID, request: Request, db: SessionDep, who: Staff) -> EnrolmentPublic:
+def complete(uow: WorkDep, enrolment_id: UUID, db: SessionDep, who: Staff) -> EnrolmentPublic:
     place, cohort, course = enrolment.enrolment_by_id(db, enrolment_id, who)
-    place = enrolment.complete(db, place, cohort, course, context, correlation_of(request))
+    place = enrolment.complete(uow, place, cohort, course)
     return enrolment_out(db, place, cohort)
 
 
@@ -277,9 +272,9 @@ def complete(context: ContextDep, enrolment_id: UUID, request: Request, db: Sess
     tags=["completion"],
     summary="Finish a cohort after its last day: everyone still enrolled completes or not under the rule",
 )
-def close(context: ContextDep, cohort_id: UUID, request: Request, db: SessionDep, who: Staff) -> ClosingPublic:
+def close(uow: WorkDep, cohort_id: UUID, db: SessionDep, who: Staff) -> ClosingPublic:
     cohort, course = cohort_in_scope(db, cohort_id, who)
-    closing = enrolment.close_cohort(db, cohort, course, context, correlation_of(request))
+    closing = enrolment.close_cohort(uow, cohort, course)
     return ClosingPublic(cohort_id=cohort.cohort_id, **closing.__dict__)
 
 
@@ -312,11 +307,11 @@ def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None =
     },
 )
 def enter_attendance(
-    context: ContextDep, cohort_id: UUID, session_id: UUID, body: AttendanceSheet, db: SessionDep, who: Staff
+    uow: WorkDep, cohort_id: UUID, session_id: UUID, body: AttendanceSheet, db: SessionDep, who: Staff
 ) -> SheetPublic:
     cohort, _ = cohort_in_scope(db, cohort_id, who)
     class_session = enrolment.class_session_of(db, cohort, session_id)
-    result = enrolment.record_attendance(db, cohort, class_session, body, context, who)
+    result = enrolment.record_attendance(uow, cohort, class_session, body)
     return sheet_out(db, class_session, result)
 
 

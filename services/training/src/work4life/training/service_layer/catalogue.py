@@ -14,7 +14,6 @@ from sqlmodel import Session, col, select
 from work4life.contracts.intake import Region
 from work4life.contracts.training import CourseKind, Sector
 from work4life.runtime.auth import Principal
-from work4life.runtime.days import Programme
 from work4life.runtime.db import key, lock_row, page
 
 from ..adapters.orm import ClassSession, Cohort, Course, Enrolment
@@ -31,7 +30,7 @@ from ..domain.model import (
     SessionRequest,
     check_session_within,
 )
-from .context import now
+from .context import Work, now
 
 
 def _may_change(actor: Principal, organisation: str, what: str) -> None:
@@ -42,7 +41,8 @@ def _may_change(actor: Principal, organisation: str, what: str) -> None:
 # -- courses ---------------------------------------------------------------------------------
 
 
-def create_course(session: Session, request: CourseRequest, actor: Principal) -> Course:
+def create_course(uow: Work, request: CourseRequest) -> Course:
+    session, actor = uow.session, uow.staff
     organisation = request.organisation or actor.organisation
     if not actor.may_see(organisation):
         raise Refused("organisation", f"you may create courses only for {actor.organisation}")
@@ -57,7 +57,7 @@ def create_course(session: Session, request: CourseRequest, actor: Principal) ->
         created_by=actor.subject,
     )
     session.add(course)
-    session.commit()
+    uow.commit()
     session.refresh(course)
     return course
 
@@ -69,7 +69,8 @@ def course_by_id(session: Session, course_id: UUID) -> Course:
     return course
 
 
-def update_course(session: Session, course: Course, changes: CourseUpdate, actor: Principal) -> Course:
+def update_course(uow: Work, course: Course, changes: CourseUpdate) -> Course:
+    session, actor = uow.session, uow.staff
     _may_change(actor, course.organisation, f"no course {course.course_id}")
     values = changes.model_dump(exclude_unset=True, exclude={"completion_rule"})
     for name, value in values.items():
@@ -81,7 +82,7 @@ def update_course(session: Session, course: Course, changes: CourseUpdate, actor
         course.final_assessment_required = changes.completion_rule.final_assessment_required
         course.pass_mark = changes.completion_rule.pass_mark
     session.add(course)
-    session.commit()
+    uow.commit()
     session.refresh(course)
     return course
 
@@ -118,9 +119,8 @@ def courses(
 # -- cohorts ---------------------------------------------------------------------------------
 
 
-def create_cohort(
-    session: Session, course: Course, request: CohortRequest, actor: Principal, programme: Programme = Programme()
-) -> Cohort:
+def create_cohort(uow: Work, course: Course, request: CohortRequest) -> Cohort:
+    session, actor, programme = uow.session, uow.staff, uow.context.programme
     _may_change(actor, course.organisation, f"no course {course.course_id}")
     programme.check("starts_on", request.starts_on)
     programme.check("ends_on", request.ends_on)
@@ -137,7 +137,7 @@ def create_cohort(
     session.flush()
     for s in sorted(request.sessions, key=lambda s: (s.held_on, s.starts_at or s.held_on.min)):
         session.add(ClassSession(**s.model_dump(), cohort_pk=key(cohort)))
-    session.commit()
+    uow.commit()
     session.refresh(cohort)
     return cohort
 
@@ -220,7 +220,8 @@ def sessions_of(session: Session, cohort: Cohort) -> list[ClassSession]:
     )
 
 
-def add_session(session: Session, cohort: Cohort, request: SessionRequest, actor: Principal) -> ClassSession:
+def add_session(uow: Work, cohort: Cohort, request: SessionRequest) -> ClassSession:
+    session, actor = uow.session, uow.staff
     _may_change(actor, cohort.organisation, f"no cohort {cohort.cohort_id}")
     if cohort.status not in ACTIVE_COHORT:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}: its schedule can no longer change")
@@ -230,6 +231,6 @@ def add_session(session: Session, cohort: Cohort, request: SessionRequest, actor
         raise Refused("held_on", str(outside)) from outside
     added = ClassSession(**request.model_dump(), cohort_pk=key(cohort))
     session.add(added)
-    session.commit()
+    uow.commit()
     session.refresh(added)
     return added

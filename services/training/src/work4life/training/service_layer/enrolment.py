@@ -1,8 +1,9 @@
 """Seats, the waiting list, attendance, the final assessment, completion and dropouts.
 
 Every change to a cohort's seats first takes the cohort's lock (`catalogue.lock`), so capacity
-holds under concurrent requests. Each use case commits once, with the events it causes staged in
-the outbox; the consumer's handlers call the same functions with `commit=False`.
+holds under concurrent requests. Each use case runs in one unit of work and commits once, with the
+events it causes staged in the outbox; the referral desk's handlers call the same functions with an
+event's unit of work, which leaves the commit to the consumer.
 """
 
 from dataclasses import dataclass, field
@@ -42,7 +43,7 @@ from ..domain.model import (
     unmet_conditions,
 )
 from .catalogue import lock, page, seats
-from .context import Context, now
+from .context import Work, now
 
 # -- attendance figures ----------------------------------------------------------------------
 
@@ -114,18 +115,11 @@ def _overlapping(session: Session, beneficiary_id: UUID, cohort: Cohort) -> tupl
     return session.exec(query).first()
 
 
-def enrol(
-    session: Session,
-    cohort: Cohort,
-    course: Course,
-    request: EnrolRequest,
-    context: Context,
-    actor: Principal,
-    correlation_id: UUID | None = None,
-) -> Enrolment:
+def enrol(uow: Work, cohort: Cohort, course: Course, request: EnrolRequest) -> Enrolment:
     """Give the person a seat, or a place on the waiting list when asked for one and the cohort
     is full. Needs a standing referral to training (which carries the person's consent)."""
-    if not actor.may_see(cohort.organisation):
+    session, context = uow.session, uow.context
+    if not uow.may_see(cohort.organisation):
         raise NotFound(f"no cohort {cohort.cohort_id}")
     if cohort.status is not CohortStatus.OPEN:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value.replace('_', ' ')}: it takes no enrolments")
@@ -159,56 +153,38 @@ def enrol(
         referral_id=referral.referral_id,
         status=EnrolmentStatus.WAITLISTED if full else EnrolmentStatus.ENROLLED,
         requested_at=now(),
-        created_by=actor.subject,
+        created_by=uow.who,
     )
     session.add(enrolment)
     session.flush()
     if not full:
-        _seat(session, enrolment, cohort, course, context, correlation_id, from_waiting_list=False, on=enrolled_on)
-    session.commit()
+        _seat(uow, enrolment, cohort, course, from_waiting_list=False, on=enrolled_on)
+    uow.commit()
     session.refresh(enrolment)
     return enrolment
 
 
 def _seat(
-    session: Session,
-    enrolment: Enrolment,
-    cohort: Cohort,
-    course: Course,
-    context: Context,
-    correlation_id: UUID | None,
-    *,
-    from_waiting_list: bool,
-    causation_id: UUID | None = None,
-    on: date | None = None,
+    uow: Work, enrolment: Enrolment, cohort: Cohort, course: Course, *, from_waiting_list: bool, on: date | None = None
 ) -> None:
     enrolment.status = EnrolmentStatus.ENROLLED
-    enrolment.enrolled_on = on or context.today()
+    enrolment.enrolled_on = on or uow.today()
     enrolment.from_waiting_list = from_waiting_list
-    session.add(enrolment)
-    context.publish(
-        session,
-        event_mapping.enrolled(enrolment, cohort, course, producer=context.producer, correlation_id=correlation_id),
-    )
-    candidate = session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
+    uow.session.add(enrolment)
+    uow.publish(event_mapping.enrolled(enrolment, cohort, course, **uow.provenance))
+    candidate = uow.session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
     if candidate is not None and candidate.status is CandidateStatus.PENDING:
-        answer(session, candidate, CandidateStatus.ACCEPTED, context, correlation_id, causation_id)
+        answer(uow, candidate, CandidateStatus.ACCEPTED)
 
 
 answer = partial(referrals.answer, answered=event_mapping.referral_answered)
 """Give a candidate its new status and tell intake (`work4life.referrals.answer`)."""
 
 
-def fill_from_waiting_list(
-    session: Session,
-    cohort: Cohort,
-    course: Course,
-    context: Context,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
-) -> int:
+def fill_from_waiting_list(uow: Work, cohort: Cohort, course: Course) -> int:
     """Give every free seat to the next person in line (the caller holds the cohort's lock).
     Someone who meanwhile took a seat in an overlapping cohort loses their place in this line."""
+    session = uow.session
     if cohort.status is not CohortStatus.OPEN:
         return 0
     seated = 0
@@ -232,98 +208,58 @@ def fill_from_waiting_list(
             )
         ).first()
         if clash is not None:
-            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, uow.today())
             session.add(enrolment)
             continue
-        _seat(
-            session,
-            enrolment,
-            cohort,
-            course,
-            context,
-            correlation_id,
-            from_waiting_list=True,
-            causation_id=causation_id,
-        )
+        _seat(uow, enrolment, cohort, course, from_waiting_list=True)
         seated += 1
     return seated
 
 
-def _end_place(enrolment: Enrolment, status: EnrolmentStatus, context: Context) -> None:
+def _end_place(enrolment: Enrolment, status: EnrolmentStatus, today: date) -> None:
     enrolment.status = status
-    enrolment.ended_on = context.today()
+    enrolment.ended_on = today
 
 
 def drop(
-    session: Session,
+    uow: Work,
     enrolment: Enrolment,
     cohort: Cohort,
     course: Course,
     reason: DropoutReason,
-    context: Context,
     *,
     on: date | None = None,
     note: str | None = None,
     publish: bool = True,
-    correlation_id: UUID | None = None,
-    causation_id: UUID | None = None,
 ) -> None:
     enrolment.status = EnrolmentStatus.DROPPED_OUT
     enrolment.dropout_reason = reason
     enrolment.dropout_note = note
-    enrolment.dropped_on = on or context.today()
-    enrolment.ended_on = context.today()
-    session.add(enrolment)
+    enrolment.dropped_on = on or uow.today()
+    enrolment.ended_on = uow.today()
+    uow.session.add(enrolment)
     if publish:
-        rate = rate_of(session, enrolment, cohort)
-        context.publish(
-            session,
-            event_mapping.dropped_out(
-                enrolment,
-                cohort,
-                course,
-                rate,
-                producer=context.producer,
-                correlation_id=correlation_id,
-                causation_id=causation_id,
-            ),
-        )
+        rate = rate_of(uow.session, enrolment, cohort)
+        uow.publish(event_mapping.dropped_out(enrolment, cohort, course, rate, **uow.provenance))
 
 
-def drop_out(
-    session: Session,
-    enrolment: Enrolment,
-    cohort: Cohort,
-    course: Course,
-    request: DropoutRequest,
-    context: Context,
-    correlation_id: UUID | None = None,
-) -> Enrolment:
+def drop_out(uow: Work, enrolment: Enrolment, cohort: Cohort, course: Course, request: DropoutRequest) -> Enrolment:
     """Record that an enrolled person left (their seat goes to the next in line), or take someone
     off the waiting list."""
+    session, context = uow.session, uow.context
     lock(session, cohort)
     session.refresh(enrolment)
     if enrolment.status is EnrolmentStatus.WAITLISTED:
-        _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+        _end_place(enrolment, EnrolmentStatus.CANCELLED, uow.today())
         enrolment.dropout_note = request.note
         session.add(enrolment)
     elif enrolment.status is EnrolmentStatus.ENROLLED:
         dropped_on = context.happened_on("dropped_on", request.dropped_on, (enrolment.enrolled_on, "the enrolment"))
-        drop(
-            session,
-            enrolment,
-            cohort,
-            course,
-            request.reason,
-            context,
-            on=dropped_on,
-            note=request.note,
-            correlation_id=correlation_id,
-        )
-        fill_from_waiting_list(session, cohort, course, context, correlation_id)
+        drop(uow, enrolment, cohort, course, request.reason, on=dropped_on, note=request.note)
+        fill_from_waiting_list(uow, cohort, course)
     else:
         raise Conflict(f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}: there is nothing to leave")
-    session.commit()
+    uow.commit()
     session.refresh(enrolment)
     return enrolment
 
@@ -347,22 +283,16 @@ class SheetResult:
     corrections: list[AttendanceCorrection] = field(default_factory=list)
 
 
-def record_attendance(
-    session: Session,
-    cohort: Cohort,
-    class_session: ClassSession,
-    sheet: AttendanceSheet,
-    context: Context,
-    actor: Principal,
-) -> SheetResult:
+def record_attendance(uow: Work, cohort: Cohort, class_session: ClassSession, sheet: AttendanceSheet) -> SheetResult:
     """Enter (or correct) one session's register for the class. Marks that change are kept in
     the audit trail with who changed them, when and why."""
+    session = uow.session
     lock(session, cohort)  # one register at a time per cohort: two at once would enter a mark twice
     if cohort.status is CohortStatus.CANCELLED:
         raise Conflict(f"cohort {cohort.cohort_id} was cancelled")
     if cohort.status is CohortStatus.FINISHED:
         raise Conflict(f"cohort {cohort.cohort_id} is finished: completions were decided on its attendance")
-    if class_session.held_on > context.today():
+    if class_session.held_on > uow.today():
         raise Refused("held_on", f"the session of {class_session.held_on} has not taken place yet")
     class_list = {
         e.beneficiary_id: e
@@ -395,7 +325,7 @@ def record_attendance(
                 enrolment_pk=key(enrolment),
                 session_pk=key(class_session),
                 mark=entry.mark,
-                recorded_by=actor.subject,
+                recorded_by=uow.who,
                 recorded_at=now(),
             )
             result.recorded += 1
@@ -405,13 +335,13 @@ def record_attendance(
                 previous_mark=mark.mark,
                 new_mark=entry.mark,
                 reason=sheet.correction_reason,
-                corrected_by=actor.subject,
+                corrected_by=uow.who,
                 corrected_at=now(),
             )
             session.add(correction)
             result.corrections.append(correction)
             mark.mark = entry.mark
-            mark.recorded_by = actor.subject
+            mark.recorded_by = uow.who
             mark.recorded_at = now()
             result.corrected += 1
         session.add(mark)
@@ -420,7 +350,7 @@ def record_attendance(
     result.not_on_sheet = [
         who for who, e in class_list.items() if who not in listed and e.status is EnrolmentStatus.ENROLLED
     ]
-    session.commit()
+    uow.commit()
     return result
 
 
@@ -456,8 +386,9 @@ def _must_be_enrolled(enrolment: Enrolment, cohort: Cohort) -> None:
 
 
 def record_final_assessment(
-    session: Session, enrolment: Enrolment, cohort: Cohort, course: Course, result: FinalAssessment, context: Context
+    uow: Work, enrolment: Enrolment, cohort: Cohort, course: Course, result: FinalAssessment
 ) -> Enrolment:
+    session, context = uow.session, uow.context
     lock(session, cohort)
     session.refresh(enrolment)
     _must_be_enrolled(enrolment, cohort)
@@ -466,7 +397,7 @@ def record_final_assessment(
     enrolment.final_passed = result.score >= course.pass_mark
     enrolment.final_assessed_on = assessed_on
     session.add(enrolment)
-    session.commit()
+    uow.commit()
     session.refresh(enrolment)
     return enrolment
 
@@ -484,46 +415,30 @@ class NotComplete(Conflict):
 
 
 def _complete(
-    session: Session,
+    uow: Work,
     enrolment: Enrolment,
     cohort: Cohort,
     course: Course,
-    context: Context,
     attended: int,
     sessions: int,
-    correlation_id: UUID | None,
     on: date | None = None,
 ) -> None:
     enrolment.status = EnrolmentStatus.COMPLETED
-    enrolment.completed_on = on or context.today()
+    enrolment.completed_on = on or uow.today()
     if course.certifying:
-        enrolment.certificate_number = new_certificate_number(context.certificate_prefix, enrolment.completed_on.year)
-    session.add(enrolment)
-    context.publish(
-        session,
-        event_mapping.completed(
-            enrolment,
-            cohort,
-            course,
-            attendance_rate(attended, sessions),
-            producer=context.producer,
-            correlation_id=correlation_id,
-        ),
-    )
-    candidate = session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
+        prefix = uow.context.certificate_prefix
+        enrolment.certificate_number = new_certificate_number(prefix, enrolment.completed_on.year)
+    uow.session.add(enrolment)
+    rate = attendance_rate(attended, sessions)
+    uow.publish(event_mapping.completed(enrolment, cohort, course, rate, **uow.provenance))
+    candidate = uow.session.get(Candidate, enrolment.referral_id) if enrolment.referral_id else None
     if candidate is not None and candidate.status is CandidateStatus.ACCEPTED:
-        answer(session, candidate, CandidateStatus.COMPLETED, context, correlation_id)
+        answer(uow, candidate, CandidateStatus.COMPLETED)
 
 
-def complete(
-    session: Session,
-    enrolment: Enrolment,
-    cohort: Cohort,
-    course: Course,
-    context: Context,
-    correlation_id: UUID | None = None,
-) -> Enrolment:
+def complete(uow: Work, enrolment: Enrolment, cohort: Cohort, course: Course) -> Enrolment:
     """Decide one person's completion under the course's rule (a 409 names what is missing)."""
+    session = uow.session
     lock(session, cohort)  # a second click waits, then finds the completion already made
     session.refresh(enrolment)
     _must_be_enrolled(enrolment, cohort)
@@ -531,8 +446,8 @@ def complete(
     unmet = unmet_conditions(course.completion_rule, attended, sessions, enrolment.final_passed)
     if unmet:
         raise NotComplete(enrolment.enrolment_id, unmet)
-    _complete(session, enrolment, cohort, course, context, attended, sessions, correlation_id)
-    session.commit()
+    _complete(uow, enrolment, cohort, course, attended, sessions)
+    uow.commit()
     session.refresh(enrolment)
     return enrolment
 
@@ -545,70 +460,59 @@ class Closing:
     waiting_list_cancelled: int
 
 
-def close_cohort(
-    session: Session, cohort: Cohort, course: Course, context: Context, correlation_id: UUID | None = None
-) -> Closing:
+def close_cohort(uow: Work, cohort: Cohort, course: Course) -> Closing:
     """Finish a cohort: everyone still enrolled completes or not under the course's rule (those
     who do not are recorded as dropouts with the reason not_completed); the waiting list ends."""
+    session = uow.session
     lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
         raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
-    if context.today() < cohort.ends_on:
+    if uow.today() < cohort.ends_on:
         raise Conflict(f"cohort {cohort.cohort_id} runs until {cohort.ends_on}: close it after its last day")
     sessions = session_count(session, cohort)
     attended = attended_counts(session, cohort)
     completed = certificates = not_completed = cancelled = 0
     for enrolment in list(session.exec(select(Enrolment).where(Enrolment.cohort_pk == cohort.id))):
         if enrolment.status is EnrolmentStatus.WAITLISTED:
-            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, uow.today())
             session.add(enrolment)
             cancelled += 1
         elif enrolment.status is EnrolmentStatus.ENROLLED:
             count = attended.get(key(enrolment), 0)
             if unmet_conditions(course.completion_rule, count, sessions, enrolment.final_passed):
-                drop(
-                    session,
-                    enrolment,
-                    cohort,
-                    course,
-                    DropoutReason.NOT_COMPLETED,
-                    context,
-                    on=cohort.ends_on,
-                    correlation_id=correlation_id,
-                )
+                drop(uow, enrolment, cohort, course, DropoutReason.NOT_COMPLETED, on=cohort.ends_on)
                 not_completed += 1
             else:
                 # It happened on the cohort's last day (or at a later final assessment), however
                 # long after it the cohort is closed.
                 on = max(cohort.ends_on, enrolment.final_assessed_on or cohort.ends_on)
-                _complete(session, enrolment, cohort, course, context, count, sessions, correlation_id, on=on)
+                _complete(uow, enrolment, cohort, course, count, sessions, on=on)
                 completed += 1
                 certificates += enrolment.certificate_number is not None
     cohort.status = CohortStatus.FINISHED
-    cohort.finished_on = context.today()
+    cohort.finished_on = uow.today()
     session.add(cohort)
-    session.commit()
+    uow.commit()
     return Closing(completed, certificates, not_completed, cancelled)
 
 
 # -- cohort changes --------------------------------------------------------------------------
 
 
-def cancel_everyone(session: Session, cohort: Cohort, course: Course, context: Context) -> None:
-    for enrolment in list(session.exec(select(Enrolment).where(Enrolment.cohort_pk == cohort.id))):
+def cancel_everyone(uow: Work, cohort: Cohort, course: Course) -> None:
+    for enrolment in list(uow.session.exec(select(Enrolment).where(Enrolment.cohort_pk == cohort.id))):
         if enrolment.status is EnrolmentStatus.WAITLISTED:
-            _end_place(enrolment, EnrolmentStatus.CANCELLED, context)
-            session.add(enrolment)
+            _end_place(enrolment, EnrolmentStatus.CANCELLED, uow.today())
+            uow.session.add(enrolment)
         elif enrolment.status is EnrolmentStatus.ENROLLED:
-            drop(session, enrolment, cohort, course, DropoutReason.COHORT_CANCELLED, context)
+            drop(uow, enrolment, cohort, course, DropoutReason.COHORT_CANCELLED)
 
 
-def update_cohort(
-    session: Session, cohort: Cohort, course: Course, changes: CohortUpdate, context: Context, actor: Principal
-) -> Cohort:
+def update_cohort(uow: Work, cohort: Cohort, course: Course, changes: CohortUpdate) -> Cohort:
     """Change a cohort. Raising the capacity (or reopening enrolment) seats people from the
     waiting list; cancelling ends every enrolment (dropouts with the reason cohort_cancelled)."""
-    if not actor.may_see(cohort.organisation):
+    session = uow.session
+    if not uow.may_see(cohort.organisation):
         raise NotFound(f"no cohort {cohort.cohort_id}")
     lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
@@ -633,10 +537,10 @@ def update_cohort(
     session.add(cohort)
     session.flush()
     if cohort.status is CohortStatus.CANCELLED:
-        cancel_everyone(session, cohort, course, context)
+        cancel_everyone(uow, cohort, course)
     else:
-        fill_from_waiting_list(session, cohort, course, context)
-    session.commit()
+        fill_from_waiting_list(uow, cohort, course)
+    uow.commit()
     session.refresh(cohort)
     return cohort
 

@@ -12,13 +12,11 @@ erasure and merges reach everything training keeps. What is training's own:
   taken stays: the person is in class).
 """
 
-from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, update
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from work4life.contracts.envelope import Envelope
 from work4life.contracts.intake import ProgrammeService
 from work4life.contracts.training import CourseKind, DropoutReason
 from work4life.referrals import ReferralDesk
@@ -29,17 +27,17 @@ from ..adapters.orm import Candidate, Cohort, Course, Enrolment, Trainee
 from ..domain.model import HOLDS_A_PLACE, EnrolmentStatus, reasons_suiting
 from . import enrolment
 from .catalogue import lock
-from .context import Context
+from .context import Context, Work
 
 
 class TrainingDesk(ReferralDesk[Trainee, Candidate, Context]):
-    def stop(self, session: Session, who: UUID, context: Context, *, publish: bool, envelope: Envelope[Any]) -> None:
-        freed: set[int] = set()
+    def stop(self, uow: Work, who: UUID, *, publish: bool) -> None:
+        session, freed = uow.session, set[int]()
         holding = (Enrolment.beneficiary_id == who, col(Enrolment.status).in_([s.value for s in HOLDS_A_PLACE]))
         for place in list(session.exec(select(Enrolment).where(*holding))):
             if place.status is EnrolmentStatus.WAITLISTED:
                 place.status = EnrolmentStatus.CANCELLED
-                place.ended_on = context.today()
+                place.ended_on = uow.today()
                 session.add(place)
                 continue
             cohort = session.get(Cohort, place.cohort_pk)
@@ -49,28 +47,19 @@ class TrainingDesk(ReferralDesk[Trainee, Candidate, Context]):
             session.refresh(place)
             if place.status is not EnrolmentStatus.ENROLLED:
                 continue
-            enrolment.drop(
-                session,
-                place,
-                cohort,
-                course,
-                DropoutReason.CONSENT_WITHDRAWN,
-                context,
-                publish=publish,
-                correlation_id=envelope.correlation_id,
-                causation_id=envelope.event_id,
-            )
+            enrolment.drop(uow, place, cohort, course, DropoutReason.CONSENT_WITHDRAWN, publish=publish)
             freed.add(key(cohort))
-        _refill(session, freed, context, envelope)
+        _refill(uow, freed)
 
-    def erase(self, session: Session, who: UUID, stand_in: UUID, context: Context) -> None:
-        session.exec(
+    def erase(self, uow: Work, who: UUID, stand_in: UUID) -> None:
+        uow.session.exec(
             update(Enrolment)
             .where(col(Enrolment.beneficiary_id) == who)
             .values(beneficiary_id=stand_in, dropout_note=None, anonymised=True)
         )
 
-    def merge(self, session: Session, kept: UUID, retired: UUID, context: Context, envelope: Envelope[Any]) -> None:
+    def merge(self, uow: Work, kept: UUID, retired: UUID) -> None:
+        session = uow.session
         still_held = [*(s.value for s in HOLDS_A_PLACE), EnrolmentStatus.COMPLETED.value]
         kept_cohorts = set(
             session.exec(
@@ -85,17 +74,17 @@ class TrainingDesk(ReferralDesk[Trainee, Candidate, Context]):
                 if place.status is EnrolmentStatus.ENROLLED:
                     freed.add(place.cohort_pk)
                 place.status = EnrolmentStatus.MERGED
-                place.ended_on = context.today()
+                place.ended_on = uow.today()
             place.beneficiary_id = kept
             session.add(place)
-        _refill(session, freed, context, envelope)
+        _refill(uow, freed)
 
-    def referral_ended(self, session: Session, referral_id: UUID, context: Context) -> None:
+    def referral_ended(self, uow: Work, referral_id: UUID) -> None:
         waiting = (Enrolment.referral_id == referral_id, Enrolment.status == EnrolmentStatus.WAITLISTED)
-        for place in list(session.exec(select(Enrolment).where(*waiting))):
+        for place in list(uow.session.exec(select(Enrolment).where(*waiting))):
             place.status = EnrolmentStatus.CANCELLED
-            place.ended_on = context.today()
-            session.add(place)
+            place.ended_on = uow.today()
+            uow.session.add(place)
 
 
 desk = TrainingDesk(ProgrammeService.TRAINING, Trainee, Candidate, event_mapping.referral_answered)
@@ -106,13 +95,13 @@ def suiting(kind: CourseKind | None) -> list[ColumnElement[bool]]:
     return [] if kind is None else [col(Candidate.reason).in_([r.value for r in reasons_suiting(kind)])]
 
 
-def _refill(session: Session, cohorts: set[int], context: Context, envelope: Envelope[Any]) -> None:
+def _refill(uow: Work, cohorts: set[int]) -> None:
     """Give the seats freed in these cohorts to the next people on their waiting lists."""
-    session.flush()
+    uow.session.flush()
     for cohort_pk in cohorts:
-        cohort = session.get(Cohort, cohort_pk)
+        cohort = uow.session.get(Cohort, cohort_pk)
         assert cohort is not None
-        course = session.get(Course, cohort.course_pk)
+        course = uow.session.get(Course, cohort.course_pk)
         assert course is not None
-        lock(session, cohort)
-        enrolment.fill_from_waiting_list(session, cohort, course, context, envelope.correlation_id, envelope.event_id)
+        lock(uow.session, cohort)
+        enrolment.fill_from_waiting_list(uow, cohort, course)
