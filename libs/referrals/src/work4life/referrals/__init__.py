@@ -7,7 +7,7 @@
   and its own work with a person.
 """
 
-from .desk import AnsweredEvent, ReferralDesk, answer
+from .desk import AnsweredEvent, ReferralDesk, answer, answers_on
 from .model import (
     OPEN,
     CandidatePublic,
@@ -29,4 +29,5 @@ __all__ = [
     "ReferralWithoutConsent",
     "ReferredPerson",
     "answer",
+    "answers_on",
 ]

@@ -20,13 +20,14 @@ replaying an event changes nothing.
 """
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, Generic, TypeVar
 from uuid import UUID, uuid4
 
 from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, select
 
-from work4life.contracts.envelope import Envelope
+from work4life.contracts.envelope import Envelope, EventData, Producer
 from work4life.contracts.intake import (
     BeneficiariesMerged,
     BeneficiaryErased,
@@ -45,6 +46,7 @@ from work4life.contracts.topics import Topic
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import page
 from work4life.runtime.errors import Conflict, NotFound
+from work4life.runtime.events import new_envelope
 from work4life.runtime.uow import UnitOfWork
 
 from .model import OPEN, CandidateStatus, ReferralCandidate, ReferralWithoutConsent, ReferredPerson
@@ -54,8 +56,33 @@ C = TypeVar("C", bound=ReferralCandidate)
 X = TypeVar("X", bound=ServiceContext)
 
 AnsweredEvent = Callable[..., tuple[Topic, Envelope[Any]]]
-"""The service's `event_mapping.referral_answered(referral_id, beneficiary_id, answer, answered_on,
-*, producer, correlation_id, causation_id)`: each service answers on its own topic."""
+"""`referral_answered(referral_id, beneficiary_id, answer, answered_on, *, producer, correlation_id,
+causation_id)`: the event that tells intake a service's answer, on that service's own topic."""
+
+
+def answers_on(topic: Topic, answer_type: type[EventData]) -> AnsweredEvent:
+    """The `referral_answered` event mapping of a service that answers with `answer_type` (its
+    `<Service>ReferralAnswered`) on `topic`, keyed by the person like intake's own events."""
+
+    def referral_answered(
+        referral_id: UUID,
+        beneficiary_id: UUID,
+        answer: ReferralAnswer,
+        answered_on: date,
+        *,
+        producer: Producer,
+        correlation_id: UUID | None = None,
+        causation_id: UUID | None = None,
+    ) -> tuple[Topic, Envelope[Any]]:
+        data = answer_type(
+            referral_id=referral_id, beneficiary_id=beneficiary_id, answer=answer, answered_on=answered_on
+        )
+        envelope = new_envelope(
+            data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
+        )
+        return topic, envelope
+
+    return referral_answered
 
 
 def answer(

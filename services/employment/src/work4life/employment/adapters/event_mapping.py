@@ -1,13 +1,13 @@
 """The one place where employment's records become contract events (and so leave the service)."""
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from work4life.contracts import employment as contract
 from work4life.contracts.envelope import Envelope, Producer
-from work4life.contracts.referrals import EmploymentReferralAnswered, ReferralAnswer
+from work4life.contracts.referrals import EmploymentReferralAnswered
 from work4life.contracts.topics import EMPLOYMENT_JOB_FAIRS, EMPLOYMENT_PLACEMENTS, EMPLOYMENT_REFERRAL_ANSWERS, Topic
+from work4life.referrals import answers_on
 from work4life.runtime.events import new_envelope
 
 from .orm import Employer, JobFair, JobOffer, Placement, RetentionCheck
@@ -96,17 +96,5 @@ def job_fair_held(
     return EMPLOYMENT_JOB_FAIRS, _envelope(data, fair.fair_id, producer, correlation_id, causation_id)
 
 
-def referral_answered(
-    referral_id: UUID,
-    beneficiary_id: UUID,
-    answer: ReferralAnswer,
-    answered_on: date,
-    *,
-    producer: Producer,
-    correlation_id: Any = None,
-    causation_id: Any = None,
-) -> Event:
-    data = EmploymentReferralAnswered(
-        referral_id=referral_id, beneficiary_id=beneficiary_id, answer=answer, answered_on=answered_on
-    )
-    return EMPLOYMENT_REFERRAL_ANSWERS, _envelope(data, beneficiary_id, producer, correlation_id, causation_id)
+referral_answered = answers_on(EMPLOYMENT_REFERRAL_ANSWERS, EmploymentReferralAnswered)
+"""The answer to a referral to employment, told to intake (`work4life.referrals.answers_on`)."""

@@ -8,8 +8,9 @@ from sqlmodel import Session, col, select
 
 from work4life.contracts import enterprise as contract
 from work4life.contracts.envelope import Envelope, Producer
-from work4life.contracts.referrals import EnterpriseReferralAnswered, ReferralAnswer
+from work4life.contracts.referrals import EnterpriseReferralAnswered
 from work4life.contracts.topics import ENTERPRISE_REFERRAL_ANSWERS, ENTERPRISE_VENTURES, Topic
+from work4life.referrals import answers_on
 from work4life.runtime.events import new_envelope
 
 from ..domain.model import eur, mad, rate_of
@@ -213,20 +214,5 @@ def follow_up_recorded(
     )
 
 
-def referral_answered(
-    referral_id: UUID,
-    beneficiary_id: UUID,
-    answer: ReferralAnswer,
-    answered_on: date,
-    *,
-    producer: Producer,
-    correlation_id: Any = None,
-    causation_id: Any = None,
-) -> Event:
-    data = EnterpriseReferralAnswered(
-        referral_id=referral_id, beneficiary_id=beneficiary_id, answer=answer, answered_on=answered_on
-    )
-    envelope = new_envelope(
-        data, key=str(beneficiary_id), producer=producer, correlation_id=correlation_id, causation_id=causation_id
-    )
-    return ENTERPRISE_REFERRAL_ANSWERS, envelope
+referral_answered = answers_on(ENTERPRISE_REFERRAL_ANSWERS, EnterpriseReferralAnswered)
+"""The answer to a referral to enterprise, told to intake (`work4life.referrals.answers_on`)."""

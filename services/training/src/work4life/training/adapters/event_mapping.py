@@ -1,13 +1,13 @@
 """The one place where training's records become contract events (and so leave the service)."""
 
-from datetime import date
 from typing import Any
 from uuid import UUID
 
 from work4life.contracts import training as contract
 from work4life.contracts.envelope import Envelope, Producer
-from work4life.contracts.referrals import ReferralAnswer, TrainingReferralAnswered
+from work4life.contracts.referrals import TrainingReferralAnswered
 from work4life.contracts.topics import TRAINING_ENROLMENTS, TRAINING_REFERRAL_ANSWERS, Topic
+from work4life.referrals import answers_on
 from work4life.runtime.events import new_envelope
 
 from .orm import Cohort, Course, Enrolment
@@ -92,17 +92,5 @@ def dropped_out(
     return TRAINING_ENROLMENTS, _envelope(data, enrolment.beneficiary_id, producer, correlation_id, causation_id)
 
 
-def referral_answered(
-    referral_id: UUID,
-    beneficiary_id: UUID,
-    answer: ReferralAnswer,
-    answered_on: date,
-    *,
-    producer: Producer,
-    correlation_id: Any = None,
-    causation_id: Any = None,
-) -> Event:
-    data = TrainingReferralAnswered(
-        referral_id=referral_id, beneficiary_id=beneficiary_id, answer=answer, answered_on=answered_on
-    )
-    return TRAINING_REFERRAL_ANSWERS, _envelope(data, beneficiary_id, producer, correlation_id, causation_id)
+referral_answered = answers_on(TRAINING_REFERRAL_ANSWERS, TrainingReferralAnswered)
+"""The answer to a referral to training, told to intake (`work4life.referrals.answers_on`)."""
