@@ -214,7 +214,8 @@ def seed_intake(database_url: str, people: int) -> float:
         consents = [ConsentRequest.model_validate(c) for c in body.pop("consents")]
         details = BeneficiaryBase.model_validate({**body, "partner_organisation": "work4life"})
         with Session(engine) as session:
-            handlers.register_beneficiary(session, handlers.RegisterBeneficiary(details, consents), context, who)
+            uow = handlers.Work.for_request(session, context, who, None)
+            handlers.register_beneficiary(uow, handlers.RegisterBeneficiary(details, consents))
     with Session(engine) as session:
         session.execute(delete(OutboxMessage))
         session.commit()

@@ -66,7 +66,7 @@ def test_the_registration_pool_flags_whom_comparing_with_everyone_flags(database
     records = _generated_people()
     for key in records:
         with Session(engine) as session:
-            handlers.register_beneficiary(session, _registration(key), context, who)
+            handlers.register_beneficiary(handlers.Work.for_request(session, context, who, None), _registration(key))
 
     with Session(engine) as session:
         people = list(session.exec(select(Beneficiary).order_by(col(Beneficiary.id))))
