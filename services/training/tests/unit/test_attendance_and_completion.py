@@ -68,6 +68,36 @@ async def test_attendance_is_entered_for_the_class_and_corrections_are_audited(t
     }
 
 
+async def test_a_register_sent_again_with_its_key_is_entered_once(training):
+    """An offline roll-call's answer lost on a bad line: the tablet sends the same register again
+    with the key it made. The repeat enters nothing, and does not undo a correction made since."""
+    client, intake, _, clock = training
+    _, cohort, people, sessions = await class_of(client, intake, 2)
+    clock.value = AFTER
+    (a, _), (b, _) = people
+    url = f"/v1/cohorts/{cohort['cohort_id']}/sessions/{sessions[0]['session_id']}/attendance"
+    sheet = {"entries": [{"beneficiary_id": str(a), "mark": "present"}, {"beneficiary_id": str(b), "mark": "late"}]}
+    key = {"Idempotency-Key": str(uuid4())}
+    first = await client.put(url, json=sheet, headers=key)
+    assert first.status_code == 200 and first.json()["recorded"] == 2
+    assert "idempotent-replayed" not in first.headers
+    fixed = await register(client, cohort, sessions[0], {b: "absent"}, "b left early")
+    assert fixed.json()["corrected"] == 1
+
+    again = await client.put(url, json=sheet, headers=key)
+    assert again.status_code == 200, again.text
+    assert again.headers["idempotent-replayed"] == "true"
+    assert {m["beneficiary_id"]: m["mark"] for m in again.json()["marks"]} == {str(a): "present", str(b): "absent"}
+    trail = (await client.get(f"{url}/corrections")).json()
+    assert [(t["previous_mark"], t["new_mark"]) for t in trail] == [("late", "absent")], "nothing entered twice"
+
+    elsewhere = f"/v1/cohorts/{cohort['cohort_id']}/sessions/{sessions[1]['session_id']}/attendance"
+    reused = await client.put(elsewhere, json=sheet, headers=key)
+    assert reused.status_code == 409 and "another session" in reused.json()["detail"]
+    bad = await client.put(url, json=sheet, headers={"Idempotency-Key": "short"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "header.idempotency-key"
+
+
 async def test_attendance_for_a_session_of_another_cohort_is_refused(training):
     client, intake, _, clock = training
     _, cohort, people, _ = await class_of(client, intake, 1)

@@ -135,6 +135,18 @@ class Attendance(SQLModel, table=True):
     recorded_at: datetime
 
 
+class SheetKey(SQLModel, table=True):
+    """The key a device made for a register it sent: a register sent again with the same key (an
+    offline roll-call whose answer was lost) is the one already entered, never entered twice."""
+
+    __tablename__ = "attendance_sheet_key"
+
+    key: str = Field(primary_key=True, max_length=100)
+    session_pk: int = Field(foreign_key="class_session.id", index=True)
+    sent_by: str = Field(max_length=200)
+    received_at: datetime
+
+
 class AttendanceCorrection(SQLModel, table=True):
     """Every change to a mark already entered: who, when, from what to what, and why."""
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from pydantic import BaseModel
 from sqlalchemy import ColumnElement
 from sqlmodel import Session
@@ -301,17 +301,40 @@ def sheet_out(db: Session, class_session, result: enrolment.SheetResult | None =
     response_model=SheetPublic,
     tags=["attendance"],
     summary="Enter one session's register for the whole class; sending it again corrects it (audited)",
+    description="With an `Idempotency-Key` header (the staff application makes one on the tablet for each "
+    "roll-call, so that one taken offline is sent exactly once), a register sent again with the same key answers "
+    "200 with the register as it stands and the header `Idempotent-Replayed: true`: nothing is entered twice, and "
+    "a correction made in between is not undone.",
     responses={
         404: {"description": "No such session in this cohort"},
         422: {"description": "A listed person holds no seat, or the session is in the future"},
     },
 )
 def enter_attendance(
-    uow: WorkDep, cohort_id: UUID, session_id: UUID, body: AttendanceSheet, db: SessionDep, who: Staff
+    uow: WorkDep,
+    cohort_id: UUID,
+    session_id: UUID,
+    body: AttendanceSheet,
+    response: Response,
+    db: SessionDep,
+    who: Staff,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            pattern=r"^[\x21-\x7e]{8,100}$",
+            description="A key made by the client for this register (8 to 100 printable ASCII characters, e.g. a "
+            "UUID); a register sent with a key already used is not entered again.",
+        ),
+    ] = None,
 ) -> SheetPublic:
     cohort, _ = cohort_in_scope(db, cohort_id, who)
     class_session = enrolment.class_session_of(db, cohort, session_id)
-    result = enrolment.record_attendance(uow, cohort, class_session, body)
+    try:
+        result = enrolment.record_attendance(uow, cohort, class_session, body, idempotency_key)
+    except enrolment.SheetAlreadyEntered:
+        db.rollback()
+        response.headers["Idempotent-Replayed"] = "true"
+        return sheet_out(db, class_session)
     return sheet_out(db, class_session, result)
 
 

@@ -21,7 +21,17 @@ from work4life.runtime.days import DayRefused
 from work4life.runtime.db import key
 
 from ..adapters import event_mapping
-from ..adapters.orm import Attendance, AttendanceCorrection, Candidate, ClassSession, Cohort, Course, Enrolment, Trainee
+from ..adapters.orm import (
+    Attendance,
+    AttendanceCorrection,
+    Candidate,
+    ClassSession,
+    Cohort,
+    Course,
+    Enrolment,
+    SheetKey,
+    Trainee,
+)
 from ..domain.model import (
     ACTIVE_COHORT,
     ATTENDED,
@@ -283,11 +293,26 @@ class SheetResult:
     corrections: list[AttendanceCorrection] = field(default_factory=list)
 
 
-def record_attendance(uow: Work, cohort: Cohort, class_session: ClassSession, sheet: AttendanceSheet) -> SheetResult:
+class SheetAlreadyEntered(Exception):
+    """A register sent again with the key of one already entered for this session."""
+
+
+def record_attendance(
+    uow: Work, cohort: Cohort, class_session: ClassSession, sheet: AttendanceSheet, sheet_key: str | None = None
+) -> SheetResult:
     """Enter (or correct) one session's register for the class. Marks that change are kept in
-    the audit trail with who changed them, when and why."""
+    the audit trail with who changed them, when and why. With `sheet_key` (made by the device
+    that took the roll-call) a register sent twice is entered once: the repeat changes nothing,
+    not even a correction made in between."""
     session = uow.session
     lock(session, cohort)  # one register at a time per cohort: two at once would enter a mark twice
+    if sheet_key is not None:
+        seen = session.get(SheetKey, sheet_key)
+        if seen is not None:
+            if seen.session_pk != class_session.id:
+                raise Conflict("this Idempotency-Key was already used for another session's register: make a new one")
+            raise SheetAlreadyEntered()
+        session.add(SheetKey(key=sheet_key, session_pk=key(class_session), sent_by=uow.who, received_at=now()))
     if cohort.status is CohortStatus.CANCELLED:
         raise Conflict(f"cohort {cohort.cohort_id} was cancelled")
     if cohort.status is CohortStatus.FINISHED:
