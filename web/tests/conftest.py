@@ -3,7 +3,7 @@ broker, a SQLite file): fast tests of the pages, forms, sessions and languages. 
 (tests/browser) run the real processes, broker and identity provider."""
 
 import re
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date
 
 import httpx
@@ -65,13 +65,26 @@ class Browser:
         await self.post("/language", {"language": language, "next": "/"})
 
 
+class Clock:
+    """The services' 'today', moved by a test."""
+
+    def __init__(self, today: date) -> None:
+        self.value = today
+
+    def __call__(self) -> date:
+        return self.value
+
+
 @asynccontextmanager
-async def web_over_intake(tmp_path, **web_overrides):
+async def web_over_services(tmp_path, with_training: bool = False, clock: Clock | None = None, **web_overrides):
+    """The app over intake (and training, on the same in-memory broker, so that a referral made in
+    intake reaches training and training's answer reaches intake)."""
     from faststream.kafka import KafkaBroker, TestKafkaBroker
 
     from work4life.intake.bootstrap import build
     from work4life.intake.config import IntakeSettings
 
+    clock = clock or Clock(TODAY)
     broker = KafkaBroker()
     intake_settings = IntakeSettings(
         auth_jwt_secret=TEST_JWT_SECRET,
@@ -80,23 +93,46 @@ async def web_over_intake(tmp_path, **web_overrides):
         create_topics=False,
         consumer_retry_backoff_s=0,
     )
-    intake = build(intake_settings, broker=broker, today=lambda: TODAY)
+    intake = build(intake_settings, broker=broker, today=clock)
+    apps = {"intake": intake}
+    if with_training:
+        from work4life.training.bootstrap import build as build_training
+        from work4life.training.config import TrainingSettings
+
+        training_settings = TrainingSettings(
+            auth_jwt_secret=TEST_JWT_SECRET,
+            log_json=False,
+            database_url=f"sqlite:///{tmp_path}/training.db",
+            create_topics=False,
+            consumer_retry_backoff_s=0,
+            organisation="ofppt-rabat",
+        )
+        apps["training"] = build_training(training_settings, broker=broker, today=clock)
     settings = WebSettings(
-        intake_url="http://intake",
         dev_jwt_secret=TEST_JWT_SECRET,
         log_json=False,
         environment="test",
+        **{f"{name}_url": f"http://{name}" for name in apps},
         **web_overrides,
     )
-    web = create_app(settings, transports={"intake": httpx.ASGITransport(app=intake)})
-    async with (
-        TestKafkaBroker(broker),
-        intake.router.lifespan_context(intake),
-        web.router.lifespan_context(web),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://web") as client,
-    ):
-        await kafka_connected(intake)
-        yield Browser(client), intake
+    web = create_app(settings, transports={name: httpx.ASGITransport(app=app) for name, app in apps.items()})
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(TestKafkaBroker(broker))
+        for app in apps.values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        await stack.enter_async_context(web.router.lifespan_context(web))
+        client = await stack.enter_async_context(
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://web")
+        )
+        for app in apps.values():
+            await kafka_connected(app)
+        yield Browser(client), apps
+
+
+@asynccontextmanager
+async def web_over_intake(tmp_path, **web_overrides):
+    async with web_over_services(tmp_path, **web_overrides) as (browser, apps):
+        yield browser, apps["intake"]
 
 
 @pytest.fixture

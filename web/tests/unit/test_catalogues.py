@@ -61,7 +61,7 @@ def visible_text(template: str) -> str:
     return text
 
 
-@pytest.mark.parametrize("template", sorted(p.name for p in TEMPLATES.glob("*.html")))
+@pytest.mark.parametrize("template", sorted(str(p.relative_to(TEMPLATES)) for p in TEMPLATES.rglob("*.html")))
 def test_no_template_shows_untranslated_words(template):
     leftover = visible_text((TEMPLATES / template).read_text()).replace("Work4Life", " ")  # the product's name
     words = re.findall(r"[^\W\d_]{2,}", leftover)
@@ -70,6 +70,6 @@ def test_no_template_shows_untranslated_words(template):
 
 def test_attributes_people_read_are_translated():
     """aria-label, title, placeholder and alt are read too (by screen readers)."""
-    for path in TEMPLATES.glob("*.html"):
+    for path in TEMPLATES.rglob("*.html"):
         for attribute in re.findall(r'(?:aria-label|title|placeholder|alt)="([^"]*)"', path.read_text()):
             assert attribute.startswith("{{") or attribute == "", f"{path.name}: {attribute}"

@@ -115,7 +115,15 @@ def language_of(request: Request) -> str:
 
 
 def gettext_for(request: Request):
-    return web_of(request).translations[language_of(request)].gettext
+    """The person's language's gettext, which fills `%(name)s` placeholders from keywords (as the
+    templates' `_()` does)."""
+    translate = web_of(request).translations[language_of(request)].gettext
+
+    def gettext(message: str, **values: Any) -> str:
+        text = translate(message)
+        return text % values if values else text
+
+    return gettext
 
 
 def current(request: Request) -> StaffSession:
@@ -296,18 +304,23 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         web.metrics.sessions.set(len(web.sessions))
         return PlainTextResponse(generate_latest(web.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from .pages import auth, intake, offline
+    from .pages import auth, intake, offline, training
 
     app.include_router(auth.router)
     if settings.service_url("intake"):
         app.include_router(intake.router)
-        app.include_router(offline.router)
+    if settings.service_url("intake") or settings.service_url("training"):
+        app.include_router(offline.router)  # what the tablet keeps without a connection: registrations, roll-calls
+    if settings.service_url("training"):
+        app.include_router(training.router)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
         session = current(request)
         if "intake" in settings.sections and session.role != "me_viewer":
             return RedirectResponse("/people", status_code=303)
+        if "training" in settings.sections and session.role != "me_viewer":
+            return RedirectResponse("/training", status_code=303)
         return render(request, "home.html")
 
     return app

@@ -131,6 +131,33 @@ FIELDS = {
     "body": N_("Form"),
     "request": N_("Form"),
     "header.idempotency-key": N_("Registration key"),
+    # training
+    "title": N_("Title"),
+    "kind": N_("Kind of course"),
+    "provider": N_("Provider"),
+    "hours": N_("Hours"),
+    "sector": N_("Sector"),
+    "description": N_("Description"),
+    "certifying": N_("Issues a certificate"),
+    "completion_rule": N_("Completion rule"),
+    "min_attendance_percent": N_("Attendance needed (percent)"),
+    "pass_mark": N_("Pass mark (out of 100)"),
+    "final_assessment_required": N_("A passed final assessment is needed"),
+    "label": N_("Name of the cohort"),
+    "starts_on": N_("First day"),
+    "ends_on": N_("Last day"),
+    "place": N_("Venue and city"),
+    "capacity": N_("Seats"),
+    "trainer": N_("Trainer"),
+    "sessions": N_("Session days"),
+    "session_days": N_("Session days"),
+    "starts_at": N_("Starts at"),
+    "score": N_("Score out of 100"),
+    "beneficiary_id": N_("Person"),
+    "entries": N_("Roll-call"),
+    "correction_reason": N_("Why marks change"),
+    "certificate_number": N_("Certificate number"),
+    "enrolled_on": N_("Enrolled on"),
 }
 
 ERROR_TYPES = {
@@ -177,6 +204,16 @@ REASONS = {
     "document_type is required when document_number is given": N_("is required when a document number is given"),
     "may hold only letters, digits, '/' and '-' (3 to 50 of them)": N_(
         "may hold only letters, digits, '/' and '-' (3 to 50 of them)"
+    ),
+    # training's certificate numbers
+    "expected PREFIX-YEAR-XXXXXXXX-CC, e.g. W4L-2026-7KQ2M9XD-88": N_(
+        "expected PREFIX-YEAR-XXXXXXXX-CC, e.g. W4L-2026-7KQ2M9XD-88"
+    ),
+    "expected eight letters or digits and two check digits after the year": N_(
+        "expected eight letters or digits and two check digits after the year"
+    ),
+    "the check digits do not match: a character was probably mistyped": N_(
+        "the check digits do not match: a character was probably mistyped"
     ),
 }
 

@@ -57,7 +57,7 @@ class Services:
         service: str,
         method: str,
         path: str,
-        token: str,
+        token: str | None,
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
@@ -69,11 +69,9 @@ class Services:
         client = self._clients.get(service)
         if client is None:
             raise ServiceError(service, 0, "this service is not part of this deployment")
-        sent = {
-            "Authorization": f"Bearer {token}",
-            "X-Correlation-ID": correlation_id or uuid.uuid4().hex,
-            **(headers or {}),
-        }
+        sent = {"X-Correlation-ID": correlation_id or uuid.uuid4().hex, **(headers or {})}
+        if token is not None:  # None: a public route (a certificate's check)
+            sent["Authorization"] = f"Bearer {token}"
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "", [])}
         try:
             response = await client.request(method, path, params=clean, json=json, files=files, headers=sent)

@@ -2,7 +2,6 @@
 referral, erasure, the duplicates review, outreach sessions and the spreadsheet import."""
 
 import asyncio
-import math
 import uuid
 from typing import Any
 
@@ -14,6 +13,7 @@ from ..i18n import N_, REASONS
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
+from .common import page_number, paging
 
 router = APIRouter()
 INTAKE = "intake"
@@ -23,20 +23,6 @@ async def call(request: Request, me, method: str, path: str, **kwargs: Any) -> A
     return await web_of(request).services.call(
         INTAKE, method, path, me.token, correlation_id=request.headers.get("x-correlation-id"), **kwargs
     )
-
-
-def paging(request: Request, total: int, page: int) -> dict[str, Any]:
-    size = web_of(request).settings.page_size
-    pages = max(1, math.ceil(total / size))
-    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
-    return {"page": page, "pages": pages, "total": total, "query": query}
-
-
-def page_number(request: Request) -> int:
-    try:
-        return max(1, min(int(request.query_params.get("page", "1")), 400_000))
-    except ValueError:
-        return 1
 
 
 # -- people ------------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
 // Work4Life: the few things a page does in place. Progress of long jobs, the language choice, and
-// registrations made without a connection (kept on this device, sent once the connection returns;
-// intake treats a repeated registration key as the same registration, so a resend makes no one twice).
+// registrations and roll-calls made without a connection (kept on this device, sent once the
+// connection returns; intake and training treat a repeated key as the same registration or
+// register, so a resend enters nothing twice).
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
   var QUEUE = "w4l.waiting";
+  var ROLLS = "w4l.roll-calls";
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
@@ -68,6 +70,11 @@
     if (!navigator.onLine) lines.push(banner.getAttribute("data-offline"));
     if (waiting.length === 1) lines.push(banner.getAttribute("data-one"));
     if (waiting.length > 1) lines.push(banner.getAttribute("data-many").replace("{n}", waiting.length.toLocaleString(document.documentElement.lang)));
+    var rolls = loadRolls(), rollsWaiting = rolls.filter(function (i) { return !i.error; });
+    if (rollsWaiting.length) lines.push(banner.getAttribute("data-rolls").replace("{n}", rollsWaiting.length.toLocaleString(document.documentElement.lang)));
+    rolls.filter(function (i) { return i.error; }).forEach(function (i) {
+      lines.push(banner.getAttribute("data-roll-refused") + " " + i.label + ": " + i.error);
+    });
     banner.textContent = "";
     lines.forEach(function (text) { var p = document.createElement("p"); p.textContent = text; banner.appendChild(p); });
     if (lastSent.length) {
@@ -87,14 +94,43 @@
       banner.appendChild(ul);
     }
     banner.setAttribute("data-count", String(waiting.length));
+    banner.setAttribute("data-roll-count", String(rollsWaiting.length));
     banner.hidden = lines.length === 0 && refused.length === 0 && lastSent.length === 0;
+  }
+
+  // -- roll-calls taken offline: each with the key the tablet made, which training enters once --
+  function loadRolls() { try { return JSON.parse(localStorage.getItem(ROLLS) || "[]"); } catch (e) { return []; } }
+  function saveRolls(items) { localStorage.setItem(ROLLS, JSON.stringify(items)); show(); }
+
+  function sendRolls(token) {
+    return loadRolls().filter(function (i) { return !i.error; }).reduce(function (previous, item) {
+      return previous.then(function () {
+        return fetch("/offline/attendance", {
+          method: "POST", credentials: "same-origin",
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token.csrf },
+          body: JSON.stringify(item)
+        }).then(function (r) {
+          return r.json().then(function (body) {
+            var now = loadRolls();
+            if (r.ok) {
+              lastSent.push(item.label);
+              saveRolls(now.filter(function (i) { return i.key !== item.key; }));
+            } else if (r.status === 422) {
+              now.forEach(function (i) { if (i.key === item.key) i.error = body.errors._form; });
+              saveRolls(now);
+            } else { return Promise.reject(r.status); }
+          });
+        });
+      });
+    }, Promise.resolve());
   }
 
   var sending = false;
   function flush() {
     if (sending || !navigator.onLine || !document.body.hasAttribute("data-signed-in")) return;
     var items = load().filter(function (i) { return !i.errors; });
-    if (!items.length) return;
+    var rolls = loadRolls().filter(function (i) { return !i.error; });
+    if (!items.length && !rolls.length) return;
     sending = true;
     fetch("/offline/csrf", { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
@@ -118,7 +154,7 @@
               });
             });
           });
-        }, Promise.resolve());
+        }, Promise.resolve()).then(function () { return sendRolls(token); });
       })
       .catch(function () { /* no connection after all, or signed out: try again later */ })
       .then(function () { sending = false; show(); });
@@ -168,12 +204,43 @@
     if (note) note.hidden = false;
   }
 
+  // -- the roll-call: one tap a person, the whole list saved at once --------------------------
+  var roll = $("form[data-roll-call]");
+  if (roll) {
+    var allPresent = roll.querySelector("[data-all-present]");
+    if (allPresent) allPresent.addEventListener("click", function () {
+      all("fieldset.marks", roll).forEach(function (set) {
+        if (!set.querySelector("input:checked")) set.querySelector("input[value=present]").checked = true;
+      });
+    });
+    roll.addEventListener("submit", function (event) {
+      if (navigator.onLine) return; // sent now, with the key: a double tap is entered once
+      event.preventDefault();
+      var fields = fieldsOf(roll);
+      var key = fields.sheet_key;
+      var label = ($("h1") || {}).textContent || "";
+      var items = loadRolls().filter(function (i) {
+        return !(i.cohort_id === roll.getAttribute("data-cohort") && i.session_id === roll.getAttribute("data-session"));
+      });
+      items.push({ key: key, cohort_id: roll.getAttribute("data-cohort"), session_id: roll.getAttribute("data-session"),
+                   fields: fields, label: label.trim(), savedAt: new Date().toISOString() });
+      saveRolls(items);
+      roll.querySelector("input[name=sheet_key]").value = newKey(); // a later change is another register
+      var kept = document.createElement("p");
+      kept.className = "flash warning"; kept.setAttribute("role", "status");
+      kept.textContent = roll.getAttribute("data-kept");
+      roll.parentNode.insertBefore(kept, roll);
+      window.scrollTo(0, 0);
+    });
+  }
+
   // -- signing out removes what waits on the device --------------------------------------------
   all("form[data-sign-out]").forEach(function (f) {
-    f.addEventListener("submit", function () { localStorage.removeItem(QUEUE); });
+    f.addEventListener("submit", function () { localStorage.removeItem(QUEUE); localStorage.removeItem(ROLLS); });
   });
   if (document.querySelector("[data-signed-out]")) {
     localStorage.removeItem(QUEUE);
+    localStorage.removeItem(ROLLS);
     if (window.caches) caches.keys().then(function (keys) { keys.forEach(function (k) { caches.delete(k); }); });
     if (navigator.serviceWorker) navigator.serviceWorker.getRegistrations().then(function (rs) { rs.forEach(function (r) { r.unregister(); }); });
   }

@@ -1,6 +1,8 @@
-// Keeps the registration page and the app's assets on the device, so that a caseworker can register
-// people without a connection (the page queues them; app.js sends them later). Nothing else is kept.
-var CACHE = "w4l-offline-v1";
+// Keeps the registration page, the roll-calls opened on this device and the app's assets, so that a
+// caseworker can register people and a trainer take a roll-call without a connection (the pages
+// queue them; app.js sends them later). Nothing else is kept.
+var CACHE = "w4l-offline-v2";
+var ROLL_CALL = /^\/training\/cohorts\/[0-9a-f-]+\/sessions\/[0-9a-f-]+\/roll-call$/;
 var KEPT = ["/people/new", "/static/app.css", "/static/app.js"];
 
 self.addEventListener("install", function (event) {
@@ -19,7 +21,18 @@ self.addEventListener("fetch", function (event) {
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   var path = url.pathname;
-  if (path.indexOf("/static/") === 0 || path === "/people/new") {
+  if (ROLL_CALL.test(path)) {
+    // a roll-call opened while connected stays usable when the connection goes
+    event.respondWith(fetch(request).then(function (response) {
+      if (response.ok && !response.redirected) {
+        var copy = response.clone();
+        caches.open(CACHE).then(function (cache) { cache.put(path, copy); });
+      }
+      return response;
+    }).catch(function () {
+      return caches.match(path).then(function (kept) { return kept || caches.match("/people/new"); });
+    }));
+  } else if (path.indexOf("/static/") === 0 || path === "/people/new") {
     // the network first (fresh page, fresh CSRF token), the kept copy without a connection
     event.respondWith(fetch(request).then(function (response) {
       if (response.ok && !response.redirected) {

@@ -1,0 +1,63 @@
+"""What the pages of every section share: calling a service as the signed-in person, pages of a
+list, and the names of people, which only intake holds."""
+
+import asyncio
+import math
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from fastapi import Request
+
+from ..app import web_of
+from ..services import ServiceError
+
+
+async def call(request: Request, me, service: str, method: str, path: str, **kwargs: Any) -> Any:
+    """`service`'s API, called with the signed-in person's token and the request's correlation id."""
+    return await web_of(request).services.call(
+        service, method, path, me.token, correlation_id=request.headers.get("x-correlation-id"), **kwargs
+    )
+
+
+def paging(request: Request, total: int, page: int, size: int | None = None) -> dict[str, Any]:
+    size = size or web_of(request).settings.page_size
+    pages = max(1, math.ceil(total / size))
+    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    return {"page": page, "pages": pages, "total": total, "query": query}
+
+
+def page_number(request: Request) -> int:
+    try:
+        return max(1, min(int(request.query_params.get("page", "1")), 400_000))
+    except ValueError:
+        return 1
+
+
+def short_id(value: Any) -> str:
+    """A person's pseudonymous id as staff can read it out (the first 8 characters)."""
+    return str(value)[:8]
+
+
+async def names_of(request: Request, me, ids: Iterable[Any]) -> dict[str, str]:
+    """The names of the people `ids` that intake lets this person see, by id.
+
+    The other services know people by their pseudonymous id only (personal data stays in intake);
+    a partner's staff see the names of the people their organisation registered, and programme
+    managers see all. Whoever intake does not show is simply absent here: the page shows the
+    short id instead."""
+    wanted = list(dict.fromkeys(str(i) for i in ids if i))
+    if not wanted or not web_of(request).services.configured("intake"):
+        return {}
+
+    async def one(person: str) -> tuple[str, str | None]:
+        try:
+            found = await call(request, me, "intake", "GET", f"/v1/beneficiaries/{uuid.UUID(person)}")
+        except ServiceError as exc:
+            if exc.status in (403, 404):
+                return person, None
+            raise
+        return person, f"{found['given_name']} {found['family_name']}"
+
+    answers = await asyncio.gather(*(one(p) for p in wanted[:200]))
+    return {person: name for person, name in answers if name}
