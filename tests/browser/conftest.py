@@ -55,13 +55,17 @@ def keycloak_issuer() -> str:
 
 
 class Stack:
-    def __init__(self, intake: ServiceProcess, web: ServiceProcess) -> None:
+    def __init__(self, intake: ServiceProcess, training: ServiceProcess, web: ServiceProcess) -> None:
         self.intake = intake
+        self.training = training
         self.web = web
         self.url = web.url
 
     def intake_api(self, role: str = "admin", organisation: str = "amappe-rabat") -> httpx.Client:
         return httpx.Client(base_url=self.intake.url, headers=bearer(role, organisation), timeout=10)
+
+    def training_api(self, role: str = "caseworker", organisation: str = "amappe-rabat") -> httpx.Client:
+        return httpx.Client(base_url=self.training.url, headers=bearer(role, organisation), timeout=10)
 
     def people_named(self, family_name: str, status: str = "active") -> list[dict]:
         with self.intake_api() as api:
@@ -72,28 +76,34 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
-    """Intake and the web app as processes: intake trusts both the realm's keys and the development
+    """Intake, training and the web app as processes on one topic namespace (a referral made in
+    intake reaches training): the services trust both the realm's keys and the development
     secret; the web app offers both sign-ins."""
     folder = tmp_path_factory.mktemp("web-stack")
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "TOPIC_NAMESPACE": f"t{uuid.uuid4().hex[:8]}.",
+        "TOPIC_PARTITIONS": "2",
+        "AUTH_JWT_SECRET": TEST_JWT_SECRET,
+        "AUTH_JWKS_URL": f"{keycloak_issuer}/protocol/openid-connect/certs",
+        "AUTH_ISSUER": keycloak_issuer,
+        "LOG_JSON": "true",
+    }
     intake = ServiceProcess(
         "intake",
         {
-            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "TOPIC_NAMESPACE": f"t{uuid.uuid4().hex[:8]}.",
-            "TOPIC_PARTITIONS": "2",
+            **common,
             "DATABASE_URL": f"sqlite:///{folder}/intake.db",
-            "AUTH_JWT_SECRET": TEST_JWT_SECRET,
-            "AUTH_JWKS_URL": f"{keycloak_issuer}/protocol/openid-connect/certs",
-            "AUTH_ISSUER": keycloak_issuer,
             "DOCS_OAUTH_CLIENT_ID": "work4life-docs",  # /docs signs in through the realm too
-            "LOG_JSON": "true",
         },
         folder,
-    ).start()
+    )
+    training = ServiceProcess("training", {**common, "DATABASE_URL": f"sqlite:///{folder}/training.db"}, folder)
     web = ServiceProcess(
         "web",
         {
             "INTAKE_URL": intake.url,
+            "TRAINING_URL": training.url,
             "OIDC_ISSUER": keycloak_issuer,
             "OIDC_CLIENT_SECRET": CLIENT_SECRET,
             "DEV_JWT_SECRET": TEST_JWT_SECRET,
@@ -104,10 +114,13 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
     )
     web.env["W4L_WEB_PUBLIC_URL"] = web.url
     try:
+        intake.start()
+        training.start()
         web.start()
-        yield Stack(intake, web)
+        yield Stack(intake, training, web)
     finally:
         web.stop()
+        training.stop()
         intake.stop()
 
 
