@@ -171,7 +171,8 @@ async def test_ventures_are_listed_with_filters_and_scoped_to_the_organisation(e
     assert [v["name"] for v in (await client.get("/v1/ventures", params={"kind": "start_up"})).json()["items"]] == [
         "Darija Apps"
     ]
-    assert (await client.get("/v1/ventures", params={"stage": "pre_incubation"})).json()["total"] == 1
+    [moved] = (await client.get("/v1/ventures", params={"stage": "pre_incubation"})).json()["items"]
+    assert moved["next_stages"] == ["incubation", "rejected", "abandoned"], "a board can offer the allowed moves"
     member = one["members"][0]["beneficiary_id"]
     assert (await client.get("/v1/ventures", params={"member": member})).json()["total"] == 1
     assert (await client.get("/v1/ventures", params={"limit": 1, "offset": 1})).json()["items"][0]["name"] == (

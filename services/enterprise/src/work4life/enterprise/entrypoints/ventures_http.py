@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 from fastapi import Path as PathParam
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from work4life.contracts.enterprise import LegalForm, RevenueBand, VentureKind, VentureStage
@@ -85,6 +85,8 @@ class VentureSummary(BaseModel):
     region: Region
     organisation: str
     stage: VentureStage
+    next_stages: list[VentureStage] = Field(description="Where the pipeline's rules let it move next.")
+    stage_changed_on: date
     applied_on: date
     active: bool | None
 
@@ -208,7 +210,9 @@ def list_ventures(
         offset=offset,
     )
     return VenturePage(
-        items=[VentureSummary.model_validate(v, from_attributes=True) for v in rows],
+        items=[
+            VentureSummary.model_validate({**v.model_dump(), "next_stages": list(NEXT_STAGES[v.stage])}) for v in rows
+        ],
         total=total,
         limit=limit,
         offset=offset,
