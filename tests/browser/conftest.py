@@ -55,9 +55,12 @@ def keycloak_issuer() -> str:
 
 
 class Stack:
-    def __init__(self, intake: ServiceProcess, training: ServiceProcess, web: ServiceProcess) -> None:
+    def __init__(
+        self, intake: ServiceProcess, training: ServiceProcess, enterprise: ServiceProcess, web: ServiceProcess
+    ) -> None:
         self.intake = intake
         self.training = training
+        self.enterprise = enterprise
         self.web = web
         self.url = web.url
 
@@ -76,8 +79,8 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
-    """Intake, training and the web app as processes on one topic namespace (a referral made in
-    intake reaches training): the services trust both the realm's keys and the development
+    """Intake, training, enterprise and the web app as processes on one topic namespace (a referral
+    made in intake reaches the partner's service): the services trust both the realm's keys and the development
     secret; the web app offers both sign-ins."""
     folder = tmp_path_factory.mktemp("web-stack")
     common = {
@@ -99,11 +102,18 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         folder,
     )
     training = ServiceProcess("training", {**common, "DATABASE_URL": f"sqlite:///{folder}/training.db"}, folder)
+    enterprise = ServiceProcess(
+        "enterprise",
+        # no course required before a grant here: the unit tests show the prerequisites
+        {**common, "DATABASE_URL": f"sqlite:///{folder}/enterprise.db", "GRANT_PREREQUISITES": "[]"},
+        folder,
+    )
     web = ServiceProcess(
         "web",
         {
             "INTAKE_URL": intake.url,
             "TRAINING_URL": training.url,
+            "ENTERPRISE_URL": enterprise.url,
             "OIDC_ISSUER": keycloak_issuer,
             "OIDC_CLIENT_SECRET": CLIENT_SECRET,
             "DEV_JWT_SECRET": TEST_JWT_SECRET,
@@ -116,10 +126,12 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
     try:
         intake.start()
         training.start()
+        enterprise.start()
         web.start()
-        yield Stack(intake, training, web)
+        yield Stack(intake, training, enterprise, web)
     finally:
         web.stop()
+        enterprise.stop()
         training.stop()
         intake.stop()
 

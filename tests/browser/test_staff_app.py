@@ -36,6 +36,26 @@ def fill_registration(page, family: str, given: str = "Aminata", dob: str = "199
     page.check("#consent_statistics")
 
 
+def registered_and_referred(page, base: str, family: str, target: str, reason: str) -> str:
+    """A person registered, consenting and referred to `target` through intake's screens (the
+    referral form asks for the missing consent, which is recorded from there); their path."""
+    page.goto(f"{base}/people/new")
+    fill_registration(page, family)
+    page.click("#registration button[type=submit]")
+    page.wait_for_url(re.compile(r".*/people/[0-9a-f-]{36}.*"))
+    person = page.url.split("?")[0].split(base)[1]
+    page.goto(f"{base}{person}/referral")
+    page.select_option("#target", target)
+    page.select_option("#reason", reason)
+    page.click("form[action$='/referral'] button[type=submit]")
+    page.click("form input[name=then] >> xpath=.. >> button")
+    page.wait_for_url(re.compile(rf".*/referral\?target={target}"))
+    page.select_option("#reason", reason)
+    page.click("form[action$='/referral'] button[type=submit]")
+    page.wait_for_url(f"{base}{person}#referrals")
+    return person
+
+
 def test_signing_in_through_keycloak_gives_a_session_the_services_accept(stack, context):
     page = context.new_page()
     page.goto(f"{stack.url}/people")

@@ -10,31 +10,12 @@ from datetime import date, timedelta
 import pytest
 
 from .conftest import check_accessibility, choose_language, dev_sign_in
-from .test_staff_app import fill_registration, unique
+from .test_staff_app import registered_and_referred, unique
 
 pytestmark = pytest.mark.e2e
 
 TODAY = date.today()
 SESSION_DAYS = [TODAY - timedelta(days=d) for d in (20, 19, 18, 17)]
-
-
-def refer_to_training(page, base: str, family: str) -> str:
-    """Registered, consenting and referred to training through intake's screens; the person's path."""
-    page.goto(f"{base}/people/new")
-    fill_registration(page, family)
-    page.click("#registration button[type=submit]")
-    page.wait_for_url(re.compile(r".*/people/[0-9a-f-]{36}.*"))
-    person = page.url.split("?")[0].split(base)[1]
-    page.goto(f"{base}{person}/referral")
-    page.select_option("#target", "training")
-    page.select_option("#reason", "vocational_training")
-    page.click("form[action$='/referral'] button[type=submit]")
-    page.click("form input[name=then] >> xpath=.. >> button")  # record the consent the form asks for
-    page.wait_for_url(re.compile(r".*/referral\?target=training"))
-    page.select_option("#reason", "vocational_training")
-    page.click("form[action$='/referral'] button[type=submit]")
-    page.wait_for_url(f"{base}{person}#referrals")
-    return person
 
 
 def open_cohort(page, base: str, title: str) -> str:
@@ -78,7 +59,7 @@ def test_a_referral_accepted_in_training_becomes_an_enrolment_and_a_completion(s
     page = context.new_page()
     dev_sign_in(page, stack.url)
     family = unique("Trainee")
-    person = refer_to_training(page, stack.url, family)
+    person = registered_and_referred(page, stack.url, family, "training", "vocational_training")
     cohort = open_cohort(page, stack.url, unique("Couture"))
 
     wait_for_text(page, f"{stack.url}/training/candidates", family)
@@ -121,7 +102,7 @@ def test_a_roll_call_taken_offline_is_sent_once_when_the_connection_returns(stac
     page = context.new_page()
     dev_sign_in(page, stack.url)
     family = unique("Offroll")
-    person = refer_to_training(page, stack.url, family)
+    person = registered_and_referred(page, stack.url, family, "training", "vocational_training")
     cohort = open_cohort(page, stack.url, unique("Cuisine"))
     wait_for_text(page, f"{stack.url}{cohort}", family)
     page.locator("tr", has_text=family).locator("form[action$='/enrolments'] button").click()
@@ -168,7 +149,7 @@ def test_every_training_screen_in_french_and_arabic_passes_axe(stack, context):
     page = context.new_page()
     dev_sign_in(page, stack.url, name="Samira")
     family = unique("Axetrain")
-    person = refer_to_training(page, stack.url, family)
+    person = registered_and_referred(page, stack.url, family, "training", "vocational_training")
     cohort = open_cohort(page, stack.url, unique("Soudure"))
     wait_for_text(page, f"{stack.url}{cohort}", family)
     page.locator("tr", has_text=family).locator("form[action$='/enrolments'] button").click()

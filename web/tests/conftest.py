@@ -76,9 +76,16 @@ class Clock:
 
 
 @asynccontextmanager
-async def web_over_services(tmp_path, with_training: bool = False, clock: Clock | None = None, **web_overrides):
-    """The app over intake (and training, on the same in-memory broker, so that a referral made in
-    intake reaches training and training's answer reaches intake)."""
+async def web_over_services(
+    tmp_path,
+    with_training: bool = False,
+    with_enterprise: bool = False,
+    clock: Clock | None = None,
+    enterprise_settings: dict | None = None,
+    **web_overrides,
+):
+    """The app over intake (and training, enterprise: on the same in-memory broker, so that a
+    referral made in intake reaches them and their answers reach intake)."""
     from faststream.kafka import KafkaBroker, TestKafkaBroker
 
     from work4life.intake.bootstrap import build
@@ -108,6 +115,19 @@ async def web_over_services(tmp_path, with_training: bool = False, clock: Clock 
             organisation="ofppt-rabat",
         )
         apps["training"] = build_training(training_settings, broker=broker, today=clock)
+    if with_enterprise:
+        from work4life.enterprise.bootstrap import build as build_enterprise
+        from work4life.enterprise.config import EnterpriseSettings
+
+        settings_of_enterprise = EnterpriseSettings(
+            auth_jwt_secret=TEST_JWT_SECRET,
+            log_json=False,
+            database_url=f"sqlite:///{tmp_path}/enterprise.db",
+            create_topics=False,
+            consumer_retry_backoff_s=0,
+            **(enterprise_settings or {}),
+        )
+        apps["enterprise"] = build_enterprise(settings_of_enterprise, broker=broker, today=clock)
     settings = WebSettings(
         dev_jwt_secret=TEST_JWT_SECRET,
         log_json=False,

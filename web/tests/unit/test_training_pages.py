@@ -91,14 +91,14 @@ async def test_a_referral_is_accepted_enrolled_attends_completes_and_gets_a_cert
     await browser.sign_in()
     person = await referred_person(browser)
     cohort = await new_cohort(browser)
-    candidates = await arrived(browser, "Aminata Traoré")
+    candidates = await arrived(browser, "Aminata Traoré</a>")
     referral = re.search(r"/training/candidates/([0-9a-f-]+)/accept", candidates).group(1)
     accepted = await browser.post(
         f"/training/candidates/{referral}/accept", {"cohort_id": cohort, "beneficiary_id": person}
     )
     assert accepted.status_code == 303 and accepted.headers["location"].endswith(f"/training/cohorts/{cohort}#class")
     page = (await browser.get(f"/training/cohorts/{cohort}")).text
-    assert "Inscrit" in page and "Aminata Traoré" in page, "the class list, in French, with the name intake shows"
+    assert "<td>Inscrit</td>" in page and "Aminata Traoré</a>" in page, "the class list, in French, with the name"
     await arrived(browser, "<td>Acceptée (", f"/people/{person}")  # intake heard the answer to its referral
 
     links = roll_call_links(page)
@@ -145,7 +145,7 @@ async def test_an_offline_roll_call_sent_twice_is_entered_once(web):
     for person in (first, second):
         enrolled = await browser.post(f"/training/cohorts/{cohort}/enrolments", {"beneficiary_id": person})
         assert enrolled.status_code == 303
-    page = await arrived(browser, "Fatou Traoré", f"/training/cohorts/{cohort}")
+    page = await arrived(browser, "Fatou Traoré</a>", f"/training/cohorts/{cohort}")
     assert "Fatou Traoré" in page and page.count("/training/enrolments/") >= 2, page
     link = roll_call_links(page)[0]
     _, _, cohort_id, _, session_id, _ = link.strip("/").split("/")
@@ -182,14 +182,14 @@ async def test_a_partner_organisation_sees_its_candidates_without_their_names(we
     browser, _ = web
     await browser.sign_in()
     person = await referred_person(browser)
-    await arrived(browser, "Aminata Traoré")
+    await arrived(browser, "Aminata Traoré</a>")
     await browser.post("/sign-out", {})
     await browser.sign_in(organisation="ofppt-rabat", name="Karim")
     page = await browser.get("/training/candidates")
     assert page.status_code == 200
     assert "Aminata" not in page.text, "intake keeps the name from another organisation"
     assert f"Personne {person[:8]}" in page.text, "the candidate is there under a short pseudonymous reference"
-    assert "Votre organisation n’a aucune session ouverte" in html.unescape(page.text) or "cohort_id" in page.text
+    assert "Votre organisation n’a aucune session ouverte où inscrire." in html.unescape(page.text)
 
 
 async def test_a_course_with_mistakes_is_refused_beside_its_fields_in_arabic(web):
@@ -207,7 +207,7 @@ async def test_every_training_screen_renders_in_french_and_arabic(web):
     await browser.sign_in()
     person = await referred_person(browser)
     cohort = await new_cohort(browser)
-    await arrived(browser, "Aminata Traoré")
+    await arrived(browser, "Aminata Traoré</a>")
     await browser.post(f"/training/cohorts/{cohort}/enrolments", {"beneficiary_id": person})
     cohort_page = (await browser.get(f"/training/cohorts/{cohort}")).text
     course = re.search(r'href="(/training/courses/[0-9a-f-]+)"', cohort_page).group(1)
@@ -227,8 +227,10 @@ async def test_a_declined_referral_is_answered_in_intake(web):
     browser, _ = web
     await browser.sign_in()
     person = await referred_person(browser)
-    candidates = await arrived(browser, "Aminata Traoré")
-    referral = re.search(r"/training/candidates/([0-9a-f-]+)/decline", candidates).group(1)
+    candidates = await arrived(browser, "Aminata Traoré</a>")
+    found = re.search(r"/training/candidates/([0-9a-f-]+)/decline", candidates)
+    assert found, candidates[candidates.index("<main") :]
+    referral = found.group(1)
     declined = await browser.post(
         f"/training/candidates/{referral}/decline", {"note": "no course in Oujda", "then": "https://evil.example/"}
     )

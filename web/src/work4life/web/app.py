@@ -21,6 +21,7 @@ from work4life.runtime.http import Observe
 
 from . import i18n
 from .config import WebSettings
+from .i18n import N_
 from .labels import LABELS
 from .services import ServiceError, Services
 from .sessions import SessionStore, StaffSession, csrf_ok, csrf_token
@@ -91,6 +92,10 @@ class Web:
         env.filters["date"] = formatter.date
         env.filters["number"] = formatter.number
         env.filters["percent"] = formatter.percent
+        env.filters["money"] = formatter.money
+        mad, euro = translations.gettext(N_("MAD")), translations.gettext(N_("EUR"))
+        env.filters["mad"] = lambda value: f"{formatter.money(value)}\u00a0{mad}"  # an amount in dirhams
+        env.filters["eur"] = lambda value: f"{formatter.money(value)}\u00a0{euro}"
         env.globals["label"] = lambda kind, value: (
             translations.gettext(LABELS[kind][value]) if value in LABELS.get(kind, {}) else (value or "")
         )
@@ -304,7 +309,7 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         web.metrics.sessions.set(len(web.sessions))
         return PlainTextResponse(generate_latest(web.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from .pages import auth, intake, offline, training
+    from .pages import auth, enterprise, intake, offline, training
 
     app.include_router(auth.router)
     if settings.service_url("intake"):
@@ -313,14 +318,17 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         app.include_router(offline.router)  # what the tablet keeps without a connection: registrations, roll-calls
     if settings.service_url("training"):
         app.include_router(training.router)
+    if settings.service_url("enterprise"):
+        app.include_router(enterprise.router)
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
         session = current(request)
         if "intake" in settings.sections and session.role != "me_viewer":
             return RedirectResponse("/people", status_code=303)
-        if "training" in settings.sections and session.role != "me_viewer":
-            return RedirectResponse("/training", status_code=303)
+        for section, start in (("training", "/training"), ("enterprise", "/enterprise")):
+            if section in settings.sections and session.role != "me_viewer":
+                return RedirectResponse(start, status_code=303)
         return render(request, "home.html")
 
     return app

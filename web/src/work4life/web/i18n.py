@@ -5,7 +5,9 @@ Source texts are English and written in the code and templates (`_("...")`, `N_(
 catalogues in `locales/<lang>/LC_MESSAGES/messages.po` translate them. `scripts/catalogue.sh`
 extracts new texts and merges them into the catalogues; a test fails while any text is untranslated."""
 
+import re
 from datetime import date, datetime
+from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,13 @@ class Formatter:
 
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.locale)
+
+    def money(self, value: Any) -> str:
+        """An exact amount (the services send decimal strings) with its two decimals, as the
+        language writes them: 12 500,00 in French."""
+        if value is None or value == "":
+            return ""
+        return format_decimal(Decimal(str(value)), format="#,##0.00", locale=self.locale)
 
 
 # -- the services' errors in the person's language ------------------------------------------------
@@ -205,6 +214,9 @@ REASONS = {
     "may hold only letters, digits, '/' and '-' (3 to 50 of them)": N_(
         "may hold only letters, digits, '/' and '-' (3 to 50 of them)"
     ),
+    'must be an amount written with two decimals, e.g. "12500.00"': N_(
+        'must be an amount written with two decimals, e.g. "12500.00"'
+    ),
     # training's certificate numbers
     "expected PREFIX-YEAR-XXXXXXXX-CC, e.g. W4L-2026-7KQ2M9XD-88": N_(
         "expected PREFIX-YEAR-XXXXXXXX-CC, e.g. W4L-2026-7KQ2M9XD-88"
@@ -227,11 +239,26 @@ def field_label(field: str) -> str:
     return FIELDS.get(field, field)
 
 
+# Reasons that name a value (a stage, an amount): the pattern, and the sentence shown instead.
+PATTERNS = [
+    (re.compile(r"^\w+ is decided by the selection committee: give its decision \(committee\)$"),
+     N_("a selection is decided by the committee: give the committee and its session")),
+    (re.compile(r"^reason is required to move a venture to \w+$"), N_("a reason is needed to reject or abandon")),
+    (re.compile(r"^the tranches add up to (?P<total>[\d,.]+) MAD, not the (?P<approved>[\d,.]+) MAD approved$"),
+     N_("the tranches add up to %(total)s MAD, not the %(approved)s MAD approved")),
+]  # fmt: skip
+
+
 def reason_text(reason: str, gettext) -> str:
     """A reason a service gave in its own words, translated when it is one of its known rules."""
     core = reason.removeprefix("Value error, ")
     if core in REASONS:
         return gettext(REASONS[core])
+    for pattern, text in PATTERNS:
+        found = pattern.match(core)
+        if found:
+            values = {k: v.replace(",", "") for k, v in found.groupdict().items()}  # 25,000.00: 25000.00
+            return gettext(text) % values if values else gettext(text)
     if core.startswith("the person is ") and "registers people aged" in core:
         return gettext("the person is too young for the programme")
     return reason
@@ -241,11 +268,9 @@ def error_message(error: dict[str, Any], gettext) -> str:
     """One error of a service's 422 body (`{field, reason, type}`) as a sentence in the person's
     language: the field's label and the reason."""
     reason = str(error.get("reason", ""))
-    core = reason.removeprefix("Value error, ")
-    if core in REASONS:
-        text = gettext(REASONS[core])
-    elif core.startswith("the person is ") and "registers people aged" in core:
-        text = gettext("the person is too young for the programme")
+    known = reason_text(reason, gettext)
+    if known != reason:
+        text = known
     elif error.get("type") in ERROR_TYPES:
         text = gettext(ERROR_TYPES[error["type"]])
     else:

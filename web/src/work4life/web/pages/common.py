@@ -5,11 +5,13 @@ import asyncio
 import math
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
 
-from ..app import web_of
+from ..app import field_errors, gettext_for, web_of
+from ..i18n import field_label
 from ..services import ServiceError
 
 
@@ -61,3 +63,52 @@ async def names_of(request: Request, me, ids: Iterable[Any]) -> dict[str, str]:
 
     answers = await asyncio.gather(*(one(p) for p in wanted[:200]))
     return {person: name for person, name in answers if name}
+
+
+def problem(request: Request, exc: ServiceError) -> str:
+    """A service's refusal (409, 422) as one sentence in the person's language: each field named
+    with what is wrong with it."""
+    if exc.status != 422:
+        return exc.detail
+    gettext = gettext_for(request)
+    found = field_errors(request, exc)
+    whole = ("_form", "body", "(body)", "request")  # an error of the whole form: no field to name
+    return "; ".join(v if k in whole else f"{gettext(field_label(k))}: {v}" for k, v in found.items()) or exc.detail
+
+
+def amount(value: str | None) -> str | None:
+    """An amount as people type it (12 500, 12500,5 or 12 500.00) as the services want it: two
+    decimals ("12500.50"). What is not a number goes as typed, for the service to name."""
+    if not value:
+        return None
+    cleaned = "".join(value.split()).replace("\u202f", "").replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        return value
+    if not number.is_finite() or int(number.as_tuple().exponent) < -2:
+        return cleaned
+    return f"{number:.2f}"
+
+
+async def listing(request: Request, me, service: str, path: str, filters: dict[str, Any]) -> dict[str, Any]:
+    """One page of a service's list under `filters`, as a page needs it: the items, the paging,
+    and the filters the service refused, by field (shown beside them; the list is then empty)."""
+    page = page_number(request)
+    size = web_of(request).settings.page_size
+    result: dict[str, Any] = {"items": [], "total": 0}
+    errors: dict[str, str] = {}
+    try:
+        result = await call(
+            request, me, service, "GET", path, params={**filters, "limit": size, "offset": (page - 1) * size}
+        )
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        errors = field_errors(request, exc)
+    return {
+        "items": result["items"],
+        "errors": errors,
+        "filters": filters,
+        "paging": paging(request, result["total"], page),
+    }

@@ -21,7 +21,7 @@ from ..services import ServiceError
 from ..sessions import csrf_ok
 from . import forms
 from .auth import Staff
-from .common import call, names_of, page_number, paging
+from .common import call, listing, names_of, page_number, paging, problem
 
 router = APIRouter()
 TRAINING = "training"
@@ -37,41 +37,14 @@ def refused(exc: ServiceError) -> bool:
     return exc.status in (409, 422)
 
 
-def problem(request: Request, exc: ServiceError) -> str:
-    if exc.status == 422:
-        return "; ".join(field_errors(request, exc).values()) or exc.detail
-    return exc.detail
-
-
 # -- cohorts (the section's start) --------------------------------------------------------------
 
 
 @router.get("/training", include_in_schema=False)
 async def cohorts(request: Request, me: Staff) -> Response:
-    q = request.query_params
-    page = page_number(request)
-    size = web_of(request).settings.page_size
-    filters = {k: q.get(k) or None for k in ("status", "kind", "region")}
-    errors: dict[str, str] = {}
-    result: dict[str, Any] = {"items": [], "total": 0}
-    try:
-        result = await training(
-            request, me, "GET", "/v1/cohorts", params={**filters, "limit": size, "offset": (page - 1) * size}
-        )
-    except ServiceError as exc:
-        if exc.status != 422:
-            raise
-        errors = field_errors(request, exc)
-    return render(
-        request,
-        "training/cohorts.html",
-        {
-            "cohorts": result["items"],
-            "filters": filters,
-            "errors": errors,
-            "paging": paging(request, result["total"], page),
-        },
-    )
+    filters = {k: request.query_params.get(k) or None for k in ("status", "kind", "region")}
+    found = await listing(request, me, TRAINING, "/v1/cohorts", filters)
+    return render(request, "training/cohorts.html", {**found, "cohorts": found["items"]})
 
 
 # -- the catalogue ------------------------------------------------------------------------------
