@@ -95,9 +95,14 @@ async def test_the_pool_is_ranked_for_an_offer_with_each_score_explained(employm
     parts = {p["factor"]: p for p in best["explanation"]}
     assert parts["training"]["why"] == "completed a vocational course in hospitality_and_tourism (certified)"
     assert parts["skills"]["why"] == "has 2 of 2 skills (food preparation, hygiene)"
+    assert (parts["training"]["reason"], parts["training"]["values"]) == (
+        "course_in_sector_certified",
+        {"kind": "vocational", "sector": "hospitality_and_tourism"},
+    ), "a client that speaks another language gets the reason's code and values"
     assert sum(p["weight"] for p in best["explanation"]) == 100
     worst = {p["factor"]: p for p in ranked["items"][1]["explanation"]}
     assert worst["region"]["fit"] == 0 and "lives in oriental" in worst["region"]["why"]
+    assert worst["region"]["reason"] == "other_region" and worst["region"]["values"]["region"] == "oriental"
     assert worst["languages"]["why"] == "speaks none of the languages asked (fr (intermediate))"
 
     local = (await client.get(f"/v1/offers/{offer['offer_id']}/matches", params={"region": "oriental"})).json()

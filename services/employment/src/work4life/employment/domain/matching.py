@@ -90,6 +90,9 @@ class Part:
     fit: float
     points: float
     why: str
+    reason: str
+    """The code of `why` in `WHY`, for a client that says it in another language."""
+    values: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,20 +116,53 @@ def isco_overlap(a: str, b: str) -> float:
     return shared / 4
 
 
-def _occupation(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+WHY = {
+    "offer_names_no_occupation": "the offer names no occupation",
+    "no_experience_near": "no experience near ISCO {isco}",
+    "experience": "{years} years as ISCO {code} (offer: {isco})",
+    "offer_lists_no_skills": "the offer lists no skills",
+    "skills_all": "has {count} of {total} skills ({found})",
+    "skills_some": "has {count} of {total} skills ({found}); lacks {missing}",
+    "skills_none": "has {count} of {total} skills; lacks {missing}",
+    "offer_asks_no_language": "the offer asks for no language",
+    "languages_all": "speaks {met}",
+    "languages_some": "speaks {met}; not {unmet}",
+    "languages_none": "speaks none of the languages asked ({unmet})",
+    "offer_asks_no_education": "the offer asks for no education level",
+    "education_unknown": "education unknown (offer: {asked})",
+    "education": "{has} (offer: {asked})",
+    "region_unknown": "region unknown",
+    "same_region": "lives in {region}",
+    "other_region": "lives in {region}, the job is in {job_region}",
+    "no_course": "no completed course",
+    "course_in_sector": "completed a {kind} course in {sector}",
+    "course_in_sector_certified": "completed a {kind} course in {sector} (certified)",
+    "course": "completed a {kind} course",
+    "course_certified": "completed a {kind} course (certified)",
+    "placed": "holds a placement now",
+    "available": "available",
+}
+"""Each reason a factor gives, by code, with its values' names: the English sentence of `why`. A
+client that shows the explanation in another language translates the code and its values."""
+
+Reason = tuple[str, dict[str, str]]
+
+
+def _occupation(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
     if not offer.isco08:
-        return 1.0, "the offer names no occupation"
-    best, why = 0.0, f"no experience near ISCO {offer.isco08}"
+        return 1.0, ("offer_names_no_occupation", {})
+    best = 0.0
+    why: Reason = ("no_experience_near", {"isco": offer.isco08})
     for code, years in candidate.occupations:
         fit = isco_overlap(code, offer.isco08) * min(1.0, 0.5 + years / 4)
         if fit > best:
-            best, why = fit, f"{years:g} years as ISCO {code} (offer: {offer.isco08})"
+            best, why = fit, ("experience", {"years": f"{years:g}", "code": code, "isco": offer.isco08})
     return best, why
 
 
-def _skills(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+def _skills(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
     if not offer.skills:
-        return 1.0, "the offer lists no skills"
+        return 1.0, ("offer_lists_no_skills", {})
     has = [normalise_skill(s) for s in candidate.skills]
     found, missing = [], []
     for wanted in sorted(normalise_skill(s) for s in offer.skills):
@@ -134,15 +170,19 @@ def _skills(candidate: Candidate, offer: Offer) -> tuple[float, str]:
             found.append(wanted)
         else:
             missing.append(wanted)
-    why = f"has {len(found)} of {len(found) + len(missing)} skills"
-    why += f" ({', '.join(found)})" if found else ""
-    why += f"; lacks {', '.join(missing)}" if missing else ""
-    return len(found) / (len(found) + len(missing)), why
+    code = "skills_none" if not found else "skills_some" if missing else "skills_all"
+    values = {
+        "count": str(len(found)),
+        "total": str(len(found) + len(missing)),
+        "found": ", ".join(found),
+        "missing": ", ".join(missing),
+    }
+    return len(found) / (len(found) + len(missing)), (code, values)
 
 
-def _languages(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+def _languages(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
     if not offer.languages:
-        return 1.0, "the offer asks for no language"
+        return 1.0, ("offer_asks_no_language", {})
     met: list[str] = []
     unmet: list[str] = []
     for code, level in sorted(offer.languages.items()):
@@ -153,47 +193,46 @@ def _languages(candidate: Candidate, offer: Offer) -> tuple[float, str]:
             >= LANGUAGE_RANK[level or LanguageLevel.BASIC]
         )
         (met if level_ok else unmet).append(code + (f" ({level.value})" if level else ""))
-    why = f"speaks {', '.join(met)}" if met else "speaks none of the languages asked"
-    why += f"; not {', '.join(unmet)}" if unmet and met else (f" ({', '.join(unmet)})" if unmet else "")
-    return len(met) / len(offer.languages), why
+    reason = "languages_none" if not met else "languages_some" if unmet else "languages_all"
+    return len(met) / len(offer.languages), (reason, {"met": ", ".join(met), "unmet": ", ".join(unmet)})
 
 
-def _education(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+def _education(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
     if offer.education is None:
-        return 1.0, "the offer asks for no education level"
+        return 1.0, ("offer_asks_no_education", {})
     if candidate.education is None:
-        return 0.0, f"education unknown (offer: {offer.education.value})"
+        return 0.0, ("education_unknown", {"asked": offer.education.value})
     gap = EDUCATION_RANK[offer.education] - EDUCATION_RANK[candidate.education]
     fit = 1.0 if gap <= 0 else 0.5 if gap == 1 else 0.0
-    return fit, f"{candidate.education.value} (offer: {offer.education.value})"
+    return fit, ("education", {"has": candidate.education.value, "asked": offer.education.value})
 
 
-def _region(candidate: Candidate, offer: Offer) -> tuple[float, str]:
+def _region(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
     if candidate.region is None:
-        return 0.5, "region unknown"
+        return 0.5, ("region_unknown", {})
     if candidate.region == offer.region:
-        return 1.0, f"lives in {offer.region.value}"
-    return 0.0, f"lives in {candidate.region.value}, the job is in {offer.region.value}"
+        return 1.0, ("same_region", {"region": offer.region.value})
+    return 0.0, ("other_region", {"region": candidate.region.value, "job_region": offer.region.value})
 
 
-def _training(candidate: Candidate, offer: Offer) -> tuple[float, str]:
-    best, why = 0.0, "no completed course"
+def _training(candidate: Candidate, offer: Offer) -> tuple[float, Reason]:
+    best = 0.0
+    why: Reason = ("no_course", {})
     for t in candidate.trainings:
+        values = {"kind": t.kind.value, "sector": t.sector.value}
         if t.sector == offer.sector:
-            fit, text = 1.0, f"completed a {t.kind.value} course in {t.sector.value}"
+            fit, code = 1.0, "course_in_sector"
         elif t.kind in (CourseKind.VOCATIONAL, CourseKind.PRE_EMPLOYMENT):
-            fit, text = 0.5, f"completed a {t.kind.value} course in {t.sector.value}"
+            fit, code = 0.5, "course_in_sector"
         else:
-            fit, text = 0.25, f"completed a {t.kind.value} course"
-        if t.certified:
-            text += " (certified)"
+            fit, code = 0.25, "course"
         if fit > best:
-            best, why = fit, text
+            best, why = fit, (code + ("_certified" if t.certified else ""), values)
     return best, why
 
 
-def _availability(candidate: Candidate, _offer: Offer) -> tuple[float, str]:
-    return (0.0, "holds a placement now") if candidate.placed else (1.0, "available")
+def _availability(candidate: Candidate, _offer: Offer) -> tuple[float, Reason]:
+    return (0.0, ("placed", {})) if candidate.placed else (1.0, ("available", {}))
 
 
 FACTORS = {
@@ -210,8 +249,9 @@ FACTORS = {
 def score(candidate: Candidate, offer: Offer) -> Match:
     parts = []
     for name, factor in FACTORS.items():
-        fit, why = factor(candidate, offer)
-        parts.append(Part(name, WEIGHTS[name], round(fit, 3), round(fit * WEIGHTS[name], 2), why))
+        fit, (reason, values) = factor(candidate, offer)
+        why = WHY[reason].format(**values)
+        parts.append(Part(name, WEIGHTS[name], round(fit, 3), round(fit * WEIGHTS[name], 2), why, reason, values))
     return Match(round(sum(p.points for p in parts), 2), tuple(parts))
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, status
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from work4life.contracts.employment import ContractType, EmployerType, OfferKind, Ownership, WageBand
@@ -72,7 +72,13 @@ class ScorePart(BaseModel):
     weight: int
     fit: float
     points: float
-    why: str
+    why: str = Field(description="The reason, in English.")
+    reason: str = Field(
+        description="The reason's code (see the matching module's WHY), for a client that translates it."
+    )
+    values: dict[str, str] = Field(
+        description="The values the reason names (codes of regions, levels, kinds, sectors)."
+    )
 
 
 class CandidateMatch(BaseModel):
