@@ -55,12 +55,9 @@ def keycloak_issuer() -> str:
 
 
 class Stack:
-    def __init__(
-        self, intake: ServiceProcess, training: ServiceProcess, enterprise: ServiceProcess, web: ServiceProcess
-    ) -> None:
+    def __init__(self, intake: ServiceProcess, *partners: ServiceProcess, web: ServiceProcess) -> None:
         self.intake = intake
-        self.training = training
-        self.enterprise = enterprise
+        self.training, self.enterprise, self.employment = partners
         self.web = web
         self.url = web.url
 
@@ -79,7 +76,7 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
-    """Intake, training, enterprise and the web app as processes on one topic namespace (a referral
+    """Intake, the three partners' services and the web app as processes on one topic namespace (a referral
     made in intake reaches the partner's service): the services trust both the realm's keys and the development
     secret; the web app offers both sign-ins."""
     folder = tmp_path_factory.mktemp("web-stack")
@@ -108,12 +105,14 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         {**common, "DATABASE_URL": f"sqlite:///{folder}/enterprise.db", "GRANT_PREREQUISITES": "[]"},
         folder,
     )
+    employment = ServiceProcess("employment", {**common, "DATABASE_URL": f"sqlite:///{folder}/employment.db"}, folder)
     web = ServiceProcess(
         "web",
         {
             "INTAKE_URL": intake.url,
             "TRAINING_URL": training.url,
             "ENTERPRISE_URL": enterprise.url,
+            "EMPLOYMENT_URL": employment.url,
             "OIDC_ISSUER": keycloak_issuer,
             "OIDC_CLIENT_SECRET": CLIENT_SECRET,
             "DEV_JWT_SECRET": TEST_JWT_SECRET,
@@ -127,10 +126,12 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         intake.start()
         training.start()
         enterprise.start()
+        employment.start()
         web.start()
-        yield Stack(intake, training, enterprise, web)
+        yield Stack(intake, training, enterprise, employment, web=web)
     finally:
         web.stop()
+        employment.stop()
         enterprise.stop()
         training.stop()
         intake.stop()

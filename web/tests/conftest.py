@@ -80,6 +80,7 @@ async def web_over_services(
     tmp_path,
     with_training: bool = False,
     with_enterprise: bool = False,
+    with_employment: bool = False,
     clock: Clock | None = None,
     enterprise_settings: dict | None = None,
     **web_overrides,
@@ -128,6 +129,18 @@ async def web_over_services(
             **(enterprise_settings or {}),
         )
         apps["enterprise"] = build_enterprise(settings_of_enterprise, broker=broker, today=clock)
+    if with_employment:
+        from work4life.employment.bootstrap import build as build_employment
+        from work4life.employment.config import EmploymentSettings
+
+        settings_of_employment = EmploymentSettings(
+            auth_jwt_secret=TEST_JWT_SECRET,
+            log_json=False,
+            database_url=f"sqlite:///{tmp_path}/employment.db",
+            create_topics=False,
+            consumer_retry_backoff_s=0,
+        )
+        apps["employment"] = build_employment(settings_of_employment, broker=broker, today=clock)
     settings = WebSettings(
         dev_jwt_secret=TEST_JWT_SECRET,
         log_json=False,

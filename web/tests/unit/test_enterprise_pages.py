@@ -188,6 +188,9 @@ async def test_every_enterprise_screen_renders_in_french_and_arabic(web):
             page = await browser.get(url)
             assert page.status_code == 200, (url, page.text[:300])
             assert f'lang="{language}"' in page.text
+    await browser.set_language("fr")
+    waiting = (await browser.get("/enterprise/candidates")).text
+    assert 'action="/enterprise/candidates/' in waiting and "/enterprise/ventures/new?member=" in waiting
     bad = await browser.get("/enterprise?kind=nonsense")
     assert bad.status_code == 200 and 'id="kind-error"' in bad.text
     nobody = await browser.post("/enterprise/ventures", {"name": "X", "kind": "cooperative"})

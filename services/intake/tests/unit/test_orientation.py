@@ -67,6 +67,31 @@ async def test_a_skills_assessment_is_recorded_and_published_without_notes(intak
     assert [a["assessment_id"] for a in listed] == [response.json()["assessment_id"]]
 
 
+async def test_a_referral_consent_given_after_an_assessment_shares_the_latest_one_again(intake):
+    """A partner drops an assessment it may not keep yet; once the person agrees to be referred,
+    the latest assessment is announced again so that the partner can rank them on it."""
+    client, _, events = intake
+    who = await person(client)
+    first = await client.post(f"/v1/beneficiaries/{who}/assessments", json=ASSESSMENT)
+    assert first.status_code == 201, first.text
+    newest = await client.post(f"/v1/beneficiaries/{who}/assessments", json=ASSESSMENT)
+    await settle(events, "intake.skills_assessed", 2)
+    given = await client.post(
+        f"/v1/beneficiaries/{who}/consents", json={"purpose": "referral", "organisation": "employment"}
+    )
+    assert given.status_code == 201, given.text
+    shared = await settle(events, "intake.skills_assessed", 3)
+    assert shared[-1]["data"]["assessment_id"] == newest.json()["assessment_id"]
+    consent = next(
+        e for e in events if e["event_type"] == "intake.consent_given" and e["data"]["purpose"] == "referral"
+    )
+    assert events.index(consent) < events.index(shared[-1]), "after the consent, so the partner keeps it"
+    statistics = await client.post(f"/v1/beneficiaries/{who}/consents", json={"purpose": "statistics"})
+    assert statistics.status_code in (201, 409)
+    await asyncio.sleep(0.3)
+    assert len([e for e in events if e["event_type"] == "intake.skills_assessed"]) == 3, "only a referral consent"
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [

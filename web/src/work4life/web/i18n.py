@@ -167,6 +167,14 @@ FIELDS = {
     "correction_reason": N_("Why marks change"),
     "certificate_number": N_("Certificate number"),
     "enrolled_on": N_("Enrolled on"),
+    "made_on": N_("Referred on"),
+    "shortlisted_on": N_("Shortlisted on"),
+    "hired_on": N_("Hired on"),
+    "on": N_("On"),
+    "checked_on": N_("Called on"),
+    "outcome": N_("Outcome"),
+    "left_on": N_("If they left: when"),
+    "left_reason": N_("If they left: why"),
 }
 
 ERROR_TYPES = {

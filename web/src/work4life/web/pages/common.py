@@ -112,3 +112,19 @@ async def listing(request: Request, me, service: str, path: str, filters: dict[s
         "filters": filters,
         "paging": paging(request, result["total"], page),
     }
+
+
+async def attempt(
+    request: Request, me, service: str, done: str, failed: str, method: str, path: str, **kwargs: Any
+) -> Any:
+    """One command to `service`: flashes `done`, or `failed` with the service's reason when it
+    refuses (409, 422); other failures become the error pages. The answer, or None when refused."""
+    try:
+        answer = await call(request, me, service, method, path, **kwargs)
+    except ServiceError as exc:
+        if exc.status not in (409, 422):
+            raise
+        me.flash("error", failed, reason=problem(request, exc))
+        return None
+    me.flash("success", done)
+    return answer

@@ -20,7 +20,7 @@ from ..i18n import N_
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
-from .common import amount, call, listing, names_of, page_number, paging, problem
+from .common import amount, attempt, call, listing, names_of, page_number, paging
 
 router = APIRouter()
 ENTERPRISE = "enterprise"
@@ -41,19 +41,6 @@ EXIT_REASONS = (
 
 async def enterprise(request: Request, me, method: str, path: str, **kwargs: Any) -> Any:
     return await call(request, me, ENTERPRISE, method, path, **kwargs)
-
-
-async def attempt(request: Request, me, done: str, failed: str, method: str, path: str, **kwargs: Any) -> Any:
-    """One command: flashes `done`, or `failed` with the service's reason (409 and 422 only)."""
-    try:
-        answer = await enterprise(request, me, method, path, **kwargs)
-    except ServiceError as exc:
-        if exc.status not in (409, 422):
-            raise
-        me.flash("error", failed, reason=problem(request, exc))
-        return None
-    me.flash("success", done)
-    return answer
 
 
 # -- the board --------------------------------------------------------------------------------
@@ -120,6 +107,7 @@ async def move(request: Request, venture_id: uuid.UUID, me: Staff) -> Response:
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The venture has moved."),
         N_("The venture did not move: %(reason)s"),
         "POST",
@@ -241,6 +229,7 @@ async def business_plan(request: Request, venture_id: uuid.UUID, me: Staff) -> R
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The business plan is recorded."),
         N_("The business plan was not recorded: %(reason)s"),
         "PUT",
@@ -264,6 +253,7 @@ async def approve_grant(request: Request, venture_id: uuid.UUID, me: Staff) -> R
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The grant is approved."),
         N_("The grant was not approved: %(reason)s"),
         "POST",
@@ -289,7 +279,7 @@ async def tranche_action(request: Request, grant_id: uuid.UUID, tranche: int, ac
         path = f"{base}/disbursements"
     else:
         return Response(status_code=404)
-    await attempt(request, me, done, failed, "POST", path, json=body)
+    await attempt(request, me, ENTERPRISE, done, failed, "POST", path, json=body)
     return RedirectResponse(f"/enterprise/ventures/{venture_id}#grant", status_code=303)
 
 
@@ -302,6 +292,7 @@ async def coaching(request: Request, venture_id: uuid.UUID, me: Staff) -> Respon
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The coaching session is recorded."),
         N_("The coaching session was not recorded: %(reason)s"),
         "POST",
@@ -318,6 +309,7 @@ async def launch(request: Request, venture_id: uuid.UUID, me: Staff) -> Response
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The launch is recorded; the follow-up visits are scheduled."),
         N_("The launch was not recorded: %(reason)s"),
         "POST",
@@ -343,6 +335,7 @@ async def follow_up(request: Request, venture_id: uuid.UUID, months: int, me: St
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The follow-up visit is recorded."),
         N_("The follow-up visit was not recorded: %(reason)s"),
         "PUT",
@@ -359,6 +352,7 @@ async def leave(request: Request, venture_id: uuid.UUID, beneficiary_id: uuid.UU
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The member has left the venture."),
         N_("Not recorded: %(reason)s"),
         "POST",
@@ -407,6 +401,7 @@ async def decline(request: Request, referral_id: uuid.UUID, me: Staff) -> Respon
     await attempt(
         request,
         me,
+        ENTERPRISE,
         N_("The referral is declined; intake is told."),
         N_("Not declined: %(reason)s"),
         "POST",

@@ -101,7 +101,11 @@ def assessment(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def referral(form: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {"reason": text(form, "reason"), "note": text(form, "note")}
+    body: dict[str, Any] = {
+        "reason": text(form, "reason"),
+        "note": text(form, "note"),
+        "made_on": text(form, "made_on"),
+    }
     target = text(form, "target") or ""
     if target in PROGRAMME_SERVICES:
         body["service"] = target

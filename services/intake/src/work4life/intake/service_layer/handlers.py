@@ -10,14 +10,14 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from work4life.contracts.intake import LegalStatus, LegalStatusChangeReason
+from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
 from work4life.runtime.uow import UnitOfWork
 
 from ..adapters import event_mapping
-from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus
+from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus, SkillsAssessment
 from ..domain.model import (
     PROFILE_FIELDS,
     BeneficiaryBase,
@@ -279,6 +279,16 @@ def _give_consent(
     )
     session.add(consent)  # written with the caller's commit: the event needs only its random consent_id
     uow.publish(event_mapping.consent_given(beneficiary, consent, **uow.provenance))
+    if consent.purpose is ConsentPurpose.REFERRAL:
+        # A partner keeps an assessment only while it may (ADR 6), so one recorded before this consent
+        # was dropped there: the latest is announced again, after the consent, for it to keep now.
+        latest = session.exec(
+            select(SkillsAssessment)
+            .where(SkillsAssessment.beneficiary_pk == beneficiary.id)
+            .order_by(col(SkillsAssessment.assessed_on).desc(), col(SkillsAssessment.id).desc())
+        ).first()
+        if latest is not None:
+            uow.publish(event_mapping.skills_assessed(beneficiary, latest, **uow.provenance))
     return consent
 
 
