@@ -135,6 +135,7 @@ def test_every_employment_screen_in_french_and_arabic_passes_axe(stack, context)
             "employment-calls": "/employment/calls",
             "employment-fairs": "/employment/fairs",
             "employment-fair": fair,
+            "start": "/",
         }
         for screen, url in screens.items():
             page.goto(stack.url + url)

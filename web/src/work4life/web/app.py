@@ -309,9 +309,10 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         web.metrics.sessions.set(len(web.sessions))
         return PlainTextResponse(generate_latest(web.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from .pages import auth, employment, enterprise, intake, offline, training
+    from .pages import auth, employment, enterprise, intake, offline, start, training
 
     app.include_router(auth.router)
+    app.include_router(start.router)
     if settings.service_url("intake"):
         app.include_router(intake.router)
     if settings.service_url("intake") or settings.service_url("training"):
@@ -322,15 +323,5 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         app.include_router(enterprise.router)
     if settings.service_url("employment"):
         app.include_router(employment.router)
-
-    @app.get("/", include_in_schema=False)
-    def home(request: Request) -> Response:
-        session = current(request)
-        if "intake" in settings.sections and session.role != "me_viewer":
-            return RedirectResponse("/people", status_code=303)
-        for section, start in (("training", "/training"), ("enterprise", "/enterprise"), ("employment", "/employment")):
-            if section in settings.sections and session.role != "me_viewer":
-                return RedirectResponse(start, status_code=303)
-        return render(request, "home.html")
 
     return app
