@@ -89,6 +89,10 @@ def test_a_referral_accepted_in_training_becomes_an_enrolment_and_a_completion(s
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
     number = re.search(r"W4L-\d{4}-[0-9A-Z]{8}-\d\d", page.inner_text("main")).group(0)
 
+    wait_for_text(page, f"{stack.url}{person}/journey", "A terminé")
+    journey = page.inner_text("ol.journey")
+    assert journey.index("Orienté·e vers Formation") < journey.index("Inscrit·e en") < journey.index("A terminé")
+
     employer = context.browser.new_context(locale="fr-FR")  # not signed in
     try:
         check = employer.new_page()
@@ -170,6 +174,7 @@ def test_every_training_screen_in_french_and_arabic_passes_axe(stack, context):
             "training-candidates": "/training/candidates",
             "training-roll-call": roll_call,
             "certificate-check-unknown": "/certificates/W4L-2026-7KQ2M9XD-88",
+            "journey": f"{person}/journey",
         }
         for screen, url in screens.items():
             page.goto(stack.url + url)

@@ -237,3 +237,34 @@ async def test_a_declined_referral_is_answered_in_intake(web):
     assert declined.status_code == 303 and declined.headers["location"] == "/training/candidates"
     await arrived(browser, "<td>Refusée (", f"/people/{person}")
     assert "Aminata" not in (await browser.get("/training/candidates")).text, "no longer pending"
+
+
+async def test_a_persons_journey_shows_the_path_in_time_order_and_only_what_the_role_may_see(web):
+    browser, _ = web
+    await browser.sign_in()
+    person = await referred_person(browser)
+    cohort = await new_cohort(browser)
+    await arrived(browser, "Aminata Traoré</a>")
+    await browser.post(f"/training/cohorts/{cohort}/enrolments", {"beneficiary_id": person})
+    page = (await browser.get(f"/training/cohorts/{cohort}")).text
+    await browser.post(f"/training/enrolments/{enrolment_of(page, person)}/score", {"score": "90", "cohort_id": cohort})
+    for link in roll_call_links(page):
+        roll = (await browser.get(link)).text
+        await browser.post(link, {"sheet_key": field(roll, "sheet_key"), f"mark_{person}": "present"})
+    await browser.post(f"/training/enrolments/{enrolment_of(page, person)}/complete", {"cohort_id": cohort})
+    journey = html.unescape(await arrived(browser, "Orientation vers Formation : ", f"/people/{person}/journey"))
+    assert "Parcours de Aminata Traoré" in journey
+    order = [
+        "Inscrit·e par amappe-rabat",
+        "Orienté·e vers Formation pour Formation professionnelle",
+        "Inscrit·e en Couture et retouche",
+        "A terminé Couture et retouche, certificat W4L-",
+    ]
+    positions = [journey.index(text) for text in order]
+    assert positions == sorted(positions), "in time order (registration, referral, enrolment, completion)"
+
+    await browser.post("/sign-out", {})
+    await browser.sign_in(organisation="ofppt-rabat", name="Karim")
+    other = html.unescape((await browser.get(f"/people/{person}/journey")).text)
+    assert other.count("Aminata") == 0 and f"Parcours de la personne {person[:8]}" in other
+    assert "Rien du parcours de cette personne ne vous est visible." in other, "absent, never an error"

@@ -309,10 +309,11 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         web.metrics.sessions.set(len(web.sessions))
         return PlainTextResponse(generate_latest(web.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from .pages import auth, employment, enterprise, intake, offline, start, training
+    from .pages import auth, employment, enterprise, intake, journey, offline, start, training
 
     app.include_router(auth.router)
     app.include_router(start.router)
+    app.include_router(journey.router)
     if settings.service_url("intake"):
         app.include_router(intake.router)
     if settings.service_url("intake") or settings.service_url("training"):

@@ -270,6 +270,13 @@ LABELS: dict[str, dict[str, str]] = {
         "training": N_("Training"),
         "availability": N_("Availability"),
     },
+    "section": {
+        "intake": N_("Intake"),
+        "training": N_("Training"),
+        "enterprise": N_("Enterprise"),
+        "employment": N_("Employment"),
+        "reporting": N_("Reporting"),
+    },
     "role": {
         "caseworker": N_("Caseworker"),
         "programme_manager": N_("Programme manager"),
