@@ -57,7 +57,7 @@ def keycloak_issuer() -> str:
 class Stack:
     def __init__(self, intake: ServiceProcess, *partners: ServiceProcess, web: ServiceProcess) -> None:
         self.intake = intake
-        self.training, self.enterprise, self.employment = partners
+        self.training, self.enterprise, self.employment, self.reporting = partners
         self.web = web
         self.url = web.url
 
@@ -106,6 +106,9 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         folder,
     )
     employment = ServiceProcess("employment", {**common, "DATABASE_URL": f"sqlite:///{folder}/employment.db"}, folder)
+    reporting = ServiceProcess(
+        "reporting", {**common, "DATABASE_URL": f"sqlite:///{folder}/reporting.db", "TARGETS": '{"3.2": 500}'}, folder
+    )
     web = ServiceProcess(
         "web",
         {
@@ -113,6 +116,7 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
             "TRAINING_URL": training.url,
             "ENTERPRISE_URL": enterprise.url,
             "EMPLOYMENT_URL": employment.url,
+            "REPORTING_URL": reporting.url,
             "OIDC_ISSUER": keycloak_issuer,
             "OIDC_CLIENT_SECRET": CLIENT_SECRET,
             "DEV_JWT_SECRET": TEST_JWT_SECRET,
@@ -127,10 +131,12 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
         training.start()
         enterprise.start()
         employment.start()
+        reporting.start()
         web.start()
-        yield Stack(intake, training, enterprise, employment, web=web)
+        yield Stack(intake, training, enterprise, employment, reporting, web=web)
     finally:
         web.stop()
+        reporting.stop()
         employment.stop()
         enterprise.stop()
         training.stop()

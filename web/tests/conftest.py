@@ -81,6 +81,7 @@ async def web_over_services(
     with_training: bool = False,
     with_enterprise: bool = False,
     with_employment: bool = False,
+    with_reporting: bool = False,
     clock: Clock | None = None,
     enterprise_settings: dict | None = None,
     **web_overrides,
@@ -141,6 +142,19 @@ async def web_over_services(
             consumer_retry_backoff_s=0,
         )
         apps["employment"] = build_employment(settings_of_employment, broker=broker, today=clock)
+    if with_reporting:
+        from work4life.reporting.bootstrap import build as build_reporting
+        from work4life.reporting.config import ReportingSettings
+
+        settings_of_reporting = ReportingSettings(
+            auth_jwt_secret=TEST_JWT_SECRET,
+            log_json=False,
+            database_url=f"sqlite:///{tmp_path}/reporting.db",
+            create_topics=False,
+            consumer_retry_backoff_s=0,
+            targets={"3.2": 10, "1.4": 4},
+        )
+        apps["reporting"] = build_reporting(settings_of_reporting, broker=broker, today=clock)
     settings = WebSettings(
         dev_jwt_secret=TEST_JWT_SECRET,
         log_json=False,

@@ -309,7 +309,7 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         web.metrics.sessions.set(len(web.sessions))
         return PlainTextResponse(generate_latest(web.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    from .pages import auth, employment, enterprise, intake, journey, offline, start, training
+    from .pages import auth, employment, enterprise, intake, journey, offline, reporting, start, training
 
     app.include_router(auth.router)
     app.include_router(start.router)
@@ -324,5 +324,7 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         app.include_router(enterprise.router)
     if settings.service_url("employment"):
         app.include_router(employment.router)
+    if settings.service_url("reporting"):
+        app.include_router(reporting.router)
 
     return app

@@ -277,6 +277,15 @@ LABELS: dict[str, dict[str, str]] = {
         "employment": N_("Employment"),
         "reporting": N_("Reporting"),
     },
+    "dimension": {
+        "sex": N_("Sex"),
+        "age_band": N_("Age band"),
+        "nationality": N_("Nationality"),
+        "legal_status": N_("Legal status"),
+        "disability": N_("Disability"),
+        "region": N_("Region"),
+        "partner_organisation": N_("Partner organisation"),
+    },
     "role": {
         "caseworker": N_("Caseworker"),
         "programme_manager": N_("Programme manager"),

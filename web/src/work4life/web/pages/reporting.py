@@ -1,0 +1,160 @@
+"""The M&E screens: the indicator table for a period with a breakdown chosen on screen, progress
+against the targets, the programme funnel drawn as bars, the CSV and XLSX downloads, and the
+publication of a snapshot. Reporting's figures are shown as reporting serves them to the signed-in
+person (small counts hidden for everyone below programme manager); this app adds no rule of its
+own, and sends no token in an address."""
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+
+from ..app import field_errors, form_of, render
+from ..i18n import N_
+from ..services import ServiceError
+from . import forms
+from .auth import Staff
+from .common import attempt, call
+
+router = APIRouter()
+REPORTING = "reporting"
+BREAKDOWNS = ("sex", "age_band", "nationality", "legal_status", "disability", "region", "partner_organisation")
+
+# Reporting's indicators and funnel stages as people read them (reporting's `INDICATORS` and
+# `FUNNEL`; a test checks that each one reporting declares is here).
+INDICATOR_NAMES = {
+    "Direct jobs created or supported": N_("Direct jobs created or supported"),
+    "MSMEs created or supported": N_("MSMEs created or supported"),
+    "People assisted to develop income-generating activities": N_(
+        "People assisted to develop income-generating activities"
+    ),
+    "People benefitting from professional trainings (TVET) and/or skills development": N_(
+        "People benefitting from professional trainings (TVET) and/or skills development"
+    ),
+    "Migrants, refugees and asylum seekers protected and/or assisted": N_(
+        "Migrants, refugees and asylum seekers protected and/or assisted"
+    ),
+    "(Potential) migrants reached by information campaigns": N_(
+        "(Potential) migrants reached by information campaigns"
+    ),
+    "Awareness-raising events on migration": N_("Awareness-raising events on migration"),
+    "Job placements facilitated and/or supported": N_("Job placements facilitated and/or supported"),
+    "Financial volume granted to individual recipients": N_("Financial volume granted to individual recipients"),
+    "Job retention at 3 months": N_("Job retention at 3 months"),
+    "Job retention at 6 months": N_("Job retention at 6 months"),
+    "Job retention at 12 months": N_("Job retention at 12 months"),
+    "Enterprise survival at 6 months": N_("Enterprise survival at 6 months"),
+    "Enterprise survival at 12 months": N_("Enterprise survival at 12 months"),
+}
+FUNNEL_STAGES = {
+    "registered": N_("Registered in the period"),
+    "assessed": N_("Assessed"),
+    "referred": N_("Referred"),
+    "trained": N_("Completed a course"),
+    "in_incubation": N_("In a venture being supported"),
+    "launched": N_("In a venture launched"),
+    "placed": N_("Placed in work"),
+    "retained": N_("Still employed at 3 months"),
+}
+
+
+def periods(today: date) -> list[tuple[str, str, dict[str, Any]]]:
+    """The periods offered: (value, text to translate, its values), newest first."""
+    offered: list[tuple[str, str, dict[str, Any]]] = [("programme", N_("Programme to date"), {})]
+    for year in (today.year, today.year - 1):
+        offered.append((f"year:{year}", N_("Year %(year)s"), {"year": year}))
+        for quarter in range(4, 0, -1):
+            if (year, quarter) <= (today.year, (today.month - 1) // 3 + 1):
+                offered.append((f"quarter:{year}-Q{quarter}", N_("Quarter %(quarter)s of %(year)s"),
+                                {"quarter": quarter, "year": year}))  # fmt: skip
+    month, year = today.month, today.year
+    for _ in range(12):
+        offered.append((f"month:{year}-{month:02d}", N_("Month %(month)s"), {"month": f"{year}-{month:02d}"}))
+        month, year = (month - 1, year) if month > 1 else (12, year - 1)
+    return offered
+
+
+def choices(request: Request) -> dict[str, Any]:
+    q = request.query_params
+    chosen = {
+        "period": q.get("period") or ("" if q.get("from") or q.get("to") else "programme"),
+        "from": q.get("from") or None,
+        "to": q.get("to") or None,
+        "by": q.get("by") if q.get("by") in BREAKDOWNS else None,
+        "organisation": q.get("organisation") or None,
+    }
+    return chosen
+
+
+def asked(chosen: dict[str, Any], with_by: bool = True) -> dict[str, Any]:
+    return {k: v for k, v in chosen.items() if v and (with_by or k != "by")}
+
+
+@router.get("/indicators", include_in_schema=False)
+async def indicators(request: Request, me: Staff) -> Response:
+    chosen = choices(request)
+    errors: dict[str, str] = {}
+    table: dict[str, Any] = {"indicators": [], "by": []}
+    funnel: dict[str, Any] = {"stages": []}
+    try:
+        table = await call(request, me, REPORTING, "GET", "/v1/indicators", params=asked(chosen))
+        funnel = await call(request, me, REPORTING, "GET", "/v1/funnel", params=asked(chosen, with_by=False))
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        errors = field_errors(request, exc)
+    by = chosen["by"]
+    columns: list[Any] = []
+    if by:
+        for indicator in table["indicators"]:
+            for cell in indicator["breakdown"]:
+                if cell.get(by) not in columns:
+                    columns.append(cell.get(by))
+    numbers = [s["people"] for s in funnel["stages"] if isinstance(s["people"], int)]
+    return render(
+        request,
+        "reporting/indicators.html",
+        {
+            "table": table,
+            "funnel": funnel["stages"],
+            "funnel_top": max(numbers, default=0) or 1,
+            "chosen": chosen,
+            "errors": errors,
+            "periods": periods(date.today()),
+            "breakdowns": BREAKDOWNS,
+            "columns": columns,
+            "names": INDICATOR_NAMES,
+            "stages": FUNNEL_STAGES,
+            "query": asked(chosen),
+        },
+    )
+
+
+@router.get("/indicators.{kind}", include_in_schema=False)
+async def download(request: Request, kind: str, me: Staff) -> Response:
+    """The CSV or the XLSX workbook as reporting makes it, passed through with the person's token."""
+    if kind not in ("csv", "xlsx"):
+        return Response(status_code=404)
+    answer = await call(request, me, REPORTING, "GET", f"/v1/indicators.{kind}", params=asked(choices(request)),
+                        raw=True)  # fmt: skip
+    headers = {k: v for k, v in answer.headers.items() if k.lower() in ("content-disposition",)}
+    return Response(answer.content, media_type=answer.headers.get("content-type"), headers=headers)
+
+
+@router.post("/indicators/snapshots", include_in_schema=False)
+async def snapshot(request: Request, me: Staff) -> Response:
+    form = await form_of(request)
+    params = {k: forms.text(form, k) for k in ("period", "from", "to") if forms.text(form, k)}
+    await attempt(
+        request,
+        me,
+        REPORTING,
+        N_("The snapshot is published for the donor's systems."),
+        N_("The snapshot was not published: %(reason)s"),
+        "POST",
+        "/v1/snapshots",
+        params=params,
+    )
+    return RedirectResponse(f"/indicators?{urlencode(params)}", status_code=303)

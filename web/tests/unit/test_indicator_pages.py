@@ -1,0 +1,116 @@
+"""The M&E screens over a real intake and a real reporting in one process (one in-memory broker):
+the indicator table the app shows equals reporting's API cell for cell, for a programme manager
+(exact figures) and for a caseworker (small counts hidden), with a breakdown chosen on screen."""
+
+import asyncio
+import html
+import re
+
+import httpx
+import pytest
+
+from work4life.runtime.testing import bearer
+
+from ..conftest import person_form, web_over_services
+
+
+@pytest.fixture
+async def web(tmp_path):
+    async with web_over_services(tmp_path, with_reporting=True) as pair:
+        yield pair
+
+
+def shown_cells(page: str) -> dict[tuple[str, str], str]:
+    """(indicator code, cell) → the raw value the app put in the page's data attributes."""
+    found: dict[tuple[str, str], str] = {}
+    table = page[page.index('id="indicator-table"') :]
+    for code, total in re.findall(
+        r'<tr data-code="([^"]+)">\s*<th[^>]*>.*?</th>\s*<td data-total="([^"]*)"', table, re.S
+    ):
+        found[(code, "total")] = html.unescape(total)
+    if 'id="breakdown-table"' in page:
+        breakdown = page[page.index('id="breakdown-table"') : page.index('id="funnel"')]
+        for row in re.findall(r'<tr data-code="([^"]+)">(.*?)</tr>', breakdown, re.S):
+            for cell, value in re.findall(r'data-cell="([^"]*)" data-value="([^"]*)"', row[1]):
+                found[(row[0], html.unescape(cell))] = html.unescape(value)
+    return found
+
+
+def api_cells(table: dict, by: str | None) -> dict[tuple[str, str], str]:
+    found = {}
+    for ind in table["indicators"]:
+        found[(ind["code"], "total")] = str(ind["total"])
+        for cell in ind["breakdown"] if by else []:
+            found[(ind["code"], str(cell[by]))] = str(cell["value"])
+    return found
+
+
+async def registered(browser, count: int, **overrides) -> None:
+    for i in range(count):
+        answer = await browser.post("/people", person_form(given_name=f"Awa{chr(97 + i)}", **overrides))
+        assert answer.status_code == 303, answer.text
+
+
+@pytest.mark.parametrize(("role", "by"), [("programme_manager", "sex"), ("caseworker", "region"), ("admin", None)])
+async def test_the_indicator_table_equals_the_reporting_api_cell_for_cell(web, role, by):
+    browser, apps = web
+    await browser.sign_in()
+    await registered(browser, 6)
+    await registered(browser, 2, sex="male", region="oriental", city="Oujda")
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["reporting"]), base_url="http://reporting")
+    params = {"period": "programme", **({"by": by} if by else {})}
+    headers = bearer(role, "amappe-rabat")
+    for _ in range(150):  # the registrations travel to reporting through the broker
+        expected = (await api.get("/v1/indicators", params=params, headers=headers)).json()
+        if str(next(i for i in expected["indicators"] if i["code"] == "3.2")["total"]) in ("8", "<5"):
+            break
+        await asyncio.sleep(0.02)
+    await api.aclose()
+    await browser.post("/sign-out", {})
+    await browser.sign_in(role=role, organisation="amappe-rabat")
+    page = await browser.get("/indicators", params=params)
+    assert page.status_code == 200, page.text[:300]
+    shown = shown_cells(page.text)
+    assert shown == api_cells(expected, by), "the page shows exactly what reporting answers"
+    assert len(shown) >= 14 + (2 if by else 0)
+    if role == "caseworker":
+        assert shown[("3.2", "oriental")] == "<5", "small counts stay hidden below programme manager"
+    if role == "programme_manager":
+        assert shown[("3.2", "male")] == "2" and shown[("3.2", "total")] == "8"
+        assert "Migrants, réfugiés et demandeurs d’asile protégés et/ou assistés" in html.unescape(page.text)
+        assert "80\u00a0%" in html.unescape(page.text) or "80 %" in html.unescape(page.text), "8 of the target of 10"
+
+
+async def test_downloads_pass_through_and_a_bad_period_is_named(web):
+    browser, _apps = web
+    await browser.sign_in(role="programme_manager")
+    csv = await browser.client.get("/indicators.csv", params={"period": "programme"})
+    assert csv.status_code == 200 and "text/csv" in csv.headers["content-type"]
+    assert "3.2" in csv.text
+    xlsx = await browser.client.get("/indicators.xlsx", params={"period": "programme"})
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
+    bad = await browser.get("/indicators", params={"period": "decade:2020"})
+    assert bad.status_code == 200 and 'class="flash error"' in bad.text
+    published = await browser.post("/indicators/snapshots", {"period": "programme"})
+    page = html.unescape((await browser.get(published.headers["location"])).text)
+    assert "L’instantané est publié" in page
+
+
+async def test_the_indicator_screen_renders_in_french_and_arabic(web):
+    browser, _apps = web
+    await browser.sign_in(role="me_viewer")
+    for language in ("fr", "ar"):
+        await browser.set_language(language)
+        page = await browser.get("/indicators", params={"by": "legal_status", "period": "programme"})
+        assert page.status_code == 200 and f'lang="{language}"' in page.text
+    start = await browser.get("/")
+    assert 'href="/indicators"' in start.text
+
+
+def test_every_indicator_and_funnel_stage_reporting_declares_has_its_text_here():
+    from work4life.reporting.domain.indicators import FUNNEL
+    from work4life.reporting.service_layer.indicators import INDICATORS
+    from work4life.web.pages.reporting import FUNNEL_STAGES, INDICATOR_NAMES
+
+    assert sorted(i.name for i in INDICATORS) == sorted(INDICATOR_NAMES)
+    assert [stage for stage, _kind, _text in FUNNEL] == list(FUNNEL_STAGES)
