@@ -10,7 +10,7 @@ source "$REPO/scripts/setup.sh"
 export W4L_STATE_DIR="${W4L_STATE_DIR:-$REPO/.state}"
 # The dashboard's and the web application's tests drive a real headless browser (Debian's Chromium).
 command -v chromium >/dev/null || apt_install chromium
-export W4L_TEST_ARTEFACTS="${W4L_TEST_ARTEFACTS:-$W4L_STATE_DIR/artefacts}"   # the dashboard's screenshot lands here
+export W4L_TEST_ARTEFACTS="${W4L_TEST_ARTEFACTS:-$W4L_STATE_DIR/artefacts}"   # the browser tests' screenshots land here
 
 # The AsyncAPI project's CLI (pinned in scripts/asyncapi-cli/) validates every AsyncAPI document.
 # Kept in the cache under its lockfile's hash, so a run reuses it where the machine allows and a

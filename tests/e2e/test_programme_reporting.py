@@ -1,15 +1,13 @@
 """A small generated programme run through all five services on the real broker: twenty people
 registered, informed, assessed and referred in intake; trained in training; two ventures in
 enterprise (one launched with a grant and followed up, one rejected); hires and retention checks
-in employment. Reporting's indicators, exports and dashboard must then say exactly what the
-driver did; the dashboard is opened in a real headless Chromium and a screenshot is kept.
+in employment. Reporting's indicators and exports must then say exactly what the driver did (the
+M&E screen that shows them is driven in Chromium by tests/browser).
 """
 
 import csv
 import io
 import os
-import shutil
-import subprocess
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -69,20 +67,11 @@ def person(i: int) -> dict:
     }
 
 
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if os.environ.get("W4L_TEST_REQUIRE_REAL") == "1":
-            pytest.fail("chromium is missing: scripts/test.sh installs it (apt-get install chromium)")
-        pytest.skip("needs Chromium (apt-get install chromium); scripts/test.sh installs it")
-    return found
-
-
 SERVICES = ("intake", "training", "enterprise", "employment", "reporting")
 
 
 def test_a_generated_programme_through_all_five_services_is_reported_exactly(start_services):
-    play(start_services(*SERVICES), browser=chromium())
+    play(start_services(*SERVICES))
 
 
 def test_the_same_programme_on_a_broker_with_tls_passwords_and_acls(start_secure_services):
@@ -95,7 +84,7 @@ def test_the_same_programme_on_a_broker_with_tls_passwords_and_acls(start_secure
     from work4life.runtime.status import probe
 
     services = start_secure_services(*SERVICES)
-    play(services, browser=None)
+    play(services)
     broker, namespace = start_secure_services.broker, start_secure_services.namespace
     by_name = dict(zip(SERVICES, services, strict=True))
     for service in services:
@@ -146,9 +135,8 @@ def test_the_same_programme_on_a_broker_with_tls_passwords_and_acls(start_secure
     manager.close()
 
 
-def play(services, browser: str | None) -> None:
-    """Drive the generated programme through the five services and check what reporting says; with
-    a browser, also open the dashboard and keep a screenshot."""
+def play(services) -> None:
+    """Drive the generated programme through the five services and check what reporting says."""
     intake, training, enterprise, employment, reporting = services
     clerk = httpx.Client(base_url=intake.url, headers=CLERK, timeout=10)
     trainer = httpx.Client(base_url=training.url, headers=TRAINER, timeout=10)
@@ -409,26 +397,5 @@ def play(services, browser: str | None) -> None:
     workbook = manager.get("/v1/indicators.xlsx")
     assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
 
-    for client in (clerk, trainer, coach, adviser):
+    for client in (clerk, trainer, coach, adviser, manager):
         client.close()
-    if browser is None:
-        manager.close()
-        return
-
-    # -- the dashboard in a real browser ------------------------------------------------------
-    token = MANAGER["Authorization"].split()[1]
-    page = f"{reporting.url}/dashboard?access_token={token}"
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTEFACTS / "dashboard.png"
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2000"]
-    subprocess.run([browser, *flags, f"--screenshot={shot}", page], check=True, timeout=120, capture_output=True)
-    dom = subprocess.run(
-        [browser, *flags, "--dump-dom", page], check=True, timeout=120, capture_output=True, text=True
-    ).stdout
-    assert shot.stat().st_size > 20_000, "the screenshot shows a drawn page"
-    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for section in ("Indicators against targets", 'id="funnel"', 'id="trends"', 'id="breakdowns"'):
-        assert section in dom
-    assert dom.count("<svg") >= 7 and "People benefitting from professional trainings" in dom
-    print(f"\ndashboard screenshot: {shot} ({shot.stat().st_size:,} bytes)")
-    manager.close()

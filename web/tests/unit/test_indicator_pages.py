@@ -79,6 +79,9 @@ async def test_the_indicator_table_equals_the_reporting_api_cell_for_cell(web, r
         assert shown[("3.2", "male")] == "2" and shown[("3.2", "total")] == "8"
         assert "Migrants, réfugiés et demandeurs d’asile protégés et/ou assistés" in html.unescape(page.text)
         assert "80\u00a0%" in html.unescape(page.text) or "80 %" in html.unescape(page.text), "8 of the target of 10"
+        trends = page.text[page.text.index('id="trends"') :]
+        assert trends.count("<rect") == 36, "three indicators, twelve months each"
+        assert "<title>nov. 26: 8</title>" in html.unescape(trends), "the month the eight were registered"
 
 
 async def test_downloads_pass_through_and_a_bad_period_is_named(web):

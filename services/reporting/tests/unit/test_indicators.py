@@ -212,19 +212,14 @@ async def test_erased_people_keep_counting_under_a_stand_in_and_merged_ones_coun
     engine.dispose()
 
 
-async def test_the_dashboard_draws_every_section_and_hides_small_cells_from_viewers(fed):
+async def test_no_page_takes_a_token_in_its_address(fed):
+    """The dashboard moved into the signed-in staff app (ADR 20): reporting serves figures to a
+    bearer token in the header only, and no page of it reads a token from the address."""
     client, _ = fed
-    page = await client.get("/dashboard", params={"period": "year:2025"}, headers=MANAGER)
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    html = page.text
-    for section in ('id="indicators"', 'id="funnel"', 'id="trends"', 'id="breakdowns"', "<svg"):
-        assert section in html
-    assert "1.4" in html and "exact figures" in html
     token = VIEWER["Authorization"].split()[1]
-    viewed = await client.get("/dashboard", params={"access_token": token}, headers={"Authorization": ""})
-    assert viewed.status_code == 200 and "counts from 1 to 4 shown as &lt;5" in viewed.text
-    assert (await client.get("/dashboard", headers={"Authorization": ""})).status_code == 401
-    assert (await client.get("/dashboard", params={"period": "week:1"}, headers=MANAGER)).status_code == 422
+    assert (await client.get("/dashboard", headers=MANAGER)).status_code == 404
+    answer = await client.get("/v1/indicators", params={"access_token": token}, headers={"Authorization": ""})
+    assert answer.status_code == 401
 
 
 async def test_snapshots_are_published_on_demand_and_when_a_month_closes(sqlite_url):

@@ -91,6 +91,7 @@ class Web:
         formatter = i18n.Formatter(language)
         env.filters["date"] = formatter.date
         env.filters["number"] = formatter.number
+        env.filters["month"] = formatter.month
         env.filters["percent"] = formatter.percent
         env.filters["money"] = formatter.money
         mad, euro = translations.gettext(N_("MAD")), translations.gettext(N_("EUR"))

@@ -78,6 +78,10 @@ class Formatter:
             return format_datetime(value, "medium", locale=self.locale)
         return format_date(value, "medium", locale=self.locale)
 
+    def month(self, value: Any) -> str:
+        """A month as a chart's axis writes it: "nov. 26" in French."""
+        return format_date(value, "MMM yy", locale=self.locale)
+
     def number(self, value: Any) -> str:
         return "" if value is None else format_decimal(value, locale=self.locale)
 

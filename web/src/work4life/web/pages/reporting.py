@@ -4,6 +4,7 @@ publication of a snapshot. Reporting's figures are shown as reporting serves the
 person (small counts hidden for everyone below programme manager); this app adds no rule of its
 own, and sends no token in an address."""
 
+import asyncio
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -113,6 +114,7 @@ async def indicators(request: Request, me: Staff) -> Response:
                 if cell.get(by) not in columns:
                     columns.append(cell.get(by))
     numbers = [s["people"] for s in funnel["stages"] if isinstance(s["people"], int)]
+    trends = await monthly(request, me, chosen, date.fromisoformat(table["period_to"])) if not errors else {}
     return render(
         request,
         "reporting/indicators.html",
@@ -128,8 +130,41 @@ async def indicators(request: Request, me: Staff) -> Response:
             "names": INDICATOR_NAMES,
             "stages": FUNNEL_STAGES,
             "query": asked(chosen),
+            "trends": trends,
+            "trend_names": TRENDS,
         },
     )
+
+
+TRENDS = {
+    "3.2": N_("People assisted per month"),
+    "1.4": N_("People trained per month"),
+    "placements": N_("People placed per month"),
+}
+
+
+async def monthly(request: Request, me, chosen: dict[str, Any], end: date) -> dict[str, list[tuple[date, Any]]]:
+    """Each trend indicator month by month, the twelve months up to the period's end (one call a
+    month and indicator, made together)."""
+    months: list[date] = []
+    year, month = end.year, end.month
+    for _ in range(12):
+        months.insert(0, date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    scope = {"organisation": chosen["organisation"]} if chosen["organisation"] else {}
+    asks = [(code, m) for code in TRENDS for m in months]
+    answers = await asyncio.gather(
+        *(
+            call(
+                request, me, REPORTING, "GET", f"/v1/indicators/{code}", params={"period": f"month:{m:%Y-%m}", **scope}
+            )
+            for code, m in asks
+        )
+    )
+    trends: dict[str, list[tuple[date, Any]]] = {code: [] for code in TRENDS}
+    for (code, m), answer in zip(asks, answers, strict=True):
+        trends[code].append((m, answer["total"]))
+    return trends
 
 
 @router.get("/indicators.{kind}", include_in_schema=False)
