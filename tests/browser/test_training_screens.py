@@ -55,7 +55,21 @@ def wait_for_text(page, url: str, text: str, tries: int = 60) -> None:
     raise AssertionError(f"{text!r} never showed on {url}")
 
 
+def trained_so_far(context, base: str) -> int:
+    """Indicator 1.4 (people trained) programme to date, as a programme manager sees it on the M&E
+    screen, in a browser profile of its own."""
+    manager = context.browser.new_context(locale="fr-FR")
+    try:
+        page = manager.new_page()
+        dev_sign_in(page, base, role="programme_manager", name="Nadia")
+        page.goto(f"{base}/indicators?period=programme")
+        return int(page.get_attribute("tr[data-code='1.4'] td[data-total]", "data-total"))
+    finally:
+        manager.close()
+
+
 def test_a_referral_accepted_in_training_becomes_an_enrolment_and_a_completion(stack, context):
+    trained_before = trained_so_far(context, stack.url)
     page = context.new_page()
     dev_sign_in(page, stack.url)
     family = unique("Trainee")
@@ -89,6 +103,11 @@ def test_a_referral_accepted_in_training_becomes_an_enrolment_and_a_completion(s
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf" and pdf.body().startswith(b"%PDF-")
     number = re.search(r"W4L-\d{4}-[0-9A-Z]{8}-\d\d", page.inner_text("main")).group(0)
 
+    for _ in range(60):  # the completion travels to reporting through the broker
+        if trained_so_far(context, stack.url) == trained_before + 1:
+            break
+        page.wait_for_timeout(500)
+    assert trained_so_far(context, stack.url) == trained_before + 1, "the completion shows in the M&E table"
     wait_for_text(page, f"{stack.url}{person}/journey", "A terminé")
     journey = page.inner_text("ol.journey")
     assert journey.index("Orienté·e vers Formation") < journey.index("Inscrit·e en") < journey.index("A terminé")

@@ -140,26 +140,42 @@ async def test_an_offer_is_filled_from_the_ranking_and_the_3_month_call_recorded
     assert far
 
 
-async def test_a_job_fair_counts_employers_attendees_and_is_closed(web):
+async def test_a_job_fair_counts_employers_attendees_and_the_hires_met_there(web):
     browser, _apps, _clock = web
     await browser.sign_in()
     person = await job_seeker(browser)
     await shows(browser, "/employment/candidates", "Aminata Traoré</a>")
-    employer, _offer = await employer_with_offer(browser)
+    employer, offer = await employer_with_offer(browser)
     planned = await browser.post(
         "/employment/fairs",
         {"name": "Forum emploi Rabat", "held_on": TODAY.isoformat(), "region": "rabat_sale_kenitra", "city": "Rabat"},
     )
     fair = planned.headers["location"]
     assert re.fullmatch(r"/employment/fairs/[0-9a-f-]{36}", fair)
+    fair_id = fair.rsplit("/", 1)[1]
     came = await browser.post(
         f"{fair}/attendance",
         {"employers": employer.rsplit("/", 1)[1], "attendees": person, "other_attendees": "40"},
     )
     assert came.status_code == 303
+    page = html.unescape((await browser.get(offer)).text)
+    assert f'<option value="{fair_id}">Forum emploi Rabat' in page, "an open fair is offered when shortlisting"
+    await browser.post(f"{offer}/applications", {"beneficiary_id": person, "job_fair_id": fair_id})
+    page = html.unescape((await browser.get(offer)).text)
+    application = re.search(r"/employment/applications/([0-9a-f-]+)/step", page).group(1)
+    offer_id = offer.rsplit("/", 1)[1]
+    await browser.post(f"/employment/applications/{application}/step", {"offer_id": offer_id, "to": "interviewed"})
+    await browser.post(
+        f"/employment/applications/{application}/hire",
+        {"offer_id": offer_id, "contract_type": "fixed_term", "starts_on": TODAY.isoformat(),
+         "hours_per_week": "44", "wage_band": "3000_to_4500"},
+    )  # fmt: skip
     closed = await browser.post(f"{fair}/close", {})
     page = html.unescape((await browser.get(closed.headers["location"])).text)
     assert "1 inscrits dans le programme, 40 autres" in page
+    assert re.search(r"Entretiens issus du forum</dt><dd>1<", page) and re.search(
+        r"Embauches issues du forum</dt><dd>1<", page
+    )
     assert "clôturé le" in page
     listing = html.unescape((await browser.get("/employment/fairs")).text)
     assert "Forum emploi Rabat" in listing and "<td>41</td>" in listing

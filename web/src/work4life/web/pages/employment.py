@@ -207,10 +207,11 @@ async def publish(request: Request, employer_id: uuid.UUID, me: Staff) -> Respon
 @router.get("/employment/offers/{offer_id}", include_in_schema=False)
 async def offer(request: Request, offer_id: uuid.UUID, me: Staff) -> Response:
     base = f"/v1/offers/{offer_id}"
-    found, ranked, applications = await asyncio.gather(
+    found, ranked, applications, fairs_held = await asyncio.gather(
         employment(request, me, "GET", base),
         employment(request, me, "GET", f"{base}/matches", params={"limit": 20}),
         employment(request, me, "GET", f"{base}/applications", params={"limit": 100}),
+        employment(request, me, "GET", "/v1/job-fairs", params={"limit": 20}),
     )
     ids = [m["beneficiary_id"] for m in ranked["items"]] + [a["beneficiary_id"] for a in applications["items"]]
     names = await names_of(request, me, ids)
@@ -228,6 +229,7 @@ async def offer(request: Request, offer_id: uuid.UUID, me: Staff) -> Response:
             "names": names,
             "rejections": REJECTIONS,
             "today": date.today().isoformat(),
+            "fairs": [f for f in fairs_held["items"] if not f["closed_on"]],
         },
     )
 
@@ -235,7 +237,8 @@ async def offer(request: Request, offer_id: uuid.UUID, me: Staff) -> Response:
 @router.post("/employment/offers/{offer_id}/applications", include_in_schema=False)
 async def shortlist(request: Request, offer_id: uuid.UUID, me: Staff) -> Response:
     form = await form_of(request)
-    body = {k: forms.text(form, k) for k in ("beneficiary_id", "shortlisted_on") if forms.text(form, k)}
+    names = ("beneficiary_id", "shortlisted_on", "job_fair_id")  # met at a fair: the fair's day by default
+    body = {k: forms.text(form, k) for k in names if forms.text(form, k)}
     await attempt(
         request,
         me,
