@@ -73,6 +73,54 @@ async def test_follow_up_visits_are_recorded_and_the_overdue_list_follows(enterp
     assert stage["data"]["previous_stage"] == "launched"
 
 
+async def test_each_coach_has_the_visits_of_the_ventures_they_follow(enterprise):
+    client, upstream, _, clock, _ = enterprise
+    first = await launched(client, upstream, name="Atelier Nour")
+    second = await launched(client, upstream, name="Couture Amal")
+    third = await launched(client, upstream, name="Boulangerie Salam")
+    clock.value = date(2026, 9, 1)
+
+    # The first coaching session names the coach; a later one by someone else does not change it.
+    for coach in ("Samira El  Idrissi", "Youssef Benali"):
+        made = await client.post(
+            f"/v1/ventures/{first['venture_id']}/coaching",
+            json={"held_on": "2026-03-02", "hours": "1", "topic": "Stock", "coach": coach},
+        )
+        assert made.status_code == 201, made.text
+    assert (await client.get(f"/v1/ventures/{first['venture_id']}")).json()["coach"] == "Samira El Idrissi"
+
+    named = await client.put(f"/v1/ventures/{second['venture_id']}/coach", json={"coach": "Youssef Benali"})
+    assert named.status_code == 200 and named.json()["coach"] == "Youssef Benali"
+    blank = await client.put(f"/v1/ventures/{third['venture_id']}/coach", json={"coach": "  "})
+    assert blank.status_code == 422 and blank.json()["errors"][0]["field"] == "coach"
+    missing = await client.put(f"/v1/ventures/{third['venture_id']}/coach", json={})
+    assert missing.status_code == 422 and missing.json()["errors"][0]["field"] == "coach"
+
+    async def due_for(**params) -> list[tuple[str, str | None]]:
+        page = (await client.get("/v1/follow-ups/due", params=params)).json()
+        return [(d["venture_name"], d["coach"]) for d in page["items"]]
+
+    assert sorted(await due_for()) == [
+        ("Atelier Nour", "Samira El Idrissi"),
+        ("Boulangerie Salam", None),
+        ("Couture Amal", "Youssef Benali"),
+    ]
+    assert await due_for(coach="samira el idrissi") == [("Atelier Nour", "Samira El Idrissi")]
+    assert await due_for(coach="Youssef  Benali") == [("Couture Amal", "Youssef Benali")]
+    assert await due_for(coach="Nobody") == []
+    ventures = (await client.get("/v1/ventures", params={"coach": "YOUSSEF BENALI"})).json()
+    assert [v["name"] for v in ventures["items"]] == ["Couture Amal"]
+
+    # Handing a venture over moves its visits to the new coach's list; null leaves it unassigned.
+    await client.put(f"/v1/ventures/{first['venture_id']}/coach", json={"coach": "Youssef Benali"})
+    assert sorted(await due_for(coach="Youssef Benali")) == [
+        ("Atelier Nour", "Youssef Benali"),
+        ("Couture Amal", "Youssef Benali"),
+    ]
+    cleared = await client.put(f"/v1/ventures/{first['venture_id']}/coach", json={"coach": None})
+    assert cleared.status_code == 200 and cleared.json()["coach"] is None
+
+
 async def test_a_venture_found_closed_needs_no_later_visits(enterprise):
     client, upstream, _, clock, _ = enterprise
     venture = await launched(client, upstream)

@@ -62,6 +62,9 @@ class Venture(SQLModel, table=True):
     registered_on: date | None = None
     premises: str | None = Field(default=None, max_length=300)
     active: bool | None = Field(default=None, description="After launch: trading at the last visit.")
+    coach: str | None = Field(
+        default=None, max_length=200, description="The business coach who follows it (and makes its visits)."
+    )
     created_at: datetime
     created_by: str = Field(max_length=200)
     revision: int = Field(default=0, description="Bumped by each change; serialises concurrent changes.")

@@ -134,7 +134,14 @@ class VentureRequest(BaseModel):
         "the programme's dates. Default: today.",
     )
 
-    _clean = field_validator("name", "city", "description")(lambda v: _text(v))
+    coach: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The business coach who follows the venture. Default: the coach of its first coaching session.",
+    )
+
+    _clean = field_validator("name", "city", "description", "coach")(lambda v: _text(v))
 
     @model_validator(mode="after")
     def _members(self) -> "VentureRequest":
@@ -279,6 +286,16 @@ class CoachingRequest(BaseModel):
     notes: str | None = Field(default=None, max_length=2000)
 
     _clean = field_validator("topic", "coach", "notes")(lambda v: _text(v))
+
+
+class CoachAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    coach: str | None = Field(
+        min_length=1, max_length=200, description="The coach's name as staff write it; null leaves it unassigned."
+    )
+
+    _clean = field_validator("coach")(lambda v: _text(v))
 
 
 class FollowUpRequest(BaseModel):

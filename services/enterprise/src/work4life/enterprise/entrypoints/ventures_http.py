@@ -21,6 +21,7 @@ from work4life.runtime.strict import Day
 from ..adapters.orm import FollowUpVisit, Venture
 from ..domain.model import (
     NEXT_STAGES,
+    CoachAssignment,
     CoachingRequest,
     ExitReason,
     FollowUpRequest,
@@ -73,6 +74,7 @@ class VenturePublic(BaseModel):
     registered_on: date | None
     premises: str | None
     active: bool | None
+    coach: str | None = Field(description="The business coach who follows it and makes its follow-up visits.")
     coaching_hours: Decimal
     selection_decisions: list[DecisionPublic]
 
@@ -89,6 +91,7 @@ class VentureSummary(BaseModel):
     stage_changed_on: date
     applied_on: date
     active: bool | None
+    coach: str | None
 
 
 VenturePage = Page[VentureSummary]
@@ -121,6 +124,7 @@ class DueVisit(BaseModel):
     venture_name: str
     region: Region
     organisation: str
+    coach: str | None = Field(description="Who makes the visit: the venture's coach (null: nobody named yet).")
     months_after_launch: int
     due_on: date
     days_overdue: int
@@ -181,7 +185,7 @@ def apply(uow: WorkDep, body: VentureRequest, db: SessionDep, who: Staff) -> Ven
     response_model=VenturePage,
     tags=["ventures"],
     summary="Ventures, latest application first (paginated; filter by stage, kind, region, organisation, "
-    "member, application dates)",
+    "member, coach, application dates)",
 )
 def list_ventures(
     db: SessionDep,
@@ -191,6 +195,7 @@ def list_ventures(
     region: Region | None = None,
     organisation: Annotated[str | None, Query(max_length=50)] = None,
     member: UUID | None = None,
+    coach: Annotated[str | None, Query(max_length=200, description="The coach's name, any letter case.")] = None,
     applied_from: Day | None = None,
     applied_until: Day | None = None,
     limit: Limit = 50,
@@ -204,6 +209,7 @@ def list_ventures(
         region=region,
         organisation=organisation,
         member=member,
+        coach=coach,
         applied_from=applied_from,
         applied_until=applied_until,
         limit=limit,
@@ -281,6 +287,18 @@ def launch(uow: WorkDep, venture_id: UUID, body: LaunchRequest, db: SessionDep, 
     return venture_out(db, venture)
 
 
+@router.put(
+    "/ventures/{venture_id}/coach",
+    response_model=VenturePublic,
+    tags=["coaching"],
+    summary="Name the coach who follows the venture and makes its follow-up visits (null: nobody)",
+    responses={409: {"description": "The venture has left the programme"}},
+)
+def assign_coach(uow: WorkDep, venture_id: UUID, body: CoachAssignment, db: SessionDep, who: Staff) -> VenturePublic:
+    venture = ventures.venture_by_id(db, venture_id, who)
+    return venture_out(db, ventures.assign_coach(uow, venture, body))
+
+
 # -- coaching ----------------------------------------------------------------------------
 
 
@@ -289,7 +307,7 @@ def launch(uow: WorkDep, venture_id: UUID, body: LaunchRequest, db: SessionDep, 
     response_model=CoachingPublic,
     status_code=status.HTTP_201_CREATED,
     tags=["coaching"],
-    summary="Record a coaching session (hours, topic, coach)",
+    summary="Record a coaching session (hours, topic, coach); a venture with no coach named takes this one",
 )
 def add_coaching(uow: WorkDep, venture_id: UUID, body: CoachingRequest, db: SessionDep, who: Staff) -> CoachingPublic:
     venture = ventures.venture_by_id(db, venture_id, who)
@@ -345,7 +363,8 @@ def record_visit(
     "/follow-ups/due",
     response_model=DueVisitPage,
     tags=["follow-up"],
-    summary="Visits to make: overdue ones by default, or due within `within_days`; oldest first",
+    summary="Visits to make: overdue ones by default, or due within `within_days`; oldest first (filter by "
+    "region, organisation, coach)",
 )
 def due(
     context: ContextDep,
@@ -354,6 +373,7 @@ def due(
     within_days: Annotated[int, Query(ge=0, le=366)] = 0,
     region: Region | None = None,
     organisation: Annotated[str | None, Query(max_length=50)] = None,
+    coach: Annotated[str | None, Query(max_length=200, description="The coach's name, any letter case.")] = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> DueVisitPage:
@@ -364,6 +384,7 @@ def due(
         due_before=today + timedelta(days=within_days),
         region=region,
         organisation=organisation,
+        coach=coach,
         limit=limit,
         offset=offset,
     )
@@ -373,6 +394,7 @@ def due(
             venture_name=venture.name,
             region=venture.region,
             organisation=venture.organisation,
+            coach=venture.coach,
             months_after_launch=visit.months_after_launch,
             due_on=visit.due_on,
             days_overdue=max((today - visit.due_on).days, 0),

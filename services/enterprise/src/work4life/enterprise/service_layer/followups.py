@@ -12,7 +12,7 @@ from ..adapters import event_mapping
 from ..adapters.orm import FollowUpVisit, Venture
 from ..domain.model import Conflict, FollowUpRequest, NotFound, Refused, VisitStatus
 from .context import Work
-from .ventures import lock, page
+from .ventures import coached_by, lock, page
 
 
 def visits_of(session: Session, venture: Venture) -> list[FollowUpVisit]:
@@ -88,6 +88,7 @@ def due_visits(
     due_before: date,
     region: Region | None,
     organisation: str | None,
+    coach: str | None,
     limit: int,
     offset: int,
 ) -> tuple[list[tuple[FollowUpVisit, Venture]], int]:
@@ -103,4 +104,6 @@ def due_visits(
         query = query.where(Venture.organisation == organisation)
     if region:
         query = query.where(Venture.region == region)
+    if coach:
+        query = query.where(coached_by(coach))
     return page(session, query.order_by(col(FollowUpVisit.due_on), col(FollowUpVisit.id)), limit, offset)

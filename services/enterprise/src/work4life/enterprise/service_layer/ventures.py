@@ -8,7 +8,8 @@ from datetime import date
 from functools import partial
 from uuid import UUID
 
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, func, select
 
 from work4life import referrals
 from work4life.contracts.enterprise import VentureKind, VentureStage
@@ -31,6 +32,7 @@ from ..domain.model import (
     ENDED,
     IN_SUPPORT,
     CandidateStatus,
+    CoachAssignment,
     CoachingRequest,
     Conflict,
     ExitReason,
@@ -317,9 +319,30 @@ def add_coaching(uow: Work, venture: Venture, request: CoachingRequest) -> Coach
         recorded_by=actor.subject,
     )
     session.add(coaching)
+    if venture.coach is None:
+        venture.coach = request.coach
+        session.add(venture)
     uow.commit()
     session.refresh(coaching)
     return coaching
+
+
+def assign_coach(uow: Work, venture: Venture, request: CoachAssignment) -> Venture:
+    """Name the coach who follows the venture (and makes its follow-up visits), or nobody."""
+    session = uow.session
+    lock(session, venture)
+    if venture.stage in ENDED:
+        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
+    venture.coach = request.coach
+    session.add(venture)
+    uow.commit()
+    session.refresh(venture)
+    return venture
+
+
+def coached_by(coach: str) -> ColumnElement[bool]:
+    """Ventures followed by `coach`, however the name's letters are cased."""
+    return func.lower(col(Venture.coach)) == func.lower(" ".join(coach.split()))
 
 
 def coaching_of(session: Session, venture: Venture) -> list[CoachingSession]:
@@ -339,6 +362,7 @@ def ventures(
     region: Region | None,
     organisation: str | None,
     member: UUID | None,
+    coach: str | None,
     applied_from: date | None,
     applied_until: date | None,
     limit: int,
@@ -355,6 +379,8 @@ def ventures(
         query = query.where(Venture.kind == kind)
     if region:
         query = query.where(Venture.region == region)
+    if coach:
+        query = query.where(coached_by(coach))
     if applied_from:
         query = query.where(Venture.applied_on >= applied_from)
     if applied_until:
