@@ -101,6 +101,22 @@ def test_a_venture_moves_through_the_board_to_a_disbursed_grant_and_a_follow_up(
     page.fill("#premises", "Boulevard Mohammed V, Oujda")
     page.click("form[action$='/launch'] button[type=submit]")
     page.wait_for_url(f"{stack.url}{venture}#visits")
+
+    # Karima follows the venture: her list of visits due holds its 6-month visit.
+    page.locator("details summary", has_text="Désigner le coach").click()
+    assert page.input_value("#venture_coach") == "Karima", "the signed-in coach is offered"
+    page.click("form[action$='/coach'] button[type=submit]")
+    page.wait_for_url(f"{stack.url}{venture}")
+    assert "Karima" in page.inner_text(".facts")
+    page.goto(f"{stack.url}/enterprise/visits?within_days=200")
+    page.click("text=Mes visites")
+    page.wait_for_url("**coach=Karima**")
+    row = page.locator("tbody tr", has_text=name)
+    assert "6 mois après le lancement" in row.inner_text() and "Karima" in row.inner_text()
+    page.goto(f"{stack.url}/enterprise/visits?within_days=200&coach=Nobody")
+    assert page.locator("tbody tr", has_text=name).count() == 0
+
+    page.goto(f"{stack.url}{venture}#visits")
     first = page.locator("#visits ~ .table-wrap tbody tr").first
     assert "6 mois après le lancement" in first.inner_text()
     first.locator("details summary").click()
@@ -128,7 +144,7 @@ def test_every_enterprise_screen_in_french_and_arabic_passes_axe(stack, context)
         screens = {
             "enterprise-board": "/enterprise",
             "enterprise-candidates": "/enterprise/candidates",
-            "enterprise-visits": "/enterprise/visits",
+            "enterprise-visits": "/enterprise/visits?coach=Omar",
             "enterprise-apply": "/enterprise/ventures/new",
             "enterprise-venture": venture,
         }

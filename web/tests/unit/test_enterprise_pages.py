@@ -148,6 +148,14 @@ async def test_a_venture_goes_from_the_board_to_a_disbursed_grant_and_a_follow_u
     clock.value = TODAY + timedelta(days=200)
     due = await browser.get("/enterprise/visits")
     assert "Couture Bladi" in due.text and "6 mois après le lancement" in html.unescape(due.text)
+    assert "pas encore désigné" in html.unescape(due.text), "no coach named yet"
+    named = await browser.post(f"{venture}/coach", {"coach": "Samira  El Idrissi"})
+    page = html.unescape((await browser.get(named.headers["location"])).text)
+    assert "Le coach est enregistré." in flashes(page) and "Samira El Idrissi" in page
+    mine = html.unescape((await browser.get("/enterprise/visits?coach=samira+el+idrissi")).text)
+    assert "Couture Bladi" in mine and "Visites à faire : 1" in mine
+    theirs = html.unescape((await browser.get("/enterprise/visits?coach=Youssef+Benali")).text)
+    assert "Couture Bladi" not in theirs and "Visites à faire : 0" in theirs
     visited = await browser.post(
         f"{venture}/follow-ups/6",
         {

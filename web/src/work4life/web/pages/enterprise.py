@@ -302,6 +302,22 @@ async def coaching(request: Request, venture_id: uuid.UUID, me: Staff) -> Respon
     return RedirectResponse(f"/enterprise/ventures/{venture_id}#coaching", status_code=303)
 
 
+@router.post("/enterprise/ventures/{venture_id}/coach", include_in_schema=False)
+async def name_coach(request: Request, venture_id: uuid.UUID, me: Staff) -> Response:
+    form = await form_of(request)
+    await attempt(
+        request,
+        me,
+        ENTERPRISE,
+        N_("The coach is saved."),
+        N_("The coach was not saved: %(reason)s"),
+        "PUT",
+        f"/v1/ventures/{venture_id}/coach",
+        json={"coach": forms.text(form, "coach") or None},
+    )
+    return RedirectResponse(f"/enterprise/ventures/{venture_id}", status_code=303)
+
+
 @router.post("/enterprise/ventures/{venture_id}/launch", include_in_schema=False)
 async def launch(request: Request, venture_id: uuid.UUID, me: Staff) -> Response:
     form = await form_of(request)
@@ -368,7 +384,11 @@ async def leave(request: Request, venture_id: uuid.UUID, beneficiary_id: uuid.UU
 @router.get("/enterprise/visits", include_in_schema=False)
 async def visits_due(request: Request, me: Staff) -> Response:
     q = request.query_params
-    filters = {"within_days": q.get("within_days") or "30", "region": q.get("region") or None}
+    filters = {
+        "within_days": q.get("within_days") or "30",
+        "region": q.get("region") or None,
+        "coach": (q.get("coach") or "").strip() or None,
+    }
     found = await listing(request, me, ENTERPRISE, "/v1/follow-ups/due", filters)
     return render(request, "enterprise/visits.html", {**found, "visits": found["items"]})
 
