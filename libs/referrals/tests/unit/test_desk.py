@@ -93,7 +93,7 @@ class Desk(ReferralDesk[Person, Candidate, Recording]):
 
     def may_decline(self, session, candidate):
         if candidate.note == "in an application":
-            raise Conflict("in an application")
+            raise Conflict("in an application", code="referral_in_application")
 
 
 @pytest.fixture

@@ -151,6 +151,12 @@ async def test_a_person_is_shortlisted_interviewed_and_hired(employment):
     assert (
         early.status_code == 409 and "allowed next steps are interviewed, rejected, withdrawn" in early.json()["detail"]
     )
+    assert early.json()["code"] == "application_step_not_allowed"
+    assert early.json()["values"] == {
+        "application_status": "shortlisted",
+        "new_status": "hired",
+        "allowed": ["interviewed", "rejected", "withdrawn"],
+    }
     assert (await client.post(f"{url}/steps", json={"to": "interviewed"})).status_code == 200
     placement = await client.post(
         f"{url}/hire",

@@ -105,6 +105,8 @@ async def test_a_rejection_declines_the_referrals_and_is_final(enterprise):
         f"/v1/ventures/{venture['venture_id']}/transitions", json={"to": "abandoned", "reason": "other"}
     )
     assert again.status_code == 409 and "it is final" in again.json()["detail"]
+    assert again.json()["code"] == "stage_final"
+    assert again.json()["values"] == {"stage": "rejected", "new_stage": "abandoned", "allowed": []}
 
 
 async def test_launch_needs_a_matching_legal_form_and_schedules_follow_ups(enterprise):

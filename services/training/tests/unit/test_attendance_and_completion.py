@@ -142,6 +142,11 @@ async def test_completion_needs_enough_attendance_and_a_passed_final_assessment(
     errors = {e["field"]: e["reason"] for e in refused.json()["errors"]}
     assert errors["attendance"] == "attended 7 of 10 sessions (70%), below the 80% the course requires"
     assert errors["final_assessment"] == "no final assessment recorded yet"
+    assert refused.json()["code"] == "completion_rule_unmet"
+    assert [(e["code"], e["values"]) for e in refused.json()["errors"]] == [
+        ("attendance_below_rule", {"attended": 7, "sessions": 10, "percent": 70, "required": 80}),
+        ("no_final_assessment", {}),
+    ]
 
     await register(client, cohort, sessions[7], {who: "late"})  # late counts as attended
     failed = await client.put(f"/v1/enrolments/{enrolment_id}/final-assessment", json={"score": 42})

@@ -299,7 +299,11 @@ class ReferralDesk(Generic[P, C, X]):
             raise NotFound(f"no referral {referral_id} to {self.service.value}")
         session.refresh(candidate)
         if candidate.status is not CandidateStatus.PENDING:
-            raise Conflict(f"referral {referral_id} is {candidate.status.value}: only a pending one can be declined")
+            raise Conflict(
+                f"referral {referral_id} is {candidate.status.value}: only a pending one can be declined",
+                code="referral_not_pending",
+                values={"referral_status": candidate.status},
+            )
         self.may_decline(session, candidate)
         candidate.note = note
         answer(uow, candidate, CandidateStatus.DECLINED, answered=self.answered)

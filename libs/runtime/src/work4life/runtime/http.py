@@ -12,6 +12,7 @@ from typing import Annotated, Any, Protocol
 from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, HTTPException, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -313,7 +314,7 @@ def add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Conflict)
     async def _conflict(_: Request, exc: Conflict) -> JSONResponse:
-        content: dict[str, Any] = {"detail": str(exc)}
+        content: dict[str, Any] = {"detail": str(exc), "code": exc.code, "values": jsonable_encoder(exc.values)}
         if exc.errors:
             content["errors"] = exc.errors
         return JSONResponse(status_code=409, content=content)
@@ -429,7 +430,16 @@ ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["detail"],
     "properties": {
-        "detail": {"type": "string", "description": "What went wrong, in one sentence."},
+        "detail": {"type": "string", "description": "What went wrong, in one sentence (English)."},
+        "code": {
+            "type": "string",
+            "description": "409 only: the rule that refused, stable across versions (e.g. `cohort_full`), for a "
+            "client to say it in its own words.",
+        },
+        "values": {
+            "type": "object",
+            "description": "409 only: the values the rule names (a stage, a day, an amount), by name.",
+        },
         "errors": {
             "type": "array",
             "description": "Each field refused, with the reason (4xx caused by the request).",
@@ -440,6 +450,8 @@ ERROR_SCHEMA: dict[str, Any] = {
                     "field": {"type": "string", "description": "The field, dotted (`consents.0.purpose`)."},
                     "reason": {"type": "string"},
                     "type": {"type": ["string", "null"], "description": "A machine-readable kind of error."},
+                    "code": {"type": "string", "description": "An unmet condition's rule, when a 409 lists them."},
+                    "values": {"type": "object", "description": "The values that rule names."},
                 },
             },
         },
@@ -452,7 +464,7 @@ _ANSWERS = {
     "403": "The token's role may not do this.",
     "404": "Not found, or not visible to this organisation.",
     "413": "The request body is larger than the limit.",
-    "409": "The record's current state does not allow it (the detail says which state and why).",
+    "409": "The record's current state does not allow it (the detail says which state and why; `code` names the rule).",
     "415": "The file is not of a type this route reads.",
     "422": "The request was refused: each field and the reason.",
     "503": "The service is overloaded (the request was shed; retry later) or not ready.",

@@ -60,7 +60,9 @@ def check_step(current: ApplicationStatus, new: ApplicationStatus) -> None:
     if new not in allowed:
         raise Conflict(
             f"an application cannot go from {current.value} to {new.value}: "
-            + (f"the allowed next steps are {', '.join(s.value for s in allowed)}" if allowed else "it is final")
+            + (f"the allowed next steps are {', '.join(s.value for s in allowed)}" if allowed else "it is final"),
+            code="application_step_not_allowed" if allowed else "application_final",
+            values={"application_status": current, "new_status": new, "allowed": list(allowed)},
         )
 
 

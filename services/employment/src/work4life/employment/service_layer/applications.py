@@ -85,12 +85,20 @@ def apply(uow: Work, offer: JobOffer, employer: Employer, request: ApplicationRe
     lock_offer(session, offer)
     if offer.status is not OfferStatus.OPEN or offer.closes_on < context.today():
         state = offer.status.value if offer.status is not OfferStatus.OPEN else f"closed since {offer.closes_on}"
-        raise Conflict(f"offer {offer.offer_id} is {state}: it takes no applications")
+        raise Conflict(
+            f"offer {offer.offer_id} is {state}: it takes no applications",
+            code="offer_not_open" if offer.status is not OfferStatus.OPEN else "offer_past_closing",
+            values={"offer_status": offer.status, "closes_on": offer.closes_on},
+        )
     who = request.beneficiary_id
     jobseeker = matching.in_pool(session, who)
     referral = _standing_referral(session, who)
     if jobseeker is None or referral is None:
-        raise Conflict(f"{who} has no standing referral to employment: refer the person in intake (with consent) first")
+        raise Conflict(
+            f"{who} has no standing referral to employment: refer the person in intake (with consent) first",
+            code="no_standing_referral",
+            values={"service": "employment"},
+        )
     existing = session.exec(
         select(JobApplication).where(
             JobApplication.offer_pk == offer.id,
@@ -99,7 +107,11 @@ def apply(uow: Work, offer: JobOffer, employer: Employer, request: ApplicationRe
         )
     ).first()
     if existing is not None:
-        raise Conflict(f"{who} already has an application ({existing.status.value}) for offer {offer.offer_id}")
+        raise Conflict(
+            f"{who} already has an application ({existing.status.value}) for offer {offer.offer_id}",
+            code="application_exists",
+            values={"application_status": existing.status},
+        )
     fair = fair_by_id(session, request.job_fair_id, actor) if request.job_fair_id else None
     shortlisted_on = context.happened_on(
         "shortlisted_on",
@@ -163,11 +175,19 @@ def hire(
     check_step(application.status, ApplicationStatus.HIRED)
     hired = hires_on(session, offer)
     if hired >= offer.positions:
-        raise Conflict(f"all {offer.positions} positions of offer {offer.offer_id} are filled")
+        raise Conflict(
+            f"all {offer.positions} positions of offer {offer.offer_id} are filled",
+            code="offer_filled",
+            values={"positions": offer.positions},
+        )
     if (offer.kind is OfferKind.INTERNSHIP) != (request.contract_type is ContractType.INTERNSHIP):
         raise Refused("contract_type", "an internship offer hires on an internship contract, and only it does")
     if matching.in_pool(session, application.beneficiary_id) is None:
-        raise Conflict(f"{application.beneficiary_id} no longer has a standing referral with consent")
+        raise Conflict(
+            f"{application.beneficiary_id} no longer has a standing referral with consent",
+            code="no_standing_referral",
+            values={"service": "employment"},
+        )
     interviewed = (application.interviewed_on or application.shortlisted_on, "the interview")
     referral = session.get(EmploymentCandidate, application.referral_id) if application.referral_id else None
     referred = (referral.referred_on if referral else None, "the person's referral to employment")
@@ -246,7 +266,11 @@ def record_check(
         scheduled = ", ".join(str(c.months_after_start) for c in checks)
         raise NotFound(f"placement {placement.placement_id} has no check at {months} months (scheduled: {scheduled})")
     if check.status is CheckStatus.NOT_NEEDED:
-        raise Conflict(f"the {months}-month check is not needed: the person had left at an earlier check")
+        raise Conflict(
+            f"the {months}-month check is not needed: the person had left at an earlier check",
+            code="check_not_needed",
+            values={"months": months},
+        )
     earliest = check.due_on - timedelta(days=EARLY_CHECK_DAYS)
     context.happened_on(
         "checked_on", request.checked_on, (earliest, f"two weeks before the {months}-month check falls due")

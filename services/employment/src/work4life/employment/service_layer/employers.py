@@ -140,7 +140,11 @@ def update_offer(uow: Work, offer: JobOffer, changes: OfferUpdate, hired: int) -
     if values.get("status") is OfferStatus.FILLED:
         raise Refused("status", "an offer is filled by its hires")
     if "positions" in values and values["positions"] < hired:
-        raise Conflict(f"{hired} people were already hired on this offer: positions cannot go below that")
+        raise Conflict(
+            f"{hired} people were already hired on this offer: positions cannot go below that",
+            code="positions_below_hired",
+            values={"hired": hired},
+        )
     if "closes_on" in values and values["closes_on"] < offer.opens_on:
         raise Refused("closes_on", f"is before the offer opens ({offer.opens_on})")
     for name, value in values.items():

@@ -37,7 +37,11 @@ def record_attendance(uow: Work, fair: JobFair, request: FairAttendance) -> JobF
     session, actor = uow.session, uow.staff
     _lock(session, fair)
     if fair.closed_on is not None:
-        raise Conflict(f"job fair {fair.fair_id} was closed on {fair.closed_on}")
+        raise Conflict(
+            f"job fair {fair.fair_id} was closed on {fair.closed_on}",
+            code="fair_closed",
+            values={"closed_on": fair.closed_on},
+        )
     known = {e.employer_pk for e in session.exec(select(JobFairEmployer).where(JobFairEmployer.fair_pk == fair.id))}
     for index, employer_id in enumerate(request.employers):
         employer = session.exec(select(Employer).where(Employer.employer_id == employer_id)).first()
@@ -88,9 +92,17 @@ def close(uow: Work, fair: JobFair) -> Figures:
     session, context = uow.session, uow.context
     _lock(session, fair)
     if fair.closed_on is not None:
-        raise Conflict(f"job fair {fair.fair_id} was already closed on {fair.closed_on}")
+        raise Conflict(
+            f"job fair {fair.fair_id} was already closed on {fair.closed_on}",
+            code="fair_closed",
+            values={"closed_on": fair.closed_on},
+        )
     if context.today() < fair.held_on:
-        raise Conflict(f"job fair {fair.fair_id} is on {fair.held_on}: close it on the day or after")
+        raise Conflict(
+            f"job fair {fair.fair_id} is on {fair.held_on}: close it on the day or after",
+            code="fair_not_held_yet",
+            values={"held_on": fair.held_on},
+        )
     result = figures(session, fair)
     fair.closed_on = context.today()
     session.add(fair)

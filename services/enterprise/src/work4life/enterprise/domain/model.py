@@ -45,7 +45,9 @@ def check_transition(current: VentureStage, new: VentureStage) -> None:
     if new not in allowed:
         raise Conflict(
             f"a venture cannot go from {current.value} to {new.value}: "
-            + (f"the allowed next stages are {', '.join(s.value for s in allowed)}" if allowed else "it is final")
+            + (f"the allowed next stages are {', '.join(s.value for s in allowed)}" if allowed else "it is final"),
+            code="stage_not_allowed" if allowed else "stage_final",
+            values={"stage": current, "new_stage": new, "allowed": list(allowed)},
         )
 
 

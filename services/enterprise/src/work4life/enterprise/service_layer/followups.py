@@ -26,7 +26,11 @@ def record_visit(uow: Work, venture: Venture, months: int, request: FollowUpRequ
     session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if venture.stage not in (VentureStage.LAUNCHED, VentureStage.FOLLOWED_UP):
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: follow-up visits start at launch")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}: follow-up visits start at launch",
+            code="visits_start_at_launch",
+            values={"stage": venture.stage},
+        )
     visit = session.exec(
         select(FollowUpVisit).where(FollowUpVisit.venture_pk == venture.id, FollowUpVisit.months_after_launch == months)
     ).first()
@@ -34,7 +38,11 @@ def record_visit(uow: Work, venture: Venture, months: int, request: FollowUpRequ
         scheduled = ", ".join(str(v.months_after_launch) for v in visits_of(session, venture))
         raise NotFound(f"venture {venture.venture_id} has no visit at {months} months (scheduled: {scheduled})")
     if visit.status is VisitStatus.NOT_NEEDED:
-        raise Conflict(f"the {months}-month visit is not needed: the venture was found closed at an earlier visit")
+        raise Conflict(
+            f"the {months}-month visit is not needed: the venture was found closed at an earlier visit",
+            code="visit_not_needed",
+            values={"months": months},
+        )
     assert venture.registered_on is not None
     context.happened_on("visited_on", request.visited_on, (venture.registered_on, "the launch"))
     earlier = [

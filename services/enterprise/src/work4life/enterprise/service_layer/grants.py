@@ -42,7 +42,11 @@ def record_plan(uow: Work, venture: Venture, plan: BusinessPlan) -> BusinessPlan
     session, actor = uow.session, uow.staff
     lock(session, venture)
     if venture.stage not in IN_SUPPORT:
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its business plan is settled")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}: its business plan is settled",
+            code="plan_settled",
+            values={"stage": venture.stage},
+        )
     values = {
         "investment_need": centimes(plan.investment_need_mad),
         "own_contribution": centimes(plan.own_contribution_mad),
@@ -95,13 +99,18 @@ def approve(uow: Work, venture: Venture, request: GrantRequest) -> Grant:
     lock(session, venture)
     if venture.stage not in GRANT_STAGES:
         raise Conflict(
-            f"venture {venture.venture_id} is {venture.stage.value}: a grant is approved in incubation or later"
+            f"venture {venture.venture_id} is {venture.stage.value}: a grant is approved in incubation or later",
+            code="grant_too_early",
+            values={"stage": venture.stage},
         )
     if session.exec(select(Grant).where(Grant.venture_pk == venture.id)).first() is not None:
-        raise Conflict(f"venture {venture.venture_id} already has a grant")
+        raise Conflict(f"venture {venture.venture_id} already has a grant", code="grant_exists")
     plan = plan_of(session, venture)
     if plan is None:
-        raise Conflict(f"venture {venture.venture_id} has no business plan: record it first (PUT .../business-plan)")
+        raise Conflict(
+            f"venture {venture.venture_id} has no business plan: record it first (PUT .../business-plan)",
+            code="no_business_plan",
+        )
     approved = centimes(request.approved_mad)
     if approved > plan.grant_requested:
         raise Refused(
@@ -113,7 +122,9 @@ def approve(uow: Work, venture: Venture, request: GrantRequest) -> Grant:
     if missing:
         raise Conflict(
             "the grant needs its prerequisites first: "
-            + "; ".join(f"{who} has not completed {', '.join(kinds)}" for who, kinds in missing.items())
+            + "; ".join(f"{who} has not completed {', '.join(kinds)}" for who, kinds in missing.items()),
+            code="grant_prerequisites",
+            values={"missing": {str(who): list(kinds) for who, kinds in missing.items()}},
         )
     approved_on = context.happened_on("approved_on", request.approved_on, (venture.applied_on, "the application"))
     grant = Grant(
@@ -180,7 +191,11 @@ def meet_milestone(uow: Work, grant: Grant, venture: Venture, number: int, reque
     lock(session, venture)
     tranche = _tranche(session, grant, number)
     if tranche.milestone_met_on is not None:
-        raise Conflict(f"tranche {number}'s milestone was already met on {tranche.milestone_met_on}")
+        raise Conflict(
+            f"tranche {number}'s milestone was already met on {tranche.milestone_met_on}",
+            code="milestone_met",
+            values={"tranche": number, "met_on": tranche.milestone_met_on},
+        )
     context.happened_on("met_on", request.met_on, (grant.approved_on, "the grant's approval"))
     tranche.milestone_met_on = request.met_on
     tranche.milestone_evidence = request.evidence
@@ -195,16 +210,31 @@ def disburse(uow: Work, grant: Grant, venture: Venture, number: int, request: Di
     session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if venture.stage in ENDED:
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: nothing more is paid")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}: nothing more is paid",
+            code="venture_ended",
+            values={"stage": venture.stage},
+        )
     tranche = _tranche(session, grant, number)
     if tranche.milestone_met_on is None:
-        raise Conflict(f"tranche {number}'s milestone is not met yet ({tranche.milestone!r}): nothing can be paid")
+        raise Conflict(
+            f"tranche {number}'s milestone is not met yet ({tranche.milestone!r}): nothing can be paid",
+            code="milestone_not_met",
+            values={"tranche": number, "milestone": tranche.milestone},
+        )
     amount = centimes(request.amount_mad)
     left = tranche.amount - paid(session, tranche)
     if amount > left:
         raise Conflict(
             f"{shown(request.amount_mad)} MAD is beyond what was approved: tranche {number} has "
-            f"{shown(mad(left))} MAD left of {shown(mad(tranche.amount))} MAD"
+            f"{shown(mad(left))} MAD left of {shown(mad(tranche.amount))} MAD",
+            code="beyond_tranche",
+            values={
+                "amount": f"{request.amount_mad:.2f}",
+                "tranche": number,
+                "left": f"{mad(left):.2f}",
+                "tranche_amount": f"{mad(tranche.amount):.2f}",
+            },
         )
     disbursed_on = context.happened_on(
         "disbursed_on", request.disbursed_on, (tranche.milestone_met_on, "the tranche's milestone")

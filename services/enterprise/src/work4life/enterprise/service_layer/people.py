@@ -77,7 +77,8 @@ class EnterpriseDesk(ReferralDesk[Entrepreneur, EnterpriseCandidate, Context]):
         applying = select(VentureMember).where(VentureMember.referral_id == candidate.referral_id)
         if session.exec(applying).first() is not None:
             raise Conflict(
-                f"referral {candidate.referral_id} is a member's in a venture's application: decide the application"
+                f"referral {candidate.referral_id} is a member's in a venture's application: decide the application",
+                code="referral_in_application",
             )
 
     def course_completed(self, context: Context, envelope: Envelope[CourseCompleted], session: Session) -> None:

@@ -87,7 +87,9 @@ def _referrals_of(session: Session, people: list[UUID]) -> dict[UUID, Enterprise
         raise Conflict(
             "no standing referral to enterprise support for "
             + ", ".join(missing)
-            + ": refer them in intake (with their consent) first"
+            + ": refer them in intake (with their consent) first",
+            code="no_standing_referral",
+            values={"service": "enterprise", "people": missing},
         )
     return {who: referral for who, referral in found.items() if referral is not None}
 
@@ -147,9 +149,12 @@ def move(uow: Work, venture: Venture, request: TransitionRequest) -> Venture:
     session, context, actor = uow.session, uow.context, uow.staff
     lock(session, venture)
     if request.to is VentureStage.LAUNCHED:
-        raise Conflict("a venture is launched with POST /v1/ventures/{venture_id}/launch (legal form, registration)")
+        raise Conflict(
+            "a venture is launched with POST /v1/ventures/{venture_id}/launch (legal form, registration)",
+            code="launch_by_form",
+        )
     if request.to is VentureStage.FOLLOWED_UP:
-        raise Conflict("a venture is followed up by recording its first follow-up visit")
+        raise Conflict("a venture is followed up by recording its first follow-up visit", code="follow_up_by_visit")
     check_transition(venture.stage, request.to)
     previous = venture.stage
     since = (venture.stage_changed_on, f"the venture's current stage ({previous.value}) began")
@@ -219,9 +224,13 @@ def add_member(uow: Work, venture: Venture, who: UUID) -> Venture:
     session, context = uow.session, uow.context
     lock(session, venture)
     if venture.stage not in IN_SUPPORT:
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}: its members no longer change here")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}: its members no longer change here",
+            code="members_settled",
+            values={"stage": venture.stage},
+        )
     if who in {m.beneficiary_id for m in members_of(session, venture)}:
-        raise Conflict(f"{who} is already a member of venture {venture.venture_id}")
+        raise Conflict(f"{who} is already a member of venture {venture.venture_id}", code="already_member")
     referral = _referrals_of(session, [who])[who]
     session.add(
         VentureMember(
@@ -307,7 +316,11 @@ def launch(uow: Work, venture: Venture, request: LaunchRequest) -> Venture:
 def add_coaching(uow: Work, venture: Venture, request: CoachingRequest) -> CoachingSession:
     session, context, actor = uow.session, uow.context, uow.staff
     if venture.stage in ENDED:
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}",
+            code="venture_ended",
+            values={"stage": venture.stage},
+        )
     context.happened_on("held_on", request.held_on, (venture.applied_on, "the application"))
     coaching = CoachingSession(
         venture_pk=key(venture),
@@ -332,7 +345,11 @@ def assign_coach(uow: Work, venture: Venture, request: CoachAssignment) -> Ventu
     session = uow.session
     lock(session, venture)
     if venture.stage in ENDED:
-        raise Conflict(f"venture {venture.venture_id} is {venture.stage.value}")
+        raise Conflict(
+            f"venture {venture.venture_id} is {venture.stage.value}",
+            code="venture_ended",
+            values={"stage": venture.stage},
+        )
     venture.coach = request.coach
     session.add(venture)
     uow.commit()

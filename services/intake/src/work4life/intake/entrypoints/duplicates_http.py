@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, HTTPException, Query, status
 from pydantic import BaseModel
 
 from work4life.runtime.api import Manager, Page, SessionDep, Sessions, Staff
+from work4life.runtime.errors import Conflict
 
 from ..adapters.orm import Beneficiary, CandidateStatus, DuplicateCandidate
 from ..service_layer import audit, duplicates, handlers, jobs
@@ -147,7 +148,7 @@ def merge(uow: WorkDep, candidate_id: UUID, body: MergeRequest, db: SessionDep, 
 def start_scan(session_factory: Sessions, background: BackgroundTasks, who: Manager) -> ScanJob:
     with lock, session_factory() as db:  # the lock keeps this process from starting two at once
         if jobs.running(db, KIND):
-            raise HTTPException(409, detail="a scan is already running")
+            raise Conflict("a scan is already running", code="scan_running")
         job = ScanJob(job_id=uuid.uuid4().hex, status="running")
         jobs.create(session_factory, job.job_id, KIND, "*", who.subject, job.model_dump())
     checkpoint = jobs.Checkpoint(session_factory, job.job_id)

@@ -22,6 +22,7 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.api import Page, SessionDep, Staff
 from work4life.runtime.auth import Principal, Role, require
+from work4life.runtime.errors import Conflict
 from work4life.runtime.http import refused, validation_errors
 from work4life.runtime.strict import Day, Flag, Whole
 
@@ -181,8 +182,10 @@ def visible(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: UUI
 def changeable(beneficiary: Beneficiary | None, who: Principal, beneficiary_id: UUID) -> Beneficiary:
     beneficiary = visible(beneficiary, who, beneficiary_id)
     if beneficiary.status is not RecordStatus.ACTIVE:
-        raise HTTPException(
-            409, detail=f"beneficiary {beneficiary_id} is {beneficiary.status.value} and can no longer change"
+        raise Conflict(
+            f"beneficiary {beneficiary_id} is {beneficiary.status.value} and can no longer change",
+            code="record_closed",
+            values={"status": beneficiary.status},
         )
     return beneficiary
 
@@ -231,8 +234,8 @@ def register(
         beneficiary = handlers.register_beneficiary(uow, command)
     except handlers.AlreadyRegistered as repeat:
         if not who.may_see(repeat.beneficiary.partner_organisation):
-            raise HTTPException(
-                409, detail="this Idempotency-Key was already used for another registration: make a new one"
+            raise Conflict(
+                "this Idempotency-Key was already used for another registration: make a new one", code="key_reused"
             ) from repeat
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"

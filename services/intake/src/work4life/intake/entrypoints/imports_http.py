@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from work4life.runtime.api import SessionDep, Sessions, Staff
 from work4life.runtime.auth import Principal
+from work4life.runtime.errors import Conflict
 
 from ..adapters.orm import BackgroundJob
 from ..service_layer import jobs
@@ -87,7 +88,11 @@ def resume(
     row = visible_job(db, job_id, who)
     state = jobs.effective_status(row)
     if state != "interrupted" or row.upload is None or not jobs.claim(session_factory, job_id):
-        raise HTTPException(409, detail=f"this import is {state}: only an interrupted import can be resumed")
+        raise Conflict(
+            f"this import is {state}: only an interrupted import can be resumed",
+            code="import_not_interrupted",
+            values={"job_status": state},
+        )
     job = ImportJob.from_summary({**row.report, "status": "running"})
     checkpoint = jobs.Checkpoint(session_factory, job_id)
     background.add_task(run_import, job, row.upload, session_factory, context, who, checkpoint)

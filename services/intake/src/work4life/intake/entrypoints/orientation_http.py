@@ -19,6 +19,7 @@ from work4life.contracts.intake import (
 )
 from work4life.runtime.api import Page, SessionDep, Staff
 from work4life.runtime.auth import Principal, Role, require
+from work4life.runtime.errors import Conflict
 from work4life.runtime.strict import Day
 
 from ..adapters.orm import Beneficiary
@@ -177,9 +178,10 @@ def referral_status(
     if referral is None or not who.may_see(referral.partner_organisation):
         raise HTTPException(404, detail=f"no referral {referral_id}")
     if referral.service is not None and body.status is not ReferralStatus.CANCELLED:
-        raise HTTPException(
-            409,
-            detail=f"the {referral.service.value} service answers this referral itself; it can only be cancelled here",
+        raise Conflict(
+            f"the {referral.service.value} service answers this referral itself; it can only be cancelled here",
+            code="answered_by_service",
+            values={"service": referral.service},
         )
     referral = orientation.change_referral_status(uow, referral, body.status)
     beneficiary = db.get_one(Beneficiary, referral.beneficiary_pk)

@@ -181,7 +181,11 @@ class ReviewRefused(Conflict):
 def dismiss(uow: Work, candidate: DuplicateCandidate) -> DuplicateCandidate:
     session, actor = uow.session, uow.staff
     if candidate.status is not CandidateStatus.OPEN:
-        raise ReviewRefused(f"this pair was already {candidate.status.value}")
+        raise ReviewRefused(
+            f"this pair was already {candidate.status.value}",
+            code="pair_reviewed",
+            values={"candidate_status": candidate.status},
+        )
     candidate.status = CandidateStatus.DISMISSED
     candidate.resolved_by = actor.subject
     candidate.resolved_at = now()
@@ -197,14 +201,21 @@ def merge(uow: Work, candidate: DuplicateCandidate, keep: UUID) -> Beneficiary:
     """Keep one registration; retire the other and re-point everything recorded under it."""
     session, context, actor = uow.session, uow.context, uow.staff
     if candidate.status is not CandidateStatus.OPEN:
-        raise ReviewRefused(f"this pair was already {candidate.status.value}")
+        raise ReviewRefused(
+            f"this pair was already {candidate.status.value}",
+            code="pair_reviewed",
+            values={"candidate_status": candidate.status},
+        )
     pair = [session.get(Beneficiary, candidate.beneficiary_pk), session.get(Beneficiary, candidate.other_pk)]
     kept = next((b for b in pair if b is not None and b.beneficiary_id == keep), None)
     if kept is None:
-        raise ReviewRefused(f"keep must be one of the pair: {', '.join(str(b.beneficiary_id) for b in pair if b)}")
+        raise ReviewRefused(
+            f"keep must be one of the pair: {', '.join(str(b.beneficiary_id) for b in pair if b)}",
+            code="keep_not_in_pair",
+        )
     retired = next(b for b in pair if b is not None and b is not kept)
     if kept.status is not RecordStatus.ACTIVE or retired.status is not RecordStatus.ACTIVE:
-        raise ReviewRefused("both registrations must still be active")
+        raise ReviewRefused("both registrations must still be active", code="pair_not_active")
     for model in (Consent, SkillsAssessment, Referral, LegalStatusRecord):
         for row in session.exec(select(model).where(model.beneficiary_pk == retired.id)):
             row.beneficiary_pk = kept.id

@@ -310,7 +310,11 @@ def active_consent(
 def give_consent(uow: Work, beneficiary: Beneficiary, request: ConsentRequest) -> Consent:
     session, actor = uow.session, uow.staff
     if active_consent(session, beneficiary, request.purpose, request.organisation) is not None:
-        raise ConsentConflict(f"an active consent to {request.purpose.value} already exists for this recipient")
+        raise ConsentConflict(
+            f"an active consent to {request.purpose.value} already exists for this recipient",
+            code="consent_exists",
+            values={"purpose": request.purpose},
+        )
     consent = _give_consent(uow, beneficiary, request)
     audit.record(session, actor, "consent", [beneficiary.beneficiary_id])
     uow.commit()
@@ -324,7 +328,11 @@ def withdraw_consent(uow: Work, beneficiary: Beneficiary, consent_id: UUID) -> C
     if consent is None:
         return None
     if not consent.active:
-        raise ConsentConflict(f"consent {consent_id} was already withdrawn on {consent.withdrawn_on}")
+        raise ConsentConflict(
+            f"consent {consent_id} was already withdrawn on {consent.withdrawn_on}",
+            code="consent_withdrawn",
+            values={"withdrawn_on": consent.withdrawn_on},
+        )
     consent.withdrawn_on = context.today()
     consent.withdrawn_by = actor.subject
     session.add(consent)

@@ -67,11 +67,13 @@ def assessments_of(session: Session, beneficiary: Beneficiary) -> list[SkillsAss
 def refer(uow: Work, beneficiary: Beneficiary, request: ReferralRequest) -> Referral:
     session, context, actor = uow.session, uow.context, uow.staff
     if active_consent(session, beneficiary, ConsentPurpose.SERVICE_DELIVERY) is None:
-        raise NoConsent("the person has withdrawn consent to service delivery")
+        raise NoConsent("the person has withdrawn consent to service delivery", code="no_service_consent")
     if active_consent(session, beneficiary, ConsentPurpose.REFERRAL, request.recipient) is None:
         raise NoConsent(
             f"no active consent to referral to {request.recipient}: record it first "
-            f"(POST /v1/beneficiaries/{beneficiary.beneficiary_id}/consents)"
+            f"(POST /v1/beneficiaries/{beneficiary.beneficiary_id}/consents)",
+            code="no_referral_consent",
+            values={"recipient": request.recipient},
         )
     made_on = context.happened_on("made_on", request.made_on, (beneficiary.registered_on, "the person's registration"))
     referral = Referral(
@@ -99,7 +101,11 @@ def change_referral_status(uow: Work, referral: Referral, status: ReferralStatus
     if referral.status == status:
         return referral
     if not referral_step_allowed(referral.status, status):
-        raise StepRefused(f"a {referral.status.value} referral cannot become {status.value}")
+        raise StepRefused(
+            f"a {referral.status.value} referral cannot become {status.value}",
+            code="referral_step_not_allowed",
+            values={"referral_status": referral.status, "new_status": status},
+        )
     beneficiary = session.get(Beneficiary, referral.beneficiary_pk)
     assert beneficiary is not None
     referral.status = status

@@ -7,6 +7,7 @@ Plain pydantic models and functions; nothing here touches the database or Kafka.
 import secrets
 from datetime import date, time
 from enum import StrEnum
+from typing import NamedTuple
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -86,24 +87,44 @@ def attendance_rate(attended: int, sessions: int) -> float:
     return round(attended / sessions, 4) if sessions else 0.0
 
 
-def unmet_conditions(rule: CompletionRule, attended: int, sessions: int, passed: bool | None) -> list[tuple[str, str]]:
-    """The rule's conditions this person does not meet, as (field, reason); empty when complete."""
+class Unmet(NamedTuple):
+    """A condition of the completion rule a person does not meet: the field, the English reason,
+    and a stable code with the values a translation fills in."""
+
+    field: str
+    reason: str
+    code: str
+    values: dict[str, int]
+
+
+def unmet_conditions(rule: CompletionRule, attended: int, sessions: int, passed: bool | None) -> list[Unmet]:
+    """The rule's conditions this person does not meet; empty when complete."""
     unmet = []
     if sessions == 0:
-        unmet.append(("attendance", "the cohort has no sessions to attend"))
+        unmet.append(Unmet("attendance", "the cohort has no sessions to attend", "no_sessions", {}))
     elif attended * 100 < rule.min_attendance_percent * sessions:
+        percent = round(attended * 100 / sessions)
         unmet.append(
-            (
+            Unmet(
                 "attendance",
-                f"attended {attended} of {sessions} sessions ({attended * 100 / sessions:.0f}%), "
+                f"attended {attended} of {sessions} sessions ({percent}%), "
                 f"below the {rule.min_attendance_percent}% the course requires",
+                "attendance_below_rule",
+                {
+                    "attended": attended,
+                    "sessions": sessions,
+                    "percent": percent,
+                    "required": rule.min_attendance_percent,
+                },
             )
         )
     if rule.final_assessment_required:
         if passed is None:
-            unmet.append(("final_assessment", "no final assessment recorded yet"))
+            unmet.append(Unmet("final_assessment", "no final assessment recorded yet", "no_final_assessment", {}))
         elif not passed:
-            unmet.append(("final_assessment", "the final assessment was not passed"))
+            unmet.append(
+                Unmet("final_assessment", "the final assessment was not passed", "final_assessment_failed", {})
+            )
     return unmet
 
 

@@ -125,7 +125,7 @@ def create_cohort(uow: Work, course: Course, request: CohortRequest) -> Cohort:
     programme.check("starts_on", request.starts_on)
     programme.check("ends_on", request.ends_on)
     if not course.active:
-        raise Conflict(f"course {course.course_id} is inactive and takes no new cohorts")
+        raise Conflict(f"course {course.course_id} is inactive and takes no new cohorts", code="course_inactive")
     cohort = Cohort(
         **request.model_dump(exclude={"sessions"}),
         course_pk=key(course),
@@ -224,7 +224,11 @@ def add_session(uow: Work, cohort: Cohort, request: SessionRequest) -> ClassSess
     session, actor = uow.session, uow.staff
     _may_change(actor, cohort.organisation, f"no cohort {cohort.cohort_id}")
     if cohort.status not in ACTIVE_COHORT:
-        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}: its schedule can no longer change")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is {cohort.status.value}: its schedule can no longer change",
+            code="schedule_settled",
+            values={"cohort_status": cohort.status},
+        )
     try:
         check_session_within(request, cohort.starts_on, cohort.ends_on, "session")
     except ValueError as outside:

@@ -48,6 +48,7 @@ from ..domain.model import (
     FinalAssessment,
     NotFound,
     Refused,
+    Unmet,
     attendance_rate,
     new_certificate_number,
     unmet_conditions,
@@ -132,13 +133,19 @@ def enrol(uow: Work, cohort: Cohort, course: Course, request: EnrolRequest) -> E
     if not uow.may_see(cohort.organisation):
         raise NotFound(f"no cohort {cohort.cohort_id}")
     if cohort.status is not CohortStatus.OPEN:
-        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value.replace('_', ' ')}: it takes no enrolments")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is {cohort.status.value.replace('_', ' ')}: it takes no enrolments",
+            code="cohort_closed_to_enrolment",
+            values={"cohort_status": cohort.status},
+        )
     who = request.beneficiary_id
     person = session.get(Trainee, who)
     referral = _open_referral(session, who, course)
     if referral is None or person is None or not person.referral_consent:
         raise Conflict(
-            f"{who} has no standing referral to training: refer the person in intake (with their consent) first"
+            f"{who} has no standing referral to training: refer the person in intake (with their consent) first",
+            code="no_standing_referral",
+            values={"service": "training"},
         )
     enrolled_on = context.happened_on("enrolled_on", request.enrolled_on, (referral.referred_on, "the referral"))
     if enrolled_on > cohort.ends_on:
@@ -148,14 +155,20 @@ def enrol(uow: Work, cohort: Cohort, course: Course, request: EnrolRequest) -> E
     if clash is not None:
         enrolment, other = clash
         where = "this cohort" if other.id == cohort.id else f"cohort {other.cohort_id} ({other.label}), which overlaps"
-        raise Conflict(f"{who} is already {enrolment.status.value} in {where}")
+        raise Conflict(
+            f"{who} is already {enrolment.status.value} in {where}",
+            code="enrolment_exists" if other.id == cohort.id else "enrolment_overlaps",
+            values={"enrolment_status": enrolment.status, "cohort": other.label},
+        )
     taken = seats(session, cohort)
     full = taken.left(cohort.capacity) == 0 or taken.waitlisted > 0
     if full and not request.join_waiting_list:
         raise Conflict(
             f"cohort {cohort.cohort_id} is full ({cohort.capacity} seats taken"
             + (f", {taken.waitlisted} waiting" if taken.waitlisted else "")
-            + "): ask again with join_waiting_list=true to take a place on its waiting list"
+            + "): ask again with join_waiting_list=true to take a place on its waiting list",
+            code="cohort_full",
+            values={"capacity": cohort.capacity, "waiting": taken.waitlisted},
         )
     enrolment = Enrolment(
         cohort_pk=key(cohort),
@@ -268,7 +281,11 @@ def drop_out(uow: Work, enrolment: Enrolment, cohort: Cohort, course: Course, re
         drop(uow, enrolment, cohort, course, request.reason, on=dropped_on, note=request.note)
         fill_from_waiting_list(uow, cohort, course)
     else:
-        raise Conflict(f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}: there is nothing to leave")
+        raise Conflict(
+            f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}: there is nothing to leave",
+            code="nothing_to_leave",
+            values={"enrolment_status": enrolment.status},
+        )
     uow.commit()
     session.refresh(enrolment)
     return enrolment
@@ -310,13 +327,21 @@ def record_attendance(
         seen = session.get(SheetKey, sheet_key)
         if seen is not None:
             if seen.session_pk != class_session.id:
-                raise Conflict("this Idempotency-Key was already used for another session's register: make a new one")
+                raise Conflict(
+                    "this Idempotency-Key was already used for another session's register: make a new one",
+                    code="key_reused",
+                )
             raise SheetAlreadyEntered()
         session.add(SheetKey(key=sheet_key, session_pk=key(class_session), sent_by=uow.who, received_at=now()))
     if cohort.status is CohortStatus.CANCELLED:
-        raise Conflict(f"cohort {cohort.cohort_id} was cancelled")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} was cancelled", code="cohort_ended", values={"cohort_status": cohort.status}
+        )
     if cohort.status is CohortStatus.FINISHED:
-        raise Conflict(f"cohort {cohort.cohort_id} is finished: completions were decided on its attendance")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is finished: completions were decided on its attendance",
+            code="attendance_settled",
+        )
     if class_session.held_on > uow.today():
         raise Refused("held_on", f"the session of {class_session.held_on} has not taken place yet")
     class_list = {
@@ -405,9 +430,17 @@ def corrections_of(session: Session, class_session: ClassSession) -> list[tuple[
 
 def _must_be_enrolled(enrolment: Enrolment, cohort: Cohort) -> None:
     if enrolment.status is not EnrolmentStatus.ENROLLED:
-        raise Conflict(f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}, not enrolled")
+        raise Conflict(
+            f"enrolment {enrolment.enrolment_id} is {enrolment.status.value}, not enrolled",
+            code="not_enrolled",
+            values={"enrolment_status": enrolment.status},
+        )
     if cohort.status not in ACTIVE_COHORT:
-        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is {cohort.status.value}",
+            code="cohort_ended",
+            values={"cohort_status": cohort.status},
+        )
 
 
 def record_final_assessment(
@@ -428,15 +461,18 @@ def record_final_assessment(
 
 
 class NotComplete(Conflict):
-    """The completion rule is not met; `unmet` names each condition as (field, reason)."""
+    """The completion rule is not met; `errors` names each unmet condition with its code."""
 
-    def __init__(self, enrolment_id: UUID, unmet: list[tuple[str, str]]) -> None:
+    def __init__(self, enrolment_id: UUID, unmet: list[Unmet]) -> None:
         super().__init__(
             f"enrolment {enrolment_id} does not meet the course's completion rule: "
-            + "; ".join(f"{f}: {r}" for f, r in unmet)
+            + "; ".join(f"{u.field}: {u.reason}" for u in unmet),
+            code="completion_rule_unmet",
         )
-        self.unmet = unmet
-        self.errors = [{"field": f, "reason": r, "type": "completion_rule"} for f, r in unmet]
+        self.errors = [
+            {"field": u.field, "reason": u.reason, "type": "completion_rule", "code": u.code, "values": u.values}
+            for u in unmet
+        ]
 
 
 def _complete(
@@ -491,9 +527,17 @@ def close_cohort(uow: Work, cohort: Cohort, course: Course) -> Closing:
     session = uow.session
     lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
-        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value}")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is {cohort.status.value}",
+            code="cohort_ended",
+            values={"cohort_status": cohort.status},
+        )
     if uow.today() < cohort.ends_on:
-        raise Conflict(f"cohort {cohort.cohort_id} runs until {cohort.ends_on}: close it after its last day")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} runs until {cohort.ends_on}: close it after its last day",
+            code="cohort_still_running",
+            values={"ends_on": cohort.ends_on},
+        )
     sessions = session_count(session, cohort)
     attended = attended_counts(session, cohort)
     completed = certificates = not_completed = cancelled = 0
@@ -541,7 +585,11 @@ def update_cohort(uow: Work, cohort: Cohort, course: Course, changes: CohortUpda
         raise NotFound(f"no cohort {cohort.cohort_id}")
     lock(session, cohort)
     if cohort.status not in ACTIVE_COHORT:
-        raise Conflict(f"cohort {cohort.cohort_id} is {cohort.status.value} and can no longer change")
+        raise Conflict(
+            f"cohort {cohort.cohort_id} is {cohort.status.value} and can no longer change",
+            code="cohort_settled",
+            values={"cohort_status": cohort.status},
+        )
     values = changes.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None:
@@ -553,7 +601,9 @@ def update_cohort(uow: Work, cohort: Cohort, course: Course, changes: CohortUpda
         taken = seats(session, cohort)
         if values["capacity"] < taken.enrolled + taken.completed:
             raise Conflict(
-                f"capacity {values['capacity']} is below the {taken.enrolled + taken.completed} seats already taken"
+                f"capacity {values['capacity']} is below the {taken.enrolled + taken.completed} seats already taken",
+                code="capacity_below_taken",
+                values={"capacity": values["capacity"], "taken": taken.enrolled + taken.completed},
             )
     for name, value in values.items():
         setattr(cohort, name, value)
