@@ -196,6 +196,14 @@ async def test_every_enterprise_screen_renders_in_french_and_arabic(web):
             page = await browser.get(url)
             assert page.status_code == 200, (url, page.text[:300])
             assert f'lang="{language}"' in page.text
+    # A move the pipeline refuses is said in the person's language, stages by their names.
+    await browser.set_language("fr")
+    refused = await move(browser, venture, "acceleration")
+    assert refused.startswith("Le projet n’a pas avancé : Un projet ne peut pas passer de"), refused
+    assert "application" not in refused and "« Candidature » à « Accélération »" in refused, refused
+    await browser.set_language("ar")
+    refused = await move(browser, venture, "acceleration")
+    assert "لا يمكن للمشروع الانتقال" in refused and "acceleration" not in refused, refused
     await browser.set_language("fr")
     waiting = (await browser.get("/enterprise/candidates")).text
     assert 'action="/enterprise/candidates/' in waiting and "/enterprise/ventures/new?member=" in waiting

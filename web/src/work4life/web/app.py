@@ -23,6 +23,7 @@ from . import i18n
 from .config import WebSettings
 from .i18n import N_
 from .labels import LABELS
+from .refusals import refusal_text
 from .services import ServiceError, Services
 from .sessions import SessionStore, StaffSession, csrf_ok, csrf_token
 
@@ -275,7 +276,8 @@ def create_app(settings: WebSettings, transports: dict[str, httpx.AsyncBaseTrans
         if exc.status == 403:
             return error_page(request, 403, gettext("Not allowed"), gettext("Your role does not allow this."))
         if exc.status == 409:
-            return error_page(request, 409, gettext("Not possible now"), exc.detail)
+            said = refusal_text(exc.body, gettext, language_of(request))
+            return error_page(request, 409, gettext("Not possible now"), said or exc.detail)
         if exc.status in (400, 413, 415, 422):
             messages = "; ".join(f"{gettext(i18n.field_label(k))}: {v}" for k, v in field_errors(request, exc).items())
             return error_page(request, 400, gettext("Check what you entered"), messages or exc.detail)

@@ -13,14 +13,23 @@ from .config import WebSettings
 
 
 class ServiceError(Exception):
-    """A service refused or could not answer. `status` is its HTTP status (0: unreachable)."""
+    """A service refused or could not answer. `status` is its HTTP status (0: unreachable); `body`
+    is its answer (a 409's `code` and `values` name the rule it applied)."""
 
-    def __init__(self, service: str, status: int, detail: str, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        service: str,
+        status: int,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(f"{service} answered {status}: {detail}")
         self.service = service
         self.status = status
         self.detail = detail
         self.errors = errors or []
+        self.body = body or {}
 
     @property
     def field_errors(self) -> dict[str, dict[str, Any]]:
@@ -84,7 +93,13 @@ class Services:
                 body = {"detail": response.text[:300]}
             detail = body.get("detail", "") if isinstance(body, dict) else str(body)
             errors = body.get("errors") if isinstance(body, dict) else None
-            raise ServiceError(service, response.status_code, str(detail), errors if isinstance(errors, list) else None)
+            raise ServiceError(
+                service,
+                response.status_code,
+                str(detail),
+                errors if isinstance(errors, list) else None,
+                body if isinstance(body, dict) else None,
+            )
         if raw:
             return response
         if response.status_code == 204 or not response.content:

@@ -10,8 +10,9 @@ from typing import Any
 
 from fastapi import Request
 
-from ..app import field_errors, gettext_for, web_of
+from ..app import field_errors, gettext_for, language_of, web_of
 from ..i18n import field_label
+from ..refusals import refusal_text
 from ..services import ServiceError
 
 
@@ -66,11 +67,11 @@ async def names_of(request: Request, me, ids: Iterable[Any]) -> dict[str, str]:
 
 
 def problem(request: Request, exc: ServiceError) -> str:
-    """A service's refusal (409, 422) as one sentence in the person's language: each field named
-    with what is wrong with it."""
-    if exc.status != 422:
-        return exc.detail
+    """A service's refusal (409, 422) as one sentence in the person's language: the rule a 409
+    names by its code, or each field of a 422 with what is wrong with it."""
     gettext = gettext_for(request)
+    if exc.status != 422:
+        return refusal_text(exc.body, gettext, language_of(request)) or exc.detail
     found = field_errors(request, exc)
     whole = ("_form", "body", "(body)", "request")  # an error of the whole form: no field to name
     return "; ".join(v if k in whole else f"{gettext(field_label(k))}: {v}" for k, v in found.items()) or exc.detail

@@ -20,7 +20,7 @@ from ..labels import LABELS
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
-from .common import attempt, call, listing, names_of
+from .common import attempt, call, listing, names_of, problem
 
 router = APIRouter()
 EMPLOYMENT = "employment"
@@ -139,7 +139,7 @@ async def add_employer(request: Request, me: Staff) -> Response:
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         return await employers_page(request, me, form, errors, 422)
     me.flash("success", N_("%(name)s is recorded."), name=made["name"])
     return back(f"/employment/employers/{made['employer_id']}")
@@ -195,7 +195,7 @@ async def publish(request: Request, employer_id: uuid.UUID, me: Staff) -> Respon
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         return await employer_page(request, me, employer_id, form, errors, 422)
     me.flash("success", N_("The offer %(title)s is published."), title=offer["title"])
     return back(f"/employment/offers/{offer['offer_id']}")

@@ -20,7 +20,7 @@ from ..i18n import N_
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
-from .common import amount, attempt, call, listing, names_of, page_number, paging
+from .common import amount, attempt, call, listing, names_of, page_number, paging, problem
 
 router = APIRouter()
 ENTERPRISE = "enterprise"
@@ -155,7 +155,7 @@ async def apply(request: Request, me: Staff) -> Response:
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         values = {**form, "members": forms.many(form, "members")}
         return await application_page(request, me, values, errors, 422)
     me.flash("success", N_("The application of %(name)s is recorded."), name=venture["name"])

@@ -13,7 +13,7 @@ from ..i18n import N_, REASONS
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
-from .common import page_number, paging
+from .common import page_number, paging, problem
 
 router = APIRouter()
 INTAKE = "intake"
@@ -102,7 +102,7 @@ async def create_person(request: Request, me: Staff) -> Response:
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         if not form.get("consent_service_delivery"):  # intake checks consents after the fields: say both at once
             errors.setdefault(
                 "consents",
@@ -249,10 +249,10 @@ async def refer(request: Request, person_id: uuid.UUID, me: Staff) -> Response:
         if exc.status not in (409, 422):
             raise
         context = await referral_context(request, me, person_id, form)
-        if exc.status == 409 and "consent" in exc.detail:
+        if exc.status == 409 and exc.body.get("code") in ("no_referral_consent", "no_service_consent"):
             context["missing_consent"] = body.get("service") or body.get("organisation")
         elif exc.status == 409:
-            context["errors"] = {"_form": exc.detail}
+            context["errors"] = {"_form": problem(request, exc)}
         else:
             context["errors"] = field_errors(request, exc)
         return render(request, "referral.html", context, exc.status)

@@ -16,6 +16,7 @@ from ..app import field_errors, gettext_for
 from ..services import ServiceError
 from ..sessions import csrf_ok, csrf_token
 from .auth import Staff
+from .common import problem
 from .intake import register
 
 router = APIRouter()
@@ -48,7 +49,7 @@ async def send_waiting(request: Request, me: Staff) -> Response:
         status, person = await register(request, me, form)
     except ServiceError as exc:
         if exc.status in (409, 422):
-            errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+            errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
             return JSONResponse({"status": "refused", "errors": errors}, status_code=422)
         if exc.status == 401:
             return JSONResponse({"status": "signed_out"}, status_code=401)

@@ -101,7 +101,7 @@ async def create_course(request: Request, me: Staff) -> Response:
     except ServiceError as exc:
         if not refused(exc):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         return await catalogue_page(request, me, form, errors, 422)
     me.flash("success", N_("The course %(title)s is in the catalogue."), title=course["title"])
     return RedirectResponse(f"/training/courses/{course['course_id']}", status_code=303)
@@ -144,7 +144,7 @@ async def open_cohort(request: Request, course_id: uuid.UUID, me: Staff) -> Resp
     except ServiceError as exc:
         if not refused(exc):
             raise
-        errors = field_errors(request, exc) if exc.status == 422 else {"_form": exc.detail}
+        errors = field_errors(request, exc) if exc.status == 422 else {"_form": problem(request, exc)}
         if "sessions" in errors:
             errors["session_days"] = errors.pop("sessions")
         return await course_page(request, me, course_id, form, errors, 422)

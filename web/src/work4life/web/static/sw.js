@@ -6,7 +6,12 @@ var ROLL_CALL = /^\/training\/cohorts\/[0-9a-f-]+\/sessions\/[0-9a-f-]+\/roll-ca
 var KEPT = ["/people/new", "/static/app.css", "/static/app.js"];
 
 self.addEventListener("install", function (event) {
-  event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(KEPT); }).then(function () { return self.skipWaiting(); }));
+  // Each page is kept on its own: one that cannot be fetched now (a deployment without intake has no
+  // registration form) must not stop the worker from installing and keeping the others, roll-calls
+  // included; it is kept later, when opened.
+  event.waitUntil(caches.open(CACHE).then(function (cache) {
+    return Promise.all(KEPT.map(function (path) { return cache.add(path).catch(function () { return null; }); }));
+  }).then(function () { return self.skipWaiting(); }));
 });
 
 self.addEventListener("activate", function (event) {
