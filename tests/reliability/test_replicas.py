@@ -36,7 +36,6 @@ SEED = int(os.environ.get("W4L_REPLICAS_SEED", "20261203"))
 FAST = {"LAG_REFRESH_INTERVAL_S": "1"}
 MANAGER = bearer("programme_manager", "amappe-rabat", "karim")
 TRAINER = bearer("caseworker", "ofppt-rabat", "samira")
-VIEWER = bearer("me_viewer", "work4life")
 REFER_TO = {"training": 0.6, "employment": 0.3}
 
 
@@ -156,7 +155,7 @@ def test_consumer_group_members_killed_and_added_while_events_flow_apply_each_ev
         assert ids == on_topic[event_type], f"{event_type}: skipped or foreign events in the inbox"
 
     if service == "reporting":
-        summary = httpx.get(f"{alive[0].url}/v1/registrations/summary", headers=VIEWER, timeout=10).json()
+        summary = httpx.get(f"{alive[0].url}/v1/registrations/summary", headers=MANAGER, timeout=10).json()
         funnel = {
             s["stage"]: s["people"]
             for s in httpx.get(f"{alive[0].url}/v1/funnel", headers=MANAGER, timeout=10).json()["stages"]

@@ -7,6 +7,7 @@ import csv
 import io
 from collections import Counter
 from datetime import date
+from itertools import combinations
 
 import pytest
 import pytest_asyncio
@@ -15,13 +16,14 @@ from openpyxl import load_workbook
 from sqlmodel import Session, create_engine, select
 
 from work4life.reporting.adapters.orm import Activity, Person
-from work4life.reporting.domain.indicators import PERSON_DIMENSIONS, age_band
-from work4life.reporting.service_layer.indicators import INDICATORS
+from work4life.reporting.domain.indicators import PERSON_DIMENSIONS, Unit, age_band
+from work4life.reporting.service_layer.indicators import INDICATORS, dimensions_of
 from work4life.runtime.events import encode, headers_for
 from work4life.runtime.testing import bearer, kafka_connected
 
+from ..attacker import recovered
 from ..conftest import reporting_settings, running
-from ..programme import expected, generate
+from ..programme import ORGS, expected, generate
 
 MANAGER = bearer("programme_manager", "lead-ngo", "leila")
 VIEWER = bearer("me_viewer", "donor", "marie")
@@ -145,18 +147,85 @@ async def test_breakdowns_equal_the_read_model_rows_counted_in_python(fed):
 
 async def test_small_cells_are_suppressed_for_those_not_allowed_to_see_them(fed):
     client, _ = fed
-    exact = (
-        await client.get("/v1/indicators/1.4", params={"by": "nationality,disability,age_band,region"}, headers=MANAGER)
-    ).json()
-    shown = (
-        await client.get("/v1/indicators/1.4", params={"by": "nationality,disability,age_band,region"}, headers=VIEWER)
-    ).json()
+    by = {"by": "nationality,disability,age_band,region"}
+    exact = (await client.get("/v1/indicators/1.4", params=by, headers=MANAGER)).json()
+    shown = (await client.get("/v1/indicators/1.4", params=by, headers=VIEWER)).json()
     small = [c for c in exact["breakdown"] if 0 < c["value"] < 5]
     assert small, "the generated programme has small cells"
     cell = lambda c: (c["nationality"], c["disability"], c["age_band"], c["region"])  # noqa: E731
     hidden = {cell(c): c["value"] for c in shown["breakdown"]}
-    assert all(hidden[cell(c)] == "<5" for c in small)
+    assert all(hidden[cell(c)] == "suppressed" for c in small)
     assert shown["suppressed"] is True and exact["suppressed"] is False
+    summary = (await client.get("/v1/registrations/summary", headers=VIEWER)).json()
+    exact_summary = (await client.get("/v1/registrations/summary", headers=MANAGER)).json()
+    for name in ("by_sex", "by_region"):
+        small_ones = {k for k, v in exact_summary[name].items() if 0 < v < 5}
+        assert all(summary[name][k] == "suppressed" for k in small_ones)
+        assert len([v for v in summary[name].values() if v == "suppressed"]) != 1, "never one hidden cell alone"
+
+
+def _breakdowns(dimensions: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """Every breakdown by one and two dimensions, and the four-dimension one of the person indicators."""
+    found = [(d,) for d in dimensions] + list(combinations(dimensions, 2))
+    if "nationality" in dimensions:
+        found.append(("nationality", "disability", "age_band", "region"))
+    return found
+
+
+@pytest.mark.parametrize("period", ["programme", "month:2025-06"])
+async def test_no_hidden_small_cell_can_be_worked_out_by_subtraction(fed, period):
+    """The attacker (tests/attacker.py) reads every breakdown of every indicator as each role below
+    programme manager sees it, with all the breakdowns of fewer dimensions, and tries to work out each
+    hidden cell. It must pin down no small cell; and every small cell must be hidden."""
+    client, _ = fed
+    roles = {"M&E viewer": (VIEWER, None)} | {
+        f"caseworker of {org}": (bearer("caseworker", org, "karim"), org) for org in ORGS
+    }
+    answers: dict[tuple, dict] = {}
+
+    async def ask(headers: dict, organisation: str | None, code: str, by: tuple[str, ...]) -> dict:
+        params = {"period": period, "by": ",".join(by)} | ({"organisation": organisation} if organisation else {})
+        remembered = (headers["Authorization"], organisation, code, by)
+        if remembered not in answers:
+            response = await client.get(f"/v1/indicators/{code}", params=params, headers=headers)
+            assert response.status_code == 200, response.text
+            answers[remembered] = response.json()
+        return answers[remembered]
+
+    tried = hidden_seen = 0
+    for role, (headers, organisation) in roles.items():
+        for indicator in INDICATORS:
+            if indicator.unit is Unit.MAD:
+                continue  # money is not a count and is shown as it is
+            rate = indicator.unit is Unit.PERCENT
+            measures = ("numerator", "denominator") if rate else ("value",)
+            for by in _breakdowns(dimensions_of(indicator)):
+                seen = {
+                    dims: await ask(headers, organisation, indicator.code, dims)
+                    for size in range(len(by) + 1)
+                    for dims in combinations(by, size)
+                }
+                exact = await ask(MANAGER, organisation, indicator.code, by)
+                truth = {tuple(c[d] for d in by): c for c in exact["breakdown"]}
+                shown = {tuple(c[d] for d in by): c for c in seen[by]["breakdown"]}
+                small = {
+                    key
+                    for key, c in truth.items()
+                    if (rate and c["denominator"] > 0 and (c["numerator"] < 5 or c["denominator"] < 5))
+                    or (not rate and 0 < c["value"] < 5)
+                }
+                assert {k for k in small if shown.get(k, {}).get("value") != "suppressed"} == set(), (
+                    role,
+                    indicator.code,
+                    by,
+                )
+                hidden_seen += len(small)
+                for measure in measures:
+                    pinned = recovered(seen, by, measure, small)
+                    tried += 1
+                    worked_out = {k: v for k, v in pinned.items() if k in small}
+                    assert worked_out == {}, (role, indicator.code, by, measure, worked_out)
+    assert tried > 500 and hidden_seen > 100, (tried, hidden_seen)
 
 
 async def test_the_funnel_narrows_from_registration_to_retention(fed, programme):

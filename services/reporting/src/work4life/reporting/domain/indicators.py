@@ -14,6 +14,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from .disclosure import SMALL_CELL
+
 
 class Unit(StrEnum):
     PERSONS = "persons"
@@ -45,8 +47,6 @@ FUNNEL: tuple[tuple[str, str, str], ...] = (
     ("retained", "retention", "still employed at the 3-month check"),
 )
 
-SMALL_CELL = 5
-
 
 def age_band(birth_year: int | None, on: date) -> str:
     if birth_year is None:
@@ -62,5 +62,6 @@ def age_band(birth_year: int | None, on: date) -> str:
 
 
 def suppressed(value: int | float | Decimal) -> int | float | Decimal | str:
-    """A count between 1 and 4 shown as "<5", so that nobody can be singled out."""
+    """A count between 1 and 4 shown as "<5", so that nobody can be singled out (a total, or a stage
+    of the funnel; the cells of a breakdown are hidden by `disclosure.protect`)."""
     return "<5" if isinstance(value, int) and 0 < value < SMALL_CELL else value

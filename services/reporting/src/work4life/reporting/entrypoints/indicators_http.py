@@ -1,7 +1,8 @@
 """HTTP routes of the indicators: JSON, CSV and a donor-ready XLSX workbook, and the funnel.
 
-Programme managers and admins see exact figures; everyone else sees counts from 1 to 4 as "<5".
-Caseworkers see their own organisation's people only.
+Programme managers and admins see exact figures; everyone else sees totals from 1 to 4 as "<5" and
+the small cells of a breakdown, with the cells that would give them back, as "suppressed"
+(`domain.disclosure`). Caseworkers see their own organisation's people only.
 """
 
 import io
@@ -22,6 +23,8 @@ from work4life.runtime.http import OrganisationQuery, refused
 from work4life.runtime.spreadsheets import append_row, csv_text
 from work4life.runtime.strict import Day
 
+from ..domain import disclosure
+from ..domain.disclosure import HIDDEN
 from ..domain.indicators import Unit, suppressed
 from ..service_layer import indicators as engine
 from ..service_layer import snapshots
@@ -115,7 +118,10 @@ def table(
         period_to=span.end,
         organisation=organisation,
         by=dims,
-        indicators=[out(r, exact, context.targets.get(r.indicator.code), organisation) for r in results],
+        indicators=[
+            out(r, exact, context.targets.get(r.indicator.code), organisation, dims if r.breakdown else [])
+            for r in results
+        ],
     )
 
 
@@ -170,7 +176,7 @@ def one_indicator(
         result = engine.compute(db, code, span, dims, organisation)
     except engine.BadQuery as bad:
         raise refused(bad.field, bad.reason) from bad
-    return out(result, who.role in EXACT, context.targets.get(code), organisation)
+    return out(result, who.role in EXACT, context.targets.get(code), organisation, dims)
 
 
 @router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
@@ -272,7 +278,16 @@ def as_xlsx(
     sheet.title = "Summary"
     append_row(sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
     append_row(sheet, ["Organisation", summary.organisation or "all"])
-    append_row(sheet, ["Small cells", "exact" if who.role in EXACT else 'counts from 1 to 4 shown as "<5"'])
+    append_row(
+        sheet,
+        [
+            "Small cells",
+            "exact"
+            if who.role in EXACT
+            else 'totals from 1 to 4 shown as "<5"; small cells of a breakdown, and the cells that would give '
+            'them back, "suppressed"',
+        ],
+    )
     append_row(sheet, [])
     append_row(sheet, ["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
     for cell in sheet[5]:
@@ -332,14 +347,14 @@ def _cell(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
 
 
-def out(result: engine.Result, exact: bool, target: float | None, organisation: str | None) -> IndicatorOut:
+def out(
+    result: engine.Result, exact: bool, target: float | None, organisation: str | None, by: list[str]
+) -> IndicatorOut:
     indicator = result.indicator
-    hide = (lambda v: v) if exact or indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed
-    counts = (lambda v: v) if exact else suppressed
     progress = None
     if target and indicator.unit is not Unit.PERCENT:
         progress = round(100 * float(result.total) / target, 1)
-    return IndicatorOut(
+    shown = IndicatorOut(
         code=indicator.code,
         name=indicator.name,
         unit=indicator.unit,
@@ -347,19 +362,52 @@ def out(result: engine.Result, exact: bool, target: float | None, organisation: 
         period_from=result.period.start,
         period_to=result.period.end,
         organisation=organisation,
-        total=hide(result.total),
+        total=result.total,
         total_eur=result.total_eur,
-        numerator=counts(result.numerator) if result.numerator is not None else None,
-        denominator=counts(result.denominator) if result.denominator is not None else None,
+        numerator=result.numerator,
+        denominator=result.denominator,
         target=target,
         progress_percent=progress,
-        breakdown=[
-            {
-                **cell,
-                "value": hide(cell["value"]),
-                **({"denominator": counts(cell["denominator"])} if "denominator" in cell else {}),
-            }
-            for cell in result.breakdown
-        ],
+        breakdown=result.breakdown,
         suppressed=not exact,
     )
+    if not exact:
+        hide_small_cells(shown, result, by)
+    return shown
+
+
+def hide_small_cells(shown: IndicatorOut, result: engine.Result, by: list[str]) -> None:
+    """Hide the small counts (and rates) of an answer, and the cells that would give them back by
+    subtraction from the total and the other cells of their row or column (`domain.disclosure`).
+    Money is not a count and is shown as it is."""
+    unit = result.indicator.unit
+    if unit is Unit.MAD:
+        return
+    rate = unit is Unit.PERCENT
+    cells: dict[disclosure.Key, disclosure.Measures]
+    if rate:
+        cells = {tuple(c[d] for d in by): (int(c["numerator"]), int(c["denominator"])) for c in result.breakdown}
+        total: tuple[int, ...] = (int(result.numerator or 0), int(result.denominator or 0))
+        primary = disclosure.small_rate
+    else:
+        cells = {tuple(c[d] for d in by): (int(c["value"]),) for c in result.breakdown}
+        total = (int(result.total),)
+        primary = disclosure.small_count
+    if primary(total):
+        if rate:
+            shown.total = shown.numerator = shown.denominator = HIDDEN
+        else:
+            shown.total = suppressed(int(result.total))  # a count from 1 to 4: "<5"
+    if not by or not cells:
+        return
+    hidden = disclosure.protect(cells, len(by), primary).of(tuple(range(len(by))))
+    known = {tuple(c[d] for d in by): c for c in result.breakdown}
+    shown.breakdown = []
+    for key in sorted(hidden | set(known)):
+        if key in hidden:
+            cell: dict[str, Any] = {**dict(zip(by, key, strict=True)), "value": HIDDEN}
+            if rate:
+                cell |= {"numerator": HIDDEN, "denominator": HIDDEN}
+        else:
+            cell = known[key]
+        shown.breakdown.append(cell)

@@ -290,7 +290,12 @@ def retention(months: int) -> "Count":
             )
             result.breakdown = sorted(
                 (
-                    {**dict(zip(by, row[:-2], strict=True)), "value": _rate(row[-2], row[-1]), "denominator": row[-1]}
+                    {
+                        **dict(zip(by, row[:-2], strict=True)),
+                        "value": _rate(row[-2], row[-1]),
+                        "numerator": int(row[-2] or 0),
+                        "denominator": row[-1],
+                    }
                     for row in rows
                 ),
                 key=_key(by),
@@ -309,7 +314,15 @@ def survival(months: int) -> "Count":
         visits = _facts(("follow_up",), period, organisation, FACTS.months == months)
         (flagged, total), groups = _unit_sums(session, visits, by, [_RETAINED, func.count()])
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
-        result.breakdown = _cells(by, groups, lambda v: _rate(v[0], v[1]))
+        result.breakdown = [
+            {
+                **dict(zip(by, key, strict=True)),
+                "value": _rate(kept, seen),
+                "numerator": int(kept),
+                "denominator": int(seen),
+            }
+            for key, (kept, seen) in sorted(groups.items())
+        ]
         return result
 
     return count
