@@ -358,7 +358,7 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
     for code, people in sets.items():
         totals[code] = len(people)
     for code, outcomes in rates.items():
-        totals[code] = round(100 * sum(outcomes) / len(outcomes), 1) if outcomes else 0.0
+        totals[code] = round(100 * sum(outcomes) / len(outcomes), 1) if outcomes else None  # no data, never 0 %
     return dict(totals)
 
 

@@ -20,7 +20,10 @@ class IndicatorFigure(EventData):
     code: str = Field(min_length=1, max_length=30, description="e.g. 1.4, placements, retention_3m")
     name: str
     unit: str = Field(description="persons, units, MAD or percent")
-    value: str = Field(description='An exact decimal as a string, or "<5" for a small count.')
+    value: str = Field(
+        description='An exact decimal as a string, "<5" for a small count, or "no data" for a rate with nothing '
+        "to measure in the period (never 0 %)."
+    )
     value_eur: str | None = Field(default=None, description="For money: the EUR amount at each grant's rate.")
     target: float | None = None
 

@@ -7,6 +7,7 @@ import csv
 import io
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from itertools import combinations
 
 import pytest
@@ -71,8 +72,10 @@ async def test_every_indicator_equals_the_independent_count_from_the_raw_events(
     assert response.status_code == 200, response.text
     got = {i["code"]: i["total"] for i in response.json()["indicators"]}
     want = expected(programme, *span)
+    rates = ("retention_", "survival_")  # with nothing to measure: no data (None), never 0 %
     for code, value in got.items():
-        assert str(value) == str(want.get(code, 0 if "_" not in code else 0.0)), (code, value, want.get(code))
+        default = None if code.startswith(rates) else 0 if "_" not in code else 0.0
+        assert str(value) == str(want.get(code, default)), (code, value, want.get(code))
 
 
 async def test_breakdowns_add_up_and_combine_dimensions(fed, programme):
@@ -239,7 +242,7 @@ async def test_the_funnel_narrows_from_registration_to_retention(fed, programme)
 async def test_exports_carry_the_same_figures(fed):
     client, _ = fed
     table = (await client.get("/v1/indicators", params={"period": "year:2025"}, headers=MANAGER)).json()
-    totals = {i["code"]: str(i["total"]) for i in table["indicators"]}
+    totals = {i["code"]: "no data" if i["total"] is None else str(i["total"]) for i in table["indicators"]}
     rows = list(
         csv.DictReader(
             io.StringIO((await client.get("/v1/indicators.csv", params={"period": "year:2025"}, headers=MANAGER)).text)
@@ -254,6 +257,41 @@ async def test_exports_carry_the_same_figures(fed):
     assert str(summary["1.4"]) == totals["1.4"]
     rule = workbook["1_4"]["B3"].value
     assert rule.startswith("Unique people who completed a course")
+
+    # Money in EUR beside MAD, and each rate's numerator and denominator, as the API has them.
+    by_code = {i["code"]: i for i in table["indicators"]}
+    exported = {r["code"]: r for r in rows}
+    assert exported["financial_volume"]["value_eur"] == str(by_code["financial_volume"]["total_eur"])
+    assert Decimal(exported["financial_volume"]["value_eur"]) > 0
+    for code in ("retention_3m", "survival_6m"):
+        assert (exported[code]["numerator"], exported[code]["denominator"]) == (
+            str(by_code[code]["numerator"]),
+            str(by_code[code]["denominator"]),
+        )
+    header = [c.value for c in workbook["Summary"][5]]
+    assert header[3:7] == ["Value", "Value EUR", "Numerator", "Denominator"]
+    sheet_rows = {row[0]: row for row in workbook["Summary"].iter_rows(min_row=6, values_only=True)}
+    assert sheet_rows["retention_3m"][5:7] == (
+        by_code["retention_3m"]["numerator"],
+        by_code["retention_3m"]["denominator"],
+    )
+
+
+async def test_a_rate_with_nothing_to_measure_says_no_data_never_zero(fed):
+    client, _ = fed
+    before = {"period": "month:2024-01"}  # the programme had not started: no check, no visit
+    table = (await client.get("/v1/indicators", params=before, headers=MANAGER)).json()
+    rates = [i for i in table["indicators"] if i["unit"] == "percent"]
+    assert len(rates) == 5 and all(i["total"] is None and i["denominator"] == 0 for i in rates), rates
+    rows = csv.DictReader(io.StringIO((await client.get("/v1/indicators.csv", params=before, headers=MANAGER)).text))
+    assert {r["code"]: r["value"] for r in rows if r["unit"] == "percent"} == {i["code"]: "no data" for i in rates}
+    workbook = load_workbook(
+        io.BytesIO((await client.get("/v1/indicators.xlsx", params=before, headers=MANAGER)).content)
+    )
+    shown = {row[0]: row[3] for row in workbook["Summary"].iter_rows(min_row=6, values_only=True)}
+    assert all(shown[i["code"]] == "no data" for i in rates)
+    year = (await client.get("/v1/indicators/retention_3m", params={"period": "year:2025"}, headers=MANAGER)).json()
+    assert isinstance(year["total"], float) and year["denominator"] > 0, "a year with checks has a rate"
 
 
 async def test_no_formula_can_be_planted_in_an_export_through_a_breakdown_name(fed):

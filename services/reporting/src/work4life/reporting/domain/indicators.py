@@ -61,7 +61,7 @@ def age_band(birth_year: int | None, on: date) -> str:
     return "35+"
 
 
-def suppressed(value: int | float | Decimal) -> int | float | Decimal | str:
+def suppressed(value: int | float | Decimal | None) -> int | float | Decimal | str | None:
     """A count between 1 and 4 shown as "<5", so that nobody can be singled out (a total, or a stage
     of the funnel; the cells of a breakdown are hidden by `disclosure.protect`)."""
     return "<5" if isinstance(value, int) and 0 < value < SMALL_CELL else value

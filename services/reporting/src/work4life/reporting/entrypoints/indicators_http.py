@@ -13,7 +13,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from work4life.contracts.reporting import SnapshotTrigger
@@ -42,7 +42,10 @@ class IndicatorOut(BaseModel):
     period_from: date | None
     period_to: date
     organisation: str | None
-    total: int | float | Decimal | str
+    total: int | float | Decimal | str | None = Field(
+        description='The figure; "<5" for a small count below programme manager; null for a rate with '
+        "nothing to measure (no data: no check or visit in the period), never 0 %."
+    )
     total_eur: Decimal | None = None
     numerator: int | str | None = None
     denominator: int | str | None = None
@@ -218,7 +221,21 @@ def as_csv(
     organisation: OrganisationQuery = None,
 ) -> Response:
     result = table(context, db, who, period, start, end, by, organisation)
-    rows: list[list[Any]] = [["code", "indicator", "unit", "period_from", "period_to", *result.by, "value", "target"]]
+    rows: list[list[Any]] = [
+        [
+            "code",
+            "indicator",
+            "unit",
+            "period_from",
+            "period_to",
+            *result.by,
+            "value",
+            "value_eur",
+            "numerator",
+            "denominator",
+            "target",
+        ]
+    ]
     for i in result.indicators:
         rows.append(
             [
@@ -228,7 +245,10 @@ def as_csv(
                 i.period_from or "",
                 i.period_to,
                 *[""] * len(result.by),
-                i.total,
+                _shown(i.total),
+                _blank(i.total_eur),
+                _blank(i.numerator),
+                _blank(i.denominator),
                 i.target or "",
             ]
         )
@@ -241,7 +261,10 @@ def as_csv(
                     i.period_from or "",
                     i.period_to,
                     *[cell.get(d, "") for d in result.by],
-                    cell["value"],
+                    _shown(cell["value"]),
+                    "",
+                    _blank(cell.get("numerator")),
+                    _blank(cell.get("denominator")),
                     "",
                 ]
             )
@@ -289,11 +312,39 @@ def as_xlsx(
         ],
     )
     append_row(sheet, [])
-    append_row(sheet, ["Code", "Indicator", "Unit", "Value", "Target", "Progress %", "Counting rule"])
+    append_row(
+        sheet,
+        [
+            "Code",
+            "Indicator",
+            "Unit",
+            "Value",
+            "Value EUR",
+            "Numerator",
+            "Denominator",
+            "Target",
+            "Progress %",
+            "Counting rule",
+        ],
+    )
     for cell in sheet[5]:
         cell.font = Font(bold=True)
     for i in summary.indicators:
-        append_row(sheet, [i.code, i.name, i.unit.value, _cell(i.total), i.target, i.progress_percent, i.rule])
+        append_row(
+            sheet,
+            [
+                i.code,
+                i.name,
+                i.unit.value,
+                _cell(i.total),
+                _cell(i.total_eur),
+                i.numerator,
+                i.denominator,
+                i.target,
+                i.progress_percent,
+                i.rule,
+            ],
+        )
     for indicator in summary.indicators:
         dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
         ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
@@ -301,15 +352,23 @@ def as_xlsx(
         append_row(ws, ["Period", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
         append_row(ws, ["Counting rule", indicator.rule])
         append_row(ws, ["Total", _cell(indicator.total), indicator.unit.value])
+        if indicator.total_eur is not None:
+            append_row(ws, ["Total EUR", _cell(indicator.total_eur), "EUR"])
+        if indicator.denominator is not None:
+            append_row(ws, ["Numerator", indicator.numerator, "Denominator", indicator.denominator])
         for dimension in dims:
             detail = table(context, db, who, period, start, end, dimension, organisation, [indicator.code]).indicators[
                 0
             ]
             append_row(ws, [])
-            append_row(ws, [f"By {dimension.replace('_', ' ')}", "Value"])
+            rate = indicator.unit is Unit.PERCENT
+            append_row(
+                ws, [f"By {dimension.replace('_', ' ')}", "Value", *(["Numerator", "Denominator"] if rate else [])]
+            )
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
             for found in detail.breakdown:
-                append_row(ws, [found[dimension], _cell(found["value"])])
+                extra = [found.get("numerator"), found.get("denominator")] if rate else []
+                append_row(ws, [found[dimension], _cell(found["value"]), *extra])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return Response(
@@ -343,8 +402,20 @@ def publish_snapshot(
     return SnapshotOut(snapshot_id=snapshot_id, period=label, period_from=span.start, period_to=span.end)
 
 
+NO_DATA = "no data"
+"""How an export shows a rate with nothing to measure."""
+
+
 def _cell(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
+    return float(value) if isinstance(value, Decimal) else NO_DATA if value is None else value
+
+
+def _shown(value: Any) -> Any:
+    return NO_DATA if value is None else value
+
+
+def _blank(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def out(
@@ -352,7 +423,7 @@ def out(
 ) -> IndicatorOut:
     indicator = result.indicator
     progress = None
-    if target and indicator.unit is not Unit.PERCENT:
+    if target and indicator.unit is not Unit.PERCENT and result.total is not None:
         progress = round(100 * float(result.total) / target, 1)
     shown = IndicatorOut(
         code=indicator.code,
@@ -391,13 +462,13 @@ def hide_small_cells(shown: IndicatorOut, result: engine.Result, by: list[str]) 
         primary = disclosure.small_rate
     else:
         cells = {tuple(c[d] for d in by): (int(c["value"]),) for c in result.breakdown}
-        total = (int(result.total),)
+        total = (int(result.total or 0),)
         primary = disclosure.small_count
     if primary(total):
         if rate:
             shown.total = shown.numerator = shown.denominator = HIDDEN
         else:
-            shown.total = suppressed(int(result.total))  # a count from 1 to 4: "<5"
+            shown.total = suppressed(total[0])  # a count from 1 to 4: "<5"
     if not by or not cells:
         return
     hidden = disclosure.protect(cells, len(by), primary).of(tuple(range(len(by))))

@@ -84,7 +84,7 @@ def check_dimensions(indicator: "Indicator", by: list[str]) -> None:
 class Result:
     indicator: "Indicator"
     period: Period
-    total: int | Decimal | float
+    total: int | Decimal | float | None  # None: a rate with nothing to measure ("no data")
     breakdown: list[dict[str, Any]] = field(default_factory=list)
     numerator: int | None = None
     denominator: int | None = None
@@ -332,8 +332,9 @@ def _money(centimes: Any) -> Decimal:
     return Decimal(centimes or 0).scaleb(-2)
 
 
-def _rate(flagged: Any, total: Any) -> float:
-    return round(100 * int(flagged) / int(total), 1) if total else 0.0
+def _rate(flagged: Any, total: Any) -> float | None:
+    """A percentage to one decimal; None ("no data") when there is nothing to measure, never 0 %."""
+    return round(100 * int(flagged) / int(total), 1) if total else None
 
 
 def funnel(session: Session, period: Period, organisation: str | None) -> list[tuple[str, str, int]]:

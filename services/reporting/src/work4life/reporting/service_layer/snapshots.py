@@ -31,6 +31,8 @@ def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: Snapsh
     for indicator in INDICATORS:
         result = engine.compute(session, indicator.code, period, [], None)
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed(result.total)
+        if value is None:
+            value = "no data"  # a rate with nothing to measure, never 0 %
         figures.append(
             IndicatorFigure(
                 code=indicator.code,
