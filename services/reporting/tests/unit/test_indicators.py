@@ -298,10 +298,22 @@ async def test_no_formula_can_be_planted_in_an_export_through_a_breakdown_name(f
     """`?by=` reached the CSV header as typed: a spreadsheet would have run it."""
     client, _ = fed
     planted = "=cmd|'/c calc'!A1"
-    text = (await client.get("/v1/indicators.csv", params={"by": planted}, headers=MANAGER)).text
+    refused = await client.get("/v1/indicators.csv", params={"by": planted}, headers=MANAGER)
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/json")
+    assert refused.json()["errors"][0]["field"] == "by", "an unknown dimension is refused, never written out"
+    text = (await client.get("/v1/indicators.csv", params={"by": "region"}, headers=MANAGER)).text
     cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
-    assert "'" + planted in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "@") or (c[:1] == "-" and not c[1:2].isdigit())]
+
+
+async def test_an_unknown_breakdown_is_refused_with_the_allowed_ones(fed):
+    client, _ = fed
+    for path in ("/v1/indicators", "/v1/indicators.csv"):
+        wrong = await client.get(path, params={"by": "sex,town"}, headers=MANAGER)
+        assert wrong.status_code == 422, wrong.text
+        [error] = wrong.json()["errors"]
+        assert error["field"] == "by" and error["reason"].startswith("no dimension town; the indicators break down by")
+        assert "nationality" in error["reason"] and "organisation" in error["reason"]
 
 
 async def test_erased_people_keep_counting_under_a_stand_in_and_merged_ones_count_once(fed, programme):
