@@ -55,6 +55,26 @@ async def test_good_rows_are_imported_and_every_bad_row_is_reported(intake):
     assert report.splitlines()[0] == "row,field,reason" and len(report.splitlines()) == len(job["errors"]) + 1
 
 
+async def test_a_programme_city_where_the_region_is_expected_is_understood(intake):
+    """Partners write "Tanger" or "Béni-Mellal" in the region column; the footprint (intake's
+    `FOOTPRINT` setting: the programme's four cities by default) gives the region, and the city when
+    its column is empty. A city outside the footprint is still refused, named."""
+    rows = (
+        "Prénom;Nom;Sexe;Date de naissance;Nationalité;Statut;Région;Ville;Consentement service\n"
+        "Awa;Diop;F;1990-05-17;SEN;refugee;Tanger;;oui\n"
+        "Yao;Kouassi;H;1988-02-28;CIV;regular_migrant;BÉNI-MELLAL;Fquih Ben Salah;oui\n"
+        "Sara;Haddad;F;1992-03-01;SYR;refugee;وجدة;;oui\n"
+        "Omar;Ba;H;1985-07-07;GIN;asylum_seeker;Casablanca;Casablanca;oui\n"
+    )
+    job = await import_file(intake, "villes.csv", rows.encode())
+    assert job["imported"] == 3, job
+    assert [(e["row"], e["field"]) for e in job["errors"]] == [(5, "region")]
+    people = {p["given_name"]: p for p in (await intake.get("/v1/beneficiaries", params={"limit": 10})).json()["items"]}
+    assert (people["Awa"]["region"], people["Awa"]["city"]) == ("tanger_tetouan_al_hoceima", "Tanger")
+    assert (people["Yao"]["region"], people["Yao"]["city"]) == ("beni_mellal_khenifra", "Fquih Ben Salah")
+    assert (people["Sara"]["region"], people["Sara"]["city"]) == ("oriental", "وجدة")
+
+
 async def test_importing_the_same_file_again_creates_no_duplicates(intake):
     await import_file(intake, "partners.csv", CSV.encode())
     again = await import_file(intake, "partners.csv", CSV.encode())

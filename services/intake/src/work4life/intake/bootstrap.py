@@ -35,6 +35,7 @@ def build(
         today=today,
         programme=settings.programme,
         notice_version=settings.consent_notice_version,
+        footprint=settings.footprint,
     )
     runtime = ServiceRuntime.build(
         settings,

@@ -1,6 +1,20 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from work4life.contracts.intake import Region
 from work4life.runtime.settings import ServiceSettings
+
+PROGRAMME_CITIES: dict[str, Region] = {
+    "Tanger": Region.TANGER_TETOUAN_AL_HOCEIMA,
+    "Tangier": Region.TANGER_TETOUAN_AL_HOCEIMA,
+    "طنجة": Region.TANGER_TETOUAN_AL_HOCEIMA,
+    "Rabat": Region.RABAT_SALE_KENITRA,
+    "الرباط": Region.RABAT_SALE_KENITRA,
+    "Oujda": Region.ORIENTAL,
+    "وجدة": Region.ORIENTAL,
+    "Beni Mellal": Region.BENI_MELLAL_KHENIFRA,
+    "بني ملال": Region.BENI_MELLAL_KHENIFRA,
+}
 
 
 class IntakeSettings(ServiceSettings):
@@ -12,3 +26,9 @@ class IntakeSettings(ServiceSettings):
     http_port: int = 8001
     minimum_age: int = 15
     consent_notice_version: str = "2026-01"
+    footprint: dict[str, Region] = Field(
+        default_factory=lambda: dict(PROGRAMME_CITIES),
+        description="The programme's cities and the region of each, as people write them (letter case, accents "
+        "and hyphens do not matter): a spreadsheet row with a city where the region is expected is understood. "
+        'JSON, e.g. {"Tanger": "tanger_tetouan_al_hoceima", "Oujda": "oriental"}.',
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import pycountry
 from pydantic import ValidationError
 
-from work4life.contracts.intake import ConsentPurpose
+from work4life.contracts.intake import ConsentPurpose, Region
 from work4life.runtime.http import CONTROL
 
 from .model import BeneficiaryBase, ConsentRequest
@@ -249,12 +249,38 @@ def map_header(header: list[str]) -> dict[int, str]:
     return columns
 
 
-def parse_row(number: int, cells: list[Any], columns: dict[int, str], default_organisation: str) -> ParsedRow | None:
+def place_key(text: str) -> str:
+    """A place's name as it is compared: without letter case, accents, hyphens or extra spaces
+    (an Arabic name keeps its letters)."""
+    return slug(text) or " ".join(str(text).split())
+
+
+def region_of(text: str, footprint: dict[str, Region]) -> tuple[str | None, str | None]:
+    """The region a spreadsheet's region cell names, and the city when it names one of the
+    programme's cities instead ("Tanger" for tanger_tetouan_al_hoceima)."""
+    value = slug(text) or None
+    if value in {r.value for r in Region}:
+        return value, None
+    cities = {place_key(name): (region, name) for name, region in footprint.items()}
+    if text and place_key(text) in cities:
+        region, _ = cities[place_key(text)]
+        return region.value, " ".join(text.split())
+    return value, None
+
+
+def parse_row(
+    number: int,
+    cells: list[Any],
+    columns: dict[int, str],
+    default_organisation: str,
+    footprint: dict[str, Region] | None = None,
+) -> ParsedRow | None:
     """One row as a registration request; None for an empty row."""
     raw = {columns[i]: cell for i, cell in enumerate(cells) if i in columns}
     if all(_text(v) == "" for v in raw.values()):
         return None
     parsed = ParsedRow(row=number)
+    city_named: str | None = None
     # The same rule as every request (runtime.http.ControlCharacters): a cell is text too. Such a
     # row is reported for those cells alone, not also for what the rest would make of it.
     for name, cell in raw.items():
@@ -281,12 +307,16 @@ def parse_row(number: int, cells: list[Any], columns: dict[int, str], default_or
         elif name in VALUE_ALIASES:
             text = _text(cell)
             values[name] = VALUE_ALIASES[name].get(slug(text), slug(text) if text else text)
-        elif name in ("region", "education_level", "document_type"):
+        elif name == "region":
+            values[name], city_named = region_of(_text(cell), footprint or {})
+        elif name in ("education_level", "document_type"):
             values[name] = slug(_text(cell)) or None
         elif name.startswith("consent_") or name == "notice_version":
             continue
         else:
             values[name] = _text(cell) or None
+    if city_named and not values.get("city"):
+        values["city"] = city_named  # "Tanger" in the region column: the city too
     values.setdefault("partner_organisation", default_organisation)
     if not values.get("partner_organisation"):
         values["partner_organisation"] = default_organisation

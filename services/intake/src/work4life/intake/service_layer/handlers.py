@@ -1,7 +1,7 @@
 """Intake's use cases. Each runs in one transaction that also stages the events it causes and the
 audit entries of the personal data it touched."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason
+from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason, Region
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
@@ -38,6 +38,7 @@ class Context(ServiceContext):
 
     minimum_age: int
     notice_version: str = "2026-01"
+    footprint: dict[str, Region] = field(default_factory=dict)  # the programme's cities: IntakeSettings.footprint
 
 
 Work = UnitOfWork[Context]

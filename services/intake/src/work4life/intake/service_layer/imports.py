@@ -92,7 +92,7 @@ def run_import(
 
 
 def _import_row(job, number, cells, columns, session_factory, context, actor) -> None:
-    parsed = parse_row(number, cells, columns, actor.organisation)
+    parsed = parse_row(number, cells, columns, actor.organisation, context.footprint)
     if parsed is None:
         job.empty_rows += 1
         return
