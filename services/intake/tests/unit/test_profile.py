@@ -57,6 +57,23 @@ async def test_changing_a_shared_attribute_publishes_the_profile(intake):
     assert updated["key"] == person
 
 
+async def test_a_programme_city_is_kept_under_its_one_name_however_it_is_written(intake):
+    client, events = intake
+    person = await registered(client)  # in Rabat
+    same = await client.patch(f"/v1/beneficiaries/{person}", json={"city": "  RABAT "})
+    assert same.status_code == 200 and same.json()["city"] == "Rabat"
+    moved = await client.patch(
+        f"/v1/beneficiaries/{person}", json={"city": "طنجة", "region": "tanger_tetouan_al_hoceima"}
+    )
+    assert moved.status_code == 200 and moved.json()["city"] == "Tanger"
+    elsewhere = await client.patch(f"/v1/beneficiaries/{person}", json={"city": "Larache"})
+    assert elsewhere.json()["city"] == "Larache", "a city outside the footprint stays as written"
+    published = await settle(events, 3)
+    assert [e["data"].get("city") for e in published[1:]] == ["Tanger", "Larache"], (
+        "writing Rabat again changed nothing"
+    )
+
+
 async def test_changing_only_personal_data_publishes_nothing(intake):
     client, events = intake
     person = await registered(client)

@@ -17,6 +17,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers intake's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import IntakeSettings
+from .domain.footprint import Footprint
 from .entrypoints import case_file_http, duplicates_http, http, imports_http, orientation_http
 from .entrypoints.consumer import CONSUMES, event_handlers
 from .service_layer.handlers import Context
@@ -35,7 +36,7 @@ def build(
         today=today,
         programme=settings.programme,
         notice_version=settings.consent_notice_version,
-        footprint=settings.footprint,
+        footprint=Footprint(settings.footprint, settings.city_aliases),
     )
     runtime = ServiceRuntime.build(
         settings,

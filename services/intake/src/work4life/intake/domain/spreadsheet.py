@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from work4life.contracts.intake import ConsentPurpose, Region
 from work4life.runtime.http import CONTROL
 
+from .footprint import Footprint
 from .model import BeneficiaryBase, ConsentRequest
 
 ALIASES = {
@@ -249,23 +250,14 @@ def map_header(header: list[str]) -> dict[int, str]:
     return columns
 
 
-def place_key(text: str) -> str:
-    """A place's name as it is compared: without letter case, accents, hyphens or extra spaces
-    (an Arabic name keeps its letters)."""
-    return slug(text) or " ".join(str(text).split())
-
-
-def region_of(text: str, footprint: dict[str, Region]) -> tuple[str | None, str | None]:
+def region_of(text: str, footprint: Footprint) -> tuple[str | None, str | None]:
     """The region a spreadsheet's region cell names, and the city when it names one of the
     programme's cities instead ("Tanger" for tanger_tetouan_al_hoceima)."""
     value = slug(text) or None
     if value in {r.value for r in Region}:
         return value, None
-    cities = {place_key(name): (region, name) for name, region in footprint.items()}
-    if text and place_key(text) in cities:
-        region, _ = cities[place_key(text)]
-        return region.value, " ".join(text.split())
-    return value, None
+    found = footprint.place(text)
+    return (found[1].value, found[0]) if found else (value, None)
 
 
 def parse_row(
@@ -273,7 +265,7 @@ def parse_row(
     cells: list[Any],
     columns: dict[int, str],
     default_organisation: str,
-    footprint: dict[str, Region] | None = None,
+    footprint: Footprint | None = None,
 ) -> ParsedRow | None:
     """One row as a registration request; None for an empty row."""
     raw = {columns[i]: cell for i, cell in enumerate(cells) if i in columns}
@@ -308,7 +300,7 @@ def parse_row(
             text = _text(cell)
             values[name] = VALUE_ALIASES[name].get(slug(text), slug(text) if text else text)
         elif name == "region":
-            values[name], city_named = region_of(_text(cell), footprint or {})
+            values[name], city_named = region_of(_text(cell), footprint or Footprint())
         elif name in ("education_level", "document_type"):
             values[name] = slug(_text(cell)) or None
         elif name.startswith("consent_") or name == "notice_version":

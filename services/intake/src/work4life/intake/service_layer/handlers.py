@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason, Region
+from work4life.contracts.intake import ConsentPurpose, LegalStatus, LegalStatusChangeReason
 from work4life.runtime.context import ServiceContext, now
 from work4life.runtime.db import key
 from work4life.runtime.errors import Conflict
@@ -18,6 +18,7 @@ from work4life.runtime.uow import UnitOfWork
 
 from ..adapters import event_mapping
 from ..adapters.orm import Beneficiary, Consent, LegalStatusRecord, RecordStatus, SkillsAssessment
+from ..domain.footprint import Footprint
 from ..domain.model import (
     PROFILE_FIELDS,
     BeneficiaryBase,
@@ -38,7 +39,7 @@ class Context(ServiceContext):
 
     minimum_age: int
     notice_version: str = "2026-01"
-    footprint: dict[str, Region] = field(default_factory=dict)  # the programme's cities: IntakeSettings.footprint
+    footprint: Footprint = field(default_factory=Footprint)  # the programme's cities (IntakeSettings.footprint)
 
 
 Work = UnitOfWork[Context]
@@ -78,7 +79,7 @@ def register_beneficiary(uow: Work, command: RegisterBeneficiary) -> Beneficiary
     check_age(command.details.date_of_birth, registered_on, context.minimum_age)
     check_registration_consents(command.consents)
     beneficiary = Beneficiary(
-        **command.details.model_dump(),
+        **{**command.details.model_dump(), "city": context.footprint.city(command.details.city)},
         birth_year=command.details.date_of_birth.year,
         fingerprint=fingerprint(
             command.details.given_name,
@@ -134,6 +135,7 @@ def update_beneficiary(uow: Work, command: UpdateBeneficiary) -> Beneficiary:
     beneficiary = command.beneficiary
     current = BeneficiaryFields.model_validate(beneficiary, from_attributes=True).model_dump()
     merged = BeneficiaryBase.model_validate({**current, **command.changes}).model_dump()
+    merged["city"] = context.footprint.city(merged["city"])
     if merged["date_of_birth"] != current["date_of_birth"]:
         check_age(merged["date_of_birth"], context.today(), context.minimum_age)
     changed = [name for name, value in merged.items() if value != current[name]]
