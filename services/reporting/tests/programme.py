@@ -17,6 +17,12 @@ from work4life.runtime.events import new_envelope
 
 START = date(2025, 1, 6)
 REGIONS = ["tanger_tetouan_al_hoceima", "rabat_sale_kenitra", "oriental", "beni_mellal_khenifra"]
+CITIES = {  # the programme's city in each region (intake sends them under one name each)
+    "tanger_tetouan_al_hoceima": "Tanger",
+    "rabat_sale_kenitra": "Rabat",
+    "oriental": "Oujda",
+    "beni_mellal_khenifra": "Beni Mellal",
+}
 ORGS = ["amappe", "caritas", "ajr"]
 
 
@@ -59,10 +65,11 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
         )
         registered_on = day(rng.randint(0, 500))
         attrs["registered_on"] = registered_on
-        p.people[who] = dict(attrs)
+        city = CITIES[attrs["region"]] if rng.random() < 0.9 else "Fquih Ben Salah"
+        p.people[who] = dict(attrs, city=city)
         emit(
             "intake.beneficiaries",
-            intake.BeneficiaryRegistered(beneficiary_id=who, city="X", **attrs),
+            intake.BeneficiaryRegistered(beneficiary_id=who, city=city, **attrs),
             who,
             "intake",
         )
@@ -70,11 +77,12 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
         if rng.random() < 0.1:  # moves to another region
             attrs["region"] = rng.choice(REGIONS)
             p.people[who]["region"] = attrs["region"]
+            p.people[who]["city"] = CITIES[attrs["region"]]
             emit(
                 "intake.beneficiaries",
                 intake.BeneficiaryUpdated(
                     beneficiary_id=who,
-                    city="Y",
+                    city=CITIES[attrs["region"]],
                     changed_fields=["region"],
                     **{k: v for k, v in attrs.items() if k not in ("registered_on", "legal_status")},
                 ),

@@ -112,10 +112,13 @@ async def test_the_indicator_screen_renders_in_french_and_arabic(web):
     assert 'href="/indicators"' in start.text
 
 
-def test_every_indicator_and_funnel_stage_reporting_declares_has_its_text_here():
-    from work4life.reporting.domain.indicators import FUNNEL
+def test_every_indicator_funnel_stage_and_breakdown_reporting_declares_has_its_text_here():
+    from work4life.reporting.domain.indicators import FUNNEL, PERSON_DIMENSIONS
     from work4life.reporting.service_layer.indicators import INDICATORS
-    from work4life.web.pages.reporting import FUNNEL_STAGES, INDICATOR_NAMES
+    from work4life.web.labels import LABELS
+    from work4life.web.pages.reporting import BREAKDOWNS, FUNNEL_STAGES, INDICATOR_NAMES
 
     assert sorted(i.name for i in INDICATORS) == sorted(INDICATOR_NAMES)
     assert [stage for stage, _kind, _text in FUNNEL] == list(FUNNEL_STAGES)
+    assert list(BREAKDOWNS) == list(PERSON_DIMENSIONS), "every breakdown reporting offers can be chosen"
+    assert set(BREAKDOWNS) <= set(LABELS["dimension"])

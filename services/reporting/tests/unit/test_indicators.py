@@ -95,6 +95,17 @@ async def test_breakdowns_add_up_and_combine_dimensions(fed, programme):
     assert (await client.get("/v1/indicators/9.9", headers=MANAGER)).status_code == 404
 
 
+async def test_the_breakdown_by_city_equals_the_cities_of_the_raw_events(fed, programme):
+    """Everyone registered has received a service (3.2), programme to date: counted once under the
+    city of their latest event (a move changes it; a merge counts the kept person's)."""
+    client, _ = fed
+    got = (await client.get("/v1/indicators/3.2", params={"by": "city"}, headers=MANAGER)).json()
+    people = {programme.merged.get(who, who) for who in programme.people}
+    want = Counter(programme.people[who]["city"] for who in people)
+    assert {c["city"]: c["value"] for c in got["breakdown"]} == want
+    assert {"Tanger", "Rabat", "Oujda", "Beni Mellal", "Fquih Ben Salah"} == set(want)
+
+
 async def test_breakdowns_equal_the_read_model_rows_counted_in_python(fed):
     """The engine counts in the database (GROUP BY, joined to the people); here the same rows are
     read and counted in Python, for every dimension, an organisation filter and a rate."""

@@ -284,6 +284,7 @@ LABELS: dict[str, dict[str, str]] = {
         "legal_status": N_("Legal status"),
         "disability": N_("Disability"),
         "region": N_("Region"),
+        "city": N_("City"),
         "partner_organisation": N_("Partner organisation"),
     },
     "role": {

@@ -21,7 +21,16 @@ from .common import attempt, call
 
 router = APIRouter()
 REPORTING = "reporting"
-BREAKDOWNS = ("sex", "age_band", "nationality", "legal_status", "disability", "region", "partner_organisation")
+BREAKDOWNS = (
+    "sex",
+    "age_band",
+    "nationality",
+    "legal_status",
+    "disability",
+    "region",
+    "city",
+    "partner_organisation",
+)
 
 # Reporting's indicators and funnel stages as people read them (reporting's `INDICATORS` and
 # `FUNNEL`; a test checks that each one reporting declares is here).

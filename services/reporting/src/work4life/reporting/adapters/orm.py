@@ -19,6 +19,7 @@ class Person(SQLModel, table=True):
     legal_status: str = Field(max_length=30)
     disability: bool
     region: str = Field(max_length=50)
+    city: str | None = Field(default=None, max_length=100)
     partner_organisation: str = Field(max_length=50, index=True)
     as_of: datetime = Field(description="occurred_at of the event these attributes come from")
     anonymised: bool = Field(default=False, description="Erased in intake: the id is a random stand-in")

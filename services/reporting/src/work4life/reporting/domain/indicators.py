@@ -5,7 +5,9 @@ one place: `service_layer/indicators.py`.
 Two kinds of indicator:
 - **persons**: unique pseudonymous people with at least one qualifying fact in the period; they
   break down by the person's attributes (sex, age band, nationality, legal status, disability,
-  region, partner organisation) as they stand now.
+  region, city, partner organisation) as they stand now. The programme's cities come from intake
+  under one name each (intake's footprint); a person counted before cities were kept is "unknown"
+  until a rebuild.
 - **units** (sessions, ventures, jobs, money): counted or summed from the facts themselves; they
   break down by region and organisation only.
 """
@@ -31,6 +33,7 @@ PERSON_DIMENSIONS = (
     "legal_status",
     "disability",
     "region",
+    "city",
     "partner_organisation",
 )
 UNIT_DIMENSIONS = ("region", "organisation")

@@ -142,7 +142,7 @@ def _breaks_down(dims: list[str]) -> set[str]:
     summary="Every indicator for a period, with progress against its target and an optional breakdown",
     description="Period: `period=month:2026-03 | quarter:2026-Q1 | year:2026 | programme`, or `from`/`to`; "
     "programme-to-date when neither is given. `by` is a comma-separated list of dimensions (sex, age_band, "
-    "nationality, legal_status, disability, region, partner_organisation for indicators about people; region, "
+    "nationality, legal_status, disability, region, city, partner_organisation for indicators about people; region, "
     "organisation for the others); an indicator that cannot break down that way comes without a breakdown, "
     "and an unknown dimension is a 422 that lists the known ones.",
 )

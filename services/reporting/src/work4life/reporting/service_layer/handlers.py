@@ -49,6 +49,7 @@ def record_registration(envelope: Envelope[BeneficiaryRegistered], session: Sess
         legal_status=data.legal_status.value,
         disability=data.disability,
         region=data.region.value,
+        city=data.city,
         partner_organisation=data.partner_organisation,
         as_of=occurred,
     )
@@ -66,6 +67,7 @@ def record_profile_change(envelope: Envelope[BeneficiaryUpdated], session: Sessi
         nationality=data.nationality,
         disability=data.disability,
         region=data.region.value,
+        city=data.city,
         partner_organisation=data.partner_organisation,
     )
 
