@@ -10,7 +10,7 @@ from work4life.intake.adapters.orm import Beneficiary
 from work4life.runtime.outbox import OutboxMessage
 from work4life.runtime.testing import bearer
 
-from ..conftest import intake_settings, running, valid_registration
+from ..conftest import started_intake, valid_registration
 
 
 def counts(app) -> tuple[int, int]:
@@ -25,7 +25,7 @@ def counts(app) -> tuple[int, int]:
 
 
 async def test_a_registration_sent_twice_with_its_key_creates_one_person_and_one_event(sqlite_url):
-    async with running(intake_settings(database_url=sqlite_url, create_topics=False)) as (client, app):
+    async with started_intake(sqlite_url) as (client, app, _broker, _published):
         key = str(uuid.uuid4())
         first = await client.post("/v1/beneficiaries", json=valid_registration(), headers={"Idempotency-Key": key})
         assert first.status_code == 201, first.text
@@ -47,7 +47,7 @@ async def test_a_registration_sent_twice_with_its_key_creates_one_person_and_one
 
 
 async def test_the_same_key_sent_at_once_from_two_connections_still_creates_one_person(sqlite_url):
-    async with running(intake_settings(database_url=sqlite_url, create_topics=False)) as (client, app):
+    async with started_intake(sqlite_url) as (client, app, _broker, _published):
         key = str(uuid.uuid4())
         answers = await asyncio.gather(
             *(
@@ -61,7 +61,7 @@ async def test_the_same_key_sent_at_once_from_two_connections_still_creates_one_
 
 
 async def test_a_key_used_by_another_organisation_is_refused_without_disclosing_the_person(sqlite_url):
-    async with running(intake_settings(database_url=sqlite_url, create_topics=False)) as (client, app):
+    async with started_intake(sqlite_url) as (client, app, _broker, _published):
         key = str(uuid.uuid4())
         assert (
             await client.post("/v1/beneficiaries", json=valid_registration(), headers={"Idempotency-Key": key})
@@ -77,7 +77,7 @@ async def test_a_key_used_by_another_organisation_is_refused_without_disclosing_
 
 
 async def test_a_malformed_key_is_a_422_naming_the_header(sqlite_url):
-    async with running(intake_settings(database_url=sqlite_url, create_topics=False)) as (client, app):
+    async with started_intake(sqlite_url) as (client, app, _broker, _published):
         answer = await client.post("/v1/beneficiaries", json=valid_registration(), headers={"Idempotency-Key": "short"})
         assert answer.status_code == 422
         assert answer.json()["errors"][0]["field"] == "header.idempotency-key"
