@@ -12,7 +12,7 @@ import httpx
 from work4life.runtime.testing import bearer
 
 CASEWORKER = bearer("caseworker", "work4life", "bench")
-VIEWER = bearer("me_viewer", "work4life", "bench")
+READER = bearer("programme_manager", "work4life", "bench")  # exact counts (small ones are hidden below)
 SEXES = ("female", "male")
 TIMEOUT_S = 5.0  # a registration not answered in this time has failed
 REGIONS = ("tanger_tetouan_al_hoceima", "rabat_sale_kenitra", "oriental", "beni_mellal_khenifra")
@@ -106,7 +106,7 @@ async def open_loop(
         httpx.AsyncClient(
             base_url=intake_url, headers=CASEWORKER, timeout=timeout_s, limits=httpx.Limits(max_connections=None)
         ) as writer,
-        httpx.AsyncClient(base_url=reporting_url, headers=VIEWER, timeout=10) as reader,
+        httpx.AsyncClient(base_url=reporting_url, headers=READER, timeout=10) as reader,
     ):
 
         async def count() -> int:
@@ -168,7 +168,7 @@ async def wait_until_drained(reporting_url: str, quiet_s: float = 5.0, limit_s: 
     registrations queued in intake (the client gave up on them, the server did not), and the
     next step must not be measured behind them. Returns the seconds waited."""
     started = time.perf_counter()
-    async with httpx.AsyncClient(base_url=reporting_url, headers=VIEWER, timeout=10) as reader:
+    async with httpx.AsyncClient(base_url=reporting_url, headers=READER, timeout=10) as reader:
         last, since = None, time.perf_counter()
         while time.perf_counter() - started < limit_s:
             try:
