@@ -50,6 +50,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
     def day(offset: int) -> date:
         return START + timedelta(days=offset)
 
+    fairs = [(uid(), day(rng.randint(30, 480))) for _ in range(10)]  # job fairs: id and day
     ids = []
     for _ in range(people):
         who = uid()
@@ -164,6 +165,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
                     wage_band="3000_to_4500",
                     hours_per_week=44,
                     starts_on=starts,
+                    job_fair_id=rng.choice(fairs)[0] if rng.random() < 0.25 else None,
                     organisation=attrs["partner_organisation"],
                 ),
                 who,
@@ -285,6 +287,24 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
             s,
             "intake",
         )
+    for fair_id, held_on in fairs:
+        emit(
+            "employment.job_fairs",
+            employment.JobFairHeld(
+                fair_id=fair_id,
+                held_on=held_on,
+                region=rng.choice(REGIONS),
+                city="Rabat",
+                organisation=rng.choice(ORGS),
+                employers=rng.randint(3, 15),
+                registered_attendees=rng.sample(ids, rng.randint(5, 40)),
+                other_attendees=rng.randint(0, 60),
+                interviews=rng.randint(0, 30),
+                hires=rng.randint(0, 8),
+            ),
+            fair_id,
+            "employment",
+        )
     # a few erasures and merges, at the end
     for who in rng.sample(ids, 6):
         p.erased.add(who)
@@ -339,6 +359,12 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
             sets["3.2"].add(person(d.beneficiary_id))
             if d.kind.value == "job":
                 totals["1.1"] += 1
+            if d.job_fair_id is not None:
+                sets["job_fair_hires"].add(person(d.beneficiary_id))
+        elif t == "employment.job_fair_held" and within(d.held_on):
+            totals["job_fairs"] += 1
+            totals["job_fair_employers"] += d.employers
+            totals["job_fair_attendance"] += len(d.registered_attendees) + d.other_attendees
         elif t == "employment.retention_checked" and within(d.checked_on):
             rates[f"retention_{d.months_after_start}m"].append(d.outcome.value == "still_employed")
         elif t == "enterprise.venture_applied":
@@ -367,6 +393,8 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
         totals[code] = len(people)
     for code, outcomes in rates.items():
         totals[code] = round(100 * sum(outcomes) / len(outcomes), 1) if outcomes else None  # no data, never 0 %
+    for code in ("job_fairs", "job_fair_employers", "job_fair_attendance", "job_fair_hires"):
+        totals.setdefault(code, 0)  # counts: none in the period is 0
     return dict(totals)
 
 

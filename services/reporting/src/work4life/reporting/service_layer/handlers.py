@@ -405,6 +405,19 @@ def placed(envelope: Envelope[Placed], session: Session) -> None:
         region=data.region.value,
         category=data.kind.value,
     )
+    if data.job_fair_id is not None:  # hired at a job fair
+        record_fact(
+            session,
+            envelope,
+            f"fair_hire:{data.placement_id}",
+            "fair_hire",
+            data.starts_on,
+            beneficiary_id=data.beneficiary_id,
+            unit_id=data.job_fair_id,
+            organisation=data.organisation,
+            region=data.region.value,
+            category=data.kind.value,
+        )
 
 
 def retention(envelope: Envelope[RetentionChecked], session: Session) -> None:
@@ -433,6 +446,15 @@ def job_fair(envelope: Envelope[JobFairHeld], session: Session) -> None:
         "job_fair",
         data.held_on,
         value=len(data.registered_attendees) + data.other_attendees,
+        **common,
+    )
+    record_fact(
+        session,
+        envelope,
+        f"fair_employers:{data.fair_id}",
+        "fair_employers",
+        data.held_on,
+        value=data.employers,
         **common,
     )
     for who in data.registered_attendees:

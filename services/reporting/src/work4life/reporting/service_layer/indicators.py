@@ -242,18 +242,18 @@ def ventures_created_or_supported(
     return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
 
 
-def people_reached(
-    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
-) -> Result:
-    """The head counts the sessions of the period reported, summed."""
-    (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [func.sum(FACTS.value)])
+def summed(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
+    """The numbers the facts of the period report (people reached, employers present), summed."""
+    facts = _facts(indicator.kinds, period, organisation)
+    (n,), groups = _unit_sums(session, facts, by, [func.sum(FACTS.value)])
     return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
 
 
-def sessions_held(
+def counted(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
-    (n,), groups = _unit_sums(session, _facts(("outreach",), period, organisation), by, [func.count()])
+    """The facts of the period (sessions held, job fairs held), each once."""
+    (n,), groups = _unit_sums(session, _facts(indicator.kinds, period, organisation), by, [func.count()])
     return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
 
 
@@ -417,7 +417,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Everyone reached by the information sessions held in the period, registered or not, as reported "
         "per session (a person at two sessions counts twice: sessions report head counts).",
         ("outreach",),
-        people_reached,
+        summed,
     ),
     Indicator(
         "3.11",
@@ -425,7 +425,7 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.UNITS,
         "Information sessions held in the period.",
         ("outreach",),
-        sessions_held,
+        counted,
     ),
     Indicator(
         "placements",
@@ -433,6 +433,39 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people placed in a job, an internship or a pre-employment placement starting in the period.",
         ("placed",),
+    ),
+    Indicator(
+        "job_fairs",
+        "Job fairs held",
+        Unit.UNITS,
+        "Job fairs held in the period and closed with their figures.",
+        ("job_fair",),
+        counted,
+    ),
+    Indicator(
+        "job_fair_employers",
+        "Employers present at job fairs",
+        Unit.UNITS,
+        "The employers each job fair held in the period had present, summed (an employer at two fairs counts twice).",
+        ("fair_employers",),
+        summed,
+    ),
+    Indicator(
+        "job_fair_attendance",
+        "People attending job fairs",
+        Unit.UNITS,
+        "Everyone who came to the job fairs held in the period: programme people by name and others counted, as "
+        "each fair reported (a person at two fairs counts twice).",
+        ("job_fair",),
+        summed,
+    ),
+    Indicator(
+        "job_fair_hires",
+        "People hired from job fairs",
+        Unit.PERSONS,
+        "Unique people placed in a job, an internship or a pre-employment placement starting in the period, "
+        "from an application made at a job fair.",
+        ("fair_hire",),
     ),
     Indicator(
         "financial_volume",
