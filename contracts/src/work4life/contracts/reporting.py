@@ -25,7 +25,11 @@ class IndicatorFigure(EventData):
         "to measure in the period (never 0 %)."
     )
     value_eur: str | None = Field(default=None, description="For money: the EUR amount at each grant's rate.")
-    target: float | None = None
+    target: float | None = Field(default=None, description="The target for the period, when one is set.")
+    baseline: float | None = Field(default=None, description="Where the indicator stood before, when set.")
+    progress_percent: float | None = Field(
+        default=None, description="How far from the baseline to the target; null without a target or for a small count."
+    )
 
 
 class IndicatorSnapshot(EventData):

@@ -239,6 +239,7 @@ async def test_no_hidden_small_cell_can_be_worked_out_by_subtraction(fed, period
                     tried += 1
                     worked_out = {k: v for k, v in pinned.items() if k in small}
                     assert worked_out == {}, (role, indicator.code, by, measure, worked_out)
+    print(f"{period}: {tried} hidden-cell searches over {len(answers)} answers, {hidden_seen} small cells")
     assert tried > 500 and hidden_seen > 100, (tried, hidden_seen)
 
 

@@ -2,14 +2,16 @@
 
 `python -m work4life.reporting rebuild --database-url URL` replays every topic reporting consumes
 from the beginning into an empty database, with a progress display; point the service at it once
-it is done (the live read model is left untouched).
+it is done (the live read model is left untouched). What staff entered rather than events told (the
+targets and their audit trail, the snapshots already published) is copied over from the live
+database (`W4L_REPORTING_DATABASE_URL`), since no replay can bring it back.
 """
 
 import argparse
 import asyncio
 import sys
 
-from sqlalchemy import func
+from sqlalchemy import Engine, func, inspect, text
 from sqlmodel import Session, select
 
 from work4life.runtime import db, migrations
@@ -18,9 +20,39 @@ from work4life.runtime.inbox import ProcessedEvent
 from work4life.runtime.replay import replay
 from work4life.runtime.serve import serve
 
+from .adapters.orm import PublishedSnapshot, Target, TargetChange
 from .bootstrap import build
 from .config import ReportingSettings
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
+
+ENTERED = (Target, TargetChange, PublishedSnapshot)
+"""Reporting's tables that no event fills: a rebuild copies them from the live database."""
+
+
+def carry_over(live_url: str, engine: Engine) -> dict[str, int]:
+    """Copy what staff entered from the live database into the rebuilt one; a live database that is
+    missing or not migrated yet has nothing to give."""
+    live = db.make_engine(live_url)
+    copied: dict[str, int] = {}
+    try:
+        with Session(live) as source, Session(engine) as target:
+            for table in ENTERED:
+                if not inspect(live).has_table(table.__tablename__):
+                    continue
+                rows = source.exec(select(table)).all()
+                for row in rows:
+                    target.add(table.model_validate(row.model_dump()))
+                copied[str(table.__tablename__)] = len(rows)
+            target.commit()
+            if engine.dialect.name == "postgresql":  # the copied ids were given: move each sequence past them
+                for table in (Target, TargetChange):
+                    name = table.__tablename__
+                    move = f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), coalesce(max(id), 0) + 1, false)"
+                    target.connection().execute(text(f"{move} FROM {name}"))
+                target.commit()
+    finally:
+        live.dispose()
+    return copied
 
 
 def rebuild(settings: ReportingSettings, database_url: str) -> int:
@@ -34,6 +66,9 @@ def rebuild(settings: ReportingSettings, database_url: str) -> int:
             file=sys.stderr,
         )
         return 2
+    if settings.database_url != database_url:
+        copied = carry_over(settings.database_url, engine)
+        print(f"kept from the live database: {', '.join(f'{n} {t}' for t, n in copied.items())}", file=sys.stderr)
     topics = [settings.topic(t.name) for t in CONSUMES]
     print(f"rebuilding the read model from {', '.join(topics)} at {settings.kafka_bootstrap_servers}", file=sys.stderr)
     result = asyncio.run(

@@ -1,9 +1,10 @@
 """Reporting's read model: pseudonymous people, never personal data."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Index
+from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
 
@@ -94,3 +95,41 @@ class PublishedSnapshot(SQLModel, table=True):
     period: str = Field(primary_key=True, max_length=30)
     snapshot_id: UUID
     published_at: datetime
+
+
+class Target(SQLModel, table=True):
+    """A target, and optionally a baseline, of one indicator for one year, for the whole programme
+    or one region and/or one partner organisation ("" stands for all), as M&E staff entered it."""
+
+    __tablename__ = "target"
+    __table_args__ = (UniqueConstraint("code", "year", "region", "organisation", name="uq_target_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, index=True)
+    year: int
+    region: str = Field(default="", max_length=50, description='"" for every region')
+    organisation: str = Field(default="", max_length=50, description='"" for every organisation')
+    target_hundredths: int = Field(sa_type=BigInteger, description="The target x 100 (exact: MAD centimes, 0.01 %)")
+    baseline_hundredths: int | None = Field(default=None, sa_type=BigInteger)
+    note: str | None = Field(default=None, max_length=500)
+    changed_at: datetime
+    changed_by: str = Field(max_length=200)
+
+
+class TargetChange(SQLModel, table=True):
+    """The audit trail of the targets: every change, who made it and when, with the figures before
+    and after (never edited, never deleted)."""
+
+    __tablename__ = "target_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(index=True)
+    by: str = Field(max_length=200)
+    role: str = Field(max_length=30)
+    action: str = Field(max_length=10, description="set or removed")
+    code: str = Field(max_length=40)
+    year: int
+    region: str = Field(max_length=50)
+    organisation: str = Field(max_length=50)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

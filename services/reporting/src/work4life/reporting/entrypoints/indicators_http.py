@@ -27,7 +27,7 @@ from ..domain import disclosure
 from ..domain.disclosure import HIDDEN
 from ..domain.indicators import PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit, suppressed
 from ..service_layer import indicators as engine
-from ..service_layer import snapshots
+from ..service_layer import snapshots, targets
 from ..service_layer.context import Context
 from . import ContextDep, WorkDep
 
@@ -49,9 +49,17 @@ class IndicatorOut(BaseModel):
     total_eur: Decimal | None = None
     numerator: int | str | None = None
     denominator: int | str | None = None
-    target: float | None
-    progress_percent: float | None
-    breakdown: list[dict[str, Any]]
+    target: float | None = Field(
+        description="The target for the period (`GET /v1/targets`: a month or quarter against its year's)"
+    )
+    baseline: float | None = None
+    progress_percent: float | None = Field(
+        description="How far from the baseline to the target; null without a target, or when the figure is hidden"
+    )
+    breakdown: list[dict[str, Any]] = Field(
+        description="One cell per combination of the dimensions; by region or organisation, each cell "
+        "that is shown carries its own target, baseline and progress when one is set"
+    )
     suppressed: bool
 
 
@@ -120,15 +128,13 @@ def table(
     except engine.BadQuery as bad:
         raise refused(bad.field, bad.reason) from bad
     exact = who.role in EXACT
+    goals = targets.Goals(db, context.targets)
     return IndicatorTable(
         period_from=span.start,
         period_to=span.end,
         organisation=organisation,
         by=dims,
-        indicators=[
-            out(r, exact, context.targets.get(r.indicator.code), organisation, dims if r.breakdown else [])
-            for r in results
-        ],
+        indicators=[out(r, exact, goals, organisation, dims if r.breakdown else []) for r in results],
     )
 
 
@@ -184,7 +190,7 @@ def one_indicator(
         result = engine.compute(db, code, span, dims, organisation)
     except engine.BadQuery as bad:
         raise refused(bad.field, bad.reason) from bad
-    return out(result, who.role in EXACT, context.targets.get(code), organisation, dims)
+    return out(result, who.role in EXACT, targets.Goals(db, context.targets), organisation, dims)
 
 
 @router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
@@ -239,6 +245,8 @@ def as_csv(
             "numerator",
             "denominator",
             "target",
+            "baseline",
+            "progress_percent",
         ]
     ]
     for i in result.indicators:
@@ -254,7 +262,9 @@ def as_csv(
                 _blank(i.total_eur),
                 _blank(i.numerator),
                 _blank(i.denominator),
-                i.target or "",
+                _blank(i.target),
+                _blank(i.baseline),
+                _blank(i.progress_percent),
             ]
         )
         for cell in i.breakdown:
@@ -270,7 +280,9 @@ def as_csv(
                     "",
                     _blank(cell.get("numerator")),
                     _blank(cell.get("denominator")),
-                    "",
+                    _blank(cell.get("target")),
+                    _blank(cell.get("baseline")),
+                    _blank(cell.get("progress_percent")),
                 ]
             )
     return Response(
@@ -328,6 +340,7 @@ def as_xlsx(
             "Numerator",
             "Denominator",
             "Target",
+            "Baseline",
             "Progress %",
             "Counting rule",
         ],
@@ -346,6 +359,7 @@ def as_xlsx(
                 i.numerator,
                 i.denominator,
                 i.target,
+                i.baseline,
                 i.progress_percent,
                 i.rule,
             ],
@@ -367,12 +381,21 @@ def as_xlsx(
             ]
             append_row(ws, [])
             rate = indicator.unit is Unit.PERCENT
+            goals = any("target" in found for found in detail.breakdown)
             append_row(
-                ws, [f"By {dimension.replace('_', ' ')}", "Value", *(["Numerator", "Denominator"] if rate else [])]
+                ws,
+                [
+                    f"By {dimension.replace('_', ' ')}",
+                    "Value",
+                    *(["Numerator", "Denominator"] if rate else []),
+                    *(["Target", "Baseline", "Progress %"] if goals else []),
+                ],
             )
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
             for found in detail.breakdown:
                 extra = [found.get("numerator"), found.get("denominator")] if rate else []
+                if goals:
+                    extra += [found.get("target"), found.get("baseline"), found.get("progress_percent")]
                 append_row(ws, [found[dimension], _cell(found["value"]), *extra])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -424,12 +447,10 @@ def _blank(value: Any) -> Any:
 
 
 def out(
-    result: engine.Result, exact: bool, target: float | None, organisation: str | None, by: list[str]
+    result: engine.Result, exact: bool, goals: targets.Goals, organisation: str | None, by: list[str]
 ) -> IndicatorOut:
     indicator = result.indicator
-    progress = None
-    if target and indicator.unit is not Unit.PERCENT and result.total is not None:
-        progress = round(100 * float(result.total) / target, 1)
+    goal = goals.goal(indicator.code, result.period, None, organisation)
     shown = IndicatorOut(
         code=indicator.code,
         name=indicator.name,
@@ -442,14 +463,42 @@ def out(
         total_eur=result.total_eur,
         numerator=result.numerator,
         denominator=result.denominator,
-        target=target,
-        progress_percent=progress,
+        target=None if goal is None else float(goal.target),
+        baseline=None if goal is None or goal.baseline is None else float(goal.baseline),
+        progress_percent=None if goal is None else goal.progress(result.total),
         breakdown=result.breakdown,
         suppressed=not exact,
     )
     if not exact:
         hide_small_cells(shown, result, by)
+        if isinstance(shown.total, str):
+            shown.progress_percent = None  # it would give the hidden figure back
+    if by and set(by) <= PLACES:
+        shown.breakdown = [
+            _with_goal(cell, goals, result.period, indicator.code, organisation) for cell in shown.breakdown
+        ]
     return shown
+
+
+PLACES = {"region", "organisation", "partner_organisation"}
+"""The dimensions targets are set for: a breakdown by these alone shows each cell's progress."""
+
+
+def _with_goal(
+    cell: dict[str, Any], goals: targets.Goals, period: engine.Period, code: str, organisation: str | None
+) -> dict[str, Any]:
+    if cell["value"] in (HIDDEN, None) or isinstance(cell["value"], str):
+        return cell
+    goal = goals.goal(
+        code, period, cell.get("region"), cell.get("organisation") or cell.get("partner_organisation") or organisation
+    )
+    if goal is None:
+        return cell
+    return cell | {
+        "target": float(goal.target),
+        "baseline": None if goal.baseline is None else float(goal.baseline),
+        "progress_percent": goal.progress(cell["value"]),
+    }
 
 
 def hide_small_cells(shown: IndicatorOut, result: engine.Result, by: list[str]) -> None:

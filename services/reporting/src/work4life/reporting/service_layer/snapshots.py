@@ -18,6 +18,7 @@ from work4life.runtime.events import new_envelope
 from ..adapters.orm import PublishedSnapshot
 from ..domain.indicators import Unit, suppressed
 from . import indicators as engine
+from . import targets
 from .context import Context, Work
 from .indicators import INDICATORS
 
@@ -26,13 +27,15 @@ log = logging.getLogger(__name__)
 
 def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: SnapshotTrigger) -> UUID:
     """Stage the snapshot event of a period in the unit of work's transaction."""
-    session, targets = uow.session, uow.context.targets
+    session = uow.session
+    goals = targets.Goals(session, uow.context.targets)
     figures = []
     for indicator in INDICATORS:
         result = engine.compute(session, indicator.code, period, [], None)
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed(result.total)
         if value is None:
             value = "no data"  # a rate with nothing to measure, never 0 %
+        goal = goals.goal(indicator.code, period)
         figures.append(
             IndicatorFigure(
                 code=indicator.code,
@@ -40,7 +43,9 @@ def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: Snapsh
                 unit=indicator.unit.value,
                 value=str(value),
                 value_eur=str(result.total_eur) if result.total_eur is not None else None,
-                target=targets.get(indicator.code),
+                target=None if goal is None else float(goal.target),
+                baseline=None if goal is None or goal.baseline is None else float(goal.baseline),
+                progress_percent=None if goal is None or value == "<5" else goal.progress(result.total),
             )
         )
     snapshot_id = uuid4()
