@@ -11,7 +11,7 @@ import pytest
 
 from work4life.runtime.testing import bearer
 
-from ..conftest import person_form, web_over_services
+from ..conftest import TODAY, person_form, web_over_services
 
 
 @pytest.fixture
@@ -84,6 +84,27 @@ async def test_the_indicator_table_equals_the_reporting_api_cell_for_cell(web, r
         trends = page.text[page.text.index('id="trends"') :]
         assert trends.count("<rect") == 36, "three indicators, twelve months each"
         assert "<title>nov. 26: 8</title>" in html.unescape(trends), "the month the eight were registered"
+
+
+async def test_a_region_shows_its_progress_against_the_target_entered_for_it(web):
+    browser, apps = web
+    await browser.sign_in(role="programme_manager")
+    await registered(browser, 6, region="oriental", city="Oujda")
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["reporting"]), base_url="http://reporting")
+    headers = bearer("me_viewer", "lead-ngo", "samira")
+    body = {"code": "3.2", "year": TODAY.year, "region": "oriental", "target": 12, "baseline": 0}
+    assert (await api.put("/v1/targets", json=body, headers=headers)).status_code == 201
+    for _ in range(150):  # the registrations travel to reporting through the broker
+        answer = await api.get("/v1/indicators/3.2", params={"by": "region"}, headers=bearer("programme_manager", "x"))
+        if answer.json()["total"] == 6:
+            break
+        await asyncio.sleep(0.02)
+    await api.aclose()
+    page = html.unescape((await browser.get("/indicators", params={"period": "programme", "by": "region"})).text)
+    row = page[page.index('id="breakdown-table"') :]
+    row = row[row.index('data-code="3.2"') :]
+    cell = row[row.index('data-cell="oriental"') : row.index("</td>", row.index('data-cell="oriental"'))]
+    assert re.search(r"50\s%\sde sa cible", cell), cell
 
 
 async def test_downloads_pass_through_and_a_bad_period_is_named(web):
