@@ -8,7 +8,14 @@ from sqlmodel import Session, select
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.intake import BeneficiaryRegistered
-from work4life.reporting.adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
+from work4life.reporting.adapters.orm import (
+    Activity,
+    ErasedPerson,
+    MergedPerson,
+    Person,
+    StatisticsConsent,
+    VentureState,
+)
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
 from work4life.runtime import db
@@ -85,6 +92,7 @@ def snapshot(url: str) -> dict[str, Counter]:
             ),
             "merged_person": Counter(str(m.model_dump()) for m in session.exec(select(MergedPerson))),
             "erased_person": Counter(e.id_hash for e in session.exec(select(ErasedPerson))),
+            "statistics_consent": Counter(norm(c.model_dump()) for c in session.exec(select(StatisticsConsent))),
         }
     engine.dispose()
     return result

@@ -4,7 +4,7 @@ grants and follow-ups, placements with retention checks, outreach, erasures and 
 independent count of what the indicators must say, computed from those raw events alone."""
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +32,7 @@ class Programme:
     people: dict[UUID, dict[str, Any]] = field(default_factory=dict)  # attributes at the end
     erased: set[UUID] = field(default_factory=set)
     merged: dict[UUID, UUID] = field(default_factory=dict)  # retired -> kept
+    statistics: set[UUID] = field(default_factory=set)  # consented to statistics and did not withdraw
 
 
 def generate(people: int = 300, seed: int = 3) -> Programme:
@@ -49,6 +50,28 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
 
     def day(offset: int) -> date:
         return START + timedelta(days=offset)
+
+    consents = random.Random(seed + 1)  # its own draws, so that the rest of the programme is unchanged
+
+    def consent(who: UUID, on: date) -> None:
+        """Statistics consent for most people (some withdraw it later); service delivery for all."""
+        for purpose in (intake.ConsentPurpose.SERVICE_DELIVERY, intake.ConsentPurpose.STATISTICS):
+            if purpose is intake.ConsentPurpose.STATISTICS and consents.random() < 0.4:
+                continue
+            consent_id = UUID(int=consents.getrandbits(128), version=4)
+            given = intake.ConsentGiven(
+                beneficiary_id=who, consent_id=consent_id, purpose=purpose, notice_version="v1", given_on=on
+            )
+            emit("intake.beneficiaries", given, who, "intake")
+            if purpose is not intake.ConsentPurpose.STATISTICS:
+                continue
+            if consents.random() < 0.15:
+                withdrawn = intake.ConsentWithdrawn(
+                    beneficiary_id=who, consent_id=consent_id, purpose=purpose, withdrawn_on=on + timedelta(days=40)
+                )
+                emit("intake.beneficiaries", withdrawn, who, "intake")
+            else:
+                p.statistics.add(who)
 
     fairs = [(uid(), day(rng.randint(30, 480))) for _ in range(10)]  # job fairs: id and day
     ids = []
@@ -75,6 +98,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
             "intake",
         )
         base = (registered_on - START).days
+        consent(who, registered_on)
         if rng.random() < 0.1:  # moves to another region
             attrs["region"] = rng.choice(REGIONS)
             p.people[who]["region"] = attrs["region"]
@@ -396,6 +420,61 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
     for code in ("job_fairs", "job_fair_employers", "job_fair_attendance", "job_fair_hires"):
         totals.setdefault(code, 0)  # counts: none in the period is 0
     return dict(totals)
+
+
+def research_expected(p: Programme) -> dict[UUID, dict[str, Any]]:
+    """The research extract's rows, by person, from the raw events (ADR 23): the people whose
+    statistics consent stands (after merges; never the erased), with their outcomes."""
+
+    def person(who: UUID) -> UUID:
+        return p.merged.get(who, who)
+
+    people = {person(w) for w in p.statistics if w not in p.erased and person(w) not in p.erased}
+    flags: dict[UUID, set[str]] = defaultdict(set)
+    checks: dict[tuple[UUID, int], set[str]] = defaultdict(set)
+    for _topic, e in p.events:
+        d, t = e.data, e.event_type
+        if t == "employment.placed":
+            flags[person(d.beneficiary_id)].add("placed")
+        elif t == "training.course_completed":
+            flags[person(d.beneficiary_id)].add("completed_course")
+        elif t == "employment.retention_checked":
+            checks[(person(d.beneficiary_id), d.months_after_start)].add(d.outcome.value)
+    nationalities = Counter(p.people[w]["nationality"] for w in people)
+    rows = {}
+    for who in people:
+        a = p.people[who]
+        age = a["registered_on"].year - a["birth_year"]
+        retained = {}
+        for months in (3, 6, 12):
+            found = checks[(who, months)]
+            retained[f"retained_{months}m"] = (
+                "yes"
+                if "still_employed" in found
+                else "no"
+                if "left" in found
+                else "unreachable"
+                if "unreachable" in found
+                else "not checked"
+            )
+        rows[who] = {
+            "registered_quarter": f"{a['registered_on'].year}-Q{(a['registered_on'].month + 2) // 3}",
+            "age_band_at_registration": "under_15"
+            if age < 15
+            else "15-24"
+            if age < 25
+            else "25-34"
+            if age < 35
+            else "35+",
+            "sex": a["sex"],
+            "nationality": a["nationality"] if nationalities[a["nationality"]] >= 5 else "other",
+            "region": a["region"],
+            "partner_organisation": a["partner_organisation"],
+            "placed": str("placed" in flags[who]),
+            "completed_course": str("completed_course" in flags[who]),
+            **retained,
+        }
+    return rows
 
 
 def by_sex(p: Programme, code_people: set[UUID]) -> dict[str, int]:

@@ -130,6 +130,10 @@ class LegalStatusChanged(EventData):
 
 
 class ConsentPurpose(StrEnum):
+    """What a consent is for: `service_delivery` (needed to register), `referral` (to one named
+    organisation or service), `statistics` (the person's pseudonymous record may go into research
+    extracts for studies; counting them in totals needs no consent, ADR 23)."""
+
     SERVICE_DELIVERY = "service_delivery"
     REFERRAL = "referral"
     STATISTICS = "statistics"

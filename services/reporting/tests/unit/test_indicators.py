@@ -4,6 +4,8 @@ periods. Plus breakdowns, suppression, exports, the funnel, erasure and merges."
 
 import asyncio
 import csv
+import hashlib
+import hmac
 import io
 from collections import Counter
 from datetime import date
@@ -24,11 +26,12 @@ from work4life.runtime.testing import bearer, kafka_connected
 
 from ..attacker import recovered
 from ..conftest import reporting_settings, running
-from ..programme import ORGS, expected, generate
+from ..programme import ORGS, expected, generate, research_expected
 
 MANAGER = bearer("programme_manager", "lead-ngo", "leila")
 VIEWER = bearer("me_viewer", "donor", "marie")
 TODAY = date(2026, 11, 28)
+RESEARCH_KEY = "reconciliation-key"
 PERIODS = [
     ({}, (None, TODAY)),
     ({"period": "year:2025"}, (date(2025, 1, 1), date(2025, 12, 31))),
@@ -50,7 +53,9 @@ def programme():
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def fed(tmp_path_factory, programme):
     sqlite_url = f"sqlite:///{tmp_path_factory.mktemp('fed')}/reporting.db"
-    settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
+    settings = reporting_settings(
+        database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0, research_id_key=RESEARCH_KEY
+    )
     broker = KafkaBroker()
     async with TestKafkaBroker(broker), running(settings, broker, today=lambda: TODAY) as (client, app):
         await kafka_connected(app)
@@ -241,6 +246,39 @@ async def test_no_hidden_small_cell_can_be_worked_out_by_subtraction(fed, period
                     assert worked_out == {}, (role, indicator.code, by, measure, worked_out)
     print(f"{period}: {tried} hidden-cell searches over {len(answers)} answers, {hidden_seen} small cells")
     assert tried > 500 and hidden_seen > 100, (tried, hidden_seen)
+
+
+async def test_the_research_extract_holds_exactly_the_people_whose_statistics_consent_stands(fed, programme):
+    """ADR 23: the people who consented to statistics and did not withdraw (a merged record's consent
+    moves to the kept one; the erased are never in it), each with their outcomes, as counted
+    independently from the raw events. The indicators above count everyone, consent or not."""
+    client, _ = fed
+    answer = await client.get("/v1/research/extract.csv", headers=MANAGER)
+    assert answer.status_code == 200, answer.text
+    rows = {r["research_id"]: r for r in csv.DictReader(io.StringIO(answer.text))}
+    wanted = research_expected(programme)
+    key = RESEARCH_KEY.encode()
+    by_id = {hmac.new(key, str(who).encode(), hashlib.sha256).hexdigest()[:20]: row for who, row in wanted.items()}
+    assert 600 < len(rows) < len(programme.people) - 500, len(rows)
+    assert set(rows) == set(by_id)
+    for research_id, row in by_id.items():
+        assert {k: rows[research_id][k] for k in row} == row, research_id
+    assert sum(r["placed"] == "True" for r in rows.values()) > 50
+    assert {r["retained_3m"] for r in rows.values()} >= {"yes", "unreachable", "not checked"}
+    assert (
+        "other" in {r["nationality"] for r in rows.values()}
+        or min(Counter(r["nationality"] for r in rows.values()).values()) >= 5
+    )
+    again = await client.get("/v1/research/extract.csv", headers=MANAGER)
+    assert again.text == answer.text, "with the key set, the same person keeps the same research id"
+    log = (await client.get("/v1/research/extracts", headers=MANAGER)).json()
+    assert log["total"] >= 2 and log["items"][0] | {"at": None} == {
+        "at": None,
+        "by": "leila",
+        "role": "programme_manager",
+        "people": len(rows),
+    }
+    assert (await client.get("/v1/research/extract.csv", headers=VIEWER)).status_code == 403
 
 
 async def test_the_funnel_narrows_from_registration_to_retention(fed, programme):

@@ -18,7 +18,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import ReportingSettings
-from .entrypoints import indicators_http, registrations_http, targets_http
+from .entrypoints import indicators_http, registrations_http, research_http, targets_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .service_layer import snapshots
 from .service_layer.context import Context
@@ -35,7 +35,10 @@ def build(
     settings = settings or ReportingSettings()
     engine = db.make_engine(settings.database_url, settings.database_pool_size)
     producer = Producer(service=settings.service_name, organisation=settings.organisation)
-    context = Context(producer=producer, topic_name=settings.topic, targets=settings.targets, today=today)
+    key = settings.research_id_key.get_secret_value().encode() if settings.research_id_key else None
+    context = Context(
+        producer=producer, topic_name=settings.topic, targets=settings.targets, research_key=key, today=today
+    )
     runtime = ServiceRuntime.build(
         settings,
         produces=PRODUCES,
@@ -54,5 +57,5 @@ def build(
         "retention, survival) and the programme funnel, built only from events (pseudonymous; no personal data), "
         "as JSON, CSV and XLSX.",
         context=context,
-        routers=[registrations_http.router, indicators_http.router, targets_http.router],
+        routers=[registrations_http.router, indicators_http.router, targets_http.router, research_http.router],
     )

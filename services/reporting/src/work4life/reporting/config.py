@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from work4life.runtime.settings import ServiceSettings
@@ -17,4 +17,9 @@ class ReportingSettings(ServiceSettings):
     )
     snapshot_check_interval_s: float = Field(
         default=3600.0, gt=0, description="How often to check whether a month closed and its snapshot is due."
+    )
+    research_id_key: SecretStr | None = Field(
+        default=None,
+        description="The key of the research extract's ids (HMAC-SHA256 of the person's id): the same person keeps "
+        "the same research id across extracts. Unset: each extract draws its own key, and its ids link nothing.",
     )

@@ -375,6 +375,9 @@ def consents(beneficiary_id: UUID, db: SessionDep, who: Staff) -> list[ConsentPu
     status_code=status.HTTP_201_CREATED,
     tags=["consent"],
     summary="Record a consent (the notice was shown and the person agreed)",
+    description="Purposes: `service_delivery` (registration needs it), `referral` (to the one organisation or "
+    "service named in `organisation`; a referral there needs it), `statistics` (the person's pseudonymous record may "
+    "go into reporting's research extract for studies; the indicators count everyone without it, ADR 23).",
     responses={409: {"description": "The same consent is already active"}},
 )
 def give_consent(uow: WorkDep, beneficiary_id: UUID, body: ConsentRequest, db: SessionDep, who: Staff) -> ConsentPublic:

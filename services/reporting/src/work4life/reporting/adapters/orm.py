@@ -133,3 +133,27 @@ class TargetChange(SQLModel, table=True):
     organisation: str = Field(max_length=50)
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class StatisticsConsent(SQLModel, table=True):
+    """A person's consent to the `statistics` purpose, as intake announced it: it lets their
+    pseudonymous record into the research extract (ADR 23). Counting in totals needs none."""
+
+    __tablename__ = "statistics_consent"
+
+    consent_id: UUID = Field(primary_key=True)
+    beneficiary_id: UUID = Field(index=True, description="The person (the kept id after a merge)")
+    given_on: date | None = None
+    withdrawn_on: date | None = None
+
+
+class ResearchExtract(SQLModel, table=True):
+    """Every research extract taken: who took it, when, and how many people it held."""
+
+    __tablename__ = "research_extract"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    by: str = Field(max_length=200)
+    role: str = Field(max_length=30)
+    people: int

@@ -25,6 +25,9 @@ from work4life.contracts.intake import (
     BeneficiaryErased,
     BeneficiaryRegistered,
     BeneficiaryUpdated,
+    ConsentGiven,
+    ConsentPurpose,
+    ConsentWithdrawn,
     LegalStatusChanged,
     OutreachSessionHeld,
     ReferralMade,
@@ -33,7 +36,7 @@ from work4life.contracts.intake import (
 from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 
 from ..adapters import write_behind
-from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, VentureState
+from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, StatisticsConsent, VentureState
 from ..domain.model import is_newer
 
 
@@ -472,6 +475,31 @@ def job_fair(envelope: Envelope[JobFairHeld], session: Session) -> None:
 # -- erasure and merges ----------------------------------------------------------------------
 
 
+def statistics_consent_given(envelope: Envelope[ConsentGiven], session: Session) -> None:
+    """A consent to the statistics purpose lets the person into the research extract (ADR 23); the
+    other purposes are intake's and the services' business, not reporting's."""
+    data = envelope.data
+    if data.purpose is ConsentPurpose.STATISTICS:
+        _statistics_consent(session, data.consent_id, data.beneficiary_id, given_on=data.given_on)
+
+
+def statistics_consent_withdrawn(envelope: Envelope[ConsentWithdrawn], session: Session) -> None:
+    data = envelope.data
+    if data.purpose is ConsentPurpose.STATISTICS:
+        _statistics_consent(session, data.consent_id, data.beneficiary_id, withdrawn_on=data.withdrawn_on)
+
+
+def _statistics_consent(session: Session, consent_id: UUID, who: UUID, **dates: date) -> None:
+    person = _stand_in_for(session, who) or who  # the kept id after a merge
+    if person in write_behind.Redirects.of(session).stand_ins.values():
+        return  # an erased person is in no extract; a late consent changes nothing
+    row = session.get(StatisticsConsent, consent_id) or StatisticsConsent(consent_id=consent_id, beneficiary_id=person)
+    row.beneficiary_id = person
+    for name, value in dates.items():
+        setattr(row, name, value)
+    session.add(row)
+
+
 def id_hash(beneficiary_id: UUID) -> str:
     return hashlib.sha256(str(beneficiary_id).encode()).hexdigest()
 
@@ -501,6 +529,8 @@ def erased(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
         if str(who) in venture.members:
             venture.members = _members(session, [UUID(m) for m in venture.members])
             session.add(venture)
+    for consent in session.exec(select(StatisticsConsent).where(StatisticsConsent.beneficiary_id == who)):
+        session.delete(consent)  # nothing of theirs leaves in a research extract any more
 
 
 def merged(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
@@ -515,6 +545,9 @@ def merged(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
         write_behind.Redirects.of(session).kept[retired] = kept
     target = _stand_in_for(session, kept)
     session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))
+    session.exec(  # intake moves the retired record's consents to the kept one
+        update(StatisticsConsent).where(col(StatisticsConsent.beneficiary_id) == retired).values(beneficiary_id=target)
+    )
     for venture in session.exec(select(VentureState)):
         if str(retired) in venture.members:
             venture.members = _members(session, [UUID(m) for m in venture.members])
