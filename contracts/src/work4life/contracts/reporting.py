@@ -14,6 +14,7 @@ from .envelope import EventData
 class SnapshotTrigger(StrEnum):
     PERIOD_CLOSED = "period_closed"
     ON_DEMAND = "on_demand"
+    APPROVED = "approved"
 
 
 class IndicatorFigure(EventData):
@@ -43,4 +44,9 @@ class IndicatorSnapshot(EventData):
     period_from: date | None = Field(description="None: from the programme's start")
     period_to: date
     trigger: SnapshotTrigger
+    approved: bool = Field(
+        default=False,
+        description="The period was approved by a programme manager: these figures stay as they are, and events "
+        "that arrive later show as adjustments to the next open period.",
+    )
     figures: list[IndicatorFigure]

@@ -318,9 +318,9 @@ async def test_exports_carry_the_same_figures(fed):
             str(by_code[code]["numerator"]),
             str(by_code[code]["denominator"]),
         )
-    header = [c.value for c in workbook["Summary"][5]]
+    header = [c.value for c in workbook["Summary"][6]]
     assert header[3:7] == ["Value", "Value EUR", "Numerator", "Denominator"]
-    sheet_rows = {row[0]: row for row in workbook["Summary"].iter_rows(min_row=6, values_only=True)}
+    sheet_rows = {row[0]: row for row in workbook["Summary"].iter_rows(min_row=7, values_only=True)}
     assert sheet_rows["retention_3m"][5:7] == (
         by_code["retention_3m"]["numerator"],
         by_code["retention_3m"]["denominator"],

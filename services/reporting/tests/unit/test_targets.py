@@ -177,8 +177,8 @@ async def test_exports_carry_the_targets_baselines_and_progress(reporting):
     assert (oriental["target"], oriental["progress_percent"]) == ("16.0", "50.0")
 
     book = load_workbook(io.BytesIO((await client.get("/v1/indicators.xlsx", params={"period": "year:2026"})).content))
-    header = [c.value for c in book["Summary"][5]]
-    row = next(r for r in book["Summary"].iter_rows(min_row=6, values_only=True) if r[0] == "3.2")
+    header = [c.value for c in book["Summary"][6]]
+    row = next(r for r in book["Summary"].iter_rows(min_row=7, values_only=True) if r[0] == "3.2")
     assert (row[header.index("Target")], row[header.index("Baseline")], row[header.index("Progress %")]) == (24, 0, 50)
     by_region = [r for r in book["3_2"].iter_rows(values_only=True) if r and r[0] == "oriental"]
     assert by_region and by_region[0][2:5] == (16, None, 50)

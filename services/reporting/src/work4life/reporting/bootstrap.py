@@ -18,7 +18,7 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import ReportingSettings
-from .entrypoints import indicators_http, registrations_http, research_http, targets_http
+from .entrypoints import approvals_http, indicators_http, registrations_http, research_http, targets_http
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .service_layer import snapshots
 from .service_layer.context import Context
@@ -57,5 +57,11 @@ def build(
         "retention, survival) and the programme funnel, built only from events (pseudonymous; no personal data), "
         "as JSON, CSV and XLSX.",
         context=context,
-        routers=[registrations_http.router, indicators_http.router, targets_http.router, research_http.router],
+        routers=[
+            registrations_http.router,
+            indicators_http.router,
+            targets_http.router,
+            approvals_http.router,
+            research_http.router,
+        ],
     )

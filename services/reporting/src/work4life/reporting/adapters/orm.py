@@ -8,12 +8,10 @@ from sqlalchemy import BigInteger, Index, UniqueConstraint
 from sqlmodel import JSON, Column, Field, SQLModel
 
 
-class Person(SQLModel, table=True):
-    __tablename__ = "person"
-    __table_args__ = (Index("ix_person_region_sex", "region", "sex"),)
+class PersonAttributes(SQLModel):
+    """A person's attributes as reporting keeps them (the live `person`, and an approved period's copy)."""
 
-    beneficiary_id: UUID = Field(primary_key=True)
-    registered_on: date = Field(index=True)
+    registered_on: date
     sex: str = Field(max_length=20)
     birth_year: int
     nationality: str = Field(max_length=3)
@@ -21,24 +19,26 @@ class Person(SQLModel, table=True):
     disability: bool
     region: str = Field(max_length=50)
     city: str | None = Field(default=None, max_length=100)
-    partner_organisation: str = Field(max_length=50, index=True)
+    partner_organisation: str = Field(max_length=50)
     as_of: datetime = Field(description="occurred_at of the event these attributes come from")
     anonymised: bool = Field(default=False, description="Erased in intake: the id is a random stand-in")
 
 
-class Activity(SQLModel, table=True):
-    """One countable fact taken from an event: a registration, a completed course, a placement,
-    a grant payment, a follow-up visit... Indicators are counts and sums over these rows, joined to
-    `person` for disaggregation. `fact_id` makes a fact count once however often it is told."""
-
-    __tablename__ = "activity"
+class Person(PersonAttributes, table=True):
+    __tablename__ = "person"
     __table_args__ = (
-        Index("ix_activity_kind_day_person", "kind", "occurred_on", "beneficiary_id"),  # index-only counts
-        Index("ix_activity_beneficiary", "beneficiary_id"),
+        Index("ix_person_region_sex", "region", "sex"),
+        Index("ix_person_registered_on", "registered_on"),
+        Index("ix_person_partner_organisation", "partner_organisation"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    fact_id: str = Field(max_length=200, unique=True)
+    beneficiary_id: UUID = Field(primary_key=True)
+
+
+class FactColumns(SQLModel):
+    """A fact's columns (the live `activity`, and an approved period's copy)."""
+
+    fact_id: str = Field(max_length=200)
     kind: str = Field(max_length=40)
     beneficiary_id: UUID | None = None
     unit_id: UUID | None = Field(default=None, description="The venture, session, placement, fair... it is about")
@@ -51,6 +51,21 @@ class Activity(SQLModel, table=True):
     value: int = Field(default=0, sa_type=BigInteger, description="A count, or MAD centimes")
     value_eur: int = Field(default=0, sa_type=BigInteger, description="EUR cents, for money")
     as_of: datetime = Field(description="occurred_at of the event it comes from")
+
+
+class Activity(FactColumns, table=True):
+    """One countable fact taken from an event: a registration, a completed course, a placement,
+    a grant payment, a follow-up visit... Indicators are counts and sums over these rows, joined to
+    `person` for disaggregation. `fact_id` makes a fact count once however often it is told."""
+
+    __tablename__ = "activity"
+    __table_args__ = (
+        Index("ix_activity_kind_day_person", "kind", "occurred_on", "beneficiary_id"),  # index-only counts
+        Index("ix_activity_beneficiary", "beneficiary_id"),
+        UniqueConstraint("fact_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
 
 
 class VentureState(SQLModel, table=True):
@@ -157,3 +172,40 @@ class ResearchExtract(SQLModel, table=True):
     by: str = Field(max_length=200)
     role: str = Field(max_length=30)
     people: int
+
+
+class Approval(SQLModel, table=True):
+    """A period a programme manager approved: its figures are served from the copy of its facts and
+    people taken then (`approved_fact`, `approved_person`), unchanged by later events. Withdrawn
+    approvals stay, for the record."""
+
+    __tablename__ = "approval"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=30, index=True, description="month:YYYY-MM or quarter:YYYY-QN")
+    period_from: date
+    period_to: date
+    approved_at: datetime
+    approved_by: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+    withdrawn_at: datetime | None = None
+    withdrawn_by: str | None = Field(default=None, max_length=200)
+    withdrawn_reason: str | None = Field(default=None, max_length=500)
+
+
+class ApprovedFact(FactColumns, table=True):
+    """A fact of an approved period as it stood when the period was approved (`id`: the live fact's)."""
+
+    __tablename__ = "approved_fact"
+
+    approval_id: int = Field(primary_key=True)
+    id: int = Field(primary_key=True)
+
+
+class ApprovedPerson(PersonAttributes, table=True):
+    """A person counted in an approved period, with their attributes as they stood then."""
+
+    __tablename__ = "approved_person"
+
+    approval_id: int = Field(primary_key=True)
+    beneficiary_id: UUID = Field(primary_key=True)

@@ -6,7 +6,7 @@ the small cells of a breakdown, with the cells that would give them back, as "su
 """
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 from uuid import UUID
@@ -26,12 +26,22 @@ from work4life.runtime.strict import Day
 from ..domain import disclosure
 from ..domain.disclosure import HIDDEN
 from ..domain.indicators import PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit, suppressed
+from ..service_layer import approvals, snapshots, targets
 from ..service_layer import indicators as engine
-from ..service_layer import snapshots, targets
 from ..service_layer.context import Context
 from . import ContextDep, WorkDep
 
 EXACT = (Role.PROGRAMME_MANAGER, Role.ADMIN)
+
+
+class AdjustmentOut(BaseModel):
+    period: str = Field(description="The approved period that moved")
+    approved: int | float | Decimal | str | None
+    current: int | float | Decimal | str | None
+    change: int | float | Decimal | str | None = Field(description="current - approved; hidden with either figure")
+    reasons: dict[str, int] = Field(
+        description="late entry, merge, erasure (facts concerned), profile change (people concerned)"
+    )
 
 
 class IndicatorOut(BaseModel):
@@ -61,6 +71,22 @@ class IndicatorOut(BaseModel):
         "that is shown carries its own target, baseline and progress when one is set"
     )
     suppressed: bool
+    approved: bool = Field(default=False, description="The figure is the approved one (see the table's approval)")
+    adjustments: list[AdjustmentOut] = Field(
+        default_factory=list,
+        description="On an open month or quarter: how much this indicator has moved, since their approval, in "
+        "the approved periods just before it, and why",
+    )
+
+
+class ApprovalShown(BaseModel):
+    """The approval an answer's figures come from."""
+
+    id: int
+    period: str
+    approved_at: datetime
+    approved_by: str
+    note: str | None
 
 
 class IndicatorTable(BaseModel):
@@ -68,6 +94,11 @@ class IndicatorTable(BaseModel):
     period_to: date
     organisation: str | None
     by: list[str]
+    approval: ApprovalShown | None = Field(
+        default=None,
+        description="Set when the period lies inside an approved one: the figures are those approved, "
+        "unchanged by later events",
+    )
     indicators: list[IndicatorOut]
 
 
@@ -120,21 +151,29 @@ def table(
             if name not in known:
                 raise engine.BadQuery("by", f"no dimension {name}; the indicators break down by {', '.join(known)}")
         organisation = scope(who, organisation)
+        approval = approvals.covering(db, span)
+        source = approvals.source_of(approval.id or 0) if approval else engine.LIVE
+        wanted = [i.code for i in engine.INDICATORS if codes is None or i.code in codes]
         results = [
-            engine.compute(db, i.code, span, dims if i.code in _breaks_down(dims) else [], organisation)
-            for i in engine.INDICATORS
-            if codes is None or i.code in codes
+            engine.compute(db, code, span, dims if code in _breaks_down(dims) else [], organisation, source)
+            for code in wanted
         ]
     except engine.BadQuery as bad:
         raise refused(bad.field, bad.reason) from bad
     exact = who.role in EXACT
     goals = targets.Goals(db, context.targets)
+    moved = approvals.adjustments(db, span, organisation, wanted)
+    shown = [out(r, exact, goals, organisation, dims if r.breakdown else []) for r in results]
+    for indicator in shown:
+        indicator.approved = approval is not None
+        indicator.adjustments = [adjustment_shown(a, exact) for a in moved.get(indicator.code, [])]
     return IndicatorTable(
         period_from=span.start,
         period_to=span.end,
         organisation=organisation,
         by=dims,
-        indicators=[out(r, exact, goals, organisation, dims if r.breakdown else []) for r in results],
+        approval=None if approval is None else ApprovalShown.model_validate(approval, from_attributes=True),
+        indicators=shown,
     )
 
 
@@ -183,14 +222,12 @@ def one_indicator(
 ) -> IndicatorOut:
     if code not in {i.code for i in engine.INDICATORS}:
         raise HTTPException(404, detail=f"no indicator {code}; known: {', '.join(i.code for i in engine.INDICATORS)}")
-    try:
-        span = engine.parse_period(period, start, end, context.today())
-        dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
-        organisation = scope(who, organisation)
-        result = engine.compute(db, code, span, dims, organisation)
-    except engine.BadQuery as bad:
-        raise refused(bad.field, bad.reason) from bad
-    return out(result, who.role in EXACT, targets.Goals(db, context.targets), organisation, dims)
+    if by:
+        try:  # this indicator's own dimensions, named in the refusal
+            engine.check_dimensions(engine.BY_CODE[code], [d.strip() for d in by.split(",") if d.strip()])
+        except engine.BadQuery as bad:
+            raise refused(bad.field, bad.reason) from bad
+    return table(context, db, who, period, start, end, by, organisation, [code]).indicators[0]
 
 
 @router.get("/funnel", response_model=FunnelOut, summary="The programme funnel: unique people at each stage")
@@ -209,9 +246,11 @@ def get_funnel(
         raise refused(bad.field, bad.reason) from bad
     organisation = scope(who, organisation)
     exact = who.role in EXACT
+    approval = approvals.covering(db, span)
+    source = approvals.source_of(approval.id or 0) if approval else engine.LIVE
     stages = [
         FunnelStage(stage=name, description=text, people=n if exact else suppressed(n))
-        for name, text, n in engine.funnel(db, span, organisation)
+        for name, text, n in engine.funnel(db, span, organisation, source)
     ]
     return FunnelOut(period_from=span.start, period_to=span.end, organisation=organisation, stages=stages)
 
@@ -247,6 +286,7 @@ def as_csv(
             "target",
             "baseline",
             "progress_percent",
+            "approved",
         ]
     ]
     for i in result.indicators:
@@ -265,6 +305,7 @@ def as_csv(
                 _blank(i.target),
                 _blank(i.baseline),
                 _blank(i.progress_percent),
+                "yes" if i.approved else "no",
             ]
         )
         for cell in i.breakdown:
@@ -283,6 +324,7 @@ def as_csv(
                     _blank(cell.get("target")),
                     _blank(cell.get("baseline")),
                     _blank(cell.get("progress_percent")),
+                    "yes" if i.approved else "no",
                 ]
             )
     return Response(
@@ -318,6 +360,16 @@ def as_xlsx(
     sheet.title = "Summary"
     append_row(sheet, ["Work4Life indicators", f"{summary.period_from or 'programme start'} to {summary.period_to}"])
     append_row(sheet, ["Organisation", summary.organisation or "all"])
+    approval = summary.approval
+    append_row(
+        sheet,
+        [
+            "Status",
+            f"approved by {approval.approved_by} on {approval.approved_at:%Y-%m-%d} ({approval.period})"
+            if approval
+            else "open: the figures move as events arrive",
+        ],
+    )
     append_row(
         sheet,
         [
@@ -345,7 +397,7 @@ def as_xlsx(
             "Counting rule",
         ],
     )
-    for cell in sheet[5]:
+    for cell in sheet[6]:
         cell.font = Font(bold=True)
     for i in summary.indicators:
         append_row(
@@ -364,6 +416,17 @@ def as_xlsx(
                 i.rule,
             ],
         )
+    moved = [(i, a) for i in summary.indicators for a in i.adjustments]
+    if moved:
+        ws = workbook.create_sheet("Adjustments")
+        append_row(ws, ["Approved periods that moved since their approval; shown on this open period"])
+        append_row(ws, ["Code", "Indicator", "Approved period", "Approved", "Now", "Change", "Reasons"])
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for indicator, adjustment in moved:
+            reasons = ", ".join(f"{reason}: {n}" for reason, n in adjustment.reasons.items())
+            row = [adjustment.approved, adjustment.current, adjustment.change]
+            append_row(ws, [indicator.code, indicator.name, adjustment.period, *map(_cell, row), reasons])
     for indicator in summary.indicators:
         dims = list(engine.dimensions_of(engine.BY_CODE[indicator.code]))
         ws = workbook.create_sheet(indicator.code.replace(".", "_")[:31])
@@ -499,6 +562,30 @@ def _with_goal(
         "baseline": None if goal.baseline is None else float(goal.baseline),
         "progress_percent": goal.progress(cell["value"]),
     }
+
+
+def adjustment_shown(adjustment: approvals.Adjustment, exact: bool) -> AdjustmentOut:
+    """An adjustment as the caller may see it: below programme manager, a small count or a rate over
+    a small count is hidden, and the change with it."""
+    approved, current, change = adjustment.approved, adjustment.current, adjustment.change
+    if not exact:
+        hidden = [_hidden_figure(r) for r in (adjustment.approved_result, adjustment.current_result)]
+        approved, current = (h if h is not None else v for h, v in zip(hidden, (approved, current), strict=True))
+        if any(h is not None for h in hidden):
+            change = HIDDEN
+    return AdjustmentOut(
+        period=adjustment.period, approved=approved, current=current, change=change, reasons=adjustment.reasons
+    )
+
+
+def _hidden_figure(result: engine.Result | None) -> str | None:
+    if result is None or result.indicator.unit is Unit.MAD:
+        return None
+    if result.indicator.unit is Unit.PERCENT:
+        small = disclosure.small_rate((int(result.numerator or 0), int(result.denominator or 0)))
+        return HIDDEN if small else None
+    shown = suppressed(result.total)
+    return shown if isinstance(shown, str) else None
 
 
 def hide_small_cells(shown: IndicatorOut, result: engine.Result, by: list[str]) -> None:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 
 from work4life.runtime.api import MANAGERS, Limit, Offset, Page, SessionDep
 from work4life.runtime.auth import Principal, require
+from work4life.runtime.db import page
 from work4life.runtime.spreadsheets import csv_text
 
 from ..adapters.orm import ResearchExtract
@@ -56,7 +57,6 @@ def research_extract(uow: WorkDep, context: ContextDep, who: Manager) -> Respons
     summary="Who took a research extract, when, and with how many people; newest first",
 )
 def extracts_taken(db: SessionDep, who: Manager, limit: Limit = 100, offset: Offset = 0) -> Page[ExtractTaken]:
-    total = db.exec(select(func.count()).select_from(ResearchExtract)).one()
-    found = db.exec(select(ResearchExtract).order_by(col(ResearchExtract.id).desc()).offset(offset).limit(limit))
+    found, total = page(db, select(ResearchExtract).order_by(col(ResearchExtract.id).desc()), limit, offset)
     items = [ExtractTaken(**row.model_dump(include={"at", "by", "role", "people"})) for row in found]
     return Page(items=items, total=total, limit=limit, offset=offset)

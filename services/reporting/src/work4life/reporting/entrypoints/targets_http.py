@@ -17,7 +17,7 @@ from work4life.runtime.strict import Whole
 from ..adapters.orm import Target, TargetChange
 from ..service_layer import targets
 from ..service_layer.indicators import BadQuery
-from . import WorkDep
+from . import RowId, WorkDep
 
 EDITORS = (Role.ME_VIEWER, Role.PROGRAMME_MANAGER, Role.ADMIN)
 """Who keeps the targets: M&E staff (the reporting role), programme managers and admins."""
@@ -154,7 +154,7 @@ def put_target(body: TargetIn, uow: WorkDep, who: Editor, response: Response) ->
     response_class=Response,
     summary="Remove a target (M&E staff, programme managers, admins); audited",
 )
-def delete_target(target_id: int, uow: WorkDep, who: Editor) -> Response:
+def delete_target(target_id: RowId, uow: WorkDep, who: Editor) -> Response:
     targets.remove_target(uow, target_id)
     return Response(status_code=204)
 

@@ -8,7 +8,9 @@ reconciliation programme that the tests compare every indicator against."""
 
 import calendar
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -91,8 +93,27 @@ class Result:
     total_eur: Decimal | None = None
 
 
-FACTS = table(Activity).c
-PEOPLE = table(Person)
+@dataclass(frozen=True)
+class Source:
+    """Where a count reads its facts and people from: the live read model, or the frozen copy of an
+    approved period (`service_layer/approvals.py`), which has the same columns."""
+
+    activity: Any
+    person: Any
+
+
+LIVE = Source(table(Activity), table(Person))
+_SOURCE: ContextVar[Source] = ContextVar("reporting_source", default=LIVE)
+
+
+def _fact() -> Any:
+    """The columns of the facts being counted."""
+    return _SOURCE.get().activity.c
+
+
+def _people() -> Any:
+    return _SOURCE.get().person
+
 
 DISTINCT_WORK_MEM = "256MB"
 """PostgreSQL's memory for one hash of a distinct-people count, for the request's transaction only:
@@ -103,14 +124,14 @@ at 100 times the programme (1.5 million people) the default 4 MB spills to disk 
 
 
 def _in_period(kinds: Iterable[str], period: Period) -> list[Any]:
-    conditions = [FACTS.kind.in_(list(kinds)), FACTS.occurred_on <= period.end]
-    return [*conditions, FACTS.occurred_on >= period.start] if period.start else conditions
+    conditions = [_fact().kind.in_(list(kinds)), _fact().occurred_on <= period.end]
+    return [*conditions, _fact().occurred_on >= period.start] if period.start else conditions
 
 
 def person_dimension(name: str, on: date) -> Any:
     """A person's attribute as the breakdown shows it ("unknown" when reporting has no such person);
     the age band is the age reached in the year of `on`."""
-    c = PEOPLE.c
+    c = _people().c
     if name == "age_band":
         age = literal(on.year) - c.birth_year
         return case(
@@ -127,7 +148,7 @@ def person_dimension(name: str, on: date) -> Any:
 
 def unit_dimension(name: str) -> Any:
     """A fact's region or organisation ("unknown" when it carries none)."""
-    return func.coalesce(func.nullif(FACTS[name], ""), "unknown")
+    return func.coalesce(func.nullif(_fact()[name], ""), "unknown")
 
 
 def _grouped(session: Session, dims: list[Any], by: list[str], aggregates: list[Any], query: Any) -> list[Any]:
@@ -152,14 +173,16 @@ def _count_people(
     if session.get_bind().dialect.name == "postgresql":  # hash the distinct ids in memory, not on disk
         session.execute(text(f"SET LOCAL work_mem = '{DISTINCT_WORK_MEM}'"))
     ids = (
-        select(FACTS.beneficiary_id)
-        .where(*_in_period(kinds, period), FACTS.beneficiary_id.is_not(None), *where)
+        select(_fact().beneficiary_id)
+        .where(*_in_period(kinds, period), _fact().beneficiary_id.is_not(None), *where)
         .distinct()
         .subquery()
     )
-    query = select(func.count()).select_from(ids.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == ids.c.beneficiary_id))
+    query = select(func.count()).select_from(
+        ids.outerjoin(_people(), _people().c.beneficiary_id == ids.c.beneficiary_id)
+    )
     if organisation:
-        query = query.where(PEOPLE.c.partner_organisation == organisation)
+        query = query.where(_people().c.partner_organisation == organisation)
     rows = _grouped(session, [person_dimension(d, period.end) for d in by], by, [func.count()], query)
     breakdown = sorted(({**dict(zip(by, row[:-1], strict=True)), "value": row[-1]} for row in rows), key=_key(by))
     return sum(row[-1] for row in rows), breakdown if by else []
@@ -186,24 +209,37 @@ def _cells(by: list[str], groups: dict[tuple[Any, ...], Any], value: Any) -> lis
 
 
 def _facts(kinds: Iterable[str], period: Period, organisation: str | None, *where: Any) -> Any:
-    query = select(FACTS.id).where(*_in_period(kinds, period), *where)
-    return query.where(FACTS.organisation == organisation) if organisation else query
+    query = select(_fact().id).where(*_in_period(kinds, period), *where)
+    return query.where(_fact().organisation == organisation) if organisation else query
 
 
 def _first_per_unit(query: Any, order: Any) -> Any:
     """Of the facts `query` selects, the first of each unit by `order` (a window, in the database)."""
     ranked = query.add_columns(
-        func.row_number().over(partition_by=FACTS.unit_id, order_by=order).label("rank")
+        func.row_number().over(partition_by=_fact().unit_id, order_by=order).label("rank")
     ).subquery()
-    return select(FACTS.id).join(ranked, ranked.c.id == FACTS.id).where(ranked.c.rank == 1)
+    return select(_fact().id).join(ranked, ranked.c.id == _fact().id).where(ranked.c.rank == 1)
 
 
-def compute(session: Session, code: str, period: Period, by: list[str], organisation: str | None) -> Result:
+def compute(
+    session: Session, code: str, period: Period, by: list[str], organisation: str | None, source: Source = LIVE
+) -> Result:
     indicator = BY_CODE.get(code)
     if indicator is None:
         raise BadQuery("code", f"no indicator {code}; known: {', '.join(BY_CODE)}")
     check_dimensions(indicator, by)
-    return indicator.count(session, indicator, period, by, organisation)
+    with reading(source):
+        return indicator.count(session, indicator, period, by, organisation)
+
+
+@contextmanager
+def reading(source: Source) -> Iterator[None]:
+    """Count from `source` inside the block (the live read model outside it)."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
 
 
 # -- how each indicator is counted -----------------------------------------------------------
@@ -220,12 +256,12 @@ def unique_people(
 
 def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
     """Jobs started in the period, plus the jobs of ventures at their latest visit in the period."""
-    placed = _facts(("placed",), period, organisation, FACTS.category == "job")
-    visits = _facts(("follow_up",), period, organisation, FACTS.unit_id.is_not(None))
-    latest = _first_per_unit(visits, (FACTS.months.desc(), FACTS.id))
-    with_jobs = latest.where(FACTS.flag.is_(True))
+    placed = _facts(("placed",), period, organisation, _fact().category == "job")
+    visits = _facts(("follow_up",), period, organisation, _fact().unit_id.is_not(None))
+    latest = _first_per_unit(visits, (_fact().months.desc(), _fact().id))
+    with_jobs = latest.where(_fact().flag.is_(True))
     (n_placed,), placed_groups = _unit_sums(session, placed, by, [func.count()])
-    (n_jobs,), job_groups = _unit_sums(session, with_jobs, by, [func.sum(FACTS.value)])
+    (n_jobs,), job_groups = _unit_sums(session, with_jobs, by, [func.sum(_fact().value)])
     groups = {k: [placed_groups.get(k, [0])[0] + job_groups.get(k, [0])[0]] for k in {*placed_groups, *job_groups}}
     return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
 
@@ -234,9 +270,9 @@ def ventures_created_or_supported(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
     """Each venture once, on its first launch or entry into acceleration in the period."""
-    created = or_(FACTS.kind == "launched", FACTS.category == "acceleration")
+    created = or_(_fact().kind == "launched", _fact().category == "acceleration")
     first = _first_per_unit(
-        _facts(("launched", "venture_stage"), period, organisation, created), (FACTS.occurred_on, FACTS.id)
+        _facts(("launched", "venture_stage"), period, organisation, created), (_fact().occurred_on, _fact().id)
     )
     (n,), groups = _unit_sums(session, first, by, [func.count()])
     return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
@@ -245,7 +281,7 @@ def ventures_created_or_supported(
 def summed(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
     """The numbers the facts of the period report (people reached, employers present), summed."""
     facts = _facts(indicator.kinds, period, organisation)
-    (n,), groups = _unit_sums(session, facts, by, [func.sum(FACTS.value)])
+    (n,), groups = _unit_sums(session, facts, by, [func.sum(_fact().value)])
     return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
 
 
@@ -261,13 +297,15 @@ def money_disbursed(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
     paid = _facts(("grant_disbursed",), period, organisation)
-    (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(FACTS.value), func.sum(FACTS.value_eur)])
+    (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(_fact().value), func.sum(_fact().value_eur)])
     result = Result(indicator, period, _money(mad), _cells(by, groups, lambda v: _money(v[0])))
     result.total_eur = _money(eur)
     return result
 
 
-_RETAINED = func.sum(case((FACTS.flag.is_(True), 1), else_=0))
+def _retained() -> Any:
+    """How many of the facts counted carry the flag (still employed, still active)."""
+    return func.sum(case((_fact().flag.is_(True), 1), else_=0))
 
 
 def retention(months: int) -> "Count":
@@ -277,16 +315,20 @@ def retention(months: int) -> "Count":
     def count(
         session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
     ) -> Result:
-        checks = select(FACTS.id).where(*_in_period(("retention",), period), FACTS.months == months)
-        checks = checks.select_from(table(Activity).outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == FACTS.beneficiary_id))
+        checks = select(_fact().id).where(*_in_period(("retention",), period), _fact().months == months)
+        checks = checks.select_from(
+            _SOURCE.get().activity.outerjoin(_people(), _people().c.beneficiary_id == _fact().beneficiary_id)
+        )
         if organisation:
-            owner = case((FACTS.beneficiary_id.is_not(None), PEOPLE.c.partner_organisation), else_=FACTS.organisation)
+            owner = case(
+                (_fact().beneficiary_id.is_not(None), _people().c.partner_organisation), else_=_fact().organisation
+            )
             checks = checks.where(owner == organisation)
-        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(_RETAINED, func.count())).one())
+        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(_retained(), func.count())).one())
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
         if by:
             rows = _grouped(
-                session, [person_dimension(d, period.end) for d in by], by, [_RETAINED, func.count()], checks
+                session, [person_dimension(d, period.end) for d in by], by, [_retained(), func.count()], checks
             )
             result.breakdown = sorted(
                 (
@@ -311,8 +353,8 @@ def survival(months: int) -> "Count":
     def count(
         session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
     ) -> Result:
-        visits = _facts(("follow_up",), period, organisation, FACTS.months == months)
-        (flagged, total), groups = _unit_sums(session, visits, by, [_RETAINED, func.count()])
+        visits = _facts(("follow_up",), period, organisation, _fact().months == months)
+        (flagged, total), groups = _unit_sums(session, visits, by, [_retained(), func.count()])
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
         result.breakdown = [
             {
@@ -337,12 +379,15 @@ def _rate(flagged: Any, total: Any) -> float | None:
     return round(100 * int(flagged) / int(total), 1) if total else None
 
 
-def funnel(session: Session, period: Period, organisation: str | None) -> list[tuple[str, str, int]]:
+def funnel(
+    session: Session, period: Period, organisation: str | None, source: Source = LIVE
+) -> list[tuple[str, str, int]]:
     stages = []
-    for name, kind, description in FUNNEL:
-        where = (FACTS.months == 3, FACTS.flag.is_(True)) if kind == "retention" else ()
-        people, _ = _count_people(session, (kind,), period, [], organisation, *where)
-        stages.append((name, description, people))
+    with reading(source):
+        for name, kind, description in FUNNEL:
+            where = (_fact().months == 3, _fact().flag.is_(True)) if kind == "retention" else ()
+            people, _ = _count_people(session, (kind,), period, [], organisation, *where)
+            stages.append((name, description, people))
     return stages
 
 

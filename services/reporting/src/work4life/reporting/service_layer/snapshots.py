@@ -17,8 +17,8 @@ from work4life.runtime.events import new_envelope
 
 from ..adapters.orm import PublishedSnapshot
 from ..domain.indicators import Unit, suppressed
+from . import approvals, targets
 from . import indicators as engine
-from . import targets
 from .context import Context, Work
 from .indicators import INDICATORS
 
@@ -29,9 +29,11 @@ def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: Snapsh
     """Stage the snapshot event of a period in the unit of work's transaction."""
     session = uow.session
     goals = targets.Goals(session, uow.context.targets)
+    approval = approvals.covering(session, period)
+    source = approvals.source_of(approval.id or 0) if approval else engine.LIVE
     figures = []
     for indicator in INDICATORS:
-        result = engine.compute(session, indicator.code, period, [], None)
+        result = engine.compute(session, indicator.code, period, [], None, source)
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed(result.total)
         if value is None:
             value = "no data"  # a rate with nothing to measure, never 0 %
@@ -55,6 +57,7 @@ def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: Snapsh
         period_from=period.start,
         period_to=period.end,
         trigger=trigger,
+        approved=approval is not None,
         figures=figures,
     )
     uow.publish((REPORTING_SNAPSHOTS, new_envelope(data, key=label, **uow.provenance)))

@@ -31,6 +31,7 @@ from typing import Any, TypedDict
 from sqlmodel import Session, col, func, select
 
 from work4life.contracts.intake import Region
+from work4life.runtime import db
 from work4life.runtime.errors import NotFound
 
 from ..adapters.orm import Target, TargetChange
@@ -165,22 +166,15 @@ def listed(
             query = query.where(column == wanted)
     if organisation is not None:
         query = query.where(func.lower(Target.organisation) == organisation.strip().lower())
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(
-        query.order_by(col(Target.code), col(Target.year), col(Target.region), col(Target.organisation))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return list(rows), total
+    order = (col(Target.code), col(Target.year), col(Target.region), col(Target.organisation))
+    return db.page(session, query.order_by(*order), limit, offset)
 
 
 def changes(session: Session, *, code: str | None, limit: int, offset: int) -> tuple[list[TargetChange], int]:
     query = select(TargetChange)
     if code is not None:
         query = query.where(TargetChange.code == code)
-    total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = session.exec(query.order_by(col(TargetChange.id).desc()).offset(offset).limit(limit)).all()
-    return list(rows), total
+    return db.page(session, query.order_by(col(TargetChange.id).desc()), limit, offset)
 
 
 Key = tuple[str, int, str, str]  # code, year, region, organisation (ALL for every one)
