@@ -5,13 +5,14 @@ the indicator table the app shows equals reporting's API cell for cell, for a pr
 import asyncio
 import html
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
 
 from work4life.runtime.testing import bearer
 
-from ..conftest import TODAY, person_form, web_over_services
+from ..conftest import TODAY, Clock, person_form, web_over_services
 
 
 @pytest.fixture
@@ -105,6 +106,42 @@ async def test_a_region_shows_its_progress_against_the_target_entered_for_it(web
     row = row[row.index('data-code="3.2"') :]
     cell = row[row.index('data-cell="oriental"') : row.index("</td>", row.index('data-cell="oriental"'))]
     assert re.search(r"50\s%\sde sa cible", cell), cell
+
+
+async def test_a_manager_approves_a_month_that_then_stays_while_a_late_entry_adjusts_the_next(tmp_path):
+    clock = Clock(TODAY)
+    async with web_over_services(tmp_path, with_reporting=True, clock=clock) as (browser, apps):
+        await browser.sign_in(role="programme_manager")
+        await registered(browser, 6)
+        month = f"month:{TODAY:%Y-%m}"
+        ongoing = await browser.post("/indicators/approvals", {"period": month})
+        assert ongoing.status_code == 303
+        page = html.unescape((await browser.get("/indicators", params={"period": month})).text)
+        assert "La période n’a pas été approuvée" in page and "n’est pas terminé" in page  # refused, in French
+
+        clock.value = TODAY + timedelta(days=10)  # the month is over
+        await browser.post("/indicators/approvals", {"period": month, "note": "listes vérifiées"})
+        page = html.unescape((await browser.get("/indicators", params={"period": month})).text)
+        assert "La période est approuvée" in page and "Approuvé par dev-aïcha le" in page and "listes vérifiées" in page
+        assert shown_cells(page)[("3.2", "total")] == "6"
+
+        await registered(browser, 1, family_name="Tardive", registered_on=TODAY.isoformat())  # a paper form, late
+        api = httpx.AsyncClient(transport=httpx.ASGITransport(app=apps["reporting"]), base_url="http://reporting")
+        for _ in range(150):
+            later = (await api.get("/v1/indicators/3.2", params={"period": f"year:{TODAY.year}"},
+                                   headers=bearer("programme_manager", "x"))).json()  # fmt: skip
+            if later["total"] == 7:
+                break
+            await asyncio.sleep(0.02)
+        await api.aclose()
+        page = html.unescape((await browser.get("/indicators", params={"period": month})).text)
+        assert shown_cells(page)[("3.2", "total")] == "6", "the approved month stays as approved"
+        following = TODAY.replace(day=1) + timedelta(days=40)
+        page = html.unescape((await browser.get("/indicators", params={"period": f"month:{following:%Y-%m}"})).text)
+        row = page[page.index('id="adjustments-table"') :]
+        row = row[row.index('data-code="3.2"') : row.index("</tr>", row.index('data-code="3.2"'))]
+        assert f'data-period="{month}"' in row and 'data-change="1"' in row
+        assert "saisie tardive: 1" in row, row
 
 
 async def test_downloads_pass_through_and_a_bad_period_is_named(web):

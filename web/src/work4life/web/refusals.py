@@ -87,6 +87,10 @@ REFUSALS = {
     "application_exists": N_("The person already has an application for this offer (“%(application_status)s”)."),
     "offer_filled": N_("All %(positions)s positions of the offer are filled."),
     "check_not_needed": N_("The %(months)s-month check is not needed: the person had left at an earlier check."),
+    # reporting
+    "period_not_over": N_("%(period)s is not over: it can be approved from %(approvable_on)s."),
+    "period_approved": N_("%(period)s was already approved by %(approved_by)s on %(approved_on)s."),
+    "approval_withdrawn": N_("This approval was already withdrawn by %(withdrawn_by)s."),
 }  # fmt: skip
 
 # The conditions of a course's completion rule a person does not meet (training's `Unmet`).

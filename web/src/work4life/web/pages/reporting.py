@@ -145,9 +145,18 @@ async def indicators(request: Request, me: Staff) -> Response:
             "query": asked(chosen),
             "trends": trends,
             "trend_names": TRENDS,
+            "reasons": ADJUSTMENT_REASONS,
+            "approvable": (chosen["period"] or "").startswith(("month:", "quarter:")),
         },
     )
 
+
+ADJUSTMENT_REASONS = {
+    "late entry": N_("late entry"),
+    "merge": N_("merge"),
+    "erasure": N_("erasure"),
+    "profile change": N_("profile change"),
+}
 
 TRENDS = {
     "3.2": N_("People assisted per month"),
@@ -206,3 +215,38 @@ async def snapshot(request: Request, me: Staff) -> Response:
         params=params,
     )
     return RedirectResponse(f"/indicators?{urlencode(params)}", status_code=303)
+
+
+@router.post("/indicators/approvals", include_in_schema=False)
+async def approve(request: Request, me: Staff) -> Response:
+    """A programme manager approves the month or quarter shown: reporting then serves it as approved."""
+    form = await form_of(request)
+    period = forms.text(form, "period") or ""
+    await attempt(
+        request,
+        me,
+        REPORTING,
+        N_("The period is approved: its figures stay as they are now."),
+        N_("The period was not approved: %(reason)s"),
+        "POST",
+        "/v1/approvals",
+        json={"period": period, "note": forms.text(form, "note")},
+    )
+    return RedirectResponse(f"/indicators?{urlencode({'period': period})}", status_code=303)
+
+
+@router.post("/indicators/approvals/{approval_id}/withdraw", include_in_schema=False)
+async def withdraw(request: Request, approval_id: int, me: Staff) -> Response:
+    form = await form_of(request)
+    period = forms.text(form, "period") or ""
+    await attempt(
+        request,
+        me,
+        REPORTING,
+        N_("The approval is withdrawn: the period's figures follow the events again."),
+        N_("The approval was not withdrawn: %(reason)s"),
+        "POST",
+        f"/v1/approvals/{approval_id}/withdraw",
+        json={"reason": forms.text(form, "reason") or ""},
+    )
+    return RedirectResponse(f"/indicators?{urlencode({'period': period})}", status_code=303)
