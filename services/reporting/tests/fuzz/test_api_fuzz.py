@@ -37,6 +37,6 @@ def test_no_request_makes_reporting_fail_with_a_server_error(tmp_path):
         assert connection.execute(text("SELECT COUNT(*) FROM activity")).scalar() > 100
     app = build(reporting_settings(database_url=url, **NO_BROKER))
     tried = fuzz_api(
-        app, ADMIN, min_operations=13, path_values={"code": CODES, "target_id": [1, 2, 999], "approval_id": [1, 999]}
+        app, ADMIN, min_operations=18, path_values={"code": CODES, "target_id": [1, 2, 999], "approval_id": [1, 999]}
     )
     print(f"\nfuzzed {len(tried)} operations")

@@ -281,6 +281,59 @@ async def test_the_research_extract_holds_exactly_the_people_whose_statistics_co
     assert (await client.get("/v1/research/extract.csv", headers=VIEWER)).status_code == 403
 
 
+async def test_the_iati_file_is_valid_iati_2_03_and_carries_what_the_public_may_see(fed):
+    """The donor's IATI file for a quarter, validated against the IATI 2.03 activity schema
+    (tests/iati.py says where it comes from); each actual equals what an M&E viewer reads in the
+    API, a hidden figure is left out (never 0), and the EUTF workbook has one row per indicator."""
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    from ..iati import activity_schema
+
+    client, _ = fed
+    params = {"period": "quarter:2025-Q3"}
+    answer = await client.get("/v1/results/iati.xml", params=params, headers=VIEWER)
+    assert answer.status_code == 200, answer.text
+    schema = xmlschema.XMLSchema(str(activity_schema()))
+    schema.validate(answer.content)  # raises, naming the element, when the file breaks the standard
+    broken = answer.content.replace(b"<period-end", b"<period-finish", 1)
+    assert not schema.is_valid(broken), "the schema is a real check"
+
+    shown = (await client.get("/v1/indicators", params=params, headers=VIEWER)).json()["indicators"]
+    by_sex = {
+        i["code"]: i
+        for i in (await client.get("/v1/indicators", params={**params, "by": "sex"}, headers=VIEWER)).json()[
+            "indicators"
+        ]
+    }
+    activity = ET.fromstring(answer.content).find("iati-activity")
+    assert activity is not None
+    results = {r.find("indicator/reference").get("code"): r for r in activity.findall("result")}
+    assert set(results) == {i["code"] for i in shown}
+    for indicator in shown:
+        period = results[indicator["code"]].find("indicator/period")
+        actuals = period.findall("actual")
+        totals = [Decimal(a.get("value")) for a in actuals if a.find("dimension") is None]
+        hidden = indicator["total"] is None or indicator["total"] in ("<5", "suppressed")
+        assert totals == ([] if hidden else [Decimal(str(indicator["total"]))]), (indicator["code"], totals)
+        sexes = {
+            a.find("dimension").get("value"): a.get("value")
+            for a in actuals
+            if a.find("dimension[@name='sex']") is not None
+        }
+        cells = {c["sex"]: c["value"] for c in by_sex[indicator["code"]]["breakdown"] if isinstance(c["value"], int)}
+        if indicator["unit"] == "persons":
+            assert sexes == {k: str(v) for k, v in cells.items()}, indicator["code"]
+    assert any(len(r.findall("indicator/period/actual")) > 4 for r in results.values()), "disaggregated actuals"
+
+    book = load_workbook(io.BytesIO((await client.get("/v1/results/eutf.xlsx", params=params, headers=VIEWER)).content))
+    rows = list(book["EUTF results"].iter_rows(min_row=6, values_only=True))
+    assert [r[0] for r in rows] == [i["code"] for i in shown]
+    assert all(r[-1] == i["rule"] for r, i in zip(rows, shown, strict=True))
+    assert (await client.get("/v1/results/iati.xml", headers=bearer("caseworker", "ajr"))).status_code == 403
+
+
 async def test_the_funnel_narrows_from_registration_to_retention(fed, programme):
     client, _ = fed
     stages = (await client.get("/v1/funnel", headers=MANAGER)).json()["stages"]

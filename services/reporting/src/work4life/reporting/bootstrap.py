@@ -18,7 +18,14 @@ from work4life.runtime.service import ServiceRuntime, create_app
 from .adapters import orm  # noqa: F401  (registers reporting's tables)
 from .adapters.metrics import BUSINESS_METRICS
 from .config import ReportingSettings
-from .entrypoints import approvals_http, indicators_http, registrations_http, research_http, targets_http
+from .entrypoints import (
+    approvals_http,
+    indicators_http,
+    registrations_http,
+    research_http,
+    results_http,
+    targets_http,
+)
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
 from .service_layer import snapshots
 from .service_layer.context import Context
@@ -37,7 +44,12 @@ def build(
     producer = Producer(service=settings.service_name, organisation=settings.organisation)
     key = settings.research_id_key.get_secret_value().encode() if settings.research_id_key else None
     context = Context(
-        producer=producer, topic_name=settings.topic, targets=settings.targets, research_key=key, today=today
+        producer=producer,
+        topic_name=settings.topic,
+        targets=settings.targets,
+        research_key=key,
+        iati=settings.iati(),
+        today=today,
     )
     runtime = ServiceRuntime.build(
         settings,
@@ -62,6 +74,7 @@ def build(
             indicators_http.router,
             targets_http.router,
             approvals_http.router,
+            results_http.router,
             research_http.router,
         ],
     )

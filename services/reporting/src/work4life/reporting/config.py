@@ -23,3 +23,27 @@ class ReportingSettings(ServiceSettings):
         description="The key of the research extract's ids (HMAC-SHA256 of the person's id): the same person keeps "
         "the same research id across extracts. Unset: each extract draws its own key, and its ids link nothing.",
     )
+    iati_activity_id: str = Field(
+        default="XI-W4L-MA-2025", description="The programme's IATI activity identifier (reporting org's ref + own id)"
+    )
+    iati_reporting_org_ref: str = Field(default="XI-W4L", description="The lead NGO's IATI organisation identifier")
+    iati_reporting_org_name: str = "Work4Life lead NGO"
+    iati_reporting_org_type: str = Field(default="21", description="IATI OrganisationType: 21 international NGO")
+    iati_title: str = "Work4Life: integration of migrants and refugees in Morocco"
+    iati_description: str = (
+        "Intake and orientation, vocational and financial training, enterprise incubation with co-financing grants, "
+        "and job placement for migrants, refugees and host communities in four Moroccan regions."
+    )
+    iati_funder_ref: str = Field(default="XI-IATI-EC_INTPA", description="The funder's IATI organisation identifier")
+    iati_funder_name: str = "European Union Emergency Trust Fund for Africa"
+    iati_start_date: str = Field(
+        default="2025-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$", description="The programme's actual start (YYYY-MM-DD)"
+    )
+
+    def iati(self) -> dict[str, str]:
+        """The programme's identity in the IATI file, by the names the file uses."""
+        return {
+            name.removeprefix("iati_"): str(getattr(self, name))
+            for name in type(self).model_fields
+            if name.startswith("iati_")
+        }

@@ -10,6 +10,7 @@ from work4life.runtime.uow import UnitOfWork
 @dataclass(frozen=True, kw_only=True)
 class Context(ServiceContext):
     targets: dict[str, float] = field(default_factory=dict)  # indicator code -> the programme's target
+    iati: dict[str, str] = field(default_factory=dict)  # the programme's identity in an IATI file (settings)
     research_key: bytes | None = None  # the research extract's id key (ADR 23); None: one per extract
 
 
