@@ -150,6 +150,9 @@ async def test_downloads_pass_through_and_a_bad_period_is_named(web):
     csv = await browser.client.get("/indicators.csv", params={"period": "programme"})
     assert csv.status_code == 200 and "text/csv" in csv.headers["content-type"]
     assert "3.2" in csv.text
+    for name, kind in (("iati.xml", "application/xml"), ("eutf.xlsx", "spreadsheetml")):
+        results = await browser.client.get(f"/results/{name}", params={"period": "programme"})
+        assert results.status_code == 200 and kind in results.headers["content-type"], name
     xlsx = await browser.client.get("/indicators.xlsx", params={"period": "programme"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK" and "attachment" in xlsx.headers["content-disposition"]
     bad = await browser.get("/indicators", params={"period": "decade:2020"})

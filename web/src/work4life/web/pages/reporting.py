@@ -200,6 +200,17 @@ async def download(request: Request, kind: str, me: Staff) -> Response:
     return Response(answer.content, media_type=answer.headers.get("content-type"), headers=headers)
 
 
+@router.get("/results/{name}", include_in_schema=False)
+async def results_file(request: Request, name: str, me: Staff) -> Response:
+    """The donor's results files (IATI 2.03 XML, the EUTF workbook) as reporting makes them."""
+    if name not in ("iati.xml", "eutf.xlsx"):
+        return Response(status_code=404)
+    params = asked(choices(request), with_by=False)
+    answer = await call(request, me, REPORTING, "GET", f"/v1/results/{name}", params=params, raw=True)
+    headers = {k: v for k, v in answer.headers.items() if k.lower() in ("content-disposition",)}
+    return Response(answer.content, media_type=answer.headers.get("content-type"), headers=headers)
+
+
 @router.post("/indicators/snapshots", include_in_schema=False)
 async def snapshot(request: Request, me: Staff) -> Response:
     form = await form_of(request)
