@@ -51,7 +51,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
     def day(offset: int) -> date:
         return START + timedelta(days=offset)
 
-    consents = random.Random(seed + 1)  # its own draws, so that the rest of the programme is unchanged
+    consents = random.Random(seed + 1)  # draws added later (consents, employers): the rest stays as it was
 
     def consent(who: UUID, on: date) -> None:
         """Statistics consent for most people (some withdraw it later); service delivery for all."""
@@ -170,6 +170,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
                     "training",
                 )
         if 0.3 < path < 0.55 and rng.random() < 0.8:  # placement
+            employer_type = consents.choice(["sme", "sme", "cooperative", "large_company", "public_body"])
             placement = uid()
             starts = day(base + 80)
             emit(
@@ -179,9 +180,9 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
                     beneficiary_id=who,
                     offer_id=uid(),
                     employer_id=uid(),
-                    employer_type="sme",
+                    employer_type=employer_type,
                     employer_ownership="moroccan",
-                    employer_csr=False,
+                    employer_csr=employer_type == "large_company" and consents.random() < 0.6,
                     sector="hospitality_and_tourism",
                     region=attrs["region"],
                     kind=rng.choice(["job", "job", "internship"]),
@@ -378,11 +379,19 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
             sets["3.2"].add(person(d.beneficiary_id))
         elif t == "training.course_completed" and within(d.completed_on):
             sets["1.4"].add(person(d.beneficiary_id))
+            if d.course_kind.value == "vocational":
+                sets["vocational_training"].add(person(d.beneficiary_id))
+            if d.course_kind.value == "financial_education":
+                sets["financial_education"].add(person(d.beneficiary_id))
         elif t == "employment.placed" and within(d.starts_on):
             sets["placements"].add(person(d.beneficiary_id))
             sets["3.2"].add(person(d.beneficiary_id))
             if d.kind.value == "job":
                 totals["1.1"] += 1
+            if d.employer_type.value in ("sme", "cooperative"):
+                sets[f"placements_{d.employer_type.value}"].add(person(d.beneficiary_id))
+            if d.employer_type.value == "large_company" and d.employer_csr:
+                sets["placements_csr"].add(person(d.beneficiary_id))
             if d.job_fair_id is not None:
                 sets["job_fair_hires"].add(person(d.beneficiary_id))
         elif t == "employment.job_fair_held" and within(d.held_on):
@@ -417,7 +426,17 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
         totals[code] = len(people)
     for code, outcomes in rates.items():
         totals[code] = round(100 * sum(outcomes) / len(outcomes), 1) if outcomes else None  # no data, never 0 %
-    for code in ("job_fairs", "job_fair_employers", "job_fair_attendance", "job_fair_hires"):
+    for code in (
+        "job_fairs",
+        "job_fair_employers",
+        "job_fair_attendance",
+        "job_fair_hires",
+        "vocational_training",
+        "financial_education",
+        "placements_sme",
+        "placements_cooperative",
+        "placements_csr",
+    ):
         totals.setdefault(code, 0)  # counts: none in the period is 0
     return dict(totals)
 

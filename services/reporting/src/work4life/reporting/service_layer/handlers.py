@@ -408,6 +408,19 @@ def placed(envelope: Envelope[Placed], session: Session) -> None:
         region=data.region.value,
         category=data.kind.value,
     )
+    record_fact(  # with what kind of employer: SMEs, cooperatives, large companies' CSR programmes apart
+        session,
+        envelope,
+        f"placed_with:{data.placement_id}",
+        "placed_with",
+        data.starts_on,
+        beneficiary_id=data.beneficiary_id,
+        unit_id=data.placement_id,
+        organisation=data.organisation,
+        region=data.region.value,
+        category=data.employer_type.value,
+        flag=data.employer_csr,
+    )
     if data.job_fair_id is not None:  # hired at a job fair
         record_fact(
             session,

@@ -16,7 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, literal, literal_column, or_, select, text
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, text
 from sqlmodel import Session
 
 from work4life.runtime.db import table
@@ -254,6 +254,19 @@ def unique_people(
     return Result(indicator, period, total, breakdown)
 
 
+def unique_people_where(condition: Callable[[Any], Any]) -> "Count":
+    """People with at least one fact of the indicator's kinds in the period that meets `condition`
+    (given the facts' columns), each once."""
+
+    def count(
+        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+    ) -> Result:
+        total, breakdown = _count_people(session, indicator.kinds, period, by, organisation, condition(_fact()))
+        return Result(indicator, period, total, breakdown)
+
+    return count
+
+
 def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
     """Jobs started in the period, plus the jobs of ventures at their latest visit in the period."""
     placed = _facts(("placed",), period, organisation, _fact().category == "job")
@@ -448,6 +461,23 @@ INDICATORS: tuple[Indicator, ...] = (
         ("trained",),
     ),
     Indicator(
+        "vocational_training",
+        "People who completed vocational training (TVET)",
+        Unit.PERSONS,
+        "Unique people who completed a vocational course in the period under the course's completion rule "
+        "(digital, language, pre-employment and financial-education courses apart).",
+        ("trained",),
+        unique_people_where(lambda f: f.category == "vocational"),
+    ),
+    Indicator(
+        "financial_education",
+        "People who completed financial education",
+        Unit.PERSONS,
+        "Unique people who completed a financial-education course in the period under the course's completion rule.",
+        ("trained",),
+        unique_people_where(lambda f: f.category == "financial_education"),
+    ),
+    Indicator(
         "3.2",
         "Migrants, refugees and asylum seekers protected and/or assisted",
         Unit.PERSONS,
@@ -478,6 +508,32 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people placed in a job, an internship or a pre-employment placement starting in the period.",
         ("placed",),
+    ),
+    Indicator(
+        "placements_sme",
+        "Job placements with small and medium enterprises",
+        Unit.PERSONS,
+        "Unique people placed (job, internship or pre-employment placement) starting in the period with an employer "
+        "registered as a small or medium enterprise.",
+        ("placed_with",),
+        unique_people_where(lambda f: f.category == "sme"),
+    ),
+    Indicator(
+        "placements_cooperative",
+        "Job placements with cooperatives",
+        Unit.PERSONS,
+        "Unique people placed starting in the period with an employer registered as a cooperative.",
+        ("placed_with",),
+        unique_people_where(lambda f: f.category == "cooperative"),
+    ),
+    Indicator(
+        "placements_csr",
+        "Job placements through large companies' social-responsibility programmes",
+        Unit.PERSONS,
+        "Unique people placed starting in the period with a large company that has a social-responsibility (CSR) "
+        "commitment.",
+        ("placed_with",),
+        unique_people_where(lambda f: and_(f.category == "large_company", f.flag.is_(True))),
     ),
     Indicator(
         "job_fairs",
