@@ -43,6 +43,8 @@ INDICATOR_NAMES = {
     "People benefitting from professional trainings (TVET) and/or skills development": N_(
         "People benefitting from professional trainings (TVET) and/or skills development"
     ),
+    "People who completed vocational training (TVET)": N_("People who completed vocational training (TVET)"),
+    "People who completed financial education": N_("People who completed financial education"),
     "Migrants, refugees and asylum seekers protected and/or assisted": N_(
         "Migrants, refugees and asylum seekers protected and/or assisted"
     ),
@@ -51,6 +53,11 @@ INDICATOR_NAMES = {
     ),
     "Awareness-raising events on migration": N_("Awareness-raising events on migration"),
     "Job placements facilitated and/or supported": N_("Job placements facilitated and/or supported"),
+    "Job placements with small and medium enterprises": N_("Job placements with small and medium enterprises"),
+    "Job placements with cooperatives": N_("Job placements with cooperatives"),
+    "Job placements through large companies' social-responsibility programmes": N_(
+        "Job placements through large companies' social-responsibility programmes"
+    ),
     "Job fairs held": N_("Job fairs held"),
     "Employers present at job fairs": N_("Employers present at job fairs"),
     "People attending job fairs": N_("People attending job fairs"),
