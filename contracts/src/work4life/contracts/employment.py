@@ -93,6 +93,11 @@ class Placed(EventData):
     starts_on: date
     job_fair_id: UUID | None = Field(default=None, description="Hired at this job fair.")
     organisation: str = Field(min_length=1, max_length=50, description="The partner that facilitated it.")
+    isco08: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{1,4}$",
+        description="The offer's ISCO-08 occupation (major group to unit group), when the offer names one.",
+    )
 
 
 class RetentionChecked(EventData):

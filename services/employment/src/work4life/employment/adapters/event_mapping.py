@@ -46,6 +46,7 @@ def placed(
         starts_on=placement.starts_on,
         job_fair_id=fair.fair_id if fair else None,
         organisation=employer.organisation,
+        isco08=offer.isco08,
     )
     return EMPLOYMENT_PLACEMENTS, _envelope(data, placement.beneficiary_id, producer, correlation_id, causation_id)
 
