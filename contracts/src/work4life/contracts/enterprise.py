@@ -105,6 +105,10 @@ class VentureApplied(_AboutAVenture):
     region: Region
     organisation: str = Field(min_length=1, max_length=50, description="The partner running the incubator.")
     applied_on: date
+    already_running: bool = Field(
+        default=False,
+        description="An existing business that entered the programme already trading: strengthened, not created.",
+    )
 
 
 class VentureStageChanged(_AboutAVenture):

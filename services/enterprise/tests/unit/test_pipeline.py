@@ -35,7 +35,19 @@ async def test_an_application_needs_every_member_referred_with_consent(enterpris
     [event] = await published.settle("enterprise.venture_applied")
     assert event["key"] == venture["venture_id"]
     assert event["data"]["members"] == [str(referred)] and event["data"]["other_members"] == 1
+    assert event["data"]["already_running"] is False and venture["already_running"] is False
     assert published.of_type("enterprise.referral_answered") == [], "an application alone answers nothing"
+
+
+async def test_an_existing_business_is_recorded_as_already_running_and_says_so_in_its_event(enterprise):
+    client, upstream, published, _ = enterprise
+    who = await upstream.refer()
+    made = await client.post("/v1/ventures", json=venture_body([who], already_running=True))
+    assert made.status_code == 201, made.text
+    shown = (await client.get(f"/v1/ventures/{made.json()['venture_id']}")).json()
+    assert shown["already_running"] is True
+    [event] = await published.settle("enterprise.venture_applied")
+    assert event["data"]["already_running"] is True
 
 
 @pytest.mark.parametrize(
@@ -46,6 +58,7 @@ async def test_an_application_needs_every_member_referred_with_consent(enterpris
         ({"name": "  "}, "name"),
         ({"sector": "space"}, "sector"),
         ({"other_members": -1}, "other_members"),
+        ({"already_running": "perhaps"}, "already_running"),
     ],
 )
 async def test_a_bad_application_is_refused_with_the_reason(enterprise, overrides, needle):

@@ -63,6 +63,7 @@ def applied(
         region=venture.region,
         organisation=venture.organisation,
         applied_on=venture.applied_on,
+        already_running=venture.already_running,
     )
 
 

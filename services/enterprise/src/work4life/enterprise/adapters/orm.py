@@ -52,6 +52,7 @@ class Venture(SQLModel, table=True):
     region: Region = Field(sa_type=stored_as_value(Region))
     city: str = Field(max_length=100)
     other_members: int = 0
+    already_running: bool = Field(default=False, description="An existing business, strengthened rather than created.")
     description: str | None = Field(default=None, max_length=4000)
     organisation: str = Field(max_length=50)
     stage: VentureStage = Field(default=VentureStage.APPLICATION, sa_type=stored_as_value(VentureStage))

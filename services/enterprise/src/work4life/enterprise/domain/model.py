@@ -128,6 +128,11 @@ class VentureRequest(BaseModel):
     city: str = Field(min_length=1, max_length=100)
     members: list[UUID] = Field(min_length=1, max_length=50, description="Members referred to enterprise support.")
     other_members: Whole = Field(default=0, ge=0, le=200, description="Members outside the programme, counted only.")
+    already_running: Flag = Field(
+        default=False,
+        description="An existing business that enters the programme already trading, to be strengthened (reporting "
+        "counts it apart from the businesses the programme creates).",
+    )
     description: str | None = Field(default=None, max_length=4000)
     organisation: str | None = Field(default=None, min_length=1, max_length=50, description="Defaults to yours.")
     applied_on: Day | None = Field(

@@ -69,6 +69,7 @@ class VenturePublic(BaseModel):
     applied_on: date
     members: list[MemberPublic]
     other_members: int
+    already_running: bool = Field(description="An existing business that entered already trading.")
     description: str | None
     legal_form: LegalForm | None
     registered_on: date | None
