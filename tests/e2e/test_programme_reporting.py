@@ -244,14 +244,19 @@ def play(services) -> None:
     closing = ok(trainer.post(f"{url}/close"))
     assert (closing["completed"], closing["not_completed"]) == (16, 4)
 
-    # -- enterprise: venture A launched with a grant and followed up; venture B rejected -----
+    # -- enterprise: venture A launched with a grant and followed up; venture B (an existing
+    # business) rejected: neither created nor strengthened ------------------------------------
     eventually(lambda: coach.get("/v1/candidates").json()["total"], lambda n: n == 6)
     venture = {"kind": "micro_enterprise", "sector": "agrifood", "region": "rabat_sale_kenitra", "city": "Rabat"}
     a = ok(
         coach.post("/v1/ventures", json={**venture, "name": "A", "members": people[:3], "applied_on": ago(200)}), 201
     )
     b = ok(
-        coach.post("/v1/ventures", json={**venture, "name": "B", "members": people[3:5], "applied_on": ago(200)}), 201
+        coach.post(
+            "/v1/ventures",
+            json={**venture, "name": "B", "members": people[3:5], "applied_on": ago(200), "already_running": True},
+        ),
+        201,
     )
     committee = {"decided_on": ago(195), "committee": "Comité Rabat"}
     ok(
@@ -362,6 +367,8 @@ def play(services) -> None:
     want = {
         "1.1": 2 + 3 + 1,
         "1.2": 1,
+        "businesses_created": 1,
+        "businesses_strengthened": 0,
         "1.3": 3,
         "1.4": 16,
         "3.2": 20,

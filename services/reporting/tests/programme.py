@@ -192,6 +192,7 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
                     starts_on=starts,
                     job_fair_id=rng.choice(fairs)[0] if rng.random() < 0.25 else None,
                     organisation=attrs["partner_organisation"],
+                    isco08=consents.choice([None, "5120", "7512", "9112", "5223", "6111", "8322"]),
                 ),
                 who,
                 "employment",
@@ -221,10 +222,19 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
         org = rng.choice(ORGS)
         first = day(rng.randint(0, 400))
         common = dict(venture_id=venture, members=members, other_members=rng.randint(0, 2))
+        venture_kind = consents.choice(
+            ["income_generating_activity", "micro_enterprise", "micro_enterprise", "cooperative"]
+        )
         emit(
             "enterprise.ventures",
             enterprise.VentureApplied(
-                kind="micro_enterprise", sector="agrifood", region=region, organisation=org, applied_on=first, **common
+                kind=venture_kind,
+                sector="agrifood",
+                region=region,
+                organisation=org,
+                applied_on=first,
+                already_running=consents.random() < 0.3,
+                **common,
             ),
             venture,
             "enterprise",
@@ -268,8 +278,8 @@ def generate(people: int = 300, seed: int = 3) -> Programme:
                 emit(
                     "enterprise.ventures",
                     enterprise.VentureLaunched(
-                        kind="micro_enterprise",
-                        legal_form="auto_entrepreneur",
+                        kind=venture_kind,
+                        legal_form="cooperative" if venture_kind == "cooperative" else "auto_entrepreneur",
                         registered_on=launched,
                         region=region,
                         sector="agrifood",
@@ -367,6 +377,9 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
     last_follow_up: dict[UUID, tuple[int, int, bool]] = {}
     rates: dict[str, list[bool]] = defaultdict(list)
     members: dict[UUID, list[UUID]] = {}
+    running: set[UUID] = set()  # ventures already trading when they entered
+    created: set[UUID] = set()
+    strengthened: set[UUID] = set()
     for _topic, e in p.events:
         d = e.data
         t = e.event_type
@@ -402,7 +415,11 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
             rates[f"retention_{d.months_after_start}m"].append(d.outcome.value == "still_employed")
         elif t == "enterprise.venture_applied":
             members[d.venture_id] = list(d.members)
+            if d.already_running:
+                running.add(d.venture_id)
         elif t == "enterprise.venture_stage_changed" and within(d.changed_on):
+            if d.venture_id in running and d.stage.value in ("pre_incubation", "incubation", "acceleration"):
+                strengthened.add(d.venture_id)
             for who in d.members:
                 sets["1.3"].add(person(who))
                 sets["3.2"].add(person(who))
@@ -410,6 +427,8 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
                 ventures_counted.add(d.venture_id)
         elif t == "enterprise.venture_launched" and within(d.registered_on):
             ventures_counted.add(d.venture_id)
+            if d.venture_id not in running:
+                created.add(d.venture_id)
         elif t == "enterprise.grant_disbursed" and within(d.disbursed_on):
             totals["financial_volume"] += d.amount_mad
         elif t == "enterprise.follow_up_recorded" and within(d.visited_on):
@@ -422,6 +441,8 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
             totals["3.11"] += 1
     totals["1.1"] += sum(jobs for _m, jobs, active in last_follow_up.values() if active)
     totals["1.2"] = len(ventures_counted)
+    totals["businesses_created"] = len(created)
+    totals["businesses_strengthened"] = len(strengthened)
     for code, people in sets.items():
         totals[code] = len(people)
     for code, outcomes in rates.items():
@@ -439,6 +460,87 @@ def expected(p: Programme, start: date | None, end: date) -> dict[str, Any]:
     ):
         totals.setdefault(code, 0)  # counts: none in the period is 0
     return dict(totals)
+
+
+def expected_by_fact(p: Programme, start: date | None, end: date) -> dict[tuple[str, str], dict[str, Any]]:
+    """The breakdowns by an attribute of the facts, (indicator, dimension) -> cells, from the raw
+    events: a person under the attribute of their first fact of the period, a venture, a payment
+    or a visit under its venture's kind."""
+
+    def within(d: date) -> bool:
+        return (start is None or d >= start) and d <= end
+
+    def person(who: UUID) -> UUID:
+        return p.merged.get(who, who)
+
+    firsts: dict[str, dict[UUID, tuple[date, int, dict[str, str]]]] = defaultdict(dict)
+
+    def first(code: str, who: UUID, on: date, order: int, attributes: dict[str, str]) -> None:
+        seen = firsts[code].get(who)
+        if seen is None or (on, order) < seen[:2]:
+            firsts[code][who] = (on, order, attributes)
+
+    kinds: dict[UUID, str] = {}
+    running: set[UUID] = set()
+    created: dict[UUID, str] = {}
+    strengthened: dict[UUID, str] = {}
+    ventures: dict[UUID, tuple[date, str]] = {}
+    money: dict[str, Decimal] = defaultdict(Decimal)
+    visits: dict[tuple[int, str], list[bool]] = defaultdict(list)
+    for order, (_topic, e) in enumerate(p.events):
+        d, t = e.data, e.event_type
+        if t == "training.course_completed" and within(d.completed_on):
+            first("1.4", person(d.beneficiary_id), d.completed_on, order, {"course_kind": d.course_kind.value})
+        elif t == "employment.placed" and within(d.starts_on):
+            placed = {
+                "employer_type": d.employer_type.value,
+                "occupation_group": d.isco08[0] if d.isco08 else "unknown",
+            }
+            who = person(d.beneficiary_id)
+            first("placements", who, d.starts_on, order, placed)
+            if d.employer_type.value in ("sme", "cooperative"):
+                first(f"placements_{d.employer_type.value}", who, d.starts_on, order, placed)
+            if d.employer_type.value == "large_company" and d.employer_csr:
+                first("placements_csr", who, d.starts_on, order, placed)
+            if d.job_fair_id is not None:
+                first("job_fair_hires", who, d.starts_on, order, placed)
+        elif t == "enterprise.venture_applied":
+            kinds[d.venture_id] = d.kind.value
+            if d.already_running:
+                running.add(d.venture_id)
+        elif t == "enterprise.venture_stage_changed" and within(d.changed_on):
+            if d.venture_id in running and d.stage.value in ("pre_incubation", "incubation", "acceleration"):
+                strengthened[d.venture_id] = kinds[d.venture_id]
+            for who in d.members:
+                first("1.3", person(who), d.changed_on, order, {"venture_kind": kinds[d.venture_id]})
+            if d.stage.value == "acceleration" and (
+                d.venture_id not in ventures or d.changed_on < ventures[d.venture_id][0]
+            ):
+                ventures[d.venture_id] = (d.changed_on, kinds[d.venture_id])
+        elif t == "enterprise.venture_launched" and within(d.registered_on):
+            if d.venture_id not in ventures or d.registered_on < ventures[d.venture_id][0]:
+                ventures[d.venture_id] = (d.registered_on, d.kind.value)
+            if d.venture_id not in running:
+                created[d.venture_id] = d.kind.value
+        elif t == "enterprise.grant_disbursed" and within(d.disbursed_on):
+            money[kinds[d.venture_id]] += d.amount_mad
+        elif t == "enterprise.follow_up_recorded" and within(d.visited_on):
+            visits[(d.months_after_launch, kinds[d.venture_id])].append(d.active)
+    cells: dict[tuple[str, str], dict[str, Any]] = {}
+    for code, people in firsts.items():
+        for dimension in people and next(iter(people.values()))[2]:
+            cells[(code, dimension)] = dict(Counter(attributes[dimension] for _, _, attributes in people.values()))
+    cells[("1.2", "venture_kind")] = dict(Counter(kind for _, kind in ventures.values()))
+    cells[("businesses_created", "venture_kind")] = dict(Counter(created.values()))
+    cells[("businesses_strengthened", "venture_kind")] = dict(Counter(strengthened.values()))
+    cells[("financial_volume", "venture_kind")] = dict(money)
+    for months in (6, 12):
+        cells[(f"survival_{months}m", "venture_kind")] = {
+            kind: (round(100 * sum(found) / len(found), 1), len(found))
+            for (m, kind), found in visits.items()
+            if m == months
+        }
+    return cells
 
 
 def research_expected(p: Programme) -> dict[UUID, dict[str, Any]]:

@@ -1,11 +1,19 @@
 """Reporting's read model and summary, fed through the in-memory broker."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from uuid import uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
 
+from work4life.contracts.envelope import Producer
+from work4life.contracts.training import CourseCompleted
+from work4life.runtime.events import new_envelope
+from work4life.runtime.testing import bearer
+
 from ..conftest import registration, reporting_settings, running, wire
+
+MANAGER = bearer("programme_manager", "lead-ngo", "leila")
 
 
 @pytest.fixture
@@ -128,3 +136,43 @@ async def test_a_moved_person_is_counted_in_their_new_region_and_a_new_legal_sta
     await publish(broker, new_envelope(status, key=str(person), producer=producer))
     assert (await summary(client))["by_region"] == {"fes_meknes": 1}
     assert (await summary(client, region="fes_meknes"))["total"] == 1
+
+
+async def test_a_person_with_two_kinds_of_course_counts_once_under_the_first(reporting):
+    """By an attribute of the facts, a person with several facts in the period counts once, under
+    the first: the breakdown still adds up to the total, and the small cells can still be hidden."""
+    client, broker, _ = reporting
+    twice, once = uuid4(), uuid4()
+    for who in (twice, once):
+        await publish(broker, registration(beneficiary_id=who))
+
+    async def completed(who, kind: str, on: date) -> None:
+        event = CourseCompleted(
+            enrolment_id=uuid4(),
+            beneficiary_id=who,
+            cohort_id=uuid4(),
+            course_id=uuid4(),
+            course_kind=kind,
+            sector="cross_sector",
+            region="oriental",
+            organisation="ofppt",
+            completed_on=on,
+            hours=40,
+            attendance_rate=0.9,
+        )
+        envelope = new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
+        value, key, headers = wire(envelope)
+        await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
+
+    await completed(twice, "vocational", date(2026, 3, 20))
+    await completed(twice, "digital", date(2026, 3, 5))  # told later, happened first
+    await completed(once, "vocational", date(2026, 3, 10))
+    params = {"period": "month:2026-03", "by": "course_kind"}
+    got = (await client.get("/v1/indicators/1.4", params=params, headers=MANAGER)).json()
+    assert got["total"] == 2
+    assert {c["course_kind"]: c["value"] for c in got["breakdown"]} == {"digital": 1, "vocational": 1}
+    params = {"period": "month:2026-03", "by": "course_kind,sex"}
+    got = (await client.get("/v1/indicators/1.4", params=params, headers=MANAGER)).json()
+    assert sum(c["value"] for c in got["breakdown"]) == 2
+    wrong = await client.get("/v1/indicators/3.2", params={"by": "course_kind"}, headers=MANAGER)
+    assert wrong.status_code == 422 and "not by course_kind" in wrong.text

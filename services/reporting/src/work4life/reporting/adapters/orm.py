@@ -46,6 +46,13 @@ class FactColumns(SQLModel):
     organisation: str | None = Field(default=None, max_length=50)
     region: str | None = Field(default=None, max_length=50)
     category: str | None = Field(default=None, max_length=50)
+    venture_kind: str | None = Field(default=None, max_length=40, description="A venture's fact: the venture's kind")
+    employer_type: str | None = Field(
+        default=None, max_length=40, description="A placement's fact: the employer's type"
+    )
+    occupation_group: str | None = Field(
+        default=None, max_length=1, description="A placement's fact: the ISCO-08 major group of the job (0 to 9)"
+    )
     months: int | None = None
     flag: bool | None = None
     value: int = Field(default=0, sa_type=BigInteger, description="A count, or MAD centimes")
@@ -78,6 +85,7 @@ class VentureState(SQLModel, table=True):
     region: str = Field(max_length=50)
     organisation: str = Field(max_length=50)
     stage: str = Field(max_length=40)
+    already_running: bool = Field(default=False, description="Entered the programme already trading")
     members: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     as_of: datetime
 

@@ -9,7 +9,13 @@ Two kinds of indicator:
   under one name each (intake's footprint); a person counted before cities were kept is "unknown"
   until a rebuild.
 - **units** (sessions, ventures, jobs, money): counted or summed from the facts themselves; they
-  break down by region and organisation only.
+  break down by region and organisation.
+
+Some indicators also break down by an attribute of their facts (`FACT_DIMENSIONS`): the kind of
+course, of venture, of employer, the occupation group (ISCO-08 major group). A fact has one value,
+so a count of facts splits exactly; a person with several facts in the period (two courses of two
+kinds) is counted once, under their first fact of the period (the earliest, then the first
+recorded), so that every breakdown still adds up to the total and the small cells stay hidden.
 """
 
 from datetime import date
@@ -37,6 +43,7 @@ PERSON_DIMENSIONS = (
     "partner_organisation",
 )
 UNIT_DIMENSIONS = ("region", "organisation")
+FACT_DIMENSIONS = ("course_kind", "venture_kind", "employer_type", "occupation_group")
 
 
 FUNNEL: tuple[tuple[str, str, str], ...] = (

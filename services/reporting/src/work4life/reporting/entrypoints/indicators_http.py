@@ -25,7 +25,7 @@ from work4life.runtime.strict import Day
 
 from ..domain import disclosure
 from ..domain.disclosure import HIDDEN
-from ..domain.indicators import PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit, suppressed
+from ..domain.indicators import FACT_DIMENSIONS, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit, suppressed
 from ..service_layer import approvals, snapshots, targets
 from ..service_layer import indicators as engine
 from ..service_layer.context import Context
@@ -146,7 +146,7 @@ def table(
     try:
         span = engine.parse_period(period, start, end, context.today())
         dims = [d.strip() for d in by.split(",") if d.strip()] if by else []
-        known = [*PERSON_DIMENSIONS, *(d for d in UNIT_DIMENSIONS if d not in PERSON_DIMENSIONS)]
+        known = [*PERSON_DIMENSIONS, *(d for d in UNIT_DIMENSIONS if d not in PERSON_DIMENSIONS), *FACT_DIMENSIONS]
         for name in dims:
             if name not in known:
                 raise engine.BadQuery("by", f"no dimension {name}; the indicators break down by {', '.join(known)}")
@@ -188,7 +188,9 @@ def _breaks_down(dims: list[str]) -> set[str]:
     description="Period: `period=month:2026-03 | quarter:2026-Q1 | year:2026 | programme`, or `from`/`to`; "
     "programme-to-date when neither is given. `by` is a comma-separated list of dimensions (sex, age_band, "
     "nationality, legal_status, disability, region, city, partner_organisation for indicators about people; region, "
-    "organisation for the others); an indicator that cannot break down that way comes without a breakdown, "
+    "organisation for the others; and, for the indicators whose facts carry them, course_kind, venture_kind, "
+    "employer_type and occupation_group, the ISCO-08 major group: a person with facts of two kinds in the period "
+    "counts once, under their first); an indicator that cannot break down that way comes without a breakdown, "
     "and an unknown dimension is a 422 that lists the known ones.",
 )
 def list_indicators(

@@ -103,7 +103,20 @@ def _erased_stand_in(session: Session, beneficiary_id: UUID) -> UUID | None:
     return write_behind.Redirects.of(session).stand_ins.get(id_hash(beneficiary_id))
 
 
-_FACT_DEFAULTS = dict.fromkeys(("beneficiary_id", "unit_id", "organisation", "region", "category", "months", "flag"))
+_FACT_DEFAULTS = dict.fromkeys(
+    (
+        "beneficiary_id",
+        "unit_id",
+        "organisation",
+        "region",
+        "category",
+        "venture_kind",
+        "employer_type",
+        "occupation_group",
+        "months",
+        "flag",
+    )
+)
 
 
 def record_fact(session: Session, envelope: Envelope[Any], fact_id: str, kind: str, on: date, **columns: Any) -> None:
@@ -269,6 +282,7 @@ def _supported(session: Session, envelope: Envelope[Any], venture: VentureState,
             organisation=venture.organisation,
             region=venture.region,
             category=venture.kind,
+            venture_kind=venture.kind,
         )
 
 
@@ -286,6 +300,7 @@ def venture_applied(envelope: Envelope[VentureApplied], session: Session) -> Non
             organisation="unknown",
         )
     venture.kind, venture.region, venture.organisation = data.kind.value, data.region.value, data.organisation
+    venture.already_running = data.already_running
     session.add(venture)
     session.flush()
     record_fact(
@@ -298,6 +313,7 @@ def venture_applied(envelope: Envelope[VentureApplied], session: Session) -> Non
         organisation=data.organisation,
         region=data.region.value,
         category=data.kind.value,
+        venture_kind=data.kind.value,
     )
 
 
@@ -316,6 +332,8 @@ def venture_stage(envelope: Envelope[VentureStageChanged], session: Session) -> 
         organisation=venture.organisation,
         region=venture.region,
         category=data.stage.value,
+        venture_kind=venture.kind,
+        flag=venture.already_running,  # an existing business strengthened, not a new one
     )
     if data.stage.value in SUPPORT_STAGES:
         _supported(session, envelope, venture, list(data.members), data.changed_on)
@@ -340,6 +358,7 @@ def grant_disbursed(envelope: Envelope[GrantDisbursed], session: Session) -> Non
         unit_id=data.venture_id,
         organisation=venture.organisation if venture else None,
         region=venture.region if venture else None,
+        venture_kind=venture.kind if venture else None,
         value=int(data.amount_mad * 100),
         value_eur=int(data.amount_eur * 100),
     )
@@ -361,6 +380,8 @@ def venture_launched(envelope: Envelope[VentureLaunched], session: Session) -> N
         organisation=organisation,
         region=data.region.value,
         category=data.kind.value,
+        venture_kind=data.kind.value,
+        flag=venture.already_running,  # an existing business (formalised now), not a new one
     )
     for who in data.members:
         record_fact(
@@ -373,6 +394,7 @@ def venture_launched(envelope: Envelope[VentureLaunched], session: Session) -> N
             unit_id=data.venture_id,
             organisation=organisation,
             region=data.region.value,
+            venture_kind=data.kind.value,
         )
 
 
@@ -388,6 +410,7 @@ def follow_up(envelope: Envelope[FollowUpRecorded], session: Session) -> None:
         unit_id=data.venture_id,
         organisation=venture.organisation if venture else None,
         region=venture.region if venture else None,
+        venture_kind=venture.kind if venture else None,
         months=data.months_after_launch,
         flag=data.active,
         value=data.jobs_owners + data.jobs_employees,
@@ -396,6 +419,10 @@ def follow_up(envelope: Envelope[FollowUpRecorded], session: Session) -> None:
 
 def placed(envelope: Envelope[Placed], session: Session) -> None:
     data = envelope.data
+    employer = {  # what a placement breaks down by, on each of its facts
+        "employer_type": data.employer_type.value,
+        "occupation_group": data.isco08[0] if data.isco08 else None,
+    }
     record_fact(
         session,
         envelope,
@@ -407,6 +434,7 @@ def placed(envelope: Envelope[Placed], session: Session) -> None:
         organisation=data.organisation,
         region=data.region.value,
         category=data.kind.value,
+        **employer,
     )
     record_fact(  # with what kind of employer: SMEs, cooperatives, large companies' CSR programmes apart
         session,
@@ -420,6 +448,7 @@ def placed(envelope: Envelope[Placed], session: Session) -> None:
         region=data.region.value,
         category=data.employer_type.value,
         flag=data.employer_csr,
+        **employer,
     )
     if data.job_fair_id is not None:  # hired at a job fair
         record_fact(
@@ -433,6 +462,7 @@ def placed(envelope: Envelope[Placed], session: Session) -> None:
             organisation=data.organisation,
             region=data.region.value,
             category=data.kind.value,
+            **employer,
         )
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from work4life.runtime.db import table
 
 from ..adapters.orm import Activity, Person
-from ..domain.indicators import FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
+from ..domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
 
 
 class BadQuery(ValueError):
@@ -69,8 +69,10 @@ def parse_period(text: str | None, start: date | None, end: date | None, today: 
 
 def dimensions_of(indicator: "Indicator") -> tuple[str, ...]:
     """Person indicators (and retention, whose checks are about people) break down by the person's
-    attributes; the others by the region and organisation their facts carry."""
-    return PERSON_DIMENSIONS if indicator.unit is Unit.PERSONS or indicator.about_people else UNIT_DIMENSIONS
+    attributes; the others by the region and organisation their facts carry; and each by the
+    attributes of its facts that it declares (course kind, venture kind...)."""
+    own = PERSON_DIMENSIONS if indicator.unit is Unit.PERSONS or indicator.about_people else UNIT_DIMENSIONS
+    return (*own, *indicator.fact_dimensions)
 
 
 def check_dimensions(indicator: "Indicator", by: list[str]) -> None:
@@ -146,9 +148,14 @@ def person_dimension(name: str, on: date) -> Any:
     return func.coalesce(c[name], "unknown")
 
 
+FACT_COLUMN = {"course_kind": "category"}
+"""The column a fact dimension reads, where it is not the dimension's name (a course's facts keep
+the course kind as their category)."""
+
+
 def unit_dimension(name: str) -> Any:
-    """A fact's region or organisation ("unknown" when it carries none)."""
-    return func.coalesce(func.nullif(_fact()[name], ""), "unknown")
+    """A fact's region, organisation or own attribute (`FACT_DIMENSIONS`), "unknown" when it carries none."""
+    return func.coalesce(func.nullif(_fact()[FACT_COLUMN.get(name, name)], ""), "unknown")
 
 
 def _grouped(session: Session, dims: list[Any], by: list[str], aggregates: list[Any], query: Any) -> list[Any]:
@@ -169,21 +176,29 @@ def _count_people(
     organisation: str | None,
     *where: Any,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """Distinct people with a fact of `kinds` in the period, in total and broken down by `by`."""
+    """Distinct people with a fact of `kinds` in the period, in total and broken down by `by`; by an
+    attribute of the facts, each person under their first fact of the period."""
     if session.get_bind().dialect.name == "postgresql":  # hash the distinct ids in memory, not on disk
         session.execute(text(f"SET LOCAL work_mem = '{DISTINCT_WORK_MEM}'"))
-    ids = (
-        select(_fact().beneficiary_id)
-        .where(*_in_period(kinds, period), _fact().beneficiary_id.is_not(None), *where)
-        .distinct()
-        .subquery()
-    )
+    qualifying = (*_in_period(kinds, period), _fact().beneficiary_id.is_not(None), *where)
+    of_facts = [d for d in by if d in FACT_DIMENSIONS]
+    if of_facts:
+        first = func.row_number().over(partition_by=_fact().beneficiary_id, order_by=(_fact().occurred_on, _fact().id))
+        ranked = (
+            select(_fact().beneficiary_id, *(unit_dimension(d).label(d) for d in of_facts), first.label("rank"))
+            .where(*qualifying)
+            .subquery()
+        )
+        ids = select(ranked.c.beneficiary_id, *(ranked.c[d] for d in of_facts)).where(ranked.c.rank == 1).subquery()
+    else:
+        ids = select(_fact().beneficiary_id).where(*qualifying).distinct().subquery()
     query = select(func.count()).select_from(
         ids.outerjoin(_people(), _people().c.beneficiary_id == ids.c.beneficiary_id)
     )
     if organisation:
         query = query.where(_people().c.partner_organisation == organisation)
-    rows = _grouped(session, [person_dimension(d, period.end) for d in by], by, [func.count()], query)
+    dims = [ids.c[d] if d in FACT_DIMENSIONS else person_dimension(d, period.end) for d in by]
+    rows = _grouped(session, dims, by, [func.count()], query)
     breakdown = sorted(({**dict(zip(by, row[:-1], strict=True)), "value": row[-1]} for row in rows), key=_key(by))
     return sum(row[-1] for row in rows), breakdown if by else []
 
@@ -289,6 +304,21 @@ def ventures_created_or_supported(
     )
     (n,), groups = _unit_sums(session, first, by, [func.count()])
     return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
+
+
+def ventures_once(condition: Callable[[Any], Any]) -> "Count":
+    """Each venture once, on its first fact of the indicator's kinds in the period that meets
+    `condition` (given the facts' columns)."""
+
+    def count(
+        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+    ) -> Result:
+        facts = _facts(indicator.kinds, period, organisation, condition(_fact()))
+        first = _first_per_unit(facts, (_fact().occurred_on, _fact().id))
+        (n,), groups = _unit_sums(session, first, by, [func.count()])
+        return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
+
+    return count
 
 
 def summed(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
@@ -413,7 +443,8 @@ Count = Callable[[Session, "Indicator", Period, list[str], str | None], Result]
 class Indicator:
     """An indicator: its code, name and unit, its counting rule as people read it, the fact kinds it
     reads, and `count`, the function that counts it by that rule. `about_people`: a rate over facts
-    about people (retention), broken down by the people's attributes."""
+    about people (retention), broken down by the people's attributes. `fact_dimensions`: the
+    attributes of its facts it also breaks down by (every fact it counts carries them)."""
 
     code: str
     name: str
@@ -422,6 +453,7 @@ class Indicator:
     kinds: tuple[str, ...]
     count: Count = unique_people
     about_people: bool = False
+    fact_dimensions: tuple[str, ...] = ()
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -444,6 +476,28 @@ INDICATORS: tuple[Indicator, ...] = (
         "(supported); a venture counts once.",
         ("launched", "venture_stage"),
         ventures_created_or_supported,
+        fact_dimensions=("venture_kind",),
+    ),
+    Indicator(
+        "businesses_created",
+        "New businesses created",
+        Unit.UNITS,
+        "Ventures launched in the period that were not trading when they entered the programme; a venture counts once.",
+        ("launched",),
+        ventures_once(lambda f: f.flag.is_not(True)),
+        fact_dimensions=("venture_kind",),
+    ),
+    Indicator(
+        "businesses_strengthened",
+        "Existing businesses strengthened",
+        Unit.UNITS,
+        "Ventures that were already trading when they entered the programme, admitted in the period to "
+        "pre-incubation, incubation or acceleration; a venture counts once.",
+        ("venture_stage",),
+        ventures_once(
+            lambda f: and_(f.flag.is_(True), f.category.in_(("pre_incubation", "incubation", "acceleration")))
+        ),
+        fact_dimensions=("venture_kind",),
     ),
     Indicator(
         "1.3",
@@ -452,6 +506,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique members of ventures that entered pre-incubation, incubation or acceleration in the period "
         "(or joined one then).",
         ("iga_support",),
+        fact_dimensions=("venture_kind",),
     ),
     Indicator(
         "1.4",
@@ -459,6 +514,7 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people who completed a course (any kind) in the period under the course's completion rule.",
         ("trained",),
+        fact_dimensions=("course_kind",),
     ),
     Indicator(
         "vocational_training",
@@ -508,6 +564,7 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people placed in a job, an internship or a pre-employment placement starting in the period.",
         ("placed",),
+        fact_dimensions=("employer_type", "occupation_group"),
     ),
     Indicator(
         "placements_sme",
@@ -517,6 +574,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "registered as a small or medium enterprise.",
         ("placed_with",),
         unique_people_where(lambda f: f.category == "sme"),
+        fact_dimensions=("occupation_group",),
     ),
     Indicator(
         "placements_cooperative",
@@ -525,6 +583,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique people placed starting in the period with an employer registered as a cooperative.",
         ("placed_with",),
         unique_people_where(lambda f: f.category == "cooperative"),
+        fact_dimensions=("occupation_group",),
     ),
     Indicator(
         "placements_csr",
@@ -534,6 +593,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "commitment.",
         ("placed_with",),
         unique_people_where(lambda f: and_(f.category == "large_company", f.flag.is_(True))),
+        fact_dimensions=("occupation_group",),
     ),
     Indicator(
         "job_fairs",
@@ -567,6 +627,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique people placed in a job, an internship or a pre-employment placement starting in the period, "
         "from an application made at a job fair.",
         ("fair_hire",),
+        fact_dimensions=("employer_type", "occupation_group"),
     ),
     Indicator(
         "financial_volume",
@@ -575,6 +636,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Grant money disbursed in the period, in MAD (exact), and in EUR at each grant's rate.",
         ("grant_disbursed",),
         money_disbursed,
+        fact_dimensions=("venture_kind",),
     ),
     Indicator(
         "retention_3m",
@@ -611,6 +673,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Of launched ventures whose 6-month follow-up visit was recorded in the period, the share still active.",
         ("follow_up",),
         survival(6),
+        fact_dimensions=("venture_kind",),
     ),
     Indicator(
         "survival_12m",
@@ -619,6 +682,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "The same at the 12-month visit.",
         ("follow_up",),
         survival(12),
+        fact_dimensions=("venture_kind",),
     ),
 )
 BY_CODE = {i.code: i for i in INDICATORS}
