@@ -174,12 +174,16 @@ async def test_the_indicator_screen_renders_in_french_and_arabic(web):
 
 
 def test_every_indicator_funnel_stage_and_breakdown_reporting_declares_has_its_text_here():
-    from work4life.reporting.domain.indicators import FUNNEL, PERSON_DIMENSIONS
+    from work4life.reporting.domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS
     from work4life.reporting.service_layer.indicators import INDICATORS
     from work4life.web.labels import LABELS
     from work4life.web.pages.reporting import BREAKDOWNS, FUNNEL_STAGES, INDICATOR_NAMES
 
     assert sorted(i.name for i in INDICATORS) == sorted(INDICATOR_NAMES)
     assert [stage for stage, _kind, _text in FUNNEL] == list(FUNNEL_STAGES)
-    assert list(BREAKDOWNS) == list(PERSON_DIMENSIONS), "every breakdown reporting offers can be chosen"
+    offered = [*PERSON_DIMENSIONS, *FACT_DIMENSIONS]
+    assert list(BREAKDOWNS) == offered, "every breakdown reporting offers can be chosen"
     assert set(BREAKDOWNS) <= set(LABELS["dimension"])
+    for name in FACT_DIMENSIONS:  # each value a fact can carry is named on screen
+        assert name in LABELS, name
+    assert set(LABELS["occupation_group"]) == {str(n) for n in range(10)}

@@ -150,6 +150,7 @@ async def apply(request: Request, me: Staff) -> Response:
     }
     body["members"] = forms.many(form, "members")
     body["other_members"] = forms.number(form, "other_members") or 0
+    body["already_running"] = bool(form.get("already_running"))
     try:
         venture = await enterprise(request, me, "POST", "/v1/ventures", json=body)
     except ServiceError as exc:

@@ -30,6 +30,10 @@ BREAKDOWNS = (
     "region",
     "city",
     "partner_organisation",
+    "course_kind",
+    "venture_kind",
+    "employer_type",
+    "occupation_group",
 )
 
 # Reporting's indicators and funnel stages as people read them (reporting's `INDICATORS` and
@@ -37,6 +41,8 @@ BREAKDOWNS = (
 INDICATOR_NAMES = {
     "Direct jobs created or supported": N_("Direct jobs created or supported"),
     "MSMEs created or supported": N_("MSMEs created or supported"),
+    "New businesses created": N_("New businesses created"),
+    "Existing businesses strengthened": N_("Existing businesses strengthened"),
     "People assisted to develop income-generating activities": N_(
         "People assisted to develop income-generating activities"
     ),
