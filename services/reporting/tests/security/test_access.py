@@ -14,4 +14,4 @@ def test_every_route_refuses_an_intruder(tmp_path):
     migrations.upgrade(app.state.runtime.engine, "work4life.reporting")
     counts = walk_access(app, public={}, path_values={"code": "1.1"})
     print(f"\n{counts}")
-    assert counts["no_token"] == 18 and counts["wrong_role"] == 9  # /v1; some for managers or M&E only
+    assert counts["no_token"] == 19 and counts["wrong_role"] == 9  # /v1; some for managers or M&E only

@@ -176,3 +176,19 @@ async def test_a_person_with_two_kinds_of_course_counts_once_under_the_first(rep
     assert sum(c["value"] for c in got["breakdown"]) == 2
     wrong = await client.get("/v1/indicators/3.2", params={"by": "course_kind"}, headers=MANAGER)
     assert wrong.status_code == 422 and "not by course_kind" in wrong.text
+
+
+async def test_the_indicator_definitions_name_each_indicator_its_rule_and_dimensions(reporting):
+    from work4life.reporting.service_layer.indicators import INDICATORS
+
+    client, _, _ = reporting
+    answer = await client.get("/v1/indicator-definitions", headers=MANAGER)
+    assert answer.status_code == 200
+    items = answer.json()["items"]
+    assert [i["code"] for i in items] == [i.code for i in INDICATORS]
+    by_code = {i["code"]: i for i in items}
+    assert by_code["1.4"]["dimensions"][-1] == "course_kind" and by_code["3.3"]["dimensions"] == [
+        "region",
+        "organisation",
+    ]
+    assert by_code["retention_3m"]["unit"] == "percent" and "3-month check" in by_code["retention_3m"]["rule"]

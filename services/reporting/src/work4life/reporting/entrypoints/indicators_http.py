@@ -122,8 +122,35 @@ class FunnelOut(BaseModel):
     stages: list[FunnelStage]
 
 
+class DefinitionOut(BaseModel):
+    code: str
+    name: str
+    unit: Unit
+    rule: str = Field(description="How it is counted, as the README and the exports say it")
+    dimensions: list[str] = Field(description="What it breaks down by (`by`)")
+
+
+class Definitions(BaseModel):
+    items: list[DefinitionOut]
+
+
 router = APIRouter(prefix="/v1", tags=["indicators"])
 Anyone = Annotated[Principal, Depends(require(*Role))]
+
+
+@router.get(
+    "/indicator-definitions",
+    response_model=Definitions,
+    summary="Every indicator: its code, name, unit, counting rule and the dimensions it breaks down by",
+    description="No figures: what a consumer needs to ask for them, or a form to choose an indicator.",
+)
+def definitions(who: Anyone) -> Definitions:
+    return Definitions(
+        items=[
+            DefinitionOut(code=i.code, name=i.name, unit=i.unit, rule=i.rule, dimensions=list(engine.dimensions_of(i)))
+            for i in engine.INDICATORS
+        ]
+    )
 
 
 def scope(who: Principal, organisation: str | None) -> str | None:
