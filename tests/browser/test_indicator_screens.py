@@ -1,6 +1,6 @@
 """The M&E screen in a real headless Chromium over the services as processes on the real broker:
-the indicator table with a breakdown chosen on screen, the funnel, the downloads; in French and
-Arabic, checked by axe-core and kept as a screenshot."""
+the indicator table with a breakdown chosen on screen, the funnel, the downloads, a target set on
+the targets screen; in French and Arabic, checked by axe-core and kept as a screenshot."""
 
 import re
 
@@ -42,4 +42,20 @@ def test_the_indicator_table_with_a_breakdown_chosen_on_screen(stack, context):
     for language in ("fr", "ar"):
         choose_language(page, language)
         violations += check_accessibility(page, "indicators")
+
+    # the targets: one set on screen shows in the indicator table
+    page.goto(f"{stack.url}/indicators/targets")
+    page.click("details summary")
+    page.select_option("#code", "3.2")
+    page.fill("#year", "2026")
+    page.fill("#target", "500")
+    page.fill("#baseline", "50")
+    page.click("form[action='/indicators/targets'][method=post] button[type=submit]")
+    page.wait_for_selector("#targets tr[data-code='3.2']")
+    page.goto(f"{stack.url}/indicators?period=year:2026")
+    assert "500" in page.inner_text("#indicator-table tr[data-code='3.2']")
+    page.goto(f"{stack.url}/indicators/targets")
+    for language in ("fr", "ar"):
+        choose_language(page, language)
+        violations += check_accessibility(page, "targets")
     assert violations == [], "\n".join(violations)

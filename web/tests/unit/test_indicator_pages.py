@@ -187,3 +187,43 @@ def test_every_indicator_funnel_stage_and_breakdown_reporting_declares_has_its_t
     for name in FACT_DIMENSIONS:  # each value a fact can carry is named on screen
         assert name in LABELS, name
     assert set(LABELS["occupation_group"]) == {str(n) for n in range(10)}
+
+
+async def test_an_me_officer_sets_a_target_on_screen_and_the_table_measures_progress_against_it(web):
+    browser, _apps = web
+    await browser.sign_in(role="me_viewer", organisation="lead-ngo", name="Salma")
+    page = await browser.get("/indicators/targets")
+    assert page.status_code == 200 and 'method="post" action="/indicators/targets"' in page.text
+    assert "3.2 · " in html.unescape(page.text), "the indicators to choose from come from reporting"
+
+    refused = await browser.post("/indicators/targets", {"code": "3.2", "year": "2026", "target": "lots"})
+    assert refused.status_code == 422
+    assert 'id="target" name="target"' in refused.text and 'aria-invalid="true"' in refused.text
+    assert 'value="lots"' in refused.text, "what was typed stays in the form"
+
+    year = str(TODAY.year)
+    saved = await browser.post(
+        "/indicators/targets",
+        {"code": "3.2", "year": year, "target": "400", "baseline": "40", "note": "logframe v2", "region": ""},
+    )
+    assert saved.status_code == 303, saved.text
+    listed = html.unescape((await browser.get("/indicators/targets", params={"year": year})).text)
+    row = listed[listed.index('data-code="3.2"') :]
+    assert "logframe v2" in row and "<td>400</td>" in row and "<td>40</td>" in row and "dev-salma" in row
+    changes = listed[listed.index('id="target-changes"') :]
+    assert "dev-salma" in changes and "400" in changes, "the change is audited: who, and the figures after"
+
+    table = (await browser.get("/indicators", params={"period": f"year:{year}"})).text
+    [target_cell] = re.findall(r'<tr data-code="3.2">.*?</tr>', table, re.S)
+    assert "400" in target_cell and "40" in target_cell, "the table shows the baseline and the target"
+
+    target_id = re.search(r'action="/indicators/targets/(\d+)/delete"', listed).group(1)
+    removed = await browser.post(f"/indicators/targets/{target_id}/delete", {})
+    assert removed.status_code == 303
+    after = html.unescape((await browser.get("/indicators/targets", params={"year": year})).text)
+    assert 'data-code="3.2"' not in after[: after.index('id="target-changes"')]
+
+    await browser.post("/sign-out", {})
+    await browser.sign_in(role="caseworker", organisation="amappe-rabat")
+    read_only = await browser.get("/indicators/targets")
+    assert read_only.status_code == 200 and 'method="post" action="/indicators/targets"' not in read_only.text

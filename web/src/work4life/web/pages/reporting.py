@@ -12,12 +12,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from ..app import field_errors, form_of, render
+from ..app import field_errors, form_of, render, web_of
 from ..i18n import N_
 from ..services import ServiceError
 from . import forms
 from .auth import Staff
-from .common import attempt, call
+from .common import attempt, call, page_number, paging
 
 router = APIRouter()
 REPORTING = "reporting"
@@ -274,3 +274,82 @@ async def withdraw(request: Request, approval_id: int, me: Staff) -> Response:
         json={"reason": forms.text(form, "reason") or ""},
     )
     return RedirectResponse(f"/indicators?{urlencode({'period': period})}", status_code=303)
+
+
+# -- targets and baselines ------------------------------------------------------------------------
+
+TARGET_EDITORS = ("me_viewer", "programme_manager", "admin")
+"""Who keeps the targets (reporting enforces it; the app only hides the form from the others)."""
+
+
+@router.get("/indicators/targets", include_in_schema=False)
+async def targets(request: Request, me: Staff) -> Response:
+    return await targets_page(request, me, {"year": str(date.today().year)}, {}, 200)
+
+
+async def targets_page(request: Request, me, values: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+    """The targets and baselines, filtered by year and indicator, with the form to set one and the
+    latest changes (who changed what, from what to what)."""
+    q = request.query_params
+    filters = {k: q.get(k) for k in ("year", "code") if q.get(k)}
+    page = page_number(request)
+    size = web_of(request).settings.page_size
+    filter_errors: dict[str, str] = {}
+    listed: dict[str, Any] = {"items": [], "total": 0}
+    try:
+        listed = await call(
+            request, me, REPORTING, "GET", "/v1/targets", params={**filters, "limit": size, "offset": (page - 1) * size}
+        )
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        filter_errors = field_errors(request, exc)
+    changes = await call(request, me, REPORTING, "GET", "/v1/targets/changes", params={"limit": 20})
+    definitions = (await call(request, me, REPORTING, "GET", "/v1/indicator-definitions"))["items"]
+    return render(
+        request,
+        "reporting/targets.html",
+        {
+            "targets": listed["items"],
+            "paging": paging(request, listed["total"], page),
+            "changes": changes["items"],
+            "filters": filters,
+            "filter_errors": filter_errors,
+            "values": values,
+            "errors": errors,
+            "indicators": {d["code"]: d for d in definitions},
+            "names": INDICATOR_NAMES,
+            "editor": me.role in TARGET_EDITORS,
+        },
+        status,
+    )
+
+
+@router.post("/indicators/targets", include_in_schema=False)
+async def set_target(request: Request, me: Staff) -> Response:
+    form = await form_of(request)
+    body = {name: forms.text(form, name) for name in ("code", "region", "organisation", "target", "baseline", "note")}
+    body["year"] = forms.number(form, "year")
+    try:
+        await call(request, me, REPORTING, "PUT", "/v1/targets", json=body)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        return await targets_page(request, me, form, field_errors(request, exc), 422)
+    me.flash("success", N_("The target is saved; progress is measured against it now."))
+    return RedirectResponse(f"/indicators/targets?{urlencode({'year': body['year'] or ''})}", status_code=303)
+
+
+@router.post("/indicators/targets/{target_id}/delete", include_in_schema=False)
+async def delete_target(request: Request, target_id: int, me: Staff) -> Response:
+    await form_of(request)  # checks the form's CSRF token
+    await attempt(
+        request,
+        me,
+        REPORTING,
+        N_("The target is removed."),
+        N_("The target was not removed: %(reason)s"),
+        "DELETE",
+        f"/v1/targets/{target_id}",
+    )
+    return RedirectResponse("/indicators/targets", status_code=303)
