@@ -11,6 +11,8 @@ from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.reporting.adapters.orm import (
     Activity,
     ErasedPerson,
+    IndicatorMonth,
+    IndicatorPerson,
     MergedPerson,
     Person,
     StatisticsConsent,
@@ -18,7 +20,9 @@ from work4life.reporting.adapters.orm import (
 )
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
+from work4life.reporting.service_layer import rollups
 from work4life.runtime import db
+from work4life.runtime.db import table
 from work4life.runtime.events import encode, headers_for, new_envelope
 from work4life.runtime.testing import TEST_JWT_SECRET, app_client, bearer, fresh_postgres_database
 
@@ -71,6 +75,29 @@ def second_database(request, database_url, tmp_path):
     return fresh_postgres_database(request.getfixturevalue("postgres_server_url"))
 
 
+def _rollups(connection) -> dict[str, list[tuple]]:
+    """The roll-ups' rows, sorted (a month's cell emptied by moves may stay with 0 people)."""
+    months = table(IndicatorMonth)
+    return {
+        "indicator_person": sorted(tuple(r) for r in connection.execute(select(table(IndicatorPerson)))),
+        "indicator_month": sorted(tuple(r) for r in connection.execute(select(months).where(months.c.people != 0))),
+    }
+
+
+def rollups_and_a_recount(url: str) -> tuple[dict[str, list[tuple]], dict[str, list[tuple]]]:
+    """The roll-ups as the projection kept them, and as a build from every fact makes them (in a
+    transaction rolled back)."""
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        connection = session.connection()
+        kept = _rollups(connection)
+        rollups.build(connection)
+        recounted = _rollups(connection)
+        session.rollback()
+    engine.dispose()
+    return kept, recounted
+
+
 def snapshot(url: str) -> dict[str, Counter]:
     """The read model's rows, with each erased person's random stand-in replaced by their hash."""
     engine = db.make_engine(url)
@@ -93,6 +120,7 @@ def snapshot(url: str) -> dict[str, Counter]:
             "merged_person": Counter(str(m.model_dump()) for m in session.exec(select(MergedPerson))),
             "erased_person": Counter(e.id_hash for e in session.exec(select(ErasedPerson))),
             "statistics_consent": Counter(norm(c.model_dump()) for c in session.exec(select(StatisticsConsent))),
+            **{name: Counter(norm(row) for row in rows) for name, rows in _rollups(session.connection()).items()},
         }
     engine.dispose()
     return result

@@ -10,6 +10,7 @@ database (`W4L_REPORTING_DATABASE_URL`), since no replay can bring it back.
 import argparse
 import asyncio
 import sys
+import time
 
 from sqlalchemy import Engine, func, inspect, text
 from sqlmodel import Session, select
@@ -24,6 +25,7 @@ from .adapters.orm import PublishedSnapshot, Target, TargetChange
 from .bootstrap import build
 from .config import ReportingSettings
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
+from .service_layer import rollups
 
 ENTERED = (Target, TargetChange, PublishedSnapshot)
 """Reporting's tables that no event fills: a rebuild copies them from the live database."""
@@ -69,6 +71,7 @@ def rebuild(settings: ReportingSettings, database_url: str) -> int:
     if settings.database_url != database_url:
         copied = carry_over(settings.database_url, engine)
         print(f"kept from the live database: {', '.join(f'{n} {t}' for t, n in copied.items())}", file=sys.stderr)
+    rollups.maintain(False)  # built once from every fact at the end, not batch by batch
     topics = [settings.topic(t.name) for t in CONSUMES]
     print(f"rebuilding the read model from {', '.join(topics)} at {settings.kafka_bootstrap_servers}", file=sys.stderr)
     result = asyncio.run(
@@ -81,6 +84,9 @@ def rebuild(settings: ReportingSettings, database_url: str) -> int:
             service=settings.service_name,
         )
     )
+    started = time.perf_counter()
+    rollups.prepare(engine, settings.rollups)
+    print(f"roll-ups built in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     outcomes = ", ".join(f"{n:,} {what}" for what, n in sorted(result.outcomes.items()))
     rate = result.records / result.seconds if result.seconds else 0.0
     print(

@@ -27,7 +27,7 @@ from .entrypoints import (
     targets_http,
 )
 from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
-from .service_layer import snapshots
+from .service_layer import rollups, snapshots
 from .service_layer.context import Context
 
 PRODUCES = (REPORTING_SNAPSHOTS,)
@@ -60,7 +60,10 @@ def build(
         broker=broker,
         migrations_package="work4life.reporting",
         business_metrics=BUSINESS_METRICS,
-        background=[snapshots.month_closer(engine, context, settings.snapshot_check_interval_s)],
+        background=[
+            rollups.keeper(engine, settings.rollups),
+            snapshots.month_closer(engine, context, settings.snapshot_check_interval_s),
+        ],
     )
     return create_app(
         runtime,

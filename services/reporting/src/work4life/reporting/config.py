@@ -18,6 +18,11 @@ class ReportingSettings(ServiceSettings):
     snapshot_check_interval_s: float = Field(
         default=3600.0, gt=0, description="How often to check whether a month closed and its snapshot is due."
     )
+    rollups: bool = Field(
+        default=True,
+        description="Keep the roll-ups of the unique-people indicators (ADR 26) and count from them. Off: every count "
+        "reads the facts (slower at scale; for measuring); turned on again, the service rebuilds them when it starts.",
+    )
     research_id_key: SecretStr | None = Field(
         default=None,
         description="The key of the research extract's ids (HMAC-SHA256 of the person's id): the same person keeps "

@@ -75,6 +75,50 @@ class Activity(FactColumns, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
+class IndicatorPerson(SQLModel, table=True):
+    """Roll-up (ADR 26): for each indicator that counts unique people, the first day each person
+    counts, with the attributes the table groups by most as they stand ("" for a person reporting
+    does not know). Recounted from the facts for the people each batch touched."""
+
+    __tablename__ = "indicator_person"
+    __table_args__ = (
+        Index("ix_indicator_person_first_on", "code", "first_on", "sex", "region", "partner_organisation"),
+    )
+
+    beneficiary_id: UUID = Field(primary_key=True)
+    code: str = Field(primary_key=True, max_length=40)
+    first_on: date
+    month: date = Field(description="The first day of first_on's month")
+    sex: str = Field(max_length=20)
+    region: str = Field(max_length=50)
+    partner_organisation: str = Field(max_length=50)
+
+
+class IndicatorMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): how many people first count for each indicator in each month, by sex,
+    region and partner organisation; the sum of `indicator_person` by those columns."""
+
+    __tablename__ = "indicator_month"
+
+    code: str = Field(primary_key=True, max_length=40)
+    month: date = Field(primary_key=True)
+    sex: str = Field(primary_key=True, max_length=20)
+    region: str = Field(primary_key=True, max_length=50)
+    partner_organisation: str = Field(primary_key=True, max_length=50)
+    people: int
+
+
+class RollupState(SQLModel, table=True):
+    """Which definition of the indicators the roll-ups were built for (one row, or none while they
+    are not kept): tables read them only when it is the running one's."""
+
+    __tablename__ = "rollup_state"
+
+    id: int = Field(default=1, primary_key=True)
+    signature: str = Field(max_length=64)
+    built_at: datetime
+
+
 class VentureState(SQLModel, table=True):
     """What reporting knows of a venture: enough to count its members when it moves on."""
 

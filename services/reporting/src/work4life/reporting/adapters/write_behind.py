@@ -9,6 +9,7 @@ writes them first (`flush`), so it sees what the events before it in the batch d
 
 import functools
 import itertools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,6 +29,10 @@ FACTS = table(Activity)
 _PENDING_PEOPLE = "reporting.pending_people"
 _PENDING_CHANGES = "reporting.pending_person_changes"
 _PENDING_FACTS = "reporting.pending_facts"
+_TOUCHED = "reporting.touched_people"
+
+COMMIT_HOOKS: list[Callable[[Session], None]] = []
+"""Run at commit after the rows are written, in order (the roll-ups, `service_layer/rollups.py`)."""
 
 
 @functools.cache
@@ -50,9 +55,34 @@ def _pending(session: Session, key: str, empty: Any = dict) -> Any:
     if pending is None:
         pending = session.info[key] = empty()
         if not session.info.get("reporting.writes_on_commit"):
-            event.listen(session, "before_commit", flush)
+            event.listen(session, "before_commit", _at_commit)
             session.info["reporting.writes_on_commit"] = True
     return pending
+
+
+def _at_commit(session: Session) -> None:
+    flush(session)
+    for hook in COMMIT_HOOKS:
+        hook(session)
+
+
+def on_commit(hook: Callable[[Session], None]) -> None:
+    """Run `hook` at each commit, after the rows are written (once, however often it is asked)."""
+    if hook not in COMMIT_HOOKS:
+        COMMIT_HOOKS.append(hook)
+
+
+def touch(session: Session, *people: UUID | None) -> None:
+    """Note people whose facts or attributes the transaction changed other than through this
+    module (an erasure, a merge), for the commit hooks."""
+    touched = _pending(session, _TOUCHED, set)
+    touched.update(p for p in people if p is not None)
+
+
+def take_touched(session: Session) -> set[UUID]:
+    """The people the transaction's writes touched since the last call (and forget them)."""
+    touched: set[UUID] = session.info.pop(_TOUCHED, None) or set()
+    return touched
 
 
 def flush(session: Session) -> None:
@@ -63,6 +93,12 @@ def flush(session: Session) -> None:
     changes = session.info.pop(_PENDING_CHANGES, None)
     facts = session.info.pop(_PENDING_FACTS, None)
     if people or changes or facts:
+        touch(
+            session,
+            *(people or ()),
+            *(change["who"] for change in changes or ()),
+            *(row["beneficiary_id"] for row in (facts or {}).values()),
+        )
         connection = session.connection()
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))

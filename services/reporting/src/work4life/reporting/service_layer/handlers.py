@@ -38,6 +38,7 @@ from work4life.contracts.training import CourseCompleted, TraineeEnrolled
 from ..adapters import write_behind
 from ..adapters.orm import Activity, ErasedPerson, MergedPerson, Person, StatisticsConsent, VentureState
 from ..domain.model import is_newer
+from . import rollups  # noqa: F401  (keeps the roll-ups at each commit)
 
 
 def record_registration(envelope: Envelope[BeneficiaryRegistered], session: Session) -> None:
@@ -558,6 +559,7 @@ def erased(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
     stand_in = uuid4()
     session.add(ErasedPerson(id_hash=id_hash(who), stand_in=stand_in))
     write_behind.Redirects.of(session).stand_ins[id_hash(who)] = stand_in
+    write_behind.touch(session, who, stand_in)
     person = session.get(Person, who)
     if person is not None:
         attributes = person.model_dump(exclude={"beneficiary_id"})
@@ -587,6 +589,7 @@ def merged(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
         write_behind.Redirects.of(session).kept[retired] = kept
     target = _stand_in_for(session, kept)
+    write_behind.touch(session, retired, target)
     session.exec(update(Activity).where(col(Activity.beneficiary_id) == retired).values(beneficiary_id=target))
     session.exec(  # intake moves the retired record's consents to the kept one
         update(StatisticsConsent).where(col(StatisticsConsent.beneficiary_id) == retired).values(beneficiary_id=target)

@@ -7,6 +7,8 @@ To add an indicator: write its counting function here (or reuse `unique_people`)
 reconciliation programme that the tests compare every indicator against."""
 
 import calendar
+import functools
+import hashlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,7 +23,7 @@ from sqlmodel import Session
 
 from work4life.runtime.db import table
 
-from ..adapters.orm import Activity, Person
+from ..adapters.orm import Activity, IndicatorMonth, IndicatorPerson, Person, RollupState
 from ..domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
 
 
@@ -261,25 +263,70 @@ def reading(source: Source) -> Iterator[None]:
 # Each takes (session, indicator, period, by, organisation) and returns the indicator's Result.
 
 
+ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
+"""The breakdowns the roll-ups hold (ADR 26)."""
+
+ROLLUP_FORMAT = 1
+"""Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
+
+
+@functools.cache
+def rollup_signature() -> str:
+    """What the roll-ups were built for: the unique-people indicators, their kinds and rules. A
+    changed definition makes the running service rebuild them, and counts read the facts until then."""
+    definition = [(i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up]
+    return hashlib.sha256(repr((ROLLUP_FORMAT, definition)).encode()).hexdigest()
+
+
+def rolled_up_answer(session: Session, period: Period, by: list[str]) -> bool:
+    """Whether the roll-ups hold the answer: the live read model, from the programme's start, by
+    sex, region and partner organisation (or fewer), with roll-ups built for these indicators."""
+    if _SOURCE.get() is not LIVE or period.start is not None or not ROLLED_UP_DIMENSIONS.issuperset(by):
+        return False
+    ready = session.info.get("reporting.rollups_ready")
+    if ready is None:
+        state = session.execute(select(table(RollupState).c.signature)).scalar_one_or_none()
+        ready = session.info["reporting.rollups_ready"] = state == rollup_signature()
+    return bool(ready)
+
+
+def count_rolled_up(
+    session: Session, code: str, period: Period, by: list[str], organisation: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """People counting from the programme's start to the period's end: the months before the end's
+    month from `indicator_month`, the days of its month from `indicator_person`."""
+    months, people = table(IndicatorMonth), table(IndicatorPerson)
+    month = period.end.replace(day=1)
+    parts = (
+        (months, func.sum(months.c.people), months.c.month < month),
+        (people, func.count(), and_(people.c.first_on >= month, people.c.first_on <= period.end)),
+    )
+    cells: dict[tuple[str, ...], int] = {}
+    for rollup, value, within in parts:
+        query = select(*(rollup.c[d] for d in by), value).where(rollup.c.code == code, within)
+        if organisation:
+            query = query.where(rollup.c.partner_organisation == organisation)
+        if by:
+            query = query.group_by(*(rollup.c[d] for d in by))
+        for row in session.execute(query):
+            key = tuple(v or "unknown" for v in row[:-1])  # "": a person reporting does not know
+            cells[key] = cells.get(key, 0) + int(row[-1] or 0)
+    breakdown = sorted(({**dict(zip(by, key, strict=True)), "value": n} for key, n in cells.items() if n), key=_key(by))
+    return sum(cells.values()), breakdown if by else []
+
+
 def unique_people(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
-    """People with at least one fact of the indicator's kinds in the period, each once."""
-    total, breakdown = _count_people(session, indicator.kinds, period, by, organisation)
+    """People with at least one fact of the indicator's kinds in the period (that meets the
+    indicator's `where`, if it has one), each once. From the roll-ups (ADR 26) when they hold the
+    answer, from the facts otherwise: the same count either way."""
+    if rolled_up_answer(session, period, by):
+        total, breakdown = count_rolled_up(session, indicator.code, period, by, organisation)
+    else:
+        where = (indicator.where(_fact()),) if indicator.where else ()
+        total, breakdown = _count_people(session, indicator.kinds, period, by, organisation, *where)
     return Result(indicator, period, total, breakdown)
-
-
-def unique_people_where(condition: Callable[[Any], Any]) -> "Count":
-    """People with at least one fact of the indicator's kinds in the period that meets `condition`
-    (given the facts' columns), each once."""
-
-    def count(
-        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
-    ) -> Result:
-        total, breakdown = _count_people(session, indicator.kinds, period, by, organisation, condition(_fact()))
-        return Result(indicator, period, total, breakdown)
-
-    return count
 
 
 def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
@@ -442,9 +489,10 @@ Count = Callable[[Session, "Indicator", Period, list[str], str | None], Result]
 @dataclass(frozen=True)
 class Indicator:
     """An indicator: its code, name and unit, its counting rule as people read it, the fact kinds it
-    reads, and `count`, the function that counts it by that rule. `about_people`: a rate over facts
-    about people (retention), broken down by the people's attributes. `fact_dimensions`: the
-    attributes of its facts it also breaks down by (every fact it counts carries them)."""
+        reads, and `count`, the function that counts it by that rule (with `where`, the condition on its
+    facts, for the counts of unique people). `about_people`: a rate over facts
+        about people (retention), broken down by the people's attributes. `fact_dimensions`: the
+        attributes of its facts it also breaks down by (every fact it counts carries them)."""
 
     code: str
     name: str
@@ -454,6 +502,13 @@ class Indicator:
     count: Count = unique_people
     about_people: bool = False
     fact_dimensions: tuple[str, ...] = ()
+    where: Callable[[Any], Any] | None = None
+    """For `unique_people`: the condition its facts meet (given the facts' columns), if any."""
+
+    @property
+    def rolled_up(self) -> bool:
+        """Counted from the roll-ups when they hold the answer (ADR 26): the unique-people counts."""
+        return self.count is unique_people
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -523,7 +578,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique people who completed a vocational course in the period under the course's completion rule "
         "(digital, language, pre-employment and financial-education courses apart).",
         ("trained",),
-        unique_people_where(lambda f: f.category == "vocational"),
+        where=lambda f: f.category == "vocational",
     ),
     Indicator(
         "financial_education",
@@ -531,7 +586,7 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people who completed a financial-education course in the period under the course's completion rule.",
         ("trained",),
-        unique_people_where(lambda f: f.category == "financial_education"),
+        where=lambda f: f.category == "financial_education",
     ),
     Indicator(
         "3.2",
@@ -573,7 +628,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique people placed (job, internship or pre-employment placement) starting in the period with an employer "
         "registered as a small or medium enterprise.",
         ("placed_with",),
-        unique_people_where(lambda f: f.category == "sme"),
+        where=lambda f: f.category == "sme",
         fact_dimensions=("occupation_group",),
     ),
     Indicator(
@@ -582,7 +637,7 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.PERSONS,
         "Unique people placed starting in the period with an employer registered as a cooperative.",
         ("placed_with",),
-        unique_people_where(lambda f: f.category == "cooperative"),
+        where=lambda f: f.category == "cooperative",
         fact_dimensions=("occupation_group",),
     ),
     Indicator(
@@ -592,7 +647,7 @@ INDICATORS: tuple[Indicator, ...] = (
         "Unique people placed starting in the period with a large company that has a social-responsibility (CSR) "
         "commitment.",
         ("placed_with",),
-        unique_people_where(lambda f: and_(f.category == "large_company", f.flag.is_(True))),
+        where=lambda f: and_(f.category == "large_company", f.flag.is_(True)),
         fact_dimensions=("occupation_group",),
     ),
     Indicator(
