@@ -87,3 +87,11 @@ def test_a_contact_planted_in_any_free_text_of_a_generated_event_is_caught(event
         assert (".".join(map(str, path)), what) in personal_data_in(data)
 
     planted_is_caught()
+
+
+def test_an_id_whose_digits_spell_a_phone_number_is_not_taken_for_one():
+    """A random id that ends in 00 and a number that exists abroad once stopped a consent event
+    from being built; ids are not text anybody types. A number beside an id is still found."""
+    lucky = "aec43ca0-c608-4672-af1e-006493191502"
+    assert personal_data_in({"consent_id": lucky}) == []
+    assert personal_data_in({"reason": f"{lucky} 0612345678"}) == [("reason", "a phone number")]

@@ -15,6 +15,9 @@ from typing import Any
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""An id as JSON writes it: nobody types into it, and its digits can spell a number that exists
+(`...-006493191502` is dialled as +64 9 319 1502), so it is not searched."""
 HOME_REGION = "MA"
 
 
@@ -22,6 +25,8 @@ def personal_data_in(value: Any, path: str = "") -> list[tuple[str, str]]:
     """(field, what) for each text in `value` (an event's data as JSON: dicts, lists, strings) that
     holds an e-mail address or a phone number; fields as dotted paths (`figures.0.name`)."""
     if isinstance(value, str):
+        if UUID_TEXT.fullmatch(value):
+            return []
         found = []
         if EMAIL.search(value):
             found.append((path, "an e-mail address"))
