@@ -9,7 +9,7 @@ writes them first (`flush`), so it sees what the events before it in the batch d
 
 import functools
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -33,6 +33,8 @@ _TOUCHED = "reporting.touched_people"
 
 COMMIT_HOOKS: list[Callable[[Session], None]] = []
 """Run at commit after the rows are written, in order (the roll-ups, `service_layer/rollups.py`)."""
+TOUCHING_KINDS: set[str] = set()
+"""The kinds of facts whose person the hooks need to know of (the others touch nobody)."""
 
 
 @functools.cache
@@ -66,8 +68,10 @@ def _at_commit(session: Session) -> None:
         hook(session)
 
 
-def on_commit(hook: Callable[[Session], None]) -> None:
-    """Run `hook` at each commit, after the rows are written (once, however often it is asked)."""
+def on_commit(hook: Callable[[Session], None], kinds: Iterable[str]) -> None:
+    """Run `hook` at each commit, after the rows are written (once, however often it is asked);
+    a fact touches its person for the hooks if it is of one of `kinds`."""
+    TOUCHING_KINDS.update(kinds)
     if hook not in COMMIT_HOOKS:
         COMMIT_HOOKS.append(hook)
 
@@ -97,7 +101,7 @@ def flush(session: Session) -> None:
             session,
             *(people or ()),
             *(change["who"] for change in changes or ()),
-            *(row["beneficiary_id"] for row in (facts or {}).values()),
+            *(row["beneficiary_id"] for row in (facts or {}).values() if row["kind"] in TOUCHING_KINDS),
         )
         connection = session.connection()
         if people:

@@ -12,13 +12,15 @@ from scratch. The rebuild and the first start build them from all the facts in o
 """
 
 import asyncio
+import functools
 from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, and_, bindparam, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy import Date, Uuid, and_, bindparam, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
 
@@ -77,19 +79,38 @@ def recount(connection: Connection, people: Iterable[UUID]) -> dict[tuple[str, U
     """Each of `people`'s rows as a recount from the facts makes them, by (code, person): one read
     of their facts (through the index on the person), every indicator's first day at once."""
     indicators = rolled_up()
-    firsts = [func.min(case((_qualifies(i), FACTS.c.occurred_on)), type_=Date) for i in indicators]
-    query = (
-        select(FACTS.c.beneficiary_id, *_attributes(), *firsts)
-        .select_from(_with_people())
-        .where(FACTS.c.beneficiary_id.in_(list(people)))
-        .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES))
-    )
     rows: dict[tuple[str, UUID], Row] = {}
-    for who, sex, region, organisation, *days in connection.execute(query):
+    for who, sex, region, organisation, *days in connection.execute(
+        _recount_query(connection.dialect.name), {"people": list(people)}
+    ):
         for indicator, day in zip(indicators, days, strict=True):
             if day is not None:
                 rows[(indicator.code, who)] = (_as_date(day), sex, region, organisation)
     return rows
+
+
+@functools.cache
+def _recount_query(dialect: str) -> Any:
+    firsts = [func.min(case((_qualifies(i), FACTS.c.occurred_on)), type_=Date) for i in rolled_up()]
+    return (
+        select(FACTS.c.beneficiary_id, *_attributes(), *firsts)
+        .select_from(_with_people())
+        .where(_among(dialect, FACTS.c.beneficiary_id))
+        .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES))
+    )
+
+
+@functools.cache
+def _kept_query(dialect: str) -> Any:
+    columns = (PERSON_ROWS.c.code, PERSON_ROWS.c.beneficiary_id, PERSON_ROWS.c.first_on)
+    return select(*columns, *PERSON_ROWS.c[ATTRIBUTES]).where(_among(dialect, PERSON_ROWS.c.beneficiary_id))
+
+
+def _among(dialect: str, column: Any) -> Any:
+    """`column IN (:people)`; on PostgreSQL `= ANY(:people)`, one array whatever the number of people."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("people", type_=postgresql.ARRAY(Uuid())))
+    return column.in_(bindparam("people", expanding=True))
 
 
 def _as_date(day: Any) -> date:
@@ -110,11 +131,7 @@ def refresh(session: Session) -> None:
 
 
 def _refresh(connection: Connection, people: tuple[UUID, ...]) -> None:
-    kept = connection.execute(
-        select(
-            PERSON_ROWS.c.code, PERSON_ROWS.c.beneficiary_id, PERSON_ROWS.c.first_on, *PERSON_ROWS.c[ATTRIBUTES]
-        ).where(PERSON_ROWS.c.beneficiary_id.in_(people))
-    )
+    kept = connection.execute(_kept_query(connection.dialect.name), {"people": list(people)})
     old: dict[tuple[str, UUID], Row] = {(code, who): tuple(rest) for code, who, *rest in kept}
     new = recount(connection, people)
     gone = {key: row for key, row in old.items() if new.get(key) != row}
@@ -234,4 +251,4 @@ def keeper(engine: Engine, enabled: bool) -> Callable[[], Coroutine[Any, Any, No
     return prepare_rollups
 
 
-write_behind.on_commit(refresh)
+write_behind.on_commit(refresh, kinds={kind for indicator in rolled_up() for kind in indicator.kinds})
