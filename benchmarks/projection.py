@@ -22,11 +22,22 @@ class Projection:
     peak_rss_mb: float
 
 
-def project(env: Environment, namespace: str, database_url: str, expected: int, timeout_s: float = 1800) -> Projection:
-    """Start reporting on topics that already hold `expected` events and time it to the last one.
-    The clock starts at the first sample that finds events applied (start-up and the group join
-    are not counted, as the raw consume rate does not count them either)."""
-    reporting = env.start("reporting", namespace, database_url)
+def project(
+    env: Environment,
+    namespace: str,
+    database_url: str,
+    expected: int,
+    timeout_s: float = 1800,
+    replicas: int = 1,
+    **settings: str,
+) -> Projection:
+    """Start reporting (`replicas` processes in one consumer group, sharing the partitions; with
+    `settings`) on topics that already hold `expected` events and time it to the last one. The
+    clock starts at the first sample that finds events applied (start-up and the group join are not
+    counted, as the raw consume rate does not count them either). The peak memory is the first
+    process's."""
+    started = [env.start("reporting", namespace, database_url, **settings) for _ in range(replicas)]
+    reporting = started[0]
     engine = create_engine(database_url)
     peak_rss = 0
     try:
@@ -50,12 +61,13 @@ def project(env: Environment, namespace: str, database_url: str, expected: int, 
         return Projection((expected - first_count) / seconds, seconds, peak_rss / 2**20)
     finally:
         engine.dispose()
-        env.stop(reporting)
+        for process in started:
+            env.stop(process)
 
 
 def rebuild(env: Environment, namespace: str, database_url: str, expected: int) -> float:
     """`python -m work4life.reporting rebuild` into an empty database; events per second as the
-    command reports them (replay time, start-up excluded)."""
+    command reports them (replay time and the roll-ups' build, start-up excluded)."""
     completed = subprocess.run(
         [sys.executable, "-m", "work4life.reporting", "rebuild", "--database-url", database_url],
         env={
@@ -75,4 +87,5 @@ def rebuild(env: Environment, namespace: str, database_url: str, expected: int) 
     records = int(found.group(1).replace(",", ""))
     if records != expected:
         raise RuntimeError(f"rebuild replayed {records} records, {expected} expected")
-    return records / float(found.group(2))
+    built = re.search(r"roll-ups built in ([\d.]+) s", completed.stderr)
+    return records / (float(found.group(2)) + (float(built.group(1)) if built else 0.0))

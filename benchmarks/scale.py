@@ -20,12 +20,15 @@ from sqlalchemy import text
 
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
+from work4life.reporting.service_layer import rollups
 from work4life.runtime import db
 from work4life.runtime.testing import TEST_JWT_SECRET, bearer
 
 from .harness import REPO, percentile
 
 TABLE = "/v1/indicators?by=sex,region"
+QUARTER = TABLE + "&period=quarter:2025-Q3"
+"""A period that does not start at the programme's start: the roll-ups do not hold it (ADR 26)."""
 
 
 @dataclass
@@ -35,6 +38,8 @@ class Scaled:
     events_worth: int
     p50_ms: float
     p95_ms: float
+    quarter_p95_ms: float
+    rollups_built_s: float
 
 
 def _indicator_benchmark() -> ModuleType:
@@ -47,7 +52,7 @@ def _indicator_benchmark() -> ModuleType:
     return module
 
 
-async def time_table(database_url: str, calls: int) -> list[float]:
+async def time_table(database_url: str, calls: int, path: str = TABLE) -> list[float]:
     """Milliseconds of each call of the table, after one call to warm up, through the HTTP app."""
     settings = ReportingSettings(
         auth_jwt_secret=TEST_JWT_SECRET, database_url=database_url, log_json=False, create_topics=False
@@ -61,9 +66,9 @@ async def time_table(database_url: str, calls: int) -> list[float]:
     ) as client:
         for i in range(calls + 1):
             started = time.perf_counter()
-            response = await client.get(TABLE)
+            response = await client.get(path)
             if response.status_code != 200:
-                raise RuntimeError(f"{TABLE}: {response.status_code} {response.text[:300]}")
+                raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
             if i:
                 spent.append((time.perf_counter() - started) * 1000)
     app.state.runtime.engine.dispose()
@@ -75,20 +80,21 @@ def scale_up(database_url: str, person_copies: int, fact_copies: int) -> tuple[i
     statements = [
         "CREATE TEMP TABLE tpl_person AS SELECT * FROM person",
         "CREATE TEMP TABLE tpl_activity AS SELECT * FROM activity",
-        "TRUNCATE person, activity",
+        "TRUNCATE person, activity, indicator_person, indicator_month, rollup_state",
         "DROP INDEX IF EXISTS ix_activity_kind_day_person, ix_activity_beneficiary",
         f"""INSERT INTO person (beneficiary_id, registered_on, sex, birth_year, nationality, legal_status,
-                disability, region, partner_organisation, as_of, anonymised)
+                disability, region, city, partner_organisation, as_of, anonymised)
             SELECT md5(c || ':' || beneficiary_id)::uuid, registered_on, sex, birth_year, nationality,
-                legal_status, disability, region, partner_organisation, as_of, anonymised
+                legal_status, disability, region, city, partner_organisation, as_of, anonymised
             FROM tpl_person, generate_series(0, {person_copies - 1}) AS c""",
         f"""INSERT INTO activity (fact_id, kind, beneficiary_id, unit_id, occurred_on, organisation, region,
-                category, months, flag, value, value_eur, as_of)
+                category, venture_kind, employer_type, occupation_group, months, flag, value, value_eur, as_of)
             SELECT c || ':' || fact_id, kind,
                 CASE WHEN beneficiary_id IS NULL THEN NULL
                      ELSE md5((c % {person_copies}) || ':' || beneficiary_id)::uuid END,
                 CASE WHEN unit_id IS NULL THEN NULL ELSE md5(c || ':' || unit_id)::uuid END,
-                occurred_on, organisation, region, category, months, flag, value, value_eur, as_of
+                occurred_on, organisation, region, category, venture_kind, employer_type, occupation_group, months,
+                flag, value, value_eur, as_of
             FROM tpl_activity, generate_series(0, {fact_copies - 1}) AS c""",
         "CREATE INDEX ix_activity_kind_day_person ON activity (kind, occurred_on, beneficiary_id)",
         "CREATE INDEX ix_activity_beneficiary ON activity (beneficiary_id)",
@@ -112,8 +118,32 @@ def scale_up(database_url: str, person_copies: int, fact_copies: int) -> tuple[i
     return people, facts
 
 
-def run(database_url: str, people: int, person_copies: int, fact_copies: int, calls: int) -> tuple[Scaled, Scaled]:
-    """(the real-size programme, the scaled one)."""
+def build_rollups(database_url: str) -> float:
+    """Build the roll-ups from every fact, as the service does when it starts; seconds taken."""
+    engine = db.make_engine(database_url)
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        rollups.build(connection)
+    spent = time.perf_counter() - started
+    print(f"  roll-ups built in {spent:.1f} s", file=sys.stderr)
+    engine.dispose()
+    return spent
+
+
+def without_rollups(database_url: str, calls: int) -> list[float]:
+    """The table counted from the facts (the roll-ups forgotten), then the roll-ups built again."""
+    engine = db.make_engine(database_url)
+    rollups.prepare(engine, False)
+    engine.dispose()
+    spent = asyncio.run(time_table(database_url, calls=calls))
+    build_rollups(database_url)
+    return spent
+
+
+def run(
+    database_url: str, people: int, person_copies: int, fact_copies: int, calls: int
+) -> tuple[Scaled, Scaled, list[float]]:
+    """(the real-size programme, the scaled one, the real-size table's calls without roll-ups)."""
     benchmark = _indicator_benchmark()
     programme = benchmark.load_generator().generate(people=people, seed=3)
     events = len(programme.events)
@@ -124,10 +154,24 @@ def run(database_url: str, people: int, person_copies: int, fact_copies: int, ca
         facts = connection.execute(text("SELECT count(*) FROM activity")).scalar_one()
         persons = connection.execute(text("SELECT count(*) FROM person")).scalar_one()
     engine.dispose()
+    small_build = build_rollups(database_url)
     small = asyncio.run(time_table(database_url, calls=max(calls, 5)))
-    reference = Scaled(persons, facts, events, percentile(small, 50), percentile(small, 95))
-    scaled_people, scaled_facts = scale_up(database_url, person_copies, fact_copies)
-    big = asyncio.run(time_table(database_url, calls=calls))
-    return reference, Scaled(
-        scaled_people, scaled_facts, events * fact_copies, percentile(big, 50), percentile(big, 95)
+    small_quarter = asyncio.run(time_table(database_url, calls=max(calls, 5), path=QUARTER))
+    small_plain = without_rollups(database_url, max(calls, 5))
+    reference = Scaled(
+        persons, facts, events, percentile(small, 50), percentile(small, 95), percentile(small_quarter, 95), small_build
     )
+    scaled_people, scaled_facts = scale_up(database_url, person_copies, fact_copies)
+    big_build = build_rollups(database_url)
+    big = asyncio.run(time_table(database_url, calls=calls))
+    big_quarter = asyncio.run(time_table(database_url, calls=calls, path=QUARTER))
+    scaled = Scaled(
+        scaled_people,
+        scaled_facts,
+        events * fact_copies,
+        percentile(big, 50),
+        percentile(big, 95),
+        percentile(big_quarter, 95),
+        big_build,
+    )
+    return reference, scaled, small_plain

@@ -49,6 +49,10 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(f"projection of 2,000 events, {database}" in row for row in rows)
         assert any(f"rebuild (python -m work4life.reporting rebuild), {database}" in row for row in rows)
         assert any(f"with the outbox, {database}" in row for row in rows)
+        assert any(f"projection with the roll-ups (above) against without them, {database}" in row for row in rows)
+    assert any("projection by two consumer processes in one group, postgresql" in row for row in rows)
+    assert any("the table from the roll-ups" in row for row in rows)
+    assert any("building the roll-ups from every fact" in row for row in rows)
     values = [row.split("|")[3].strip() for row in rows]
     assert all(re.match(r"[\d,.]+ ", value) for value in values), values
 
