@@ -15,6 +15,8 @@ from work4life.reporting.adapters.orm import (
     IndicatorPerson,
     MergedPerson,
     Person,
+    RetentionMonth,
+    RetentionPerson,
     StatisticsConsent,
     VentureState,
 )
@@ -77,10 +79,14 @@ def second_database(request, database_url, tmp_path):
 
 def _rollups(connection) -> dict[str, list[tuple]]:
     """The roll-ups' rows, sorted (a month's cell emptied by moves may stay with 0 people)."""
-    months = table(IndicatorMonth)
+    months, check_months = table(IndicatorMonth), table(RetentionMonth)
     return {
         "indicator_person": sorted(tuple(r) for r in connection.execute(select(table(IndicatorPerson)))),
         "indicator_month": sorted(tuple(r) for r in connection.execute(select(months).where(months.c.people != 0))),
+        "retention_person": sorted(tuple(r) for r in connection.execute(select(table(RetentionPerson)))),
+        "retention_month": sorted(
+            tuple(r) for r in connection.execute(select(check_months).where(check_months.c.checks != 0))
+        ),
     }
 
 

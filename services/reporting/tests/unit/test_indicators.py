@@ -26,9 +26,12 @@ from work4life.reporting.service_layer.indicators import (
     ROLLED_UP_DIMENSIONS,
     Period,
     _count_people,
+    checks_from_facts,
     count_rolled_up,
     dimensions_of,
     rolled_up_answer,
+    rolled_up_checks,
+    whole_months,
 )
 from work4life.runtime.events import encode, headers_for
 from work4life.runtime.testing import bearer, fresh_postgres_database, kafka_connected
@@ -195,6 +198,7 @@ async def test_the_rollups_the_projection_kept_equal_a_recount_from_the_facts(fe
         kept, recounted = rollups_and_a_recount(url)
         assert kept == recounted, url.split(":")[0]
         assert len(kept["indicator_person"]) > 2000 and len(kept["indicator_month"]) > 100
+        assert len(kept["retention_person"]) > 500 and len(kept["retention_month"]) > 100
 
 
 ROLLUP_ENDS = [TODAY, date(2025, 6, 30), date(2025, 6, 14), date(2026, 2, 1), date(2024, 12, 31)]
@@ -235,6 +239,67 @@ def _compare_rollups_with_facts(url: str) -> None:
                         compared += 1
     engine.dispose()
     assert compared == len(rolled) * len(ROLLUP_ENDS) * 8 * 2
+
+
+RETENTION_PERIODS = [
+    Period(None, TODAY),
+    Period(None, date(2025, 6, 30)),
+    Period(None, date(2025, 6, 14)),
+    Period(date(2025, 7, 1), date(2025, 9, 30)),  # a quarter: whole months only
+    Period(date(2025, 1, 1), date(2025, 12, 31)),
+    Period(date(2025, 3, 17), date(2025, 11, 4)),  # days at both edges
+    Period(date(2025, 5, 2), date(2025, 5, 30)),  # inside one month
+    Period(date(2025, 4, 20), date(2025, 5, 31)),
+]
+
+
+async def test_every_retention_rate_from_the_rollups_equals_the_rate_from_the_facts(fed, fed_postgresql):
+    """Each retention check (3, 6, 12 months) over periods from the programme's start and periods
+    that start later, whole months or not, by every combination of sex, region and partner
+    organisation, with and without an organisation filter: the checks the roll-ups count (whole
+    months from `retention_month`, the edges from the facts) are the checks the facts count."""
+    dimensions = sorted(ROLLED_UP_DIMENSIONS)
+    combinations_of_dimensions = [list(c) for n in range(4) for c in combinations(dimensions, n)]
+    for _, url in (fed, fed_postgresql):
+        engine = create_engine(url)
+        compared = checked = 0
+        with Session(engine) as session:
+            assert rolled_up_answer(session, Period(date(2025, 7, 1), TODAY), ["sex"], from_start=False)
+            for months in (3, 6, 12):
+                for period in RETENTION_PERIODS:
+                    for by in combinations_of_dimensions:
+                        for organisation in (None, ORGS[0]):
+                            facts = checks_from_facts(session, months, period, by, organisation)
+                            rolled = rolled_up_checks(session, months, period, by, organisation)
+                            assert rolled == facts, (months, period, by, organisation)
+                            checked += sum(seen for _, seen in facts.values())
+                            compared += 1
+        engine.dispose()
+        assert compared == 3 * len(RETENTION_PERIODS) * 8 * 2
+        assert checked > 1000, "the programme's checks were compared, not empty answers"
+
+
+async def test_a_period_splits_into_whole_months_and_the_days_at_its_edges():
+    may, june = date(2025, 5, 1), date(2025, 6, 1)
+    assert whole_months(Period(None, date(2025, 5, 31))) == (None, june, [])
+    assert whole_months(Period(None, date(2025, 5, 14))) == (None, may, [Period(may, date(2025, 5, 14))])
+    assert whole_months(Period(date(2025, 7, 1), date(2025, 9, 30))) == (date(2025, 7, 1), date(2025, 10, 1), [])
+    assert whole_months(Period(date(2025, 4, 20), date(2025, 6, 3))) == (
+        may,
+        june,
+        [Period(date(2025, 4, 20), date(2025, 4, 30)), Period(june, date(2025, 6, 3))],
+    )
+    assert whole_months(Period(date(2025, 5, 2), date(2025, 5, 30))) == (
+        None,
+        None,
+        [Period(date(2025, 5, 2), date(2025, 5, 30))],
+    )
+    assert whole_months(Period(date(2025, 12, 1), date(2025, 12, 31))) == (date(2025, 12, 1), date(2026, 1, 1), [])
+    assert whole_months(Period(date(2024, 2, 1), date(2024, 2, 28))) == (
+        None,
+        None,
+        [Period(date(2024, 2, 1), date(2024, 2, 28))],
+    )
 
 
 ONLY = {  # the indicators that count some of their kinds' facts: which ones, restated here

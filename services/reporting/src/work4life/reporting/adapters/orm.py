@@ -108,6 +108,40 @@ class IndicatorMonth(SQLModel, table=True):
     people: int
 
 
+class RetentionPerson(SQLModel, table=True):
+    """Roll-up (ADR 26): each person's retention checks by months after the start and the month they
+    were recorded in, how many found them still employed, and the person's attributes as they stand
+    ("" for a person reporting does not know). Recounted from the facts for the people each batch
+    touched, as `indicator_person` is."""
+
+    __tablename__ = "retention_person"
+
+    beneficiary_id: UUID = Field(primary_key=True)
+    months: int = Field(primary_key=True)
+    month: date = Field(primary_key=True, description="The first day of the month the checks were recorded in")
+    checks: int
+    retained: int
+    sex: str = Field(max_length=20)
+    region: str = Field(max_length=50)
+    partner_organisation: str = Field(max_length=50)
+
+
+class RetentionMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): the retention checks by months after the start, month recorded, sex, region
+    and partner organisation, and how many found the person still employed; the sum of
+    `retention_person` by those columns."""
+
+    __tablename__ = "retention_month"
+
+    months: int = Field(primary_key=True)
+    month: date = Field(primary_key=True)
+    sex: str = Field(primary_key=True, max_length=20)
+    region: str = Field(primary_key=True, max_length=50)
+    partner_organisation: str = Field(primary_key=True, max_length=50)
+    checks: int
+    retained: int
+
+
 class RollupState(SQLModel, table=True):
     """Which definition of the indicators the roll-ups were built for (one row, or none while they
     are not kept): tables read them only when it is the running one's."""

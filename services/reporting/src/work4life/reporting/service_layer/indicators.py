@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from work4life.runtime.db import table
 
-from ..adapters.orm import Activity, IndicatorMonth, IndicatorPerson, Person, RollupState
+from ..adapters.orm import Activity, IndicatorMonth, IndicatorPerson, Person, RetentionMonth, RollupState
 from ..domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
 
 
@@ -266,22 +266,28 @@ def reading(source: Source) -> Iterator[None]:
 ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
 """The breakdowns the roll-ups hold (ADR 26)."""
 
-ROLLUP_FORMAT = 1
+ROLLUP_FORMAT = 2
 """Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
+
+RETENTION_KIND = "retention"
+"""The facts of the retention checks, rolled up per person and month (`retention_person`)."""
 
 
 @functools.cache
 def rollup_signature() -> str:
     """What the roll-ups were built for: the unique-people indicators, their kinds and rules. A
     changed definition makes the running service rebuild them, and counts read the facts until then."""
-    definition = [(i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up]
+    definition = [(i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up or i.kinds == (RETENTION_KIND,)]
     return hashlib.sha256(repr((ROLLUP_FORMAT, definition)).encode()).hexdigest()
 
 
-def rolled_up_answer(session: Session, period: Period, by: list[str]) -> bool:
-    """Whether the roll-ups hold the answer: the live read model, from the programme's start, by
-    sex, region and partner organisation (or fewer), with roll-ups built for these indicators."""
-    if _SOURCE.get() is not LIVE or period.start is not None or not ROLLED_UP_DIMENSIONS.issuperset(by):
+def rolled_up_answer(session: Session, period: Period, by: list[str], from_start: bool = True) -> bool:
+    """Whether the roll-ups hold the answer: the live read model, from the programme's start (unless
+    `from_start` is False: sums by month answer any period), by sex, region and partner organisation
+    (or fewer), with roll-ups built for these indicators."""
+    if _SOURCE.get() is not LIVE or (from_start and period.start is not None):
+        return False
+    if not ROLLED_UP_DIMENSIONS.issuperset(by):
         return False
     ready = session.info.get("reporting.rollups_ready")
     if ready is None:
@@ -400,41 +406,99 @@ def _retained() -> Any:
 
 def retention(months: int) -> "Count":
     """The share of the placements' checks at `months` recorded in the period that found the person
-    still employed. A check counts for its person's organisation (one without a person, for its own)."""
+    still employed. A check counts for its person's organisation (one without a person, for its own).
+    The whole months of the period come from the roll-ups (ADR 26) when they hold the answer."""
 
     def count(
         session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
     ) -> Result:
-        checks = select(_fact().id).where(*_in_period(("retention",), period), _fact().months == months)
-        checks = checks.select_from(
-            _SOURCE.get().activity.outerjoin(_people(), _people().c.beneficiary_id == _fact().beneficiary_id)
-        )
-        if organisation:
-            owner = case(
-                (_fact().beneficiary_id.is_not(None), _people().c.partner_organisation), else_=_fact().organisation
-            )
-            checks = checks.where(owner == organisation)
-        flagged, total = (v or 0 for v in session.execute(checks.with_only_columns(_retained(), func.count())).one())
+        if rolled_up_answer(session, period, by, from_start=False):
+            cells = rolled_up_checks(session, months, period, by, organisation)
+        else:
+            cells = checks_from_facts(session, months, period, by, organisation)
+        flagged, total = (sum(cell[i] for cell in cells.values()) for i in (0, 1))
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
         if by:
-            rows = _grouped(
-                session, [person_dimension(d, period.end) for d in by], by, [_retained(), func.count()], checks
-            )
-            result.breakdown = sorted(
-                (
-                    {
-                        **dict(zip(by, row[:-2], strict=True)),
-                        "value": _rate(row[-2], row[-1]),
-                        "numerator": int(row[-2] or 0),
-                        "denominator": row[-1],
-                    }
-                    for row in rows
-                ),
-                key=_key(by),
-            )
+            result.breakdown = [
+                {**dict(zip(by, key, strict=True)), "value": _rate(kept, seen), "numerator": kept, "denominator": seen}
+                for key, (kept, seen) in sorted(cells.items())
+                if seen
+            ]
         return result
 
     return count
+
+
+Checks = dict[tuple[str, ...], tuple[int, int]]
+"""Retention checks by breakdown cell: (still employed, checked)."""
+
+
+def checks_from_facts(session: Session, months: int, period: Period, by: list[str], organisation: str | None) -> Checks:
+    """The retention checks at `months` recorded in the period, read from the facts."""
+    checks = select(_fact().id).where(*_in_period((RETENTION_KIND,), period), _fact().months == months)
+    checks = checks.select_from(
+        _SOURCE.get().activity.outerjoin(_people(), _people().c.beneficiary_id == _fact().beneficiary_id)
+    )
+    if organisation:
+        owner = case(
+            (_fact().beneficiary_id.is_not(None), _people().c.partner_organisation), else_=_fact().organisation
+        )
+        checks = checks.where(owner == organisation)
+    dims = [person_dimension(d, period.end) for d in by]
+    rows = _grouped(session, dims, by, [_retained(), func.count()], checks)
+    return {tuple(row[: len(by)]): (int(row[-2] or 0), int(row[-1])) for row in rows if row[-1]}
+
+
+def rolled_up_checks(session: Session, months: int, period: Period, by: list[str], organisation: str | None) -> Checks:
+    """The same from `retention_month` for the period's whole months, and from the facts for the days
+    at either edge that do not fill a month."""
+    first, stop, edges = whole_months(period)
+    cells: dict[tuple[str, ...], list[int]] = {}
+    if stop is not None:
+        rollup = table(RetentionMonth)
+        query = select(*(rollup.c[d] for d in by), func.sum(rollup.c.retained), func.sum(rollup.c.checks)).where(
+            rollup.c.months == months, rollup.c.month < stop
+        )
+        if first is not None:
+            query = query.where(rollup.c.month >= first)
+        if organisation:
+            query = query.where(rollup.c.partner_organisation == organisation)
+        if by:
+            query = query.group_by(*(rollup.c[d] for d in by))
+        for row in session.execute(query):
+            key = tuple(v or "unknown" for v in row[: len(by)])  # "": a person reporting does not know
+            cell = cells.setdefault(key, [0, 0])
+            cell[0] += int(row[-2] or 0)
+            cell[1] += int(row[-1] or 0)
+    for edge in edges:
+        for key, (kept, seen) in checks_from_facts(session, months, edge, by, organisation).items():
+            cell = cells.setdefault(key, [0, 0])
+            cell[0] += kept
+            cell[1] += seen
+    return {key: (kept, seen) for key, (kept, seen) in cells.items() if seen}
+
+
+def whole_months(period: Period) -> tuple[date | None, date | None, list[Period]]:
+    """The whole months of `period`, as the first day of the first (None: from the programme's
+    start) and the first day after the last (None: no whole month), and the days at either edge
+    outside them."""
+    ends_a_month = _next_month(period.end) - timedelta(days=1) == period.end
+    stop = _next_month(period.end) if ends_a_month else period.end.replace(day=1)
+    first = None
+    if period.start is not None:
+        first = period.start if period.start.day == 1 else _next_month(period.start)
+        if first >= stop:
+            return None, None, [period]
+    edges = []
+    if period.start is not None and first is not None and period.start < first:
+        edges.append(Period(period.start, first - timedelta(days=1)))
+    if stop <= period.end:
+        edges.append(Period(stop, period.end))
+    return first, stop, edges
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
 def survival(months: int) -> "Count":

@@ -1,7 +1,8 @@
-"""Keeping the roll-ups of the unique-people indicators (ADR 26): `indicator_person`, each person's
+"""Keeping the roll-ups (ADR 26): for the unique-people indicators `indicator_person`, each person's
 first day per indicator, and `indicator_month`, those people counted by month, sex, region and
-partner organisation. The counting functions read them (`indicators.count_rolled_up`) when they
-hold the answer.
+partner organisation; for retention `retention_person`, each person's checks by months after the
+start and month recorded, and `retention_month`, their sums by those attributes. The counting
+functions read them (`indicators.count_rolled_up`, `indicators.retention`) when they hold the answer.
 
 They are never moved by deltas worked out event by event. At the end of each batch, in its
 transaction, the people the batch touched (facts written, registrations and changes, erasures and
@@ -28,11 +29,20 @@ from work4life.runtime import db
 from work4life.runtime.db import table
 
 from ..adapters import write_behind
-from ..adapters.orm import Activity, IndicatorMonth, IndicatorPerson, Person, RollupState
-from .indicators import INDICATORS, Indicator, rollup_signature
+from ..adapters.orm import (
+    Activity,
+    IndicatorMonth,
+    IndicatorPerson,
+    Person,
+    RetentionMonth,
+    RetentionPerson,
+    RollupState,
+)
+from .indicators import INDICATORS, RETENTION_KIND, Indicator, rollup_signature
 
 FACTS, PEOPLE = table(Activity), table(Person)
 PERSON_ROWS, MONTH_ROWS, STATE = table(IndicatorPerson), table(IndicatorMonth), table(RollupState)
+CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
 ATTRIBUTES = ("sex", "region", "partner_organisation")
 LOCK = 0x57344C52
 """The PostgreSQL advisory lock that makes the roll-up step of concurrent consumers take turns: the
@@ -127,7 +137,9 @@ def refresh(session: Session) -> None:
     _lock(connection)
     ordered = sorted(people, key=str)
     for start in range(0, len(ordered), CHUNK):
-        _refresh(connection, tuple(ordered[start : start + CHUNK]))
+        chunk = tuple(ordered[start : start + CHUNK])
+        _refresh(connection, chunk)
+        _refresh_checks(connection, chunk)
 
 
 def _refresh(connection: Connection, people: tuple[UUID, ...]) -> None:
@@ -182,6 +194,92 @@ def _add_people(statement: Any) -> Any:
     )
 
 
+# -- the retention checks ------------------------------------------------------------------------
+
+CheckKey = tuple[UUID, int, date]  # person, months after the start, month recorded
+CheckRow = tuple[int, int, str, str, str]  # checks, retained, sex, region, partner organisation
+
+
+@functools.cache
+def _checks_query(dialect: str) -> Any:
+    """The touched people's retention checks, one row per check, with the person's attributes."""
+    return (
+        select(FACTS.c.beneficiary_id, FACTS.c.months, FACTS.c.occurred_on, FACTS.c.flag, *_attributes())
+        .select_from(_with_people())
+        .where(_among(dialect, FACTS.c.beneficiary_id), FACTS.c.kind == RETENTION_KIND)
+    )
+
+
+@functools.cache
+def _kept_checks_query(dialect: str) -> Any:
+    c = CHECK_ROWS.c
+    return select(c.beneficiary_id, c.months, c.month, c.checks, c.retained, *CHECK_ROWS.c[ATTRIBUTES]).where(
+        _among(dialect, c.beneficiary_id)
+    )
+
+
+def recount_checks(connection: Connection, people: Iterable[UUID]) -> dict[CheckKey, CheckRow]:
+    """`people`'s `retention_person` rows as a recount from their facts makes them."""
+    sums: dict[CheckKey, list[Any]] = {}
+    for who, months, day, flag, sex, region, organisation in connection.execute(
+        _checks_query(connection.dialect.name), {"people": list(people)}
+    ):
+        row = sums.setdefault((who, months, _as_date(day).replace(day=1)), [0, 0, sex, region, organisation])
+        row[0] += 1
+        row[1] += 1 if flag else 0
+    return {key: tuple(row) for key, row in sums.items()}
+
+
+def _refresh_checks(connection: Connection, people: tuple[UUID, ...]) -> None:
+    kept = connection.execute(_kept_checks_query(connection.dialect.name), {"people": list(people)})
+    old: dict[CheckKey, CheckRow] = {(who, months, month): tuple(rest) for who, months, month, *rest in kept}
+    new = recount_checks(connection, people)
+    gone = {key: row for key, row in old.items() if new.get(key) != row}
+    came = {key: row for key, row in new.items() if old.get(key) != row}
+    if not gone and not came:
+        return
+    if gone:
+        connection.execute(_DELETE_CHECK_ROW, [{"who": w, "m": m, "month": month} for w, m, month in gone])
+    if came:
+        names = ("checks", "retained", *ATTRIBUTES)
+        rows = [
+            {"beneficiary_id": w, "months": m, "month": month, **dict(zip(names, row, strict=True))}
+            for (w, m, month), row in came.items()
+        ]
+        db.insert_many(connection, CHECK_ROWS, rows)
+    moves: dict[tuple[int, date, str, str, str], list[int]] = {}
+    for sign, changed in ((-1, gone), (1, came)):
+        for (_, m, month), (checks, retained, *attributes) in changed.items():
+            cell = moves.setdefault((m, month, *attributes), [0, 0])  # type: ignore[arg-type]
+            cell[0] += sign * checks
+            cell[1] += sign * retained
+    months = [
+        {"months": key[0], "month": key[1], **dict(zip(ATTRIBUTES, key[2:], strict=True)), "checks": n, "retained": r}
+        for key, (n, r) in sorted(moves.items())
+        if n or r
+    ]
+    if months:
+        db.insert_many(connection, CHECK_MONTHS, months, _add_checks)
+
+
+_DELETE_CHECK_ROW = delete(CHECK_ROWS).where(
+    CHECK_ROWS.c.beneficiary_id == bindparam("who"),
+    CHECK_ROWS.c.months == bindparam("m"),
+    CHECK_ROWS.c.month == bindparam("month"),
+)
+
+
+def _add_checks(statement: Any) -> Any:
+    """ON CONFLICT (the month's cell) add the change to its checks."""
+    return statement.on_conflict_do_update(
+        index_elements=[c for c in CHECK_MONTHS.primary_key.columns],
+        set_={
+            "checks": CHECK_MONTHS.c.checks + statement.excluded.checks,
+            "retained": CHECK_MONTHS.c.retained + statement.excluded.retained,
+        },
+    )
+
+
 # -- building them from every fact ---------------------------------------------------------------
 
 
@@ -195,8 +293,8 @@ def build(connection: Connection) -> None:
     """Build both roll-ups from all the facts (one statement per indicator), and record what they
     were built for."""
     _lock(connection)
-    connection.execute(delete(PERSON_ROWS))
-    connection.execute(delete(MONTH_ROWS))
+    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS):
+        connection.execute(delete(rollup))
     for indicator in rolled_up():
         first = func.min(FACTS.c.occurred_on)
         firsts = (
@@ -216,8 +314,31 @@ def build(connection: Connection) -> None:
     cells = [PERSON_ROWS.c.code, PERSON_ROWS.c.month, *PERSON_ROWS.c[ATTRIBUTES]]
     by_month = select(*cells, func.count()).group_by(*cells)
     connection.execute(insert(MONTH_ROWS).from_select([c.name for c in cells] + ["people"], by_month))
+    _build_checks(connection)
     connection.execute(delete(STATE))
     connection.execute(insert(STATE).values(id=1, signature=rollup_signature(), built_at=datetime.now(UTC)))
+
+
+def _build_checks(connection: Connection) -> None:
+    month = _month_of(connection, FACTS.c.occurred_on)
+    per_person = (
+        select(
+            FACTS.c.beneficiary_id,
+            FACTS.c.months,
+            month.label("month"),
+            func.count().label("checks"),
+            func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)).label("retained"),
+            *_attributes(),
+        )
+        .select_from(_with_people())
+        .where(FACTS.c.kind == RETENTION_KIND, FACTS.c.beneficiary_id.is_not(None))
+        .group_by(FACTS.c.beneficiary_id, FACTS.c.months, month, *(PEOPLE.c[name] for name in ATTRIBUTES))
+    )
+    names = ["beneficiary_id", "months", "month", "checks", "retained", *ATTRIBUTES]
+    connection.execute(insert(CHECK_ROWS).from_select(names, per_person))
+    cells = [CHECK_ROWS.c.months, CHECK_ROWS.c.month, *CHECK_ROWS.c[ATTRIBUTES]]
+    sums = select(*cells, func.sum(CHECK_ROWS.c.checks), func.sum(CHECK_ROWS.c.retained)).group_by(*cells)
+    connection.execute(insert(CHECK_MONTHS).from_select([c.name for c in cells] + ["checks", "retained"], sums))
 
 
 def forget(connection: Connection) -> None:
@@ -251,4 +372,6 @@ def keeper(engine: Engine, enabled: bool) -> Callable[[], Coroutine[Any, Any, No
     return prepare_rollups
 
 
-write_behind.on_commit(refresh, kinds={kind for indicator in rolled_up() for kind in indicator.kinds})
+write_behind.on_commit(
+    refresh, kinds={RETENTION_KIND, *(kind for indicator in rolled_up() for kind in indicator.kinds)}
+)
