@@ -13,11 +13,13 @@ from work4life.reporting.adapters.orm import (
     ErasedPerson,
     IndicatorMonth,
     IndicatorPerson,
+    IndicatorUnit,
     MergedPerson,
     Person,
     RetentionMonth,
     RetentionPerson,
     StatisticsConsent,
+    UnitMonth,
     VentureState,
 )
 from work4life.reporting.bootstrap import build
@@ -79,7 +81,7 @@ def second_database(request, database_url, tmp_path):
 
 def _rollups(connection) -> dict[str, list[tuple]]:
     """The roll-ups' rows, sorted (a month's cell emptied by moves may stay with 0 people)."""
-    months, check_months = table(IndicatorMonth), table(RetentionMonth)
+    months, check_months, unit_months = table(IndicatorMonth), table(RetentionMonth), table(UnitMonth)
     return {
         "indicator_person": sorted(tuple(r) for r in connection.execute(select(table(IndicatorPerson)))),
         "indicator_month": sorted(tuple(r) for r in connection.execute(select(months).where(months.c.people != 0))),
@@ -87,6 +89,8 @@ def _rollups(connection) -> dict[str, list[tuple]]:
         "retention_month": sorted(
             tuple(r) for r in connection.execute(select(check_months).where(check_months.c.checks != 0))
         ),
+        "indicator_unit": sorted(tuple(r) for r in connection.execute(select(table(IndicatorUnit)))),
+        "unit_month": sorted(tuple(r) for r in connection.execute(select(unit_months).where(unit_months.c.units != 0))),
     }
 
 

@@ -19,18 +19,21 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from openpyxl import load_workbook
 from sqlmodel import Session, create_engine, select
 
-from work4life.reporting.adapters.orm import Activity, Person
+from work4life.reporting.adapters.orm import VENTURE_KINDS, Activity, Person
 from work4life.reporting.domain.indicators import PERSON_DIMENSIONS, Unit, age_band
 from work4life.reporting.service_layer.indicators import (
     INDICATORS,
     ROLLED_UP_DIMENSIONS,
+    ROLLED_UP_UNIT_DIMENSIONS,
     Period,
     _count_people,
     checks_from_facts,
     count_rolled_up,
+    count_rolled_up_units,
     dimensions_of,
     rolled_up_answer,
     rolled_up_checks,
+    units_from_facts,
     whole_months,
 )
 from work4life.runtime.events import encode, headers_for
@@ -199,6 +202,7 @@ async def test_the_rollups_the_projection_kept_equal_a_recount_from_the_facts(fe
         assert kept == recounted, url.split(":")[0]
         assert len(kept["indicator_person"]) > 2000 and len(kept["indicator_month"]) > 100
         assert len(kept["retention_person"]) > 500 and len(kept["retention_month"]) > 100
+        assert len(kept["indicator_unit"]) > 100 and len(kept["unit_month"]) > 50
 
 
 ROLLUP_ENDS = [TODAY, date(2025, 6, 30), date(2025, 6, 14), date(2026, 2, 1), date(2024, 12, 31)]
@@ -239,6 +243,37 @@ def _compare_rollups_with_facts(url: str) -> None:
                         compared += 1
     engine.dispose()
     assert compared == len(rolled) * len(ROLLUP_ENDS) * 8 * 2
+
+
+async def test_every_count_of_ventures_from_the_rollups_equals_the_count_from_the_facts(fed, fed_postgresql):
+    """1.2 and the businesses created and strengthened, from the programme's start to dates at and
+    inside a month, by every combination of region, organisation and venture kind, with and without
+    an organisation filter: the roll-ups' answer is the facts' answer, on both databases."""
+    per_unit = [i for i in INDICATORS if i.per_unit]
+    assert {i.code for i in per_unit} == {"1.2", "businesses_created", "businesses_strengthened"}
+    assert {kind for i in per_unit for kind in i.kinds} <= set(VENTURE_KINDS), "the recount's index covers them"
+    dimensions = sorted(ROLLED_UP_UNIT_DIMENSIONS)
+    combinations_of_dimensions = [list(c) for n in range(4) for c in combinations(dimensions, n)]
+    for _, url in (fed, fed_postgresql):
+        engine = create_engine(url)
+        compared = counted = 0
+        with Session(engine) as session:
+            assert rolled_up_answer(
+                session, Period(None, TODAY), ["venture_kind"], dimensions=ROLLED_UP_UNIT_DIMENSIONS
+            )
+            for indicator in per_unit:
+                for end in ROLLUP_ENDS:
+                    for by in combinations_of_dimensions:
+                        for organisation in (None, ORGS[0]):
+                            period = Period(None, end)
+                            facts = units_from_facts(session, indicator, period, by, organisation)
+                            rolled = count_rolled_up_units(session, indicator.code, period, by, organisation)
+                            assert rolled == (facts.total, facts.breakdown), (indicator.code, end, by, organisation)
+                            counted += facts.total
+                            compared += 1
+        engine.dispose()
+        assert compared == len(per_unit) * len(ROLLUP_ENDS) * 8 * 2
+        assert counted > 1000, "the programme's ventures were compared, not empty answers"
 
 
 RETENTION_PERIODS = [

@@ -288,3 +288,99 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     await completed(erased, date(2026, 1, 2))  # late news of the erased person lands on the stand-in
     assert (await trained(to="2026-01-31"))["total"] == 1
     await still_a_recount()
+
+
+async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting, sqlite_url):
+    """A venture whose acceleration reaches reporting before its application (a replay from a
+    truncated topic) has facts under two organisations: "unknown", then its own. It counts once
+    without a filter, under its first fact; under its own organisation's first fact with one. The
+    answers come from the roll-ups and equal the facts' answers, and a launch told twice changes
+    nothing."""
+    from sqlmodel import Session, create_engine
+
+    from work4life.contracts.enterprise import VentureApplied, VentureLaunched, VentureStageChanged
+    from work4life.reporting.service_layer.indicators import (
+        BY_CODE,
+        ROLLED_UP_UNIT_DIMENSIONS,
+        Period,
+        rolled_up_answer,
+        units_from_facts,
+    )
+
+    from ..conftest import rollups_and_a_recount
+
+    client, broker, _ = reporting
+    producer = Producer(service="enterprise", organisation="org-x")
+    early, plain = uuid4(), uuid4()
+    common = {"members": [], "other_members": 0}
+
+    async def tell(event) -> None:
+        value, key, headers = wire(new_envelope(event, key=str(event.venture_id), producer=producer))
+        await broker.publish(value, topic="enterprise.ventures", key=key, headers=headers)
+
+    def applied(venture, on: date) -> VentureApplied:
+        return VentureApplied(
+            venture_id=venture,
+            kind="micro_enterprise",
+            sector="agrifood",
+            region="oriental",
+            organisation="org-x",
+            applied_on=on,
+            **common,
+        )
+
+    def launched(venture, on: date) -> VentureLaunched:
+        return VentureLaunched(
+            venture_id=venture,
+            kind="micro_enterprise",
+            legal_form="sarl",
+            registered_on=on,
+            region="souss_massa",
+            sector="agrifood",
+            **common,
+        )
+
+    await tell(
+        VentureStageChanged(
+            venture_id=early,
+            stage="acceleration",
+            previous_stage="incubation",
+            changed_on=date(2026, 1, 10),
+            by_committee=True,
+            **common,
+        )
+    )
+    await tell(applied(early, date(2025, 11, 3)))
+    await tell(applied(plain, date(2026, 1, 20)))
+    for _ in range(2):
+        await tell(launched(early, date(2026, 2, 1)))
+    await tell(launched(plain, date(2026, 3, 5)))
+
+    async def ventures(**params) -> dict:
+        answer = await client.get("/v1/indicators/1.2", params=params, headers=MANAGER)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def cells(answer: dict, name: str) -> dict:
+        return {cell[name]: cell["value"] for cell in answer["breakdown"]}
+
+    assert cells(await ventures(by="organisation"), "organisation") == {"unknown": 1, "org-x": 1}
+    assert cells(await ventures(by="region", organisation="org-x"), "region") == {"souss_massa": 2}
+    assert (await ventures(to="2026-02-28", organisation="org-x"))["total"] == 1
+    assert (await ventures(to="2026-01-31"))["total"] == 1
+    kept, recounted = rollups_and_a_recount(sqlite_url)
+    assert kept == recounted
+    assert len(kept["indicator_unit"]) == 3 + 2  # 1.2: two rows for the early venture; created: one each
+    engine = create_engine(sqlite_url)
+    with Session(engine) as session:
+        assert rolled_up_answer(session, Period(None, date.today()), ["region"], dimensions=ROLLED_UP_UNIT_DIMENSIONS)
+        for organisation in (None, "org-x"):
+            for by in ([], ["organisation"], ["region", "venture_kind"]):
+                facts = units_from_facts(session, BY_CODE["1.2"], Period(None, date.today()), by, organisation)
+                params = {"by": ",".join(by)} if by else {}
+                answer = await ventures(**params, **({"organisation": organisation} if organisation else {}))
+                assert answer["total"] == facts.total
+                assert [{k: v for k, v in c.items() if k in (*by, "value")} for c in answer["breakdown"]] == [
+                    {k: v for k, v in c.items()} for c in facts.breakdown
+                ]
+    engine.dispose()

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, UniqueConstraint, text
 from sqlmodel import JSON, Column, Field, SQLModel
 
 
@@ -60,6 +60,12 @@ class FactColumns(SQLModel):
     as_of: datetime = Field(description="occurred_at of the event it comes from")
 
 
+VENTURE_KINDS = ("launched", "venture_stage")
+VENTURE_FACTS = "kind IN ('launched', 'venture_stage')"
+"""The facts of the indicators that count ventures once (`VENTURE_KINDS`), indexed by unit
+(`ix_activity_venture_unit`, a partial index: a query uses it when it says this condition as is)."""
+
+
 class Activity(FactColumns, table=True):
     """One countable fact taken from an event: a registration, a completed course, a placement,
     a grant payment, a follow-up visit... Indicators are counts and sums over these rows, joined to
@@ -69,6 +75,12 @@ class Activity(FactColumns, table=True):
     __table_args__ = (
         Index("ix_activity_kind_day_person", "kind", "occurred_on", "beneficiary_id"),  # index-only counts
         Index("ix_activity_beneficiary", "beneficiary_id"),
+        Index(  # the units' roll-ups recount a touched venture's facts (ADR 26)
+            "ix_activity_venture_unit",
+            "unit_id",
+            postgresql_where=text(VENTURE_FACTS),
+            sqlite_where=text(VENTURE_FACTS),
+        ),
         UniqueConstraint("fact_id"),
     )
 
@@ -106,6 +118,41 @@ class IndicatorMonth(SQLModel, table=True):
     region: str = Field(primary_key=True, max_length=50)
     partner_organisation: str = Field(primary_key=True, max_length=50)
     people: int
+
+
+class IndicatorUnit(SQLModel, table=True):
+    """Roll-up (ADR 26): for each indicator that counts units once (ventures), the first day each
+    unit counts within each organisation its facts name, with that first fact's region and venture
+    kind ("" where it names none). `overall`: this organisation's first fact is the unit's first of
+    all, the row a count without an organisation filter reads. Recounted from the facts for the
+    units each batch touched."""
+
+    __tablename__ = "indicator_unit"
+    __table_args__ = (Index("ix_indicator_unit_first_on", "code", "first_on"),)
+
+    code: str = Field(primary_key=True, max_length=40)
+    unit_id: UUID = Field(primary_key=True)
+    organisation: str = Field(primary_key=True, max_length=50)
+    first_on: date
+    month: date = Field(description="The first day of first_on's month")
+    overall: bool
+    region: str = Field(max_length=50)
+    venture_kind: str = Field(max_length=40)
+
+
+class UnitMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): how many units first count for each indicator in each month, by
+    organisation, region, venture kind and `overall`; the sum of `indicator_unit` by those columns."""
+
+    __tablename__ = "unit_month"
+
+    code: str = Field(primary_key=True, max_length=40)
+    month: date = Field(primary_key=True)
+    organisation: str = Field(primary_key=True, max_length=50)
+    region: str = Field(primary_key=True, max_length=50)
+    venture_kind: str = Field(primary_key=True, max_length=40)
+    overall: bool = Field(primary_key=True)
+    units: int
 
 
 class RetentionPerson(SQLModel, table=True):

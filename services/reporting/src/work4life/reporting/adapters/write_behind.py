@@ -30,11 +30,14 @@ _PENDING_PEOPLE = "reporting.pending_people"
 _PENDING_CHANGES = "reporting.pending_person_changes"
 _PENDING_FACTS = "reporting.pending_facts"
 _TOUCHED = "reporting.touched_people"
+_TOUCHED_UNITS = "reporting.touched_units"
 
 COMMIT_HOOKS: list[Callable[[Session], None]] = []
 """Run at commit after the rows are written, in order (the roll-ups, `service_layer/rollups.py`)."""
 TOUCHING_KINDS: set[str] = set()
 """The kinds of facts whose person the hooks need to know of (the others touch nobody)."""
+UNIT_KINDS: set[str] = set()
+"""The kinds of facts whose unit (a venture) the hooks need to know of."""
 
 
 @functools.cache
@@ -68,10 +71,11 @@ def _at_commit(session: Session) -> None:
         hook(session)
 
 
-def on_commit(hook: Callable[[Session], None], kinds: Iterable[str]) -> None:
+def on_commit(hook: Callable[[Session], None], kinds: Iterable[str], unit_kinds: Iterable[str] = ()) -> None:
     """Run `hook` at each commit, after the rows are written (once, however often it is asked);
-    a fact touches its person for the hooks if it is of one of `kinds`."""
+    a fact touches its person for the hooks if it is of one of `kinds`, its unit if of `unit_kinds`."""
     TOUCHING_KINDS.update(kinds)
+    UNIT_KINDS.update(unit_kinds)
     if hook not in COMMIT_HOOKS:
         COMMIT_HOOKS.append(hook)
 
@@ -89,6 +93,12 @@ def take_touched(session: Session) -> set[UUID]:
     return touched
 
 
+def take_touched_units(session: Session) -> set[UUID]:
+    """The units whose facts the transaction wrote since the last call (and forget them)."""
+    touched: set[UUID] = session.info.pop(_TOUCHED_UNITS, None) or set()
+    return touched
+
+
 def flush(session: Session) -> None:
     """Write what the transaction's handlers recorded so far: the registrations (one statement),
     then the changes to people in the order they came (an executemany for each run of changes to
@@ -103,6 +113,9 @@ def flush(session: Session) -> None:
             *(change["who"] for change in changes or ()),
             *(row["beneficiary_id"] for row in (facts or {}).values() if row["kind"] in TOUCHING_KINDS),
         )
+        units = [row["unit_id"] for row in (facts or {}).values() if row["kind"] in UNIT_KINDS and row["unit_id"]]
+        if units:
+            _pending(session, _TOUCHED_UNITS, set).update(units)
         connection = session.connection()
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))

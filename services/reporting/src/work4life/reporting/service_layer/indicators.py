@@ -23,7 +23,16 @@ from sqlmodel import Session
 
 from work4life.runtime.db import table
 
-from ..adapters.orm import Activity, IndicatorMonth, IndicatorPerson, Person, RetentionMonth, RollupState
+from ..adapters.orm import (
+    Activity,
+    IndicatorMonth,
+    IndicatorPerson,
+    IndicatorUnit,
+    Person,
+    RetentionMonth,
+    RollupState,
+    UnitMonth,
+)
 from ..domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
 
 
@@ -264,9 +273,11 @@ def reading(source: Source) -> Iterator[None]:
 
 
 ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
-"""The breakdowns the roll-ups hold (ADR 26)."""
+"""The breakdowns the roll-ups about people hold (ADR 26)."""
+ROLLED_UP_UNIT_DIMENSIONS = frozenset({"region", "organisation", "venture_kind"})
+"""The breakdowns the roll-ups about units hold: the attributes of each unit's first fact."""
 
-ROLLUP_FORMAT = 2
+ROLLUP_FORMAT = 3
 """Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
 
 RETENTION_KIND = "retention"
@@ -277,17 +288,25 @@ RETENTION_KIND = "retention"
 def rollup_signature() -> str:
     """What the roll-ups were built for: the unique-people indicators, their kinds and rules. A
     changed definition makes the running service rebuild them, and counts read the facts until then."""
-    definition = [(i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up or i.kinds == (RETENTION_KIND,)]
+    definition = [
+        (i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up or i.per_unit or i.kinds == (RETENTION_KIND,)
+    ]
     return hashlib.sha256(repr((ROLLUP_FORMAT, definition)).encode()).hexdigest()
 
 
-def rolled_up_answer(session: Session, period: Period, by: list[str], from_start: bool = True) -> bool:
+def rolled_up_answer(
+    session: Session,
+    period: Period,
+    by: list[str],
+    from_start: bool = True,
+    dimensions: frozenset[str] = ROLLED_UP_DIMENSIONS,
+) -> bool:
     """Whether the roll-ups hold the answer: the live read model, from the programme's start (unless
-    `from_start` is False: sums by month answer any period), by sex, region and partner organisation
-    (or fewer), with roll-ups built for these indicators."""
+    `from_start` is False: sums by month answer any period), by `dimensions` (sex, region and
+    partner organisation for people) or fewer, with roll-ups built for these indicators."""
     if _SOURCE.get() is not LIVE or (from_start and period.start is not None):
         return False
-    if not ROLLED_UP_DIMENSIONS.issuperset(by):
+    if not dimensions.issuperset(by):
         return False
     ready = session.info.get("reporting.rollups_ready")
     if ready is None:
@@ -302,16 +321,46 @@ def count_rolled_up(
     """People counting from the programme's start to the period's end: the months before the end's
     month from `indicator_month`, the days of its month from `indicator_person`."""
     months, people = table(IndicatorMonth), table(IndicatorPerson)
+    scope = (lambda rollup: rollup.c.partner_organisation == organisation) if organisation else None
+    parts = ((months, func.sum(months.c.people)), (people, func.count()))
+    return _count_firsts(session, code, period, by, parts, scope)
+
+
+def count_rolled_up_units(
+    session: Session, code: str, period: Period, by: list[str], organisation: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """Units counting from the programme's start to the period's end, from `unit_month` and
+    `indicator_unit`: under an organisation filter each unit's first fact of that organisation,
+    without one its first fact of all (`overall`)."""
+    months, units = table(UnitMonth), table(IndicatorUnit)
+    if organisation:
+        scope = lambda rollup: rollup.c.organisation == organisation  # noqa: E731
+    else:
+        scope = lambda rollup: rollup.c.overall.is_(True)  # noqa: E731
+    parts = ((months, func.sum(months.c.units)), (units, func.count()))
+    return _count_firsts(session, code, period, by, parts, scope)
+
+
+def _count_firsts(
+    session: Session,
+    code: str,
+    period: Period,
+    by: list[str],
+    parts: tuple[tuple[Any, Any], tuple[Any, Any]],
+    scope: Callable[[Any], Any] | None,
+) -> tuple[int, list[dict[str, Any]]]:
+    """Count the rows of a first-day roll-up up to the period's end: whole months from its monthly
+    table (`parts[0]`: the table and its sum), the end's month by day from its rows (`parts[1]`)."""
     month = period.end.replace(day=1)
-    parts = (
-        (months, func.sum(months.c.people), months.c.month < month),
-        (people, func.count(), and_(people.c.first_on >= month, people.c.first_on <= period.end)),
-    )
+    (by_month, in_months), (by_row, in_rows) = parts
     cells: dict[tuple[str, ...], int] = {}
-    for rollup, value, within in parts:
+    for rollup, value, within in (
+        (by_month, in_months, by_month.c.month < month),
+        (by_row, in_rows, and_(by_row.c.first_on >= month, by_row.c.first_on <= period.end)),
+    ):
         query = select(*(rollup.c[d] for d in by), value).where(rollup.c.code == code, within)
-        if organisation:
-            query = query.where(rollup.c.partner_organisation == organisation)
+        if scope is not None:
+            query = query.where(scope(rollup))
         if by:
             query = query.group_by(*(rollup.c[d] for d in by))
         for row in session.execute(query):
@@ -347,31 +396,26 @@ def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str]
     return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
 
 
-def ventures_created_or_supported(
+def units_once(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
-    """Each venture once, on its first launch or entry into acceleration in the period."""
-    created = or_(_fact().kind == "launched", _fact().category == "acceleration")
-    first = _first_per_unit(
-        _facts(("launched", "venture_stage"), period, organisation, created), (_fact().occurred_on, _fact().id)
-    )
+    """Each unit (a venture) once, on its first fact of the indicator's kinds in the period that
+    meets its `where`. From the roll-ups (ADR 26) when they hold the answer, from the facts
+    otherwise: the same count either way."""
+    if rolled_up_answer(session, period, by, dimensions=ROLLED_UP_UNIT_DIMENSIONS):
+        total, breakdown = count_rolled_up_units(session, indicator.code, period, by, organisation)
+        return Result(indicator, period, total, breakdown)
+    return units_from_facts(session, indicator, period, by, organisation)
+
+
+def units_from_facts(
+    session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
+) -> Result:
+    where = (indicator.where(_fact()),) if indicator.where else ()
+    facts = _facts(indicator.kinds, period, organisation, *where)
+    first = _first_per_unit(facts, (_fact().occurred_on, _fact().id))
     (n,), groups = _unit_sums(session, first, by, [func.count()])
     return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
-
-
-def ventures_once(condition: Callable[[Any], Any]) -> "Count":
-    """Each venture once, on its first fact of the indicator's kinds in the period that meets
-    `condition` (given the facts' columns)."""
-
-    def count(
-        session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
-    ) -> Result:
-        facts = _facts(indicator.kinds, period, organisation, condition(_fact()))
-        first = _first_per_unit(facts, (_fact().occurred_on, _fact().id))
-        (n,), groups = _unit_sums(session, first, by, [func.count()])
-        return Result(indicator, period, n, _cells(by, groups, lambda v: v[0]))
-
-    return count
 
 
 def summed(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
@@ -567,12 +611,18 @@ class Indicator:
     about_people: bool = False
     fact_dimensions: tuple[str, ...] = ()
     where: Callable[[Any], Any] | None = None
-    """For `unique_people`: the condition its facts meet (given the facts' columns), if any."""
+    """For `unique_people` and `units_once`: the condition its facts meet (given the facts'
+    columns), if any."""
 
     @property
     def rolled_up(self) -> bool:
         """Counted from the roll-ups when they hold the answer (ADR 26): the unique-people counts."""
         return self.count is unique_people
+
+    @property
+    def per_unit(self) -> bool:
+        """Counted from the units' roll-ups when they hold the answer: each unit once."""
+        return self.count is units_once
 
 
 INDICATORS: tuple[Indicator, ...] = (
@@ -594,8 +644,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "Ventures launched in the period (created) plus ventures that entered acceleration in the period "
         "(supported); a venture counts once.",
         ("launched", "venture_stage"),
-        ventures_created_or_supported,
+        units_once,
         fact_dimensions=("venture_kind",),
+        where=lambda f: or_(f.kind == "launched", f.category == "acceleration"),
     ),
     Indicator(
         "businesses_created",
@@ -603,8 +654,9 @@ INDICATORS: tuple[Indicator, ...] = (
         Unit.UNITS,
         "Ventures launched in the period that were not trading when they entered the programme; a venture counts once.",
         ("launched",),
-        ventures_once(lambda f: f.flag.is_not(True)),
+        units_once,
         fact_dimensions=("venture_kind",),
+        where=lambda f: f.flag.is_not(True),
     ),
     Indicator(
         "businesses_strengthened",
@@ -613,10 +665,9 @@ INDICATORS: tuple[Indicator, ...] = (
         "Ventures that were already trading when they entered the programme, admitted in the period to "
         "pre-incubation, incubation or acceleration; a venture counts once.",
         ("venture_stage",),
-        ventures_once(
-            lambda f: and_(f.flag.is_(True), f.category.in_(("pre_incubation", "incubation", "acceleration")))
-        ),
+        units_once,
         fact_dimensions=("venture_kind",),
+        where=lambda f: and_(f.flag.is_(True), f.category.in_(("pre_incubation", "incubation", "acceleration"))),
     ),
     Indicator(
         "1.3",

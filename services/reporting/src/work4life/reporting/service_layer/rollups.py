@@ -1,21 +1,28 @@
-"""Keeping the roll-ups (ADR 26): for the unique-people indicators `indicator_person`, each person's
-first day per indicator, and `indicator_month`, those people counted by month, sex, region and
-partner organisation; for retention `retention_person`, each person's checks by months after the
-start and month recorded, and `retention_month`, their sums by those attributes. The counting
-functions read them (`indicators.count_rolled_up`, `indicators.retention`) when they hold the answer.
+"""Keeping the roll-ups (ADR 26), each a table of rows and a table of their sums by month:
+
+- `indicator_person` / `indicator_month`: for the unique-people indicators, each person's first day
+  per indicator, counted by month, sex, region and partner organisation;
+- `retention_person` / `retention_month`: each person's retention checks by months after the start
+  and month recorded, summed by those attributes;
+- `indicator_unit` / `unit_month`: for the indicators that count ventures once, each venture's first
+  day per indicator and organisation, counted by month and that first fact's attributes.
+
+The counting functions read them (`indicators.count_rolled_up`, `count_rolled_up_units`,
+`retention`) when they hold the answer.
 
 They are never moved by deltas worked out event by event. At the end of each batch, in its
 transaction, the people the batch touched (facts written, registrations and changes, erasures and
-merges: `write_behind.take_touched`) are recounted from the facts with the indicators' own kinds and
-conditions, and only the rows that changed are replaced, their months adjusted. Whatever happened
+merges: `write_behind.take_touched`) and the ventures whose facts it wrote are recounted from the
+facts with the indicators' own kinds and conditions, and only the rows that changed are replaced,
+their months adjusted (`_replace_changed`). Whatever happened
 to those people (a move, an erasure, a merge, a late or repeated event), the result is the recount
 from scratch. The rebuild and the first start build them from all the facts in one pass (`build`).
 """
 
 import asyncio
 import functools
-from collections import Counter
 from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -30,19 +37,23 @@ from work4life.runtime.db import table
 
 from ..adapters import write_behind
 from ..adapters.orm import (
+    VENTURE_FACTS,
     Activity,
     IndicatorMonth,
     IndicatorPerson,
+    IndicatorUnit,
     Person,
     RetentionMonth,
     RetentionPerson,
     RollupState,
+    UnitMonth,
 )
 from .indicators import INDICATORS, RETENTION_KIND, Indicator, rollup_signature
 
 FACTS, PEOPLE = table(Activity), table(Person)
 PERSON_ROWS, MONTH_ROWS, STATE = table(IndicatorPerson), table(IndicatorMonth), table(RollupState)
 CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
+UNIT_ROWS, UNIT_MONTHS = table(IndicatorUnit), table(UnitMonth)
 ATTRIBUTES = ("sex", "region", "partner_organisation")
 LOCK = 0x57344C52
 """The PostgreSQL advisory lock that makes the roll-up step of concurrent consumers take turns: the
@@ -61,6 +72,10 @@ def maintain(on: bool) -> None:
 
 def rolled_up() -> list[Indicator]:
     return [i for i in INDICATORS if i.rolled_up]
+
+
+def per_unit() -> list[Indicator]:
+    return [i for i in INDICATORS if i.per_unit]
 
 
 def _qualifies(indicator: Indicator) -> Any:
@@ -82,20 +97,127 @@ def _lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK})
 
 
-Row = tuple[date, str, str, str]  # first day, sex, region, partner organisation
+@dataclass(frozen=True)
+class Shape:
+    """A roll-up's two tables: its rows, by `key` with `values`, and the month table that sums
+    `amounts(row)` into `amount_names` by the row's `cell` columns."""
+
+    rows: Any
+    months: Any
+    key: tuple[str, ...]
+    values: tuple[str, ...]
+    cell: tuple[str, ...]
+    amount_names: tuple[str, ...]
+    amounts: Callable[[dict[str, Any]], tuple[int, ...]]
+
+    @functools.cached_property
+    def delete(self) -> Any:
+        return delete(self.rows).where(*(self.rows.c[name] == bindparam(f"k_{name}") for name in self.key))
+
+    def add(self, statement: Any) -> Any:
+        """ON CONFLICT (the month's cell) add the change to its amounts."""
+        return statement.on_conflict_do_update(
+            index_elements=list(self.months.primary_key.columns),
+            set_={name: self.months.c[name] + statement.excluded[name] for name in self.amount_names},
+        )
 
 
-def recount(connection: Connection, people: Iterable[UUID]) -> dict[tuple[str, UUID], Row]:
-    """Each of `people`'s rows as a recount from the facts makes them, by (code, person): one read
+def _one(_: dict[str, Any]) -> tuple[int, ...]:
+    return (1,)
+
+
+PEOPLE_SHAPE = Shape(
+    PERSON_ROWS,
+    MONTH_ROWS,
+    ("code", "beneficiary_id"),
+    ("first_on", "month", *ATTRIBUTES),
+    ("code", "month", *ATTRIBUTES),
+    ("people",),
+    _one,
+)
+CHECKS_SHAPE = Shape(
+    CHECK_ROWS,
+    CHECK_MONTHS,
+    ("beneficiary_id", "months", "month"),
+    ("checks", "retained", *ATTRIBUTES),
+    ("months", "month", *ATTRIBUTES),
+    ("checks", "retained"),
+    lambda row: (row["checks"], row["retained"]),
+)
+UNIT_ATTRIBUTES = ("region", "venture_kind")
+UNITS_SHAPE = Shape(
+    UNIT_ROWS,
+    UNIT_MONTHS,
+    ("code", "unit_id", "organisation"),
+    ("first_on", "month", "overall", *UNIT_ATTRIBUTES),
+    ("code", "month", "organisation", *UNIT_ATTRIBUTES, "overall"),
+    ("units",),
+    _one,
+)
+
+Rows = dict[tuple[Any, ...], tuple[Any, ...]]
+"""A roll-up's rows by key: its `values`, in order."""
+
+
+def _replace_changed(connection: Connection, shape: Shape, old: Rows, new: Rows) -> None:
+    """Replace the rows that differ between `old` (as kept) and `new` (as recounted), and move the
+    month table by what left and what came."""
+    gone = {key: row for key, row in old.items() if new.get(key) != row}
+    came = {key: row for key, row in new.items() if old.get(key) != row}
+    if not gone and not came:
+        return  # the usual case: more facts for people already counted from the same day
+    if gone:
+        connection.execute(shape.delete, [{f"k_{n}": v for n, v in zip(shape.key, key, strict=True)} for key in gone])
+    as_rows = {
+        changed: [
+            {**dict(zip(shape.key, k, strict=True)), **dict(zip(shape.values, v, strict=True))} for k, v in rows.items()
+        ]
+        for changed, rows in (("gone", gone), ("came", came))
+    }
+    if came:
+        db.insert_many(connection, shape.rows, as_rows["came"])
+    moves: dict[tuple[Any, ...], list[int]] = {}
+    for sign, changed in ((-1, "gone"), (1, "came")):
+        for row in as_rows[changed]:
+            sums = moves.setdefault(tuple(row[name] for name in shape.cell), [0] * len(shape.amount_names))
+            for i, amount in enumerate(shape.amounts(row)):
+                sums[i] += sign * amount
+    months = [
+        {**dict(zip(shape.cell, cell, strict=True)), **dict(zip(shape.amount_names, sums, strict=True))}
+        for cell, sums in sorted(moves.items(), key=lambda item: tuple(str(v) for v in item[0]))
+        if any(sums)
+    ]
+    if months:
+        db.insert_many(connection, shape.months, months, shape.add)
+
+
+def _kept(connection: Connection, shape: Shape, column: str, ids: Iterable[UUID]) -> Rows:
+    query = _kept_query(shape, column, connection.dialect.name)
+    n = len(shape.key)
+    return {tuple(row[:n]): tuple(row[n:]) for row in connection.execute(query, {"ids": list(ids)})}
+
+
+@functools.cache
+def _kept_query(shape: Shape, column: str, dialect: str) -> Any:
+    columns = [shape.rows.c[name] for name in (*shape.key, *shape.values)]
+    return select(*columns).where(_among(dialect, shape.rows.c[column]))
+
+
+# -- people: the first day per indicator, and the retention checks ---------------------------------
+
+
+def recount(connection: Connection, people: Iterable[UUID]) -> Rows:
+    """Each of `people`'s `indicator_person` rows as a recount from the facts makes them: one read
     of their facts (through the index on the person), every indicator's first day at once."""
     indicators = rolled_up()
-    rows: dict[tuple[str, UUID], Row] = {}
+    rows: Rows = {}
     for who, sex, region, organisation, *days in connection.execute(
-        _recount_query(connection.dialect.name), {"people": list(people)}
+        _recount_query(connection.dialect.name), {"ids": list(people)}
     ):
         for indicator, day in zip(indicators, days, strict=True):
             if day is not None:
-                rows[(indicator.code, who)] = (_as_date(day), sex, region, organisation)
+                first = _as_date(day)
+                rows[(indicator.code, who)] = (first, first.replace(day=1), sex, region, organisation)
     return rows
 
 
@@ -110,119 +232,11 @@ def _recount_query(dialect: str) -> Any:
     )
 
 
-@functools.cache
-def _kept_query(dialect: str) -> Any:
-    columns = (PERSON_ROWS.c.code, PERSON_ROWS.c.beneficiary_id, PERSON_ROWS.c.first_on)
-    return select(*columns, *PERSON_ROWS.c[ATTRIBUTES]).where(_among(dialect, PERSON_ROWS.c.beneficiary_id))
-
-
-def _among(dialect: str, column: Any) -> Any:
-    """`column IN (:people)`; on PostgreSQL `= ANY(:people)`, one array whatever the number of people."""
-    if dialect == "postgresql":
-        return column == func.any(bindparam("people", type_=postgresql.ARRAY(Uuid())))
-    return column.in_(bindparam("people", expanding=True))
-
-
-def _as_date(day: Any) -> date:
-    return day if isinstance(day, date) else date.fromisoformat(str(day))
-
-
-def refresh(session: Session) -> None:
-    """The commit hook: recount the roll-ups of the people the transaction touched."""
-    people = write_behind.take_touched(session)
-    if not people or not _maintained:
-        return
-    session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
-    connection = session.connection()
-    _lock(connection)
-    ordered = sorted(people, key=str)
-    for start in range(0, len(ordered), CHUNK):
-        chunk = tuple(ordered[start : start + CHUNK])
-        _refresh(connection, chunk)
-        _refresh_checks(connection, chunk)
-
-
-def _refresh(connection: Connection, people: tuple[UUID, ...]) -> None:
-    kept = connection.execute(_kept_query(connection.dialect.name), {"people": list(people)})
-    old: dict[tuple[str, UUID], Row] = {(code, who): tuple(rest) for code, who, *rest in kept}
-    new = recount(connection, people)
-    gone = {key: row for key, row in old.items() if new.get(key) != row}
-    came = {key: row for key, row in new.items() if old.get(key) != row}
-    if not gone and not came:
-        return  # the usual case: more facts for people already counted from the same day
-    if gone:
-        connection.execute(_DELETE_PERSON_ROW, [{"c": code, "who": who} for code, who in gone])
-    if came:
-        rows = [_person_row(code, who, row) for (code, who), row in came.items()]
-        db.insert_many(connection, PERSON_ROWS, rows)
-    moves: Counter[tuple[str, date, str, str, str]] = Counter()
-    for sign, changed in ((-1, gone), (1, came)):
-        for (code, _), (day, sex, region, organisation) in changed.items():
-            moves[(code, day.replace(day=1), sex, region, organisation)] += sign
-    months = [
-        {"code": key[0], "month": key[1], **dict(zip(ATTRIBUTES, key[2:], strict=True)), "people": n}
-        for key, n in sorted(moves.items())
-        if n
-    ]
-    if months:
-        db.insert_many(connection, MONTH_ROWS, months, _add_people)
-
-
-_DELETE_PERSON_ROW = delete(PERSON_ROWS).where(
-    PERSON_ROWS.c.code == bindparam("c"), PERSON_ROWS.c.beneficiary_id == bindparam("who")
-)
-
-
-def _person_row(code: str, who: UUID, row: Row) -> dict[str, Any]:
-    day, sex, region, organisation = row
-    return {
-        "beneficiary_id": who,
-        "code": code,
-        "first_on": day,
-        "month": day.replace(day=1),
-        "sex": sex,
-        "region": region,
-        "partner_organisation": organisation,
-    }
-
-
-def _add_people(statement: Any) -> Any:
-    """ON CONFLICT (the month's cell) add the change to its people."""
-    return statement.on_conflict_do_update(
-        index_elements=[c for c in MONTH_ROWS.primary_key.columns],
-        set_={"people": MONTH_ROWS.c.people + statement.excluded.people},
-    )
-
-
-# -- the retention checks ------------------------------------------------------------------------
-
-CheckKey = tuple[UUID, int, date]  # person, months after the start, month recorded
-CheckRow = tuple[int, int, str, str, str]  # checks, retained, sex, region, partner organisation
-
-
-@functools.cache
-def _checks_query(dialect: str) -> Any:
-    """The touched people's retention checks, one row per check, with the person's attributes."""
-    return (
-        select(FACTS.c.beneficiary_id, FACTS.c.months, FACTS.c.occurred_on, FACTS.c.flag, *_attributes())
-        .select_from(_with_people())
-        .where(_among(dialect, FACTS.c.beneficiary_id), FACTS.c.kind == RETENTION_KIND)
-    )
-
-
-@functools.cache
-def _kept_checks_query(dialect: str) -> Any:
-    c = CHECK_ROWS.c
-    return select(c.beneficiary_id, c.months, c.month, c.checks, c.retained, *CHECK_ROWS.c[ATTRIBUTES]).where(
-        _among(dialect, c.beneficiary_id)
-    )
-
-
-def recount_checks(connection: Connection, people: Iterable[UUID]) -> dict[CheckKey, CheckRow]:
+def recount_checks(connection: Connection, people: Iterable[UUID]) -> Rows:
     """`people`'s `retention_person` rows as a recount from their facts makes them."""
-    sums: dict[CheckKey, list[Any]] = {}
+    sums: dict[tuple[Any, ...], list[Any]] = {}
     for who, months, day, flag, sex, region, organisation in connection.execute(
-        _checks_query(connection.dialect.name), {"people": list(people)}
+        _checks_query(connection.dialect.name), {"ids": list(people)}
     ):
         row = sums.setdefault((who, months, _as_date(day).replace(day=1)), [0, 0, sex, region, organisation])
         row[0] += 1
@@ -230,54 +244,103 @@ def recount_checks(connection: Connection, people: Iterable[UUID]) -> dict[Check
     return {key: tuple(row) for key, row in sums.items()}
 
 
-def _refresh_checks(connection: Connection, people: tuple[UUID, ...]) -> None:
-    kept = connection.execute(_kept_checks_query(connection.dialect.name), {"people": list(people)})
-    old: dict[CheckKey, CheckRow] = {(who, months, month): tuple(rest) for who, months, month, *rest in kept}
-    new = recount_checks(connection, people)
-    gone = {key: row for key, row in old.items() if new.get(key) != row}
-    came = {key: row for key, row in new.items() if old.get(key) != row}
-    if not gone and not came:
-        return
-    if gone:
-        connection.execute(_DELETE_CHECK_ROW, [{"who": w, "m": m, "month": month} for w, m, month in gone])
-    if came:
-        names = ("checks", "retained", *ATTRIBUTES)
-        rows = [
-            {"beneficiary_id": w, "months": m, "month": month, **dict(zip(names, row, strict=True))}
-            for (w, m, month), row in came.items()
-        ]
-        db.insert_many(connection, CHECK_ROWS, rows)
-    moves: dict[tuple[int, date, str, str, str], list[int]] = {}
-    for sign, changed in ((-1, gone), (1, came)):
-        for (_, m, month), (checks, retained, *attributes) in changed.items():
-            cell = moves.setdefault((m, month, *attributes), [0, 0])  # type: ignore[arg-type]
-            cell[0] += sign * checks
-            cell[1] += sign * retained
-    months = [
-        {"months": key[0], "month": key[1], **dict(zip(ATTRIBUTES, key[2:], strict=True)), "checks": n, "retained": r}
-        for key, (n, r) in sorted(moves.items())
-        if n or r
-    ]
-    if months:
-        db.insert_many(connection, CHECK_MONTHS, months, _add_checks)
-
-
-_DELETE_CHECK_ROW = delete(CHECK_ROWS).where(
-    CHECK_ROWS.c.beneficiary_id == bindparam("who"),
-    CHECK_ROWS.c.months == bindparam("m"),
-    CHECK_ROWS.c.month == bindparam("month"),
-)
-
-
-def _add_checks(statement: Any) -> Any:
-    """ON CONFLICT (the month's cell) add the change to its checks."""
-    return statement.on_conflict_do_update(
-        index_elements=[c for c in CHECK_MONTHS.primary_key.columns],
-        set_={
-            "checks": CHECK_MONTHS.c.checks + statement.excluded.checks,
-            "retained": CHECK_MONTHS.c.retained + statement.excluded.retained,
-        },
+@functools.cache
+def _checks_query(dialect: str) -> Any:
+    """The people's retention checks, one row per check, with the person's attributes."""
+    return (
+        select(FACTS.c.beneficiary_id, FACTS.c.months, FACTS.c.occurred_on, FACTS.c.flag, *_attributes())
+        .select_from(_with_people())
+        .where(_among(dialect, FACTS.c.beneficiary_id), FACTS.c.kind == RETENTION_KIND)
     )
+
+
+# -- units: each venture's first day per indicator and organisation --------------------------------
+
+
+def recount_units(connection: Connection, units: Iterable[UUID]) -> Rows:
+    """`units`' `indicator_unit` rows as a recount from their facts makes them: per indicator and
+    organisation the first qualifying fact (by day, then as recorded), and which of those is the
+    unit's first of all."""
+    indicators = per_unit()
+    firsts: dict[tuple[str, UUID, str], tuple[date, int, str, str]] = {}
+    overall: dict[tuple[str, UUID], tuple[date, int, str]] = {}
+    for unit, day, fact, organisation, region, kind, *qualifies in connection.execute(
+        _units_query(connection.dialect.name), {"ids": list(units)}
+    ):
+        on = _as_date(day)
+        for indicator, counts in zip(indicators, qualifies, strict=True):
+            if not counts:
+                continue
+            key = (indicator.code, unit, organisation)
+            if key not in firsts or (on, fact) < firsts[key][:2]:
+                firsts[key] = (on, fact, region, kind)
+            top = (indicator.code, unit)
+            if top not in overall or (on, fact) < overall[top][:2]:
+                overall[top] = (on, fact, organisation)
+    return {
+        (code, unit, organisation): (on, on.replace(day=1), overall[(code, unit)][2] == organisation, region, kind)
+        for (code, unit, organisation), (on, _, region, kind) in firsts.items()
+    }
+
+
+def _unit_column(name: str) -> Any:
+    """A venture fact's attribute as the roll-ups keep it ("" where it names none)."""
+    return func.coalesce(func.nullif(FACTS.c[name], ""), "").label(name)
+
+
+@functools.cache
+def _units_query(dialect: str) -> Any:
+    qualifies = [case((_qualifies(i), True), else_=False) for i in per_unit()]
+    return select(
+        FACTS.c.unit_id,
+        FACTS.c.occurred_on,
+        FACTS.c.id,
+        *(_unit_column(name) for name in ("organisation", *UNIT_ATTRIBUTES)),
+        *qualifies,
+    ).where(_among(dialect, FACTS.c.unit_id), text(VENTURE_FACTS))  # as the partial index says it
+
+
+def _among(dialect: str, column: Any) -> Any:
+    """`column IN (:ids)`; on PostgreSQL `= ANY(:ids)`, one array whatever the number of ids."""
+    if dialect == "postgresql":
+        return column == func.any(bindparam("ids", type_=postgresql.ARRAY(Uuid())))
+    return column.in_(bindparam("ids", expanding=True))
+
+
+def _as_date(day: Any) -> date:
+    return day if isinstance(day, date) else date.fromisoformat(str(day))
+
+
+def refresh(session: Session) -> None:
+    """The commit hook: recount the roll-ups of the people and units the transaction touched."""
+    people = write_behind.take_touched(session)
+    units = write_behind.take_touched_units(session)
+    if not (people or units) or not _maintained:
+        return
+    session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
+    connection = session.connection()
+    _lock(connection)
+    ordered = sorted(people, key=str)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        _replace_changed(
+            connection,
+            PEOPLE_SHAPE,
+            _kept(connection, PEOPLE_SHAPE, "beneficiary_id", chunk),
+            recount(connection, chunk),
+        )
+        _replace_changed(
+            connection,
+            CHECKS_SHAPE,
+            _kept(connection, CHECKS_SHAPE, "beneficiary_id", chunk),
+            recount_checks(connection, chunk),
+        )
+    ordered = sorted(units, key=str)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start : start + CHUNK]
+        _replace_changed(
+            connection, UNITS_SHAPE, _kept(connection, UNITS_SHAPE, "unit_id", chunk), recount_units(connection, chunk)
+        )
 
 
 # -- building them from every fact ---------------------------------------------------------------
@@ -293,7 +356,7 @@ def build(connection: Connection) -> None:
     """Build both roll-ups from all the facts (one statement per indicator), and record what they
     were built for."""
     _lock(connection)
-    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS):
+    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS, UNIT_ROWS, UNIT_MONTHS):
         connection.execute(delete(rollup))
     for indicator in rolled_up():
         first = func.min(FACTS.c.occurred_on)
@@ -315,6 +378,7 @@ def build(connection: Connection) -> None:
     by_month = select(*cells, func.count()).group_by(*cells)
     connection.execute(insert(MONTH_ROWS).from_select([c.name for c in cells] + ["people"], by_month))
     _build_checks(connection)
+    _build_units(connection)
     connection.execute(delete(STATE))
     connection.execute(insert(STATE).values(id=1, signature=rollup_signature(), built_at=datetime.now(UTC)))
 
@@ -339,6 +403,40 @@ def _build_checks(connection: Connection) -> None:
     cells = [CHECK_ROWS.c.months, CHECK_ROWS.c.month, *CHECK_ROWS.c[ATTRIBUTES]]
     sums = select(*cells, func.sum(CHECK_ROWS.c.checks), func.sum(CHECK_ROWS.c.retained)).group_by(*cells)
     connection.execute(insert(CHECK_MONTHS).from_select([c.name for c in cells] + ["checks", "retained"], sums))
+
+
+def _build_units(connection: Connection) -> None:
+    """Per indicator, each venture's first qualifying fact in each organisation (ranked by day, then
+    as recorded), and whether it is the venture's first of all."""
+    organisation = _unit_column("organisation")
+    order = (FACTS.c.occurred_on, FACTS.c.id)
+    for indicator in per_unit():
+        ranked = (
+            select(
+                FACTS.c.unit_id,
+                FACTS.c.occurred_on,
+                organisation,
+                *(_unit_column(name) for name in UNIT_ATTRIBUTES),
+                func.row_number().over(partition_by=(FACTS.c.unit_id, organisation), order_by=order).label("in_org"),
+                func.row_number().over(partition_by=FACTS.c.unit_id, order_by=order).label("of_all"),
+            )
+            .where(text(VENTURE_FACTS), _qualifies(indicator), FACTS.c.unit_id.is_not(None))
+            .subquery()
+        )
+        firsts = select(
+            literal(indicator.code).label("code"),
+            ranked.c.unit_id,
+            ranked.c.organisation,
+            ranked.c.occurred_on,
+            _month_of(connection, ranked.c.occurred_on),
+            ranked.c.of_all == 1,
+            *(ranked.c[name] for name in UNIT_ATTRIBUTES),
+        ).where(ranked.c.in_org == 1)
+        names = ["code", "unit_id", "organisation", "first_on", "month", "overall", *UNIT_ATTRIBUTES]
+        connection.execute(insert(UNIT_ROWS).from_select(names, firsts))
+    cells = [UNIT_ROWS.c[name] for name in UNITS_SHAPE.cell]
+    counted = select(*cells, func.count()).group_by(*cells)
+    connection.execute(insert(UNIT_MONTHS).from_select([*UNITS_SHAPE.cell, "units"], counted))
 
 
 def forget(connection: Connection) -> None:
@@ -373,5 +471,7 @@ def keeper(engine: Engine, enabled: bool) -> Callable[[], Coroutine[Any, Any, No
 
 
 write_behind.on_commit(
-    refresh, kinds={RETENTION_KIND, *(kind for indicator in rolled_up() for kind in indicator.kinds)}
+    refresh,
+    kinds={RETENTION_KIND, *(kind for indicator in rolled_up() for kind in indicator.kinds)},
+    unit_kinds={kind for indicator in per_unit() for kind in indicator.kinds},
 )
