@@ -35,6 +35,26 @@ async def publish(broker, envelope) -> None:
     await broker.publish(value, topic="intake.beneficiaries", key=key, headers=headers)
 
 
+async def completed(broker, who, on: date, kind: str = "vocational") -> None:
+    """A course completed by `who`, as training tells it."""
+    event = CourseCompleted(
+        enrolment_id=uuid4(),
+        beneficiary_id=who,
+        cohort_id=uuid4(),
+        course_id=uuid4(),
+        course_kind=kind,
+        sector="cross_sector",
+        region="oriental",
+        organisation="ofppt",
+        completed_on=on,
+        hours=40,
+        attendance_rate=0.9,
+    )
+    envelope = new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
+    value, key, headers = wire(envelope)
+    await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
+
+
 async def summary(client, **params) -> dict:
     response = await client.get("/v1/registrations/summary", params=params)
     assert response.status_code == 200, response.text
@@ -146,27 +166,9 @@ async def test_a_person_with_two_kinds_of_course_counts_once_under_the_first(rep
     for who in (twice, once):
         await publish(broker, registration(beneficiary_id=who))
 
-    async def completed(who, kind: str, on: date) -> None:
-        event = CourseCompleted(
-            enrolment_id=uuid4(),
-            beneficiary_id=who,
-            cohort_id=uuid4(),
-            course_id=uuid4(),
-            course_kind=kind,
-            sector="cross_sector",
-            region="oriental",
-            organisation="ofppt",
-            completed_on=on,
-            hours=40,
-            attendance_rate=0.9,
-        )
-        envelope = new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
-        value, key, headers = wire(envelope)
-        await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
-
-    await completed(twice, "vocational", date(2026, 3, 20))
-    await completed(twice, "digital", date(2026, 3, 5))  # told later, happened first
-    await completed(once, "vocational", date(2026, 3, 10))
+    await completed(broker, twice, date(2026, 3, 20), "vocational")
+    await completed(broker, twice, date(2026, 3, 5), "digital")  # told later, happened first
+    await completed(broker, once, date(2026, 3, 10), "vocational")
     params = {"period": "month:2026-03", "by": "course_kind"}
     got = (await client.get("/v1/indicators/1.4", params=params, headers=MANAGER)).json()
     assert got["total"] == 2
@@ -209,24 +211,6 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     intake = Producer(service="intake", organisation="org-a")
     late, mover, erased, retired, kept = (uuid4() for _ in range(5))
 
-    async def completed(who, on: date) -> None:
-        event = CourseCompleted(
-            enrolment_id=uuid4(),
-            beneficiary_id=who,
-            cohort_id=uuid4(),
-            course_id=uuid4(),
-            course_kind="vocational",
-            sector="cross_sector",
-            region="oriental",
-            organisation="ofppt",
-            completed_on=on,
-            hours=40,
-            attendance_rate=0.9,
-        )
-        envelope = new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
-        value, key, headers = wire(envelope)
-        await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
-
     async def trained(**params) -> dict:
         answer = await client.get("/v1/indicators/1.4", params=params, headers=MANAGER)
         assert answer.status_code == 200, answer.text
@@ -242,7 +226,7 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
             assert rolled_up_answer(session, Period(None, date.today()), ["sex", "region"])
 
     # A course completed before reporting knows the person: counted as unknown, then placed.
-    await completed(late, date(2026, 3, 10))
+    await completed(broker, late, date(2026, 3, 10))
     assert by(await trained(by="region"), "region") == {"unknown": 1}
     await publish(broker, registration(beneficiary_id=late, region="fes_meknes"))
     assert by(await trained(by="region"), "region") == {"fes_meknes": 1}
@@ -251,9 +235,9 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     # A completion told later that happened earlier moves the first day back a month.
     for who in (mover, erased, retired, kept):
         await publish(broker, registration(beneficiary_id=who, sex="male"))
-        await completed(who, date(2026, 3, 20))
+        await completed(broker, who, date(2026, 3, 20))
     assert (await trained(to="2026-02-28"))["total"] == 0
-    await completed(mover, date(2026, 2, 5))
+    await completed(broker, mover, date(2026, 2, 5))
     assert (await trained(to="2026-02-28"))["total"] == 1
     assert (await trained(to="2026-02-04"))["total"] == 0
     await still_a_recount()
@@ -285,7 +269,7 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     assert sum(cell["value"] for cell in answer["breakdown"]) == 4
     assert by(await trained(by="sex"), "sex") == {"female": 1, "male": 3}
     await still_a_recount()
-    await completed(erased, date(2026, 1, 2))  # late news of the erased person lands on the stand-in
+    await completed(broker, erased, date(2026, 1, 2))  # late news of the erased person lands on the stand-in
     assert (await trained(to="2026-01-31"))["total"] == 1
     await still_a_recount()
 

@@ -31,6 +31,9 @@ _PENDING_CHANGES = "reporting.pending_person_changes"
 _PENDING_FACTS = "reporting.pending_facts"
 _TOUCHED = "reporting.touched_people"
 _TOUCHED_UNITS = "reporting.touched_units"
+_TOUCHED_BY = "reporting.touched_by"
+EXPLICITLY = "*"
+"""In `take_touched_by`: the people a handler touched itself (an erasure, a merge)."""
 
 COMMIT_HOOKS: list[Callable[[Session], None]] = []
 """Run at commit after the rows are written, in order (the roll-ups, `service_layer/rollups.py`)."""
@@ -38,6 +41,8 @@ TOUCHING_KINDS: set[str] = set()
 """The kinds of facts whose person the hooks need to know of (the others touch nobody)."""
 UNIT_KINDS: set[str] = set()
 """The kinds of facts whose unit (a venture) the hooks need to know of."""
+WATCHED_KINDS: set[str] = set()
+"""The kinds of facts whose people the hooks want to know apart (`take_touched_by`)."""
 
 
 @functools.cache
@@ -71,11 +76,18 @@ def _at_commit(session: Session) -> None:
         hook(session)
 
 
-def on_commit(hook: Callable[[Session], None], kinds: Iterable[str], unit_kinds: Iterable[str] = ()) -> None:
+def on_commit(
+    hook: Callable[[Session], None],
+    kinds: Iterable[str],
+    unit_kinds: Iterable[str] = (),
+    watched_kinds: Iterable[str] = (),
+) -> None:
     """Run `hook` at each commit, after the rows are written (once, however often it is asked);
-    a fact touches its person for the hooks if it is of one of `kinds`, its unit if of `unit_kinds`."""
+    a fact touches its person for the hooks if it is of one of `kinds`, its unit if of `unit_kinds`;
+    the people touched by facts of `watched_kinds` are also told apart, kind by kind."""
     TOUCHING_KINDS.update(kinds)
     UNIT_KINDS.update(unit_kinds)
+    WATCHED_KINDS.update(watched_kinds)
     if hook not in COMMIT_HOOKS:
         COMMIT_HOOKS.append(hook)
 
@@ -83,6 +95,11 @@ def on_commit(hook: Callable[[Session], None], kinds: Iterable[str], unit_kinds:
 def touch(session: Session, *people: UUID | None) -> None:
     """Note people whose facts or attributes the transaction changed other than through this
     module (an erasure, a merge), for the commit hooks."""
+    _note(session, people)
+    _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(p for p in people if p is not None)
+
+
+def _note(session: Session, people: Iterable[UUID | None]) -> None:
     touched = _pending(session, _TOUCHED, set)
     touched.update(p for p in people if p is not None)
 
@@ -90,6 +107,13 @@ def touch(session: Session, *people: UUID | None) -> None:
 def take_touched(session: Session) -> set[UUID]:
     """The people the transaction's writes touched since the last call (and forget them)."""
     touched: set[UUID] = session.info.pop(_TOUCHED, None) or set()
+    return touched
+
+
+def take_touched_by(session: Session) -> dict[str, set[UUID]]:
+    """Of the people touched since the last call, those touched by facts of each watched kind, and
+    (under `EXPLICITLY`) by handlers themselves; and forget them."""
+    touched: dict[str, set[UUID]] = session.info.pop(_TOUCHED_BY, None) or {}
     return touched
 
 
@@ -107,12 +131,18 @@ def flush(session: Session) -> None:
     changes = session.info.pop(_PENDING_CHANGES, None)
     facts = session.info.pop(_PENDING_FACTS, None)
     if people or changes or facts:
-        touch(
+        rows = (facts or {}).values()
+        _note(
             session,
-            *(people or ()),
-            *(change["who"] for change in changes or ()),
-            *(row["beneficiary_id"] for row in (facts or {}).values() if row["kind"] in TOUCHING_KINDS),
+            [
+                *(people or ()),
+                *(change["who"] for change in changes or ()),
+                *(row["beneficiary_id"] for row in rows if row["kind"] in TOUCHING_KINDS),
+            ],
         )
+        for row in rows:
+            if row["kind"] in WATCHED_KINDS and row["beneficiary_id"] is not None:
+                _pending(session, _TOUCHED_BY, dict).setdefault(row["kind"], set()).add(row["beneficiary_id"])
         units = [row["unit_id"] for row in (facts or {}).values() if row["kind"] in UNIT_KINDS and row["unit_id"]]
         if units:
             _pending(session, _TOUCHED_UNITS, set).update(units)

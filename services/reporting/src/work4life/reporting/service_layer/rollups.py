@@ -314,12 +314,14 @@ def _as_date(day: Any) -> date:
 def refresh(session: Session) -> None:
     """The commit hook: recount the roll-ups of the people and units the transaction touched."""
     people = write_behind.take_touched(session)
+    by = write_behind.take_touched_by(session)
     units = write_behind.take_touched_units(session)
     if not (people or units) or not _maintained:
         return
     session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
     connection = session.connection()
     _lock(connection)
+    must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
     ordered = sorted(people, key=str)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
@@ -329,18 +331,24 @@ def refresh(session: Session) -> None:
             _kept(connection, PEOPLE_SHAPE, "beneficiary_id", chunk),
             recount(connection, chunk),
         )
-        _replace_changed(
-            connection,
-            CHECKS_SHAPE,
-            _kept(connection, CHECKS_SHAPE, "beneficiary_id", chunk),
-            recount_checks(connection, chunk),
-        )
+        _refresh_checks(connection, chunk, must)
     ordered = sorted(units, key=str)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
         _replace_changed(
             connection, UNITS_SHAPE, _kept(connection, UNITS_SHAPE, "unit_id", chunk), recount_units(connection, chunk)
         )
+
+
+def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID]) -> None:
+    """Recount the retention rows of those of `people` who have some (their attributes may have
+    changed) or who `must` be: a retention fact of theirs was written, or an erasure or a merge
+    moved facts to them. The others (most: a new registration, a course completed) have no check
+    that could have changed, and cost no read of their facts."""
+    kept = _kept(connection, CHECKS_SHAPE, "beneficiary_id", people)
+    recounted = {who for who, *_ in kept} | (must & set(people))
+    if recounted:
+        _replace_changed(connection, CHECKS_SHAPE, kept, recount_checks(connection, sorted(recounted, key=str)))
 
 
 # -- building them from every fact ---------------------------------------------------------------
@@ -474,4 +482,5 @@ write_behind.on_commit(
     refresh,
     kinds={RETENTION_KIND, *(kind for indicator in rolled_up() for kind in indicator.kinds)},
     unit_kinds={kind for indicator in per_unit() for kind in indicator.kinds},
+    watched_kinds={RETENTION_KIND},
 )
