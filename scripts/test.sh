@@ -35,6 +35,9 @@ cleanup() {
 trap cleanup EXIT
 
 "$REPO/deploy/kafka/kafka.sh" status >/dev/null 2>&1 || started_kafka=1
+# A broker this script starts starts empty, as on a clean clone: the tests' namespaced topics of
+# earlier runs would otherwise pile up in .state (16,000 partitions ran the broker out of heap).
+[[ $started_kafka == 1 ]] && "$REPO/deploy/kafka/kafka.sh" reset
 "$REPO/deploy/kafka/kafka.sh" start
 "$REPO/deploy/postgres/postgres.sh" status >/dev/null 2>&1 || started_postgres=1
 "$REPO/deploy/postgres/postgres.sh" start
