@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from uuid import UUID, uuid4
 
 import pytest
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from work4life.contracts.envelope import Producer
@@ -19,12 +20,15 @@ from work4life.reporting.adapters.orm import (
     RetentionMonth,
     RetentionPerson,
     StatisticsConsent,
+    SummedMonth,
+    SummedUnit,
     UnitMonth,
     VentureState,
 )
 from work4life.reporting.bootstrap import build
 from work4life.reporting.config import ReportingSettings
 from work4life.reporting.service_layer import rollups
+from work4life.reporting.service_layer.rollups import SUM_AMOUNTS
 from work4life.runtime import db
 from work4life.runtime.db import table
 from work4life.runtime.events import encode, headers_for, new_envelope
@@ -82,6 +86,7 @@ def second_database(request, database_url, tmp_path):
 def _rollups(connection) -> dict[str, list[tuple]]:
     """The roll-ups' rows, sorted (a month's cell emptied by moves may stay with 0 people)."""
     months, check_months, unit_months = table(IndicatorMonth), table(RetentionMonth), table(UnitMonth)
+    sum_months = table(SummedMonth)
     return {
         "indicator_person": sorted(tuple(r) for r in connection.execute(select(table(IndicatorPerson)))),
         "indicator_month": sorted(tuple(r) for r in connection.execute(select(months).where(months.c.people != 0))),
@@ -91,6 +96,11 @@ def _rollups(connection) -> dict[str, list[tuple]]:
         ),
         "indicator_unit": sorted(tuple(r) for r in connection.execute(select(table(IndicatorUnit)))),
         "unit_month": sorted(tuple(r) for r in connection.execute(select(unit_months).where(unit_months.c.units != 0))),
+        "summed_unit": sorted(tuple(r) for r in connection.execute(select(table(SummedUnit)))),
+        "summed_month": sorted(
+            tuple(r)
+            for r in connection.execute(select(sum_months).where(or_(*(sum_months.c[n] != 0 for n in SUM_AMOUNTS))))
+        ),
     }
 
 

@@ -22,12 +22,16 @@ from sqlmodel import Session, create_engine, select
 from work4life.reporting.adapters.orm import VENTURE_KINDS, Activity, Person
 from work4life.reporting.domain.indicators import PERSON_DIMENSIONS, Unit, age_band
 from work4life.reporting.service_layer.indicators import (
+    BY_CODE,
     INDICATORS,
+    LIVE,
     ROLLED_UP_DIMENSIONS,
     ROLLED_UP_UNIT_DIMENSIONS,
     Period,
+    Source,
     _count_people,
     checks_from_facts,
+    compute,
     count_rolled_up,
     count_rolled_up_units,
     dimensions_of,
@@ -203,6 +207,8 @@ async def test_the_rollups_the_projection_kept_equal_a_recount_from_the_facts(fe
         assert len(kept["indicator_person"]) > 2000 and len(kept["indicator_month"]) > 100
         assert len(kept["retention_person"]) > 500 and len(kept["retention_month"]) > 100
         assert len(kept["indicator_unit"]) > 100 and len(kept["unit_month"]) > 50
+        assert len(kept["summed_unit"]) > 500 and len(kept["summed_month"]) > 100
+        assert any(row[1] == "latest_jobs" for row in kept["summed_unit"])
 
 
 ROLLUP_ENDS = [TODAY, date(2025, 6, 30), date(2025, 6, 14), date(2026, 2, 1), date(2024, 12, 31)]
@@ -312,6 +318,48 @@ async def test_every_retention_rate_from_the_rollups_equals_the_rate_from_the_fa
         engine.dispose()
         assert compared == 3 * len(RETENTION_PERIODS) * 8 * 2
         assert checked > 1000, "the programme's checks were compared, not empty answers"
+
+
+SUMMED = ["1.1", "3.3", "3.11", "job_fairs", "job_fair_employers", "job_fair_attendance", "financial_volume"]
+SUMMED += ["survival_6m", "survival_12m"]
+FROM_THE_FACTS = Source(LIVE.activity, LIVE.person)
+"""The live tables under another name: counts read the facts, never the roll-ups."""
+
+
+async def test_every_sum_about_units_from_the_rollups_equals_the_sum_from_the_facts(fed, fed_postgresql):
+    """The indicators that count or sum facts about units (1.1's jobs started and jobs at the latest
+    visit, sessions and people reached, job fairs, money paid, survival), over periods from the
+    programme's start and periods that start later, whole months or not, by every combination of
+    region, organisation and venture kind they break down by, with and without an organisation
+    filter: the roll-ups' answer is the facts' answer, on both databases."""
+    periods = [*RETENTION_PERIODS, *(Period(None, end) for end in ROLLUP_ENDS[1:4])]
+    for _, url in (fed, fed_postgresql):
+        engine = create_engine(url)
+        compared = 0
+        answered: Counter[str] = Counter()
+        with Session(engine) as session:
+            assert rolled_up_answer(
+                session,
+                Period(date(2025, 7, 1), TODAY),
+                ["region"],
+                from_start=False,
+                dimensions=ROLLED_UP_UNIT_DIMENSIONS,
+            )
+            for code in SUMMED:
+                dimensions = sorted(ROLLED_UP_UNIT_DIMENSIONS & set(dimensions_of(BY_CODE[code])))
+                combinations_of_dimensions = [list(c) for n in range(4) for c in combinations(dimensions, n)]
+                for period in periods:
+                    for by in combinations_of_dimensions:
+                        for organisation in (None, ORGS[0]):
+                            facts = compute(session, code, period, by, organisation, source=FROM_THE_FACTS)
+                            rolled = compute(session, code, period, by, organisation)
+                            assert rolled == facts, (code, period, by, organisation)
+                            answered[code] += facts.total not in (None, 0)
+                            compared += 1
+        engine.dispose()
+        assert compared > len(SUMMED) * len(periods) * 4 * 2
+        assert {code for code, n in answered.items() if n} == set(SUMMED) and answered.total() > compared / 2, "not only empty answers compared"
+    print(f"\n{compared} answers alike from the roll-ups and from the facts")
 
 
 async def test_a_period_splits_into_whole_months_and_the_days_at_its_edges():

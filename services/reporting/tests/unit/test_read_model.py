@@ -368,3 +368,81 @@ async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting
                     {k: v for k, v in c.items()} for c in facts.breakdown
                 ]
     engine.dispose()
+
+
+async def test_the_latest_visits_jobs_follow_a_venture_visited_under_two_organisations(reporting, sqlite_url):
+    """1.1 counts the jobs of each venture at its latest follow-up visit (most months after launch).
+    A 12-month visit told before the venture is known has no organisation ("unknown"); the 6-month
+    one, told later, names its own. Without a filter the latest is the 12-month visit from the day
+    it was made; with the organisation's filter only its own visits count. The roll-ups keep both
+    chains, and every answer equals the count from the facts."""
+    from sqlmodel import Session, create_engine
+
+    from work4life.contracts.enterprise import FollowUpRecorded, VentureApplied
+    from work4life.reporting.service_layer.indicators import LIVE, Period, Source, compute, rolled_up_answer
+
+    from ..conftest import rollups_and_a_recount
+
+    client, broker, _ = reporting
+    producer = Producer(service="enterprise", organisation="org-x")
+    venture = uuid4()
+    common = {"venture_id": venture, "members": [], "other_members": 0}
+
+    async def tell(event) -> None:
+        value, key, headers = wire(new_envelope(event, key=str(venture), producer=producer))
+        await broker.publish(value, topic="enterprise.ventures", key=key, headers=headers)
+
+    def visit(months: int, on: date, active: bool, jobs: int) -> FollowUpRecorded:
+        return FollowUpRecorded(
+            visit_id=uuid4(),
+            months_after_launch=months,
+            visited_on=on,
+            active=active,
+            revenue_band="under_2000",
+            jobs_owners=1 if jobs else 0,
+            jobs_employees=max(jobs - 1, 0),
+            **common,
+        )
+
+    await tell(visit(12, date(2026, 3, 1), True, 5))  # before reporting knows the venture
+    await tell(
+        VentureApplied(
+            kind="micro_enterprise",
+            sector="agrifood",
+            region="oriental",
+            organisation="org-x",
+            applied_on=date(2025, 1, 6),
+            **common,
+        )
+    )
+    for _ in range(2):  # told twice
+        await tell(visit(6, date(2026, 1, 15), True, 3))
+    await tell(visit(24, date(2026, 9, 1), False, 0))
+
+    async def jobs(**params) -> dict:
+        answer = await client.get("/v1/indicators/1.1", params=params, headers=MANAGER)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    def cells(answer: dict, name: str) -> dict:
+        return {cell[name]: cell["value"] for cell in answer["breakdown"]}
+
+    assert (await jobs(to="2026-01-14"))["total"] == 0
+    assert (await jobs(to="2026-02-28"))["total"] == 3
+    assert cells(await jobs(to="2026-06-30", by="organisation"), "organisation") == {"unknown": 5}
+    assert (await jobs(to="2026-06-30", organisation="org-x"))["total"] == 3
+    assert (await jobs(to="2026-09-01"))["total"] == 0  # the latest visit found it closed
+    kept, recounted = rollups_and_a_recount(sqlite_url)
+    assert kept == recounted
+    assert {row[2] for row in kept["summed_unit"] if row[1] == "latest_jobs"} == {"all", "org"}
+    engine = create_engine(sqlite_url)
+    facts = Source(LIVE.activity, LIVE.person)
+    with Session(engine) as session:
+        assert rolled_up_answer(session, Period(None, date(2026, 6, 30)), ["region"], from_start=False)
+        for end in (date(2026, 1, 15), date(2026, 2, 28), date(2026, 3, 1), date(2026, 6, 30), date(2026, 12, 31)):
+            for organisation in (None, "org-x"):
+                for by in ([], ["organisation"], ["region"]):
+                    period = Period(None, end)
+                    expected = compute(session, "1.1", period, by, organisation, source=facts)
+                    assert compute(session, "1.1", period, by, organisation) == expected, (end, organisation, by)
+    engine.dispose()

@@ -65,6 +65,11 @@ VENTURE_FACTS = "kind IN ('launched', 'venture_stage')"
 """The facts of the indicators that count ventures once (`VENTURE_KINDS`), indexed by unit
 (`ix_activity_venture_unit`, a partial index: a query uses it when it says this condition as is)."""
 
+SUMMED_KINDS = ("fair_employers", "follow_up", "grant_disbursed", "job_fair", "outreach", "placed")
+SUMMED_FACTS = "kind IN ('fair_employers', 'follow_up', 'grant_disbursed', 'job_fair', 'outreach', 'placed')"
+"""The facts the sums by unit and day are kept from (`SummedUnit`), indexed by unit
+(`ix_activity_summed_unit`, partial as `ix_activity_venture_unit` is)."""
+
 
 class Activity(FactColumns, table=True):
     """One countable fact taken from an event: a registration, a completed course, a placement,
@@ -80,6 +85,12 @@ class Activity(FactColumns, table=True):
             "unit_id",
             postgresql_where=text(VENTURE_FACTS),
             sqlite_where=text(VENTURE_FACTS),
+        ),
+        Index(  # the sums' roll-up recounts a touched unit's facts (ADR 26)
+            "ix_activity_summed_unit",
+            "unit_id",
+            postgresql_where=text(SUMMED_FACTS),
+            sqlite_where=text(SUMMED_FACTS),
         ),
         UniqueConstraint("fact_id"),
     )
@@ -153,6 +164,51 @@ class UnitMonth(SQLModel, table=True):
     venture_kind: str = Field(primary_key=True, max_length=40)
     overall: bool = Field(primary_key=True)
     units: int
+
+
+class SummedUnit(SQLModel, table=True):
+    """Roll-up (ADR 26): for the indicators that count or sum facts about units (sessions held,
+    people reached, money paid, follow-up visits, jobs), each unit's facts of each sum by day, with
+    the attributes they carry ("" where they name none): how many, how many flagged (active), the
+    values summed. `scope` says which counts read a row: "both" (with or without an organisation
+    filter), "all" (only without one) or "org" (only with one). Only the latest visit's jobs need
+    the last two: a venture visited under two organisations has one chain of latest visits over all
+    of them and one per organisation. Recounted from the facts for the units each batch touched."""
+
+    __tablename__ = "summed_unit"
+    __table_args__ = (Index("ix_summed_unit_day", "code", "day"),)
+
+    unit_id: UUID = Field(primary_key=True)  # first: the recount reads a unit's rows by it
+    code: str = Field(primary_key=True, max_length=40)
+    scope: str = Field(primary_key=True, max_length=4)
+    day: date = Field(primary_key=True)
+    months: int = Field(primary_key=True, description="Months after launch of a follow-up visit; 0 for the others")
+    region: str = Field(primary_key=True, max_length=50)
+    organisation: str = Field(primary_key=True, max_length=50)
+    venture_kind: str = Field(primary_key=True, max_length=40)
+    month: date = Field(description="The first day of day's month")
+    n: int
+    flagged: int
+    value: int = Field(sa_type=BigInteger)
+    value_eur: int = Field(sa_type=BigInteger)
+
+
+class SummedMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): `summed_unit` summed by month and its attributes."""
+
+    __tablename__ = "summed_month"
+
+    code: str = Field(primary_key=True, max_length=40)
+    month: date = Field(primary_key=True)
+    scope: str = Field(primary_key=True, max_length=4)
+    months: int = Field(primary_key=True)
+    region: str = Field(primary_key=True, max_length=50)
+    organisation: str = Field(primary_key=True, max_length=50)
+    venture_kind: str = Field(primary_key=True, max_length=40)
+    n: int
+    flagged: int
+    value: int = Field(sa_type=BigInteger)
+    value_eur: int = Field(sa_type=BigInteger)
 
 
 class RetentionPerson(SQLModel, table=True):

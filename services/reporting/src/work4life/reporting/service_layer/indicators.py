@@ -31,6 +31,8 @@ from ..adapters.orm import (
     Person,
     RetentionMonth,
     RollupState,
+    SummedMonth,
+    SummedUnit,
     UnitMonth,
 )
 from ..domain.indicators import FACT_DIMENSIONS, FUNNEL, PERSON_DIMENSIONS, UNIT_DIMENSIONS, Unit
@@ -277,20 +279,46 @@ ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
 ROLLED_UP_UNIT_DIMENSIONS = frozenset({"region", "organisation", "venture_kind"})
 """The breakdowns the roll-ups about units hold: the attributes of each unit's first fact."""
 
-ROLLUP_FORMAT = 3
+ROLLUP_FORMAT = 4
 """Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
 
 RETENTION_KIND = "retention"
 """The facts of the retention checks, rolled up per person and month (`retention_person`)."""
 
 
+@dataclass(frozen=True)
+class Sum:
+    """A sum the roll-ups keep by unit and day (`summed_unit`, ADR 26): the facts of `kind` that
+    meet `where` (given the facts' columns), counted, counted when flagged, and their values summed."""
+
+    code: str
+    kind: str
+    where: Callable[[Any], Any] | None = None
+
+
+SUMS = (
+    Sum("outreach", "outreach"),
+    Sum("job_fair", "job_fair"),
+    Sum("fair_employers", "fair_employers"),
+    Sum("grant_disbursed", "grant_disbursed"),
+    Sum("follow_up", "follow_up"),
+    Sum("placed_job", "placed", lambda f: f.category == "job"),
+)
+SUM_OF_KIND = {s.kind: s.code for s in SUMS if s.where is None}
+"""The sum that holds every fact of a kind: what `summed` and `counted` read for their one kind."""
+LATEST_JOBS = "latest_jobs"
+"""The sum of 1.1's second half: the jobs of each venture at its latest follow-up visit so far, as
+changes on the days a visit became the latest (+ its jobs) and stopped being it (- its jobs)."""
+
+
 @functools.cache
 def rollup_signature() -> str:
     """What the roll-ups were built for: the unique-people indicators, their kinds and rules. A
     changed definition makes the running service rebuild them, and counts read the facts until then."""
-    definition = [
+    definition: list[Any] = [
         (i.code, i.kinds, i.rule) for i in INDICATORS if i.rolled_up or i.per_unit or i.kinds == (RETENTION_KIND,)
     ]
+    definition += [(s.code, s.kind, s.where is not None) for s in SUMS]
     return hashlib.sha256(repr((ROLLUP_FORMAT, definition)).encode()).hexdigest()
 
 
@@ -385,13 +413,22 @@ def unique_people(
 
 
 def jobs(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
-    """Jobs started in the period, plus the jobs of ventures at their latest visit in the period."""
-    placed = _facts(("placed",), period, organisation, _fact().category == "job")
-    visits = _facts(("follow_up",), period, organisation, _fact().unit_id.is_not(None))
-    latest = _first_per_unit(visits, (_fact().months.desc(), _fact().id))
-    with_jobs = latest.where(_fact().flag.is_(True))
-    (n_placed,), placed_groups = _unit_sums(session, placed, by, [func.count()])
-    (n_jobs,), job_groups = _unit_sums(session, with_jobs, by, [func.sum(_fact().value)])
+    """Jobs started in the period, plus the jobs of ventures at their latest visit in the period.
+    From the roll-ups (ADR 26) when they hold the answer: the jobs started for any period, the
+    latest visits' jobs from the programme's start; from the facts otherwise."""
+    placed = _summed_up(session, "placed_job", period, by, organisation)
+    if placed is not None:
+        (n_placed,), placed_groups = _totals_and_groups(by, placed, 0)
+    else:
+        facts = _facts(("placed",), period, organisation, _fact().category == "job")
+        (n_placed,), placed_groups = _unit_sums(session, facts, by, [func.count()])
+    latest = _summed_up(session, LATEST_JOBS, period, by, organisation) if period.start is None else None
+    if latest is not None:
+        (n_jobs,), job_groups = _totals_and_groups(by, latest, 2)
+    else:
+        visits = _facts(("follow_up",), period, organisation, _fact().unit_id.is_not(None))
+        with_jobs = _first_per_unit(visits, (_fact().months.desc(), _fact().id)).where(_fact().flag.is_(True))
+        (n_jobs,), job_groups = _unit_sums(session, with_jobs, by, [func.sum(_fact().value)])
     groups = {k: [placed_groups.get(k, [0])[0] + job_groups.get(k, [0])[0]] for k in {*placed_groups, *job_groups}}
     return Result(indicator, period, int(n_placed + n_jobs), _cells(by, groups, lambda v: int(v[0])))
 
@@ -420,8 +457,7 @@ def units_from_facts(
 
 def summed(session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None) -> Result:
     """The numbers the facts of the period report (people reached, employers present), summed."""
-    facts = _facts(indicator.kinds, period, organisation)
-    (n,), groups = _unit_sums(session, facts, by, [func.sum(_fact().value)])
+    (n,), groups = _additive(session, indicator, period, by, organisation, 2, _fact().value)
     return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
 
 
@@ -429,15 +465,38 @@ def counted(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
     """The facts of the period (sessions held, job fairs held), each once."""
-    (n,), groups = _unit_sums(session, _facts(indicator.kinds, period, organisation), by, [func.count()])
+    (n,), groups = _additive(session, indicator, period, by, organisation, 0, None)
     return Result(indicator, period, int(n), _cells(by, groups, lambda v: int(v[0])))
+
+
+def _additive(
+    session: Session,
+    indicator: "Indicator",
+    period: Period,
+    by: list[str],
+    organisation: str | None,
+    amount: int,
+    column: Any,
+) -> tuple[list[Any], dict[tuple[Any, ...], list[Any]]]:
+    """The count (`column` None) or the sum of `column` of the facts of the indicator's one kind in
+    the period: from the sums' roll-up (its `amount`) when it holds the answer, else the facts."""
+    code = SUM_OF_KIND.get(indicator.kinds[0]) if len(indicator.kinds) == 1 else None
+    cells = _summed_up(session, code, period, by, organisation)
+    if cells is not None:
+        return _totals_and_groups(by, cells, amount)
+    aggregate = func.count() if column is None else func.sum(column)
+    return _unit_sums(session, _facts(indicator.kinds, period, organisation), by, [aggregate])
 
 
 def money_disbursed(
     session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
 ) -> Result:
-    paid = _facts(("grant_disbursed",), period, organisation)
-    (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(_fact().value), func.sum(_fact().value_eur)])
+    cells = _summed_up(session, "grant_disbursed", period, by, organisation)
+    if cells is not None:
+        (mad, eur), groups = _totals_and_groups(by, cells, 2, 3)
+    else:
+        paid = _facts(("grant_disbursed",), period, organisation)
+        (mad, eur), groups = _unit_sums(session, paid, by, [func.sum(_fact().value), func.sum(_fact().value_eur)])
     result = Result(indicator, period, _money(mad), _cells(by, groups, lambda v: _money(v[0])))
     result.total_eur = _money(eur)
     return result
@@ -522,6 +581,63 @@ def rolled_up_checks(session: Session, months: int, period: Period, by: list[str
     return {key: (kept, seen) for key, (kept, seen) in cells.items() if seen}
 
 
+Sums = dict[tuple[str, ...], list[int]]
+"""Sums by breakdown cell: [facts, flagged facts, value, value in EUR]; a cell is there when it
+holds at least one fact, as a GROUP BY of the facts makes it."""
+
+
+def rolled_up_sums(
+    session: Session, code: str, period: Period, by: list[str], organisation: str | None, months: int | None = None
+) -> Sums:
+    """A sum (`SUMS`, or `LATEST_JOBS` from the programme's start) over the period: its whole
+    months from `summed_month`, the days at either edge from `summed_unit` (ADR 26)."""
+    first, stop, edges = whole_months(period)
+    cells: Sums = {}
+    parts: list[tuple[Any, Any]] = []
+    if stop is not None:
+        rollup = table(SummedMonth)
+        within = [rollup.c.month < stop, *([rollup.c.month >= first] if first is not None else [])]
+        parts.append((rollup, within))
+    for edge in edges:
+        rollup = table(SummedUnit)
+        parts.append((rollup, [rollup.c.day >= edge.start, rollup.c.day <= edge.end]))
+    for rollup, within in parts:
+        c = rollup.c
+        amounts = [func.sum(c.n), func.sum(c.flagged), func.sum(c.value), func.sum(c.value_eur)]
+        query = select(*(c[d] for d in by), *amounts).where(c.code == code, *within)
+        if months is not None:
+            query = query.where(c.months == months)
+        if organisation:
+            query = query.where(c.scope.in_(("org", "both")), c.organisation == organisation)
+        else:
+            query = query.where(c.scope.in_(("all", "both")))
+        if by:
+            query = query.group_by(*(c[d] for d in by))
+        for row in session.execute(query):
+            cell = cells.setdefault(tuple(v or "unknown" for v in row[: len(by)]), [0, 0, 0, 0])
+            for i, amount in enumerate(row[len(by) :]):
+                cell[i] += int(amount or 0)
+    return {key: cell for key, cell in cells.items() if cell[0]}
+
+
+def _summed_up(
+    session: Session, code: str | None, period: Period, by: list[str], organisation: str | None, **kwargs: Any
+) -> Sums | None:
+    """`rolled_up_sums` when the roll-ups hold the answer, else None (count from the facts)."""
+    if code is None or not rolled_up_answer(
+        session, period, by, from_start=False, dimensions=ROLLED_UP_UNIT_DIMENSIONS
+    ):
+        return None
+    return rolled_up_sums(session, code, period, by, organisation, **kwargs)
+
+
+def _totals_and_groups(by: list[str], cells: Sums, *amounts: int) -> tuple[list[int], dict[tuple[Any, ...], list[int]]]:
+    """The shape `_unit_sums` answers in, from summed cells: the totals of `amounts` (indices into
+    a cell), and the same by cell when there is a breakdown."""
+    totals = [sum(cell[i] for cell in cells.values()) for i in amounts]
+    return totals, ({key: [cell[i] for i in amounts] for key, cell in cells.items()} if by else {})
+
+
 def whole_months(period: Period) -> tuple[date | None, date | None, list[Period]]:
     """The whole months of `period`, as the first day of the first (None: from the programme's
     start) and the first day after the last (None: no whole month), and the days at either edge
@@ -551,8 +667,12 @@ def survival(months: int) -> "Count":
     def count(
         session: Session, indicator: "Indicator", period: Period, by: list[str], organisation: str | None
     ) -> Result:
-        visits = _facts(("follow_up",), period, organisation, _fact().months == months)
-        (flagged, total), groups = _unit_sums(session, visits, by, [_retained(), func.count()])
+        cells = _summed_up(session, "follow_up", period, by, organisation, months=months)
+        if cells is not None:
+            (flagged, total), groups = _totals_and_groups(by, cells, 1, 0)
+        else:
+            visits = _facts(("follow_up",), period, organisation, _fact().months == months)
+            (flagged, total), groups = _unit_sums(session, visits, by, [_retained(), func.count()])
         result = Result(indicator, period, _rate(flagged, total), numerator=flagged, denominator=total)
         result.breakdown = [
             {

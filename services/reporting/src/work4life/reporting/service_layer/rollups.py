@@ -5,7 +5,10 @@
 - `retention_person` / `retention_month`: each person's retention checks by months after the start
   and month recorded, summed by those attributes;
 - `indicator_unit` / `unit_month`: for the indicators that count ventures once, each venture's first
-  day per indicator and organisation, counted by month and that first fact's attributes.
+  day per indicator and organisation, counted by month and that first fact's attributes;
+- `summed_unit` / `summed_month`: for the indicators that count or sum facts about units (sessions,
+  job fairs, money paid, follow-up visits, jobs), each unit's facts by day and attributes, counted
+  and summed (`indicators.SUMS`), and the changes to the jobs at each venture's latest visit.
 
 The counting functions read them (`indicators.count_rolled_up`, `count_rolled_up_units`,
 `retention`) when they hold the answer.
@@ -21,13 +24,28 @@ from scratch. The rebuild and the first start build them from all the facts in o
 
 import asyncio
 import functools
+import itertools
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Date, Uuid, and_, bindparam, case, cast, delete, func, insert, literal, select, text
+from sqlalchemy import (
+    Date,
+    Uuid,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session
@@ -37,6 +55,8 @@ from work4life.runtime.db import table
 
 from ..adapters import write_behind
 from ..adapters.orm import (
+    SUMMED_FACTS,
+    SUMMED_KINDS,
     VENTURE_FACTS,
     Activity,
     IndicatorMonth,
@@ -46,14 +66,17 @@ from ..adapters.orm import (
     RetentionMonth,
     RetentionPerson,
     RollupState,
+    SummedMonth,
+    SummedUnit,
     UnitMonth,
 )
-from .indicators import INDICATORS, RETENTION_KIND, Indicator, rollup_signature
+from .indicators import INDICATORS, LATEST_JOBS, RETENTION_KIND, SUMS, Indicator, Sum, rollup_signature
 
 FACTS, PEOPLE = table(Activity), table(Person)
 PERSON_ROWS, MONTH_ROWS, STATE = table(IndicatorPerson), table(IndicatorMonth), table(RollupState)
 CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
 UNIT_ROWS, UNIT_MONTHS = table(IndicatorUnit), table(UnitMonth)
+SUM_ROWS, SUM_MONTHS = table(SummedUnit), table(SummedMonth)
 ATTRIBUTES = ("sex", "region", "partner_organisation")
 LOCK = 0x57344C52
 """The PostgreSQL advisory lock that makes the roll-up step of concurrent consumers take turns: the
@@ -78,8 +101,10 @@ def per_unit() -> list[Indicator]:
     return [i for i in INDICATORS if i.per_unit]
 
 
-def _qualifies(indicator: Indicator) -> Any:
-    condition = FACTS.c.kind.in_(indicator.kinds)
+def _qualifies(indicator: Indicator | Sum) -> Any:
+    condition = (
+        FACTS.c.kind.in_(indicator.kinds) if isinstance(indicator, Indicator) else FACTS.c.kind == indicator.kind
+    )
     return and_(condition, indicator.where(FACTS.c)) if indicator.where else condition
 
 
@@ -153,6 +178,18 @@ UNITS_SHAPE = Shape(
     ("code", "month", "organisation", *UNIT_ATTRIBUTES, "overall"),
     ("units",),
     _one,
+)
+
+SUM_CELL = ("scope", "months", "region", "organisation", "venture_kind")
+SUM_AMOUNTS = ("n", "flagged", "value", "value_eur")
+SUMS_SHAPE = Shape(
+    SUM_ROWS,
+    SUM_MONTHS,
+    ("unit_id", "code", "day", *SUM_CELL),
+    ("month", *SUM_AMOUNTS),
+    ("code", "month", *SUM_CELL),
+    SUM_AMOUNTS,
+    lambda row: tuple(row[name] for name in SUM_AMOUNTS),
 )
 
 Rows = dict[tuple[Any, ...], tuple[Any, ...]]
@@ -300,6 +337,105 @@ def _units_query(dialect: str) -> Any:
     ).where(_among(dialect, FACTS.c.unit_id), text(VENTURE_FACTS))  # as the partial index says it
 
 
+# -- units: their facts counted and summed by day, and the jobs at each venture's latest visit ------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A follow-up visit, as the chain of latest visits needs it."""
+
+    day: date
+    months: int
+    fact: int
+    active: bool
+    jobs: int
+    region: str
+    organisation: str
+    venture_kind: str
+
+    @property
+    def rank(self) -> tuple[int, int]:
+        """The latest visit ranks first: the most months after launch, then the first recorded."""
+        return (-self.months, self.fact)
+
+
+Sums = dict[tuple[Any, ...], list[int]]
+"""`summed_unit`'s rows by key, as amounts being added up."""
+
+
+def _add(sums: Sums, key: tuple[Any, ...], amounts: tuple[int, ...]) -> None:
+    cell = sums.setdefault(key, [0] * len(SUM_AMOUNTS))
+    for i, amount in enumerate(amounts):
+        cell[i] += amount
+
+
+def recount_sums(connection: Connection, units: Iterable[UUID]) -> Rows:
+    """`units`' `summed_unit` rows as a recount from their facts makes them."""
+    sums: Sums = {}
+    visits: dict[UUID, list[Visit]] = {}
+    for unit, day, fact, months, flag, value, value_eur, organisation, region, kind, *qualifies in connection.execute(
+        _sums_query(connection.dialect.name), {"ids": list(units)}
+    ):
+        on = _as_date(day)
+        for summed, counts in zip(SUMS, qualifies, strict=True):
+            if counts:
+                key = (unit, summed.code, on, "both", months, region, organisation, kind)
+                _add(sums, key, (1, 1 if flag else 0, value, value_eur))
+                if summed.code == "follow_up":
+                    visit = Visit(on, months, fact, bool(flag), value, region, organisation, kind)
+                    visits.setdefault(unit, []).append(visit)
+    for unit, seen in visits.items():
+        _chains(sums, unit, seen)
+    return {key: (key[2].replace(day=1), *amounts) for key, amounts in sums.items() if any(amounts)}
+
+
+def _chains(sums: Sums, unit: UUID, visits: list[Visit]) -> None:
+    """The chain of a venture's latest visits over all its visits, and, if they name more than one
+    organisation, over each organisation's: what a count without and with a filter reads."""
+    organisations = {visit.organisation for visit in visits}
+    if len(organisations) == 1:
+        _chain(sums, unit, "both", visits)
+        return
+    _chain(sums, unit, "all", visits)
+    for organisation in organisations:
+        _chain(sums, unit, "org", [visit for visit in visits if visit.organisation == organisation])
+
+
+def _chain(sums: Sums, unit: UUID, scope: str, visits: list[Visit]) -> None:
+    """Day by day, the latest of the visits made so far: on a day a new one takes over, the jobs of
+    the one it replaces leave (if it found the venture active) and its own come."""
+    latest: Visit | None = None
+    for day, same_day in itertools.groupby(sorted(visits, key=lambda v: v.day), key=lambda v: v.day):
+        top = min([*([latest] if latest else []), *same_day], key=lambda v: v.rank)
+        if top is latest:
+            continue
+        for visit, sign in ((latest, -1), (top, 1)):
+            if visit is not None and visit.active:
+                key = (unit, LATEST_JOBS, day, scope, 0, visit.region, visit.organisation, visit.venture_kind)
+                _add(sums, key, (sign, 0, sign * visit.jobs, 0))
+        latest = top
+
+
+@functools.cache
+def _sums_query(dialect: str) -> Any:
+    qualifies = [case((_qualifies(s), True), else_=False) for s in SUMS]
+    return select(*_sum_columns(), *qualifies).where(_among(dialect, FACTS.c.unit_id), text(SUMMED_FACTS))
+
+
+def _sum_columns() -> list[Any]:
+    """A summed fact's columns as the roll-up keeps them."""
+    return [
+        FACTS.c.unit_id,
+        FACTS.c.occurred_on,
+        FACTS.c.id,
+        func.coalesce(FACTS.c.months, 0).label("months"),
+        FACTS.c.flag,
+        FACTS.c.value,
+        FACTS.c.value_eur,
+        *(_unit_column(name) for name in ("organisation", "region", "venture_kind")),
+    ]
+
+
 def _among(dialect: str, column: Any) -> Any:
     """`column IN (:ids)`; on PostgreSQL `= ANY(:ids)`, one array whatever the number of ids."""
     if dialect == "postgresql":
@@ -338,6 +474,9 @@ def refresh(session: Session) -> None:
         _replace_changed(
             connection, UNITS_SHAPE, _kept(connection, UNITS_SHAPE, "unit_id", chunk), recount_units(connection, chunk)
         )
+        _replace_changed(
+            connection, SUMS_SHAPE, _kept(connection, SUMS_SHAPE, "unit_id", chunk), recount_sums(connection, chunk)
+        )
 
 
 def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID]) -> None:
@@ -364,7 +503,7 @@ def build(connection: Connection) -> None:
     """Build both roll-ups from all the facts (one statement per indicator), and record what they
     were built for."""
     _lock(connection)
-    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS, UNIT_ROWS, UNIT_MONTHS):
+    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS, UNIT_ROWS, UNIT_MONTHS, SUM_ROWS, SUM_MONTHS):
         connection.execute(delete(rollup))
     for indicator in rolled_up():
         first = func.min(FACTS.c.occurred_on)
@@ -387,6 +526,7 @@ def build(connection: Connection) -> None:
     connection.execute(insert(MONTH_ROWS).from_select([c.name for c in cells] + ["people"], by_month))
     _build_checks(connection)
     _build_units(connection)
+    _build_sums(connection)
     connection.execute(delete(STATE))
     connection.execute(insert(STATE).values(id=1, signature=rollup_signature(), built_at=datetime.now(UTC)))
 
@@ -447,6 +587,57 @@ def _build_units(connection: Connection) -> None:
     connection.execute(insert(UNIT_MONTHS).from_select([*UNITS_SHAPE.cell, "units"], counted))
 
 
+def _build_sums(connection: Connection) -> None:
+    """Each sum's facts grouped by unit, day and attributes (one statement per sum), the chains of
+    latest visits from every follow-up visit (read in unit order), and the sums by month."""
+    columns = {column.name: column for column in _sum_columns()}
+    cell = [columns[name] for name in SUM_CELL[2:]]
+    for summed in SUMS:
+        rows = select(
+            FACTS.c.unit_id,
+            literal(summed.code),
+            FACTS.c.occurred_on,
+            literal("both"),
+            columns["months"],
+            *cell,
+            _month_of(connection, FACTS.c.occurred_on),
+            func.count(),
+            func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)),
+            func.sum(FACTS.c.value),
+            func.sum(FACTS.c.value_eur),
+        ).where(_qualifies(summed), FACTS.c.unit_id.is_not(None))
+        rows = rows.group_by(*(literal_column(str(n)) for n in (1, 3, 5, 6, 7, 8)))  # by position: see _grouped
+        names = ["unit_id", "code", "day", *SUM_CELL, "month", *SUM_AMOUNTS]
+        connection.execute(insert(SUM_ROWS).from_select(names, rows))
+    visits = select(*_sum_columns()).where(FACTS.c.kind == "follow_up", FACTS.c.unit_id.is_not(None))
+    stream = connection.execute(visits.order_by(FACTS.c.unit_id).execution_options(yield_per=10_000))
+    chains: Sums = {}
+    for unit, facts in itertools.groupby(stream, key=lambda row: row[0]):
+        seen = [
+            Visit(_as_date(day), months, fact, bool(flag), value, region, organisation, kind)
+            for _, day, fact, months, flag, value, _, organisation, region, kind in facts
+        ]
+        _chains(chains, unit, seen)
+        if len(chains) >= 10_000:
+            _insert_sums(connection, chains)
+            chains = {}
+    _insert_sums(connection, chains)
+    cells = [SUM_ROWS.c[name] for name in SUMS_SHAPE.cell]
+    summed_up = select(*cells, *(func.sum(SUM_ROWS.c[name]) for name in SUM_AMOUNTS)).group_by(*cells)
+    connection.execute(insert(SUM_MONTHS).from_select([*SUMS_SHAPE.cell, *SUM_AMOUNTS], summed_up))
+
+
+def _insert_sums(connection: Connection, sums: Sums) -> None:
+    names = (*SUMS_SHAPE.key, *SUMS_SHAPE.values)
+    rows = [
+        dict(zip(names, (*key, key[2].replace(day=1), *amounts), strict=True))
+        for key, amounts in sums.items()
+        if any(amounts)
+    ]
+    if rows:
+        db.insert_many(connection, SUM_ROWS, rows)
+
+
 def forget(connection: Connection) -> None:
     """Mark the roll-ups as not kept: counts read the facts, and the next start with roll-ups on
     builds them again."""
@@ -481,6 +672,6 @@ def keeper(engine: Engine, enabled: bool) -> Callable[[], Coroutine[Any, Any, No
 write_behind.on_commit(
     refresh,
     kinds={RETENTION_KIND, *(kind for indicator in rolled_up() for kind in indicator.kinds)},
-    unit_kinds={kind for indicator in per_unit() for kind in indicator.kinds},
+    unit_kinds={*SUMMED_KINDS, *(kind for indicator in per_unit() for kind in indicator.kinds)},
     watched_kinds={RETENTION_KIND},
 )
