@@ -32,8 +32,10 @@ from work4life.reporting.service_layer.indicators import (
     _count_people,
     checks_from_facts,
     compute,
+    count_over_months,
     count_rolled_up,
     count_rolled_up_units,
+    counting_together,
     dimensions_of,
     rolled_up_answer,
     rolled_up_checks,
@@ -205,6 +207,7 @@ async def test_the_rollups_the_projection_kept_equal_a_recount_from_the_facts(fe
         kept, recounted = rollups_and_a_recount(url)
         assert kept == recounted, url.split(":")[0]
         assert len(kept["indicator_person"]) > 2000 and len(kept["indicator_month"]) > 100
+        assert len(kept["person_month"]) > len(kept["indicator_person"]) and len(kept["people_month"]) > 100
         assert len(kept["retention_person"]) > 500 and len(kept["retention_month"]) > 100
         assert len(kept["indicator_unit"]) > 100 and len(kept["unit_month"]) > 50
         assert len(kept["summed_unit"]) > 500 and len(kept["summed_month"]) > 100
@@ -249,6 +252,46 @@ def _compare_rollups_with_facts(url: str) -> None:
                         compared += 1
     engine.dispose()
     assert compared == len(rolled) * len(ROLLUP_ENDS) * 8 * 2
+
+
+WHOLE_MONTHS = [
+    Period(date(2025, 7, 1), date(2025, 9, 30)),
+    Period(date(2025, 1, 1), date(2025, 12, 31)),
+    Period(date(2025, 6, 1), date(2025, 6, 30)),
+    Period(date(2025, 3, 1), date(2026, 2, 28)),
+    Period(date(2026, 1, 1), date(2026, 12, 31)),
+]
+
+
+async def test_every_count_over_whole_months_from_the_rollups_equals_the_count_from_the_facts(fed, fed_postgresql):
+    """Every unique-people indicator over periods of whole months that start after the programme's
+    start (a quarter, a year, a month, twelve months across two years), by every combination of sex,
+    region and partner organisation, with and without an organisation filter: the count the
+    months' roll-up makes (each person once, in their first month of the period) is the facts'."""
+    rolled = [i for i in INDICATORS if i.rolled_up]
+    combinations_of_dimensions = [list(c) for n in range(4) for c in combinations(sorted(ROLLED_UP_DIMENSIONS), n)]
+    for _, url in (fed, fed_postgresql):
+        engine = create_engine(url)
+        compared = counted = 0
+        with Session(engine) as session:
+            for indicator in rolled:
+                where = (indicator.where(Activity.__table__.c),) if indicator.where else ()
+                for period in WHOLE_MONTHS:
+                    first, stop, edges = whole_months(period)
+                    assert first == period.start and not edges
+                    for by in combinations_of_dimensions:
+                        for organisation in (None, ORGS[0]):
+                            facts = _count_people(session, indicator.kinds, period, by, organisation, *where)
+                            rolled_up = count_over_months(session, indicator.code, first, stop, by, organisation)
+                            assert rolled_up == facts, (indicator.code, period, by, organisation)
+                            with counting_together():
+                                together = compute(session, indicator.code, period, by, organisation)
+                            assert (together.total, together.breakdown) == facts
+                            counted += facts[0]
+                            compared += 1
+        engine.dispose()
+        assert compared == len(rolled) * len(WHOLE_MONTHS) * 8 * 2
+        assert counted > 10_000, "the programme's people were compared, not empty answers"
 
 
 async def test_every_count_of_ventures_from_the_rollups_equals_the_count_from_the_facts(fed, fed_postgresql):
@@ -352,13 +395,16 @@ async def test_every_sum_about_units_from_the_rollups_equals_the_sum_from_the_fa
                     for by in combinations_of_dimensions:
                         for organisation in (None, ORGS[0]):
                             facts = compute(session, code, period, by, organisation, source=FROM_THE_FACTS)
-                            rolled = compute(session, code, period, by, organisation)
+                            with counting_together():  # every indicator's sums read at once
+                                rolled = compute(session, code, period, by, organisation)
                             assert rolled == facts, (code, period, by, organisation)
                             answered[code] += facts.total not in (None, 0)
                             compared += 1
         engine.dispose()
         assert compared > len(SUMMED) * len(periods) * 4 * 2
-        assert {code for code, n in answered.items() if n} == set(SUMMED) and answered.total() > compared / 2, "not only empty answers compared"
+        assert {code for code, n in answered.items() if n} == set(SUMMED) and answered.total() > compared / 2, (
+            "not only empty answers compared"
+        )
     print(f"\n{compared} answers alike from the roll-ups and from the facts")
 
 

@@ -131,6 +131,41 @@ class IndicatorMonth(SQLModel, table=True):
     people: int
 
 
+NO_MONTH = date(1900, 1, 1)
+"""`PersonMonth.previous` of a person's first month for an indicator: no month before it."""
+
+
+class PersonMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): for each indicator that counts unique people, each month a person has a
+    qualifying fact in, the month before it they last had one in (`NO_MONTH`: none), and the
+    attributes `indicator_person` keeps. Over whole months from m1, a person counts once: in the
+    first of their months with `previous` before m1. Recounted with `indicator_person`."""
+
+    __tablename__ = "person_month"
+
+    beneficiary_id: UUID = Field(primary_key=True)
+    code: str = Field(primary_key=True, max_length=40)
+    month: date = Field(primary_key=True)
+    previous: date
+    sex: str = Field(max_length=20)
+    region: str = Field(max_length=50)
+    partner_organisation: str = Field(max_length=50)
+
+
+class PeopleMonth(SQLModel, table=True):
+    """Roll-up (ADR 26): `person_month` counted by indicator, month, previous month and attributes."""
+
+    __tablename__ = "people_month"
+
+    code: str = Field(primary_key=True, max_length=40)
+    month: date = Field(primary_key=True)
+    previous: date = Field(primary_key=True)
+    sex: str = Field(primary_key=True, max_length=20)
+    region: str = Field(primary_key=True, max_length=50)
+    partner_organisation: str = Field(primary_key=True, max_length=50)
+    people: int
+
+
 class IndicatorUnit(SQLModel, table=True):
     """Roll-up (ADR 26): for each indicator that counts units once (ventures), the first day each
     unit counts within each organisation its facts name, with that first fact's region and venture

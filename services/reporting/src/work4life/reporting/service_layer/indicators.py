@@ -28,6 +28,7 @@ from ..adapters.orm import (
     IndicatorMonth,
     IndicatorPerson,
     IndicatorUnit,
+    PeopleMonth,
     Person,
     RetentionMonth,
     RollupState,
@@ -279,7 +280,7 @@ ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
 ROLLED_UP_UNIT_DIMENSIONS = frozenset({"region", "organisation", "venture_kind"})
 """The breakdowns the roll-ups about units hold: the attributes of each unit's first fact."""
 
-ROLLUP_FORMAT = 4
+ROLLUP_FORMAT = 5
 """Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
 
 RETENTION_KIND = "retention"
@@ -351,7 +352,7 @@ def count_rolled_up(
     months, people = table(IndicatorMonth), table(IndicatorPerson)
     scope = (lambda rollup: rollup.c.partner_organisation == organisation) if organisation else None
     parts = ((months, func.sum(months.c.people)), (people, func.count()))
-    return _count_firsts(session, code, period, by, parts, scope)
+    return _count_firsts(session, code, period, by, parts, scope, organisation)
 
 
 def count_rolled_up_units(
@@ -366,7 +367,7 @@ def count_rolled_up_units(
     else:
         scope = lambda rollup: rollup.c.overall.is_(True)  # noqa: E731
     parts = ((months, func.sum(months.c.units)), (units, func.count()))
-    return _count_firsts(session, code, period, by, parts, scope)
+    return _count_firsts(session, code, period, by, parts, scope, organisation)
 
 
 def _count_firsts(
@@ -376,26 +377,97 @@ def _count_firsts(
     by: list[str],
     parts: tuple[tuple[Any, Any], tuple[Any, Any]],
     scope: Callable[[Any], Any] | None,
+    organisation: str | None,
 ) -> tuple[int, list[dict[str, Any]]]:
     """Count the rows of a first-day roll-up up to the period's end: whole months from its monthly
     table (`parts[0]`: the table and its sum), the end's month by day from its rows (`parts[1]`)."""
     month = period.end.replace(day=1)
     (by_month, in_months), (by_row, in_rows) = parts
-    cells: dict[tuple[str, ...], int] = {}
-    for rollup, value, within in (
-        (by_month, in_months, by_month.c.month < month),
-        (by_row, in_rows, and_(by_row.c.first_on >= month, by_row.c.first_on <= period.end)),
-    ):
-        query = select(*(rollup.c[d] for d in by), value).where(rollup.c.code == code, within)
-        if scope is not None:
-            query = query.where(scope(rollup))
-        if by:
-            query = query.group_by(*(rollup.c[d] for d in by))
-        for row in session.execute(query):
-            key = tuple(v or "unknown" for v in row[:-1])  # "": a person reporting does not know
-            cells[key] = cells.get(key, 0) + int(row[-1] or 0)
+
+    def read(only: str | None) -> dict[str, dict[tuple[str, ...], int]]:
+        by_code: dict[str, dict[tuple[str, ...], int]] = {}
+        for rollup, value, within in (
+            (by_month, in_months, by_month.c.month < month),
+            (by_row, in_rows, and_(by_row.c.first_on >= month, by_row.c.first_on <= period.end)),
+        ):
+            query = _of_codes(select(rollup.c.code, *(rollup.c[d] for d in by), value).where(within), rollup, by, only)
+            if scope is not None:
+                query = query.where(scope(rollup))
+            for code_, *row in session.execute(query):
+                _count_into(by_code.setdefault(code_, {}), [row])
+        return by_code
+
+    cells = _per_code(("firsts", by_month.name, period.end, tuple(by), organisation), code, read)
+    return _counted(cells or {}, by)
+
+
+def _of_codes(query: Any, rollup: Any, by: list[str], only: str | None) -> Any:
+    """`query` over a roll-up grouped by indicator and `by`, for indicator `only` if given."""
+    query = query.group_by(rollup.c.code, *(rollup.c[d] for d in by))
+    return query.where(rollup.c.code == only) if only is not None else query
+
+
+_TOGETHER: ContextVar[dict[Any, Any] | None] = ContextVar("reporting_counting_together", default=None)
+
+
+@contextmanager
+def counting_together() -> Iterator[None]:
+    """Inside the block, a read of a roll-up answers every indicator at once (grouped by indicator)
+    and is kept for the next indicator that asks the same question: a table of 25 indicators reads
+    each roll-up table once or twice instead of 50 times. For reads only: what is kept does not see
+    what the block writes."""
+    token = _TOGETHER.set({})
+    try:
+        yield
+    finally:
+        _TOGETHER.reset(token)
+
+
+def _per_code(key: tuple[Any, ...], code: str, read: Callable[[str | None], dict[str, Any]]) -> Any:
+    """`code`'s part of `read(None)` (every indicator's answer) kept inside `counting_together`;
+    outside it, of `read(code)` (that indicator's only)."""
+    together = _TOGETHER.get()
+    if together is None:
+        return read(code).get(code)
+    if key not in together:
+        together[key] = read(None)
+    return together[key].get(code)
+
+
+def _count_into(cells: dict[tuple[str, ...], int], rows: Iterable[Any]) -> None:
+    """Add rows of (*breakdown values, count) to `cells`."""
+    for row in rows:
+        key = tuple(v or "unknown" for v in row[:-1])  # "": a person reporting does not know
+        cells[key] = cells.get(key, 0) + int(row[-1] or 0)
+
+
+def _counted(cells: dict[tuple[str, ...], int], by: list[str]) -> tuple[int, list[dict[str, Any]]]:
+    """The total of `cells` and, when there is a breakdown, its non-empty cells in order."""
     breakdown = sorted(({**dict(zip(by, key, strict=True)), "value": n} for key, n in cells.items() if n), key=_key(by))
     return sum(cells.values()), breakdown if by else []
+
+
+def count_over_months(
+    session: Session, code: str, first: date, stop: date, by: list[str], organisation: str | None
+) -> tuple[int, list[dict[str, Any]]]:
+    """People counting in the whole months from `first` to before `stop` (a month, a quarter, a
+    year), from `people_month`: each person once, in the first of those months they count in, the
+    one whose previous month is before `first`."""
+    rollup = table(PeopleMonth)
+
+    def read(only: str | None) -> dict[str, dict[tuple[str, ...], int]]:
+        query = select(rollup.c.code, *(rollup.c[d] for d in by), func.sum(rollup.c.people)).where(
+            rollup.c.month >= first, rollup.c.month < stop, rollup.c.previous < first
+        )
+        if organisation:
+            query = query.where(rollup.c.partner_organisation == organisation)
+        by_code: dict[str, dict[tuple[str, ...], int]] = {}
+        for code_, *row in session.execute(_of_codes(query, rollup, by, only)):
+            _count_into(by_code.setdefault(code_, {}), [row])
+        return by_code
+
+    cells = _per_code(("months", first, stop, tuple(by), organisation), code, read)
+    return _counted(cells or {}, by)
 
 
 def unique_people(
@@ -404,8 +476,11 @@ def unique_people(
     """People with at least one fact of the indicator's kinds in the period (that meets the
     indicator's `where`, if it has one), each once. From the roll-ups (ADR 26) when they hold the
     answer, from the facts otherwise: the same count either way."""
+    first, stop, edges = whole_months(period)
     if rolled_up_answer(session, period, by):
         total, breakdown = count_rolled_up(session, indicator.code, period, by, organisation)
+    elif first is not None and stop is not None and not edges and rolled_up_answer(session, period, by, False):
+        total, breakdown = count_over_months(session, indicator.code, first, stop, by, organisation)
     else:
         where = (indicator.where(_fact()),) if indicator.where else ()
         total, breakdown = _count_people(session, indicator.kinds, period, by, organisation, *where)
@@ -592,7 +667,6 @@ def rolled_up_sums(
     """A sum (`SUMS`, or `LATEST_JOBS` from the programme's start) over the period: its whole
     months from `summed_month`, the days at either edge from `summed_unit` (ADR 26)."""
     first, stop, edges = whole_months(period)
-    cells: Sums = {}
     parts: list[tuple[Any, Any]] = []
     if stop is not None:
         rollup = table(SummedMonth)
@@ -601,22 +675,31 @@ def rolled_up_sums(
     for edge in edges:
         rollup = table(SummedUnit)
         parts.append((rollup, [rollup.c.day >= edge.start, rollup.c.day <= edge.end]))
-    for rollup, within in parts:
-        c = rollup.c
-        amounts = [func.sum(c.n), func.sum(c.flagged), func.sum(c.value), func.sum(c.value_eur)]
-        query = select(*(c[d] for d in by), *amounts).where(c.code == code, *within)
-        if months is not None:
-            query = query.where(c.months == months)
-        if organisation:
-            query = query.where(c.scope.in_(("org", "both")), c.organisation == organisation)
-        else:
-            query = query.where(c.scope.in_(("all", "both")))
-        if by:
-            query = query.group_by(*(c[d] for d in by))
-        for row in session.execute(query):
-            cell = cells.setdefault(tuple(v or "unknown" for v in row[: len(by)]), [0, 0, 0, 0])
-            for i, amount in enumerate(row[len(by) :]):
-                cell[i] += int(amount or 0)
+
+    def read(only: str | None) -> dict[str, Sums]:
+        by_code: dict[str, Sums] = {}
+        for rollup, within in parts:
+            c = rollup.c
+            amounts = [func.sum(c.n), func.sum(c.flagged), func.sum(c.value), func.sum(c.value_eur)]
+            query = select(c.code, *(c[d] for d in ["months", *by]), *amounts).where(*within)
+            if organisation:
+                query = query.where(c.scope.in_(("org", "both")), c.organisation == organisation)
+            else:
+                query = query.where(c.scope.in_(("all", "both")))
+            for code_, *row in session.execute(_of_codes(query, rollup, ["months", *by], only)):
+                cell = by_code.setdefault(code_, {}).setdefault(
+                    (row[0], *(v or "unknown" for v in row[1 : len(by) + 1])), [0, 0, 0, 0]
+                )
+                for i, amount in enumerate(row[len(by) + 1 :]):
+                    cell[i] += int(amount or 0)
+        return by_code
+
+    cells: Sums = {}
+    for (at, *key), amounts in (_per_code(("sums", period, tuple(by), organisation), code, read) or {}).items():
+        if months is None or at == months:
+            cell = cells.setdefault(tuple(key), [0, 0, 0, 0])
+            for i, amount in enumerate(amounts):
+                cell[i] += amount
     return {key: cell for key, cell in cells.items() if cell[0]}
 
 

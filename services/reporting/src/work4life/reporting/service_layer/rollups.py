@@ -55,6 +55,7 @@ from work4life.runtime.db import table
 
 from ..adapters import write_behind
 from ..adapters.orm import (
+    NO_MONTH,
     SUMMED_FACTS,
     SUMMED_KINDS,
     VENTURE_FACTS,
@@ -62,7 +63,9 @@ from ..adapters.orm import (
     IndicatorMonth,
     IndicatorPerson,
     IndicatorUnit,
+    PeopleMonth,
     Person,
+    PersonMonth,
     RetentionMonth,
     RetentionPerson,
     RollupState,
@@ -77,6 +80,7 @@ PERSON_ROWS, MONTH_ROWS, STATE = table(IndicatorPerson), table(IndicatorMonth), 
 CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
 UNIT_ROWS, UNIT_MONTHS = table(IndicatorUnit), table(UnitMonth)
 SUM_ROWS, SUM_MONTHS = table(SummedUnit), table(SummedMonth)
+PERSON_MONTH_ROWS, PEOPLE_MONTHS = table(PersonMonth), table(PeopleMonth)
 ATTRIBUTES = ("sex", "region", "partner_organisation")
 LOCK = 0x57344C52
 """The PostgreSQL advisory lock that makes the roll-up step of concurrent consumers take turns: the
@@ -151,6 +155,15 @@ def _one(_: dict[str, Any]) -> tuple[int, ...]:
     return (1,)
 
 
+PERSON_MONTHS_SHAPE = Shape(
+    PERSON_MONTH_ROWS,
+    PEOPLE_MONTHS,
+    ("beneficiary_id", "code", "month"),
+    ("previous", *ATTRIBUTES),
+    ("code", "month", "previous", *ATTRIBUTES),
+    ("people",),
+    _one,
+)
 PEOPLE_SHAPE = Shape(
     PERSON_ROWS,
     MONTH_ROWS,
@@ -243,29 +256,41 @@ def _kept_query(shape: Shape, column: str, dialect: str) -> Any:
 # -- people: the first day per indicator, and the retention checks ---------------------------------
 
 
-def recount(connection: Connection, people: Iterable[UUID]) -> Rows:
-    """Each of `people`'s `indicator_person` rows as a recount from the facts makes them: one read
-    of their facts (through the index on the person), every indicator's first day at once."""
+def recount(connection: Connection, people: Iterable[UUID]) -> tuple[Rows, Rows]:
+    """Each of `people`'s `indicator_person` and `person_month` rows as a recount from the facts
+    makes them: one read of their facts (through the index on the person), every indicator's first
+    day in each month at once."""
     indicators = rolled_up()
-    rows: Rows = {}
-    for who, sex, region, organisation, *days in connection.execute(
+    firsts: dict[tuple[str, UUID], tuple[date, str, str, str]] = {}
+    months: dict[tuple[str, UUID], list[date]] = {}
+    for who, sex, region, organisation, month, *days in connection.execute(
         _recount_query(connection.dialect.name), {"ids": list(people)}
     ):
         for indicator, day in zip(indicators, days, strict=True):
             if day is not None:
-                first = _as_date(day)
-                rows[(indicator.code, who)] = (first, first.replace(day=1), sex, region, organisation)
-    return rows
+                key, first = (indicator.code, who), _as_date(day)
+                if key not in firsts or first < firsts[key][0]:
+                    firsts[key] = (first, sex, region, organisation)
+                months.setdefault(key, []).append(_as_date(month))
+    rows: Rows = {key: (first, first.replace(day=1), *attributes) for key, (first, *attributes) in firsts.items()}
+    month_rows: Rows = {}
+    for (code, who), seen in months.items():
+        attributes = firsts[(code, who)][1:]
+        ordered = sorted(seen)
+        for previous, month in zip([NO_MONTH, *ordered[:-1]], ordered, strict=True):
+            month_rows[(who, code, month)] = (previous, *attributes)
+    return rows, month_rows
 
 
 @functools.cache
 def _recount_query(dialect: str) -> Any:
     firsts = [func.min(case((_qualifies(i), FACTS.c.occurred_on)), type_=Date) for i in rolled_up()]
+    month = _month_expression(dialect, FACTS.c.occurred_on)
     return (
-        select(FACTS.c.beneficiary_id, *_attributes(), *firsts)
+        select(FACTS.c.beneficiary_id, *_attributes(), month.label("month"), *firsts)
         .select_from(_with_people())
         .where(_among(dialect, FACTS.c.beneficiary_id))
-        .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES))
+        .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES), month)
     )
 
 
@@ -461,11 +486,10 @@ def refresh(session: Session) -> None:
     ordered = sorted(people, key=str)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
+        firsts, months = recount(connection, chunk)
+        _replace_changed(connection, PEOPLE_SHAPE, _kept(connection, PEOPLE_SHAPE, "beneficiary_id", chunk), firsts)
         _replace_changed(
-            connection,
-            PEOPLE_SHAPE,
-            _kept(connection, PEOPLE_SHAPE, "beneficiary_id", chunk),
-            recount(connection, chunk),
+            connection, PERSON_MONTHS_SHAPE, _kept(connection, PERSON_MONTHS_SHAPE, "beneficiary_id", chunk), months
         )
         _refresh_checks(connection, chunk, must)
     ordered = sorted(units, key=str)
@@ -494,7 +518,12 @@ def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID])
 
 
 def _month_of(connection: Connection, day: Any) -> Any:
-    if connection.dialect.name == "postgresql":
+    return _month_expression(connection.dialect.name, day)
+
+
+def _month_expression(dialect: str, day: Any) -> Any:
+    """The first day of `day`'s month (a text 'YYYY-MM-01' on SQLite)."""
+    if dialect == "postgresql":
         return cast(func.date_trunc("month", day), Date)
     return func.date(day, "start of month")
 
@@ -503,7 +532,9 @@ def build(connection: Connection) -> None:
     """Build both roll-ups from all the facts (one statement per indicator), and record what they
     were built for."""
     _lock(connection)
-    for rollup in (PERSON_ROWS, MONTH_ROWS, CHECK_ROWS, CHECK_MONTHS, UNIT_ROWS, UNIT_MONTHS, SUM_ROWS, SUM_MONTHS):
+    for rollup in (PERSON_ROWS, MONTH_ROWS, PERSON_MONTH_ROWS, PEOPLE_MONTHS, CHECK_ROWS, CHECK_MONTHS):
+        connection.execute(delete(rollup))
+    for rollup in (UNIT_ROWS, UNIT_MONTHS, SUM_ROWS, SUM_MONTHS):
         connection.execute(delete(rollup))
     for indicator in rolled_up():
         first = func.min(FACTS.c.occurred_on)
@@ -524,11 +555,38 @@ def build(connection: Connection) -> None:
     cells = [PERSON_ROWS.c.code, PERSON_ROWS.c.month, *PERSON_ROWS.c[ATTRIBUTES]]
     by_month = select(*cells, func.count()).group_by(*cells)
     connection.execute(insert(MONTH_ROWS).from_select([c.name for c in cells] + ["people"], by_month))
+    _build_person_months(connection)
     _build_checks(connection)
     _build_units(connection)
     _build_sums(connection)
     connection.execute(delete(STATE))
     connection.execute(insert(STATE).values(id=1, signature=rollup_signature(), built_at=datetime.now(UTC)))
+
+
+def _build_person_months(connection: Connection) -> None:
+    """Per indicator, the months each person has a qualifying fact in, with the one before (a
+    window over their distinct months), then those counted."""
+    for indicator in rolled_up():
+        months = (
+            select(FACTS.c.beneficiary_id, _month_of(connection, FACTS.c.occurred_on).label("month"), *_attributes())
+            .select_from(_with_people())
+            .where(_qualifies(indicator), FACTS.c.beneficiary_id.is_not(None))
+            .distinct()
+            .subquery()
+        )
+        previous = func.lag(months.c.month).over(partition_by=months.c.beneficiary_id, order_by=months.c.month)
+        rows = select(
+            months.c.beneficiary_id,
+            literal(indicator.code),
+            months.c.month,
+            func.coalesce(previous, literal(NO_MONTH, type_=Date)),
+            *(months.c[name] for name in ATTRIBUTES),
+        )
+        names = ["beneficiary_id", "code", "month", "previous", *ATTRIBUTES]
+        connection.execute(insert(PERSON_MONTH_ROWS).from_select(names, rows))
+    cells = [PERSON_MONTH_ROWS.c[name] for name in PERSON_MONTHS_SHAPE.cell]
+    counted = select(*cells, func.count()).group_by(*cells)
+    connection.execute(insert(PEOPLE_MONTHS).from_select([*PERSON_MONTHS_SHAPE.cell, "people"], counted))
 
 
 def _build_checks(connection: Connection) -> None:

@@ -32,8 +32,9 @@ def stage_snapshot(uow: Work, period: engine.Period, label: str, trigger: Snapsh
     approval = approvals.covering(session, period)
     source = approvals.source_of(approval.id or 0) if approval else engine.LIVE
     figures = []
-    for indicator in INDICATORS:
-        result = engine.compute(session, indicator.code, period, [], None, source)
+    with engine.counting_together():
+        results = [engine.compute(session, indicator.code, period, [], None, source) for indicator in INDICATORS]
+    for indicator, result in zip(INDICATORS, results, strict=True):
         value = result.total if indicator.unit in (Unit.MAD, Unit.PERCENT) else suppressed(result.total)
         if value is None:
             value = "no data"  # a rate with nothing to measure, never 0 %
