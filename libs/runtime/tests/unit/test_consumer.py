@@ -289,3 +289,42 @@ async def test_when_dead_letters_fail_after_the_commit_only_those_records_are_re
     assert people(engine) == 2
     assert list(failure.value.unfinished) == [batch[1]]
     assert resume_offsets(failure.value.unfinished) == {("intake.beneficiaries", 0): 4}
+
+
+class Deadlock(Exception):
+    """What psycopg raises when PostgreSQL breaks a deadlock by rolling one transaction back."""
+
+    sqlstate = "40P01"
+
+
+async def test_a_batch_rolled_back_to_break_a_deadlock_is_applied_again_in_one_transaction(engine):
+    """Two consumers that wait for each other (an erasure in each of their batches, say): the
+    database rolls one back. That batch is applied again straight away, whole, not paused as if the
+    database were down and not split into single events."""
+    rolled_back = []
+
+    def deadlocked_once(envelope, session):
+        if not rolled_back:
+            rolled_back.append(envelope.event_id)
+            raise OperationalError("SELECT pg_advisory_xact_lock(1)", {}, Deadlock("deadlock detected"))
+        count_person(envelope, session)
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=deadlocked_once)
+    counted = commits(engine)
+    outcomes = await consumer.handle_batch([Rec(event_bytes(), offset=i) for i in range(5)])
+    assert outcomes == ["processed"] * 5
+    assert counted == [1] and people(engine) == 5 and dead.sent == []
+    assert len(rolled_back) == 1
+
+
+async def test_a_batch_rolled_back_again_and_again_pauses_like_a_database_that_is_down(engine):
+    def always_deadlocked(envelope, session):
+        raise OperationalError("SELECT pg_advisory_xact_lock(1)", {}, Deadlock("deadlock detected"))
+
+    dead = DeadLetters()
+    consumer = make_consumer(engine, dead, handler=always_deadlocked)
+    batch = [Rec(event_bytes(), offset=i) for i in range(3)]
+    with pytest.raises(InfrastructureFailure) as failure:
+        await consumer.handle_batch(batch)
+    assert list(failure.value.unfinished) == batch and dead.sent == [] and people(engine) == 0

@@ -95,6 +95,16 @@ def resume_offsets(unfinished: Sequence[Record]) -> dict[tuple[str, int], int]:
     return earliest
 
 
+ROLLED_BACK_ATTEMPTS = 5
+"""How often a batch the database rolled back to break a deadlock is applied again."""
+
+
+def rolled_back(exc: OperationalError) -> bool:
+    """The database rolled the transaction back to break a deadlock or a serialisation conflict
+    (SQLSTATE 40P01, 40001): applying it again is all it takes."""
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -192,7 +202,7 @@ class EventConsumer:
         started = time.perf_counter()
         batch = [(envelope, record) for _, envelope, record in pending]
         try:
-            applied: list[str] | None = await asyncio.to_thread(self._apply_batch, batch)
+            applied: list[str] | None = await self._apply_batch_again_if_rolled_back(batch)
         except (OperationalError, DisconnectionError) as exc:
             await self._infrastructure_pause("database unavailable", exc)
         except DBAPIError as exc:
@@ -224,6 +234,18 @@ class EventConsumer:
         ).items():
             self.metrics.handled(event_type, outcome, times)
 
+    async def _apply_batch_again_if_rolled_back(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
+        """Apply the batch; again, up to `ROLLED_BACK_ATTEMPTS` times, when the database rolled it
+        back to break a deadlock with another consumer (nothing of it was kept)."""
+        for attempt in range(1, ROLLED_BACK_ATTEMPTS + 1):
+            try:
+                return await asyncio.to_thread(self._apply_batch, batch)
+            except OperationalError as exc:
+                if not rolled_back(exc) or attempt == ROLLED_BACK_ATTEMPTS:
+                    raise
+                log.info("a batch of %s events was rolled back (%r): applying it again", len(batch), exc)
+        raise AssertionError("unreachable")
+
     def _apply_batch(self, batch: list[tuple[Envelope[Any], Record]]) -> list[str]:
         rows: dict[
             UUID, tuple[UUID, str, str, int, int]
@@ -252,7 +274,11 @@ class EventConsumer:
             started = time.perf_counter()
             try:
                 outcome = await asyncio.to_thread(self._apply, envelope, record)
-            except (OperationalError, DisconnectionError) as exc:
+            except OperationalError as exc:
+                if not rolled_back(exc):
+                    await self._infrastructure_pause("database unavailable", exc)
+                error = exc  # rolled back to break a deadlock: another attempt
+            except DisconnectionError as exc:
                 await self._infrastructure_pause("database unavailable", exc)
             except DBAPIError as exc:
                 if exc.connection_invalidated:

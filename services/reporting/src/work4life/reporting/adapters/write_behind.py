@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import bindparam, event, text, update
 from sqlmodel import Session, select
 
 from work4life.runtime import db
@@ -206,14 +206,37 @@ def change_person(session: Session, beneficiary_id: UUID, occurred: datetime, **
 # -- merged and erased ids, per transaction ----------------------------------------------------
 
 
+REDIRECT_LOCK = 0x57344C49
+"""The PostgreSQL advisory lock between the handlers that erase or merge people (exclusive, taken
+first: `changing_ids`) and the transactions that redirect ids by the erased and merged ids they
+read (shared, from that read until they commit). With several consumers (replicas, a rebuild by
+several processes), a fact written for a person while another consumer erases or merges them
+would otherwise keep the person's old id: the erasure rewrites the facts it sees, and the fact was
+not committed yet. With the lock, one of the two commits first and the other sees it."""
+
+
+def _redirect_lock(session: Session, shared: bool) -> None:
+    if session.get_bind().dialect.name == "postgresql":  # SQLite takes one writer at a time
+        function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        session.execute(text(f"SELECT {function}(:key)"), {"key": REDIRECT_LOCK})
+
+
+def changing_ids(session: Session) -> None:
+    """Called first by a handler that erases or merges people: wait for the transactions that
+    redirected ids by what they read, and make the next ones read after this one commits."""
+    _redirect_lock(session, shared=False)
+
+
 class Redirects:
     """Merged and erased ids, read once per transaction (the consumer's batch): most facts are
     about people neither merged nor erased, and asking the database that for each fact would cost
-    two queries a fact. `merged` and `erased` keep it current within the transaction."""
+    two queries a fact. `merged` and `erased` keep it current within the transaction; the shared
+    `REDIRECT_LOCK` keeps it current against other consumers until the transaction commits."""
 
     KEY = "reporting.redirects"
 
     def __init__(self, session: Session) -> None:
+        _redirect_lock(session, shared=True)
         self.kept: dict[UUID, UUID] = dict(session.exec(select(MergedPerson.retired_id, MergedPerson.kept_id)).all())
         self.stand_ins: dict[str, UUID] = dict(session.exec(select(ErasedPerson.id_hash, ErasedPerson.stand_in)).all())
 

@@ -553,6 +553,7 @@ def erased(envelope: Envelope[BeneficiaryErased], session: Session) -> None:
     and breakdowns do not move), but no row leads back to intake's id."""
     data = envelope.data
     who = data.beneficiary_id
+    write_behind.changing_ids(session)  # other consumers' facts about them: before or after, not during
     write_behind.flush(session)  # this handler reads and changes people and facts
     if session.get(ErasedPerson, id_hash(who)) is not None:
         return
@@ -584,6 +585,7 @@ def merged(envelope: Envelope[BeneficiariesMerged], session: Session) -> None:
     person row goes."""
     data = envelope.data
     kept, retired = data.kept_beneficiary_id, data.merged_beneficiary_id
+    write_behind.changing_ids(session)  # other consumers' facts about them: before or after, not during
     write_behind.flush(session)  # this handler changes people and facts
     if session.get(MergedPerson, retired) is None:
         session.add(MergedPerson(retired_id=retired, kept_id=kept))
