@@ -148,6 +148,10 @@ def ceiling_and_projection(env: Environment, size: Size, databases: list[str], r
                     result.events_per_s,
                 )
             )
+            print(f"[6] rebuild into {database} by two processes", file=sys.stderr)
+            url = env.database_url(database, f"rebuild-{database}-pair")
+            rebuilt_pair = projection.rebuild(env, namespace, url, loaded[database].records, processes=2)
+            report.add(Figure("6", f"rebuild by two processes, {database}", rebuilt_pair, "/s", "one process", rebuilt))
     return rates
 
 

@@ -65,11 +65,13 @@ def project(
             env.stop(process)
 
 
-def rebuild(env: Environment, namespace: str, database_url: str, expected: int) -> float:
-    """`python -m work4life.reporting rebuild` into an empty database; events per second as the
-    command reports them (replay time and the roll-ups' build, start-up excluded)."""
+def rebuild(env: Environment, namespace: str, database_url: str, expected: int, processes: int = 1) -> float:
+    """`python -m work4life.reporting rebuild` into an empty database (by `processes` processes);
+    events per second as the command reports them (replay time and the roll-ups' build, start-up
+    excluded)."""
+    command = ["rebuild", "--database-url", database_url, "--processes", str(processes)]
     completed = subprocess.run(
-        [sys.executable, "-m", "work4life.reporting", "rebuild", "--database-url", database_url],
+        [sys.executable, "-m", "work4life.reporting", *command],
         env={
             **os.environ,
             "W4L_REPORTING_KAFKA_BOOTSTRAP_SERVERS": env.bootstrap,

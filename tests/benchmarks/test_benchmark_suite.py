@@ -51,6 +51,7 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(f"with the outbox, {database}" in row for row in rows)
         assert any(f"projection with the roll-ups (above) against without them, {database}" in row for row in rows)
     assert any("projection by two consumer processes in one group, postgresql" in row for row in rows)
+    assert any("rebuild by two processes, postgresql" in row for row in rows)
     assert any("the table from the roll-ups" in row for row in rows)
     assert any("building the roll-ups from every fact" in row for row in rows)
     values = [row.split("|")[3].strip() for row in rows]

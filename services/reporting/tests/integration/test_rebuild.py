@@ -31,9 +31,11 @@ def processed(url: str) -> int:
     return count
 
 
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "two-processes"])
 async def test_a_rebuild_from_the_topics_equals_the_live_read_model(
-    kafka_bootstrap, database_url, second_database, topic_namespace
+    kafka_bootstrap, database_url, second_database, topic_namespace, processes, capsys
 ):
+    """With two processes (PostgreSQL), each replays half of the partitions into the same database."""
     settings = reporting_settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         database_url=database_url,
@@ -41,6 +43,10 @@ async def test_a_rebuild_from_the_topics_equals_the_live_read_model(
         topic_partitions=3,
         consumer_retry_backoff_s=0,
     )
+    if processes > 1 and database_url.startswith("sqlite"):  # one writer at a time: refused, with its reason
+        assert await asyncio.to_thread(rebuild, settings, second_database, processes) == 2
+        assert "--processes above 1 needs PostgreSQL" in capsys.readouterr().err
+        return
     ensure_topics(kafka_bootstrap, [settings.topic(t.name) for t in CONSUMES], partitions=3)
     programme = generate(people=120, seed=5)
     by_topic: dict[str, list] = {}
@@ -59,7 +65,7 @@ async def test_a_rebuild_from_the_topics_equals_the_live_read_model(
             await asyncio.sleep(0.1)
     assert processed(database_url) == len(programme.events)
 
-    assert await asyncio.to_thread(rebuild, settings, second_database) == 0
+    assert await asyncio.to_thread(rebuild, settings, second_database, processes) == 0
     live, rebuilt = snapshot(database_url), snapshot(second_database)
     assert sum(live["activity"].values()) > 500 and sum(live["statistics_consent"].values()) > 30
     for table in live:

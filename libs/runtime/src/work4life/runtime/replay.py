@@ -44,9 +44,13 @@ async def replay(
     progress: Callable[[int, int], None] | None = print_progress,
     every_s: float = 1.0,
     batch_size: int = 500,
+    member: int = 0,
+    members: int = 1,
 ) -> ReplayResult:
     """`kafka`: the client's connection options (`broker.kafka_options`: bootstrap servers, TLS,
-    SASL). Reads with aiokafka, whose fetcher keeps fetching while a batch is being applied."""
+    SASL). Reads with aiokafka, whose fetcher keeps fetching while a batch is being applied.
+    `member` of `members`: replay only every `members`-th of the topics' partitions from the
+    `member`-th, as one member of a consumer group would (the others are replayed by the others)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
@@ -75,7 +79,7 @@ async def replay(
         for topic in described
         if topic["error_code"] == 0
         for p in sorted(topic["partitions"], key=lambda p: p["partition"])
-    ]
+    ][member::members]
     consumer = AIOKafkaConsumer(
         **kafka,
         group_id=None,
