@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from work4life.reporting.__main__ import rebuild
 from work4life.reporting.adapters.orm import Target, TargetChange
 from work4life.reporting.entrypoints.consumer import CONSUMES
+from work4life.reporting.entrypoints.rebuild import rebuild
 from work4life.runtime import db
 from work4life.runtime.broker import ensure_topics
 from work4life.runtime.events import encode, headers_for
