@@ -61,6 +61,25 @@ async def summary(client, **params) -> dict:
     return response.json()
 
 
+async def indicator(client, code: str, **params) -> dict:
+    """An indicator's answer, as the programme manager asks for it."""
+    answer = await client.get(f"/v1/indicators/{code}", params=params, headers=MANAGER)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def cells(answer: dict, name: str) -> dict:
+    """An answer's breakdown by one dimension: each cell's value by its `name`."""
+    return {cell[name]: cell["value"] for cell in answer["breakdown"]}
+
+
+async def told_about_venture(broker, event) -> None:
+    """An event about a venture, as enterprise tells it for org-x."""
+    producer = Producer(service="enterprise", organisation="org-x")
+    value, key, headers = wire(new_envelope(event, key=str(event.venture_id), producer=producer))
+    await broker.publish(value, topic="enterprise.ventures", key=key, headers=headers)
+
+
 async def test_registrations_are_counted_by_sex_and_region(reporting):
     client, broker, _ = reporting
     await publish(broker, registration(sex="female", region="oriental"))
@@ -211,14 +230,6 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     intake = Producer(service="intake", organisation="org-a")
     late, mover, erased, retired, kept = (uuid4() for _ in range(5))
 
-    async def trained(**params) -> dict:
-        answer = await client.get("/v1/indicators/1.4", params=params, headers=MANAGER)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def by(answer: dict, name: str) -> dict:
-        return {cell[name]: cell["value"] for cell in answer["breakdown"]}
-
     async def still_a_recount() -> None:
         kept_rows, recounted = rollups_and_a_recount(sqlite_url)
         assert kept_rows == recounted
@@ -227,19 +238,19 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
 
     # A course completed before reporting knows the person: counted as unknown, then placed.
     await completed(broker, late, date(2026, 3, 10))
-    assert by(await trained(by="region"), "region") == {"unknown": 1}
+    assert cells(await indicator(client, "1.4", by="region"), "region") == {"unknown": 1}
     await publish(broker, registration(beneficiary_id=late, region="fes_meknes"))
-    assert by(await trained(by="region"), "region") == {"fes_meknes": 1}
+    assert cells(await indicator(client, "1.4", by="region"), "region") == {"fes_meknes": 1}
     await still_a_recount()
 
     # A completion told later that happened earlier moves the first day back a month.
     for who in (mover, erased, retired, kept):
         await publish(broker, registration(beneficiary_id=who, sex="male"))
         await completed(broker, who, date(2026, 3, 20))
-    assert (await trained(to="2026-02-28"))["total"] == 0
+    assert (await indicator(client, "1.4", to="2026-02-28"))["total"] == 0
     await completed(broker, mover, date(2026, 2, 5))
-    assert (await trained(to="2026-02-28"))["total"] == 1
-    assert (await trained(to="2026-02-04"))["total"] == 0
+    assert (await indicator(client, "1.4", to="2026-02-28"))["total"] == 1
+    assert (await indicator(client, "1.4", to="2026-02-04"))["total"] == 0
     await still_a_recount()
 
     # The person moves region: the table follows, and repeating the move changes nothing.
@@ -252,7 +263,11 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     )
     for _ in range(2):
         await publish(broker, new_envelope(moved, key=str(mover), producer=intake))
-    assert by(await trained(by="region"), "region") == {"fes_meknes": 1, "oriental": 3, "souss_massa": 1}
+    assert cells(await indicator(client, "1.4", by="region"), "region") == {
+        "fes_meknes": 1,
+        "oriental": 3,
+        "souss_massa": 1,
+    }
     await still_a_recount()
 
     # An erasure keeps the person counted under a stand-in; a merge counts two records once.
@@ -264,13 +279,13 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     )
     merge = BeneficiariesMerged(kept_beneficiary_id=kept, merged_beneficiary_id=retired, merged_on=date(2026, 4, 2))
     await publish(broker, new_envelope(merge, key=str(kept), producer=intake))
-    answer = await trained(by="sex,region")
+    answer = await indicator(client, "1.4", by="sex,region")
     assert answer["total"] == 4
     assert sum(cell["value"] for cell in answer["breakdown"]) == 4
-    assert by(await trained(by="sex"), "sex") == {"female": 1, "male": 3}
+    assert cells(await indicator(client, "1.4", by="sex"), "sex") == {"female": 1, "male": 3}
     await still_a_recount()
     await completed(broker, erased, date(2026, 1, 2))  # late news of the erased person lands on the stand-in
-    assert (await trained(to="2026-01-31"))["total"] == 1
+    assert (await indicator(client, "1.4", to="2026-01-31"))["total"] == 1
     await still_a_recount()
 
 
@@ -294,13 +309,8 @@ async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting
     from ..conftest import rollups_and_a_recount
 
     client, broker, _ = reporting
-    producer = Producer(service="enterprise", organisation="org-x")
     early, plain = uuid4(), uuid4()
     common = {"members": [], "other_members": 0}
-
-    async def tell(event) -> None:
-        value, key, headers = wire(new_envelope(event, key=str(event.venture_id), producer=producer))
-        await broker.publish(value, topic="enterprise.ventures", key=key, headers=headers)
 
     def applied(venture, on: date) -> VentureApplied:
         return VentureApplied(
@@ -324,7 +334,8 @@ async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting
             **common,
         )
 
-    await tell(
+    await told_about_venture(
+        broker,
         VentureStageChanged(
             venture_id=early,
             stage="acceleration",
@@ -332,26 +343,18 @@ async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting
             changed_on=date(2026, 1, 10),
             by_committee=True,
             **common,
-        )
+        ),
     )
-    await tell(applied(early, date(2025, 11, 3)))
-    await tell(applied(plain, date(2026, 1, 20)))
+    await told_about_venture(broker, applied(early, date(2025, 11, 3)))
+    await told_about_venture(broker, applied(plain, date(2026, 1, 20)))
     for _ in range(2):
-        await tell(launched(early, date(2026, 2, 1)))
-    await tell(launched(plain, date(2026, 3, 5)))
+        await told_about_venture(broker, launched(early, date(2026, 2, 1)))
+    await told_about_venture(broker, launched(plain, date(2026, 3, 5)))
 
-    async def ventures(**params) -> dict:
-        answer = await client.get("/v1/indicators/1.2", params=params, headers=MANAGER)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def cells(answer: dict, name: str) -> dict:
-        return {cell[name]: cell["value"] for cell in answer["breakdown"]}
-
-    assert cells(await ventures(by="organisation"), "organisation") == {"unknown": 1, "org-x": 1}
-    assert cells(await ventures(by="region", organisation="org-x"), "region") == {"souss_massa": 2}
-    assert (await ventures(to="2026-02-28", organisation="org-x"))["total"] == 1
-    assert (await ventures(to="2026-01-31"))["total"] == 1
+    assert cells(await indicator(client, "1.2", by="organisation"), "organisation") == {"unknown": 1, "org-x": 1}
+    assert cells(await indicator(client, "1.2", by="region", organisation="org-x"), "region") == {"souss_massa": 2}
+    assert (await indicator(client, "1.2", to="2026-02-28", organisation="org-x"))["total"] == 1
+    assert (await indicator(client, "1.2", to="2026-01-31"))["total"] == 1
     kept, recounted = rollups_and_a_recount(sqlite_url)
     assert kept == recounted
     assert len(kept["indicator_unit"]) == 3 + 2  # 1.2: two rows for the early venture; created: one each
@@ -362,7 +365,9 @@ async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting
             for by in ([], ["organisation"], ["region", "venture_kind"]):
                 facts = units_from_facts(session, BY_CODE["1.2"], Period(None, date.today()), by, organisation)
                 params = {"by": ",".join(by)} if by else {}
-                answer = await ventures(**params, **({"organisation": organisation} if organisation else {}))
+                answer = await indicator(
+                    client, "1.2", **params, **({"organisation": organisation} if organisation else {})
+                )
                 assert answer["total"] == facts.total
                 assert [{k: v for k, v in c.items() if k in (*by, "value")} for c in answer["breakdown"]] == [
                     {k: v for k, v in c.items()} for c in facts.breakdown
@@ -384,13 +389,8 @@ async def test_the_latest_visits_jobs_follow_a_venture_visited_under_two_organis
     from ..conftest import rollups_and_a_recount
 
     client, broker, _ = reporting
-    producer = Producer(service="enterprise", organisation="org-x")
     venture = uuid4()
     common = {"venture_id": venture, "members": [], "other_members": 0}
-
-    async def tell(event) -> None:
-        value, key, headers = wire(new_envelope(event, key=str(venture), producer=producer))
-        await broker.publish(value, topic="enterprise.ventures", key=key, headers=headers)
 
     def visit(months: int, on: date, active: bool, jobs: int) -> FollowUpRecorded:
         return FollowUpRecorded(
@@ -404,8 +404,9 @@ async def test_the_latest_visits_jobs_follow_a_venture_visited_under_two_organis
             **common,
         )
 
-    await tell(visit(12, date(2026, 3, 1), True, 5))  # before reporting knows the venture
-    await tell(
+    await told_about_venture(broker, visit(12, date(2026, 3, 1), True, 5))  # before reporting knows the venture
+    await told_about_venture(
+        broker,
         VentureApplied(
             kind="micro_enterprise",
             sector="agrifood",
@@ -413,25 +414,17 @@ async def test_the_latest_visits_jobs_follow_a_venture_visited_under_two_organis
             organisation="org-x",
             applied_on=date(2025, 1, 6),
             **common,
-        )
+        ),
     )
     for _ in range(2):  # told twice
-        await tell(visit(6, date(2026, 1, 15), True, 3))
-    await tell(visit(24, date(2026, 9, 1), False, 0))
+        await told_about_venture(broker, visit(6, date(2026, 1, 15), True, 3))
+    await told_about_venture(broker, visit(24, date(2026, 9, 1), False, 0))
 
-    async def jobs(**params) -> dict:
-        answer = await client.get("/v1/indicators/1.1", params=params, headers=MANAGER)
-        assert answer.status_code == 200, answer.text
-        return answer.json()
-
-    def cells(answer: dict, name: str) -> dict:
-        return {cell[name]: cell["value"] for cell in answer["breakdown"]}
-
-    assert (await jobs(to="2026-01-14"))["total"] == 0
-    assert (await jobs(to="2026-02-28"))["total"] == 3
-    assert cells(await jobs(to="2026-06-30", by="organisation"), "organisation") == {"unknown": 5}
-    assert (await jobs(to="2026-06-30", organisation="org-x"))["total"] == 3
-    assert (await jobs(to="2026-09-01"))["total"] == 0  # the latest visit found it closed
+    assert (await indicator(client, "1.1", to="2026-01-14"))["total"] == 0
+    assert (await indicator(client, "1.1", to="2026-02-28"))["total"] == 3
+    assert cells(await indicator(client, "1.1", to="2026-06-30", by="organisation"), "organisation") == {"unknown": 5}
+    assert (await indicator(client, "1.1", to="2026-06-30", organisation="org-x"))["total"] == 3
+    assert (await indicator(client, "1.1", to="2026-09-01"))["total"] == 0  # the latest visit found it closed
     kept, recounted = rollups_and_a_recount(sqlite_url)
     assert kept == recounted
     assert {row[2] for row in kept["summed_unit"] if row[1] == "latest_jobs"} == {"all", "org"}

@@ -131,7 +131,7 @@ def flush(session: Session) -> None:
     changes = session.info.pop(_PENDING_CHANGES, None)
     facts = session.info.pop(_PENDING_FACTS, None)
     if people or changes or facts:
-        rows = (facts or {}).values()
+        rows = list((facts or {}).values())
         _note(
             session,
             [
@@ -143,7 +143,7 @@ def flush(session: Session) -> None:
         for row in rows:
             if row["kind"] in WATCHED_KINDS and row["beneficiary_id"] is not None:
                 _pending(session, _TOUCHED_BY, dict).setdefault(row["kind"], set()).add(row["beneficiary_id"])
-        units = [row["unit_id"] for row in (facts or {}).values() if row["kind"] in UNIT_KINDS and row["unit_id"]]
+        units = [row["unit_id"] for row in rows if row["kind"] in UNIT_KINDS and row["unit_id"]]
         if units:
             _pending(session, _TOUCHED_UNITS, set).update(units)
         connection = session.connection()
@@ -151,8 +151,8 @@ def flush(session: Session) -> None:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
         for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
             connection.execute(_CHANGE_PERSON, list(run))
-        if facts:
-            db.insert_many(connection, FACTS, list(facts.values()), _upsert("fact_id"))
+        if rows:
+            db.insert_many(connection, FACTS, rows, _upsert("fact_id"))
 
 
 _CHANGE_PERSON = update(PEOPLE).where(
