@@ -81,7 +81,9 @@ def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], fi
     pass the same function each time, as the statement is built once for each. On PostgreSQL the
     rows travel as one array per column, `INSERT ... SELECT ... FROM unnest(...)`: one statement
     and a handful of parameters for any number of rows, about four times faster than a statement
-    with a parameter per value. Elsewhere (SQLite, in-process) an executemany."""
+    with a parameter per value. Elsewhere (SQLite, in-process) an executemany: of the SQL compiled
+    once, with each column's own conversion applied row by row (`_Positional`), unless the
+    statement returns rows (then SQLAlchemy's, which batches them)."""
     names = tuple(rows[0])
     dialect = connection.dialect.name
     key = (dialect, table.name, names, finish)
@@ -95,11 +97,38 @@ def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], fi
             source = sa.func.unnest(*arrays).table_valued(*names).render_derived(name="rows")
             statement = finished(postgresql.insert(table).from_select(list(names), sa.select(*source.c)))
         else:
-            statement = finished(sqlite.insert(table))
+            statement = _Positional.of(finished(sqlite.insert(table)), table, names, connection.dialect)
         _INSERTS[key] = statement
     if dialect == "postgresql":
         return connection.execute(statement, {f"column_{i}": [row[n] for row in rows] for i, n in enumerate(names)})
+    if isinstance(statement, _Positional):
+        return connection.exec_driver_sql(statement.sql, statement.parameters(rows))
     return connection.execute(statement, rows)
+
+
+class _Positional:
+    """An INSERT for SQLite as its SQL and, for each of its parameters in order, the column and
+    the conversion SQLAlchemy would apply to it (a UUID to its hex, a date to its ISO text...):
+    the same rows written, without SQLAlchemy building a dictionary of parameters for each row."""
+
+    def __init__(self, sql: str, columns: list[str], conversions: list[Any]) -> None:
+        self.sql, self.columns, self.conversions = sql, columns, conversions
+
+    @classmethod
+    def of(cls, statement: Any, table: sa.Table, names: tuple[str, ...], dialect: Any) -> Any:
+        compiled = statement.compile(dialect=dialect, column_keys=list(names))
+        order = list(compiled.positiontup or ())
+        if compiled.effective_returning or sorted(order) != sorted(names):
+            return statement  # rows to return, or parameters other than the columns: SQLAlchemy's way
+        conversions = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
+        return cls(compiled.string, order, conversions)
+
+    def parameters(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+        pairs = list(zip(self.columns, self.conversions, strict=True))
+        return [
+            tuple(row[name] if convert is None or row[name] is None else convert(row[name]) for name, convert in pairs)
+            for row in rows
+        ]
 
 
 class Keyed(Protocol):
