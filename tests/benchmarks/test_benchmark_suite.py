@@ -83,3 +83,21 @@ def test_the_web_pages_benchmark_prints_pages_beside_their_api_calls(kafka_boots
     assert "intake holds 200 people" in completed.stdout
     rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "ms" not in line]
     assert len(rows) == 5 and all(re.search(r"\| [\d.]+ \| [\d.]+ \|$", row) for row in rows), rows
+
+
+@pytest.mark.timeout(300)
+def test_the_rollup_cost_benchmark_splits_the_hook_into_rows_reads_and_python(capsys):
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "services" / "reporting" / "benchmarks" / "rollup_cost.py"), "--people", "200"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    with capsys.disabled():
+        print("\n" + completed.stdout)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    assert re.search(r"with the roll-ups [\d,]+ /s, without [\d,]+ /s: ratio [\d.]+", completed.stdout)
+    assert re.search(r"writes to indicator_person: [\d,]+ ms, [\d,]+ rows", completed.stdout)
+    assert re.search(r"the rest \(Python: recounting, diffing\): [\d,]+ ms", completed.stdout)
+    assert re.search(r"if the hook only wrote its rows, the ratio would be [\d.]+", completed.stdout)

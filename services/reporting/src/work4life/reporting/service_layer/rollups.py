@@ -81,6 +81,19 @@ CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
 UNIT_ROWS, UNIT_MONTHS = table(IndicatorUnit), table(UnitMonth)
 SUM_ROWS, SUM_MONTHS = table(SummedUnit), table(SummedMonth)
 PERSON_MONTH_ROWS, PEOPLE_MONTHS = table(PersonMonth), table(PeopleMonth)
+TABLES = (
+    PERSON_ROWS,
+    MONTH_ROWS,
+    PERSON_MONTH_ROWS,
+    PEOPLE_MONTHS,
+    CHECK_ROWS,
+    CHECK_MONTHS,
+    UNIT_ROWS,
+    UNIT_MONTHS,
+    SUM_ROWS,
+    SUM_MONTHS,
+)
+"""Every roll-up table: the rows and their sums by month."""
 ATTRIBUTES = ("sex", "region", "partner_organisation")
 LOCK = 0x57344C52
 """The PostgreSQL advisory lock that makes the roll-up step of concurrent consumers take turns: the
@@ -532,9 +545,7 @@ def build(connection: Connection) -> None:
     """Build both roll-ups from all the facts (one statement per indicator), and record what they
     were built for."""
     _lock(connection)
-    for rollup in (PERSON_ROWS, MONTH_ROWS, PERSON_MONTH_ROWS, PEOPLE_MONTHS, CHECK_ROWS, CHECK_MONTHS):
-        connection.execute(delete(rollup))
-    for rollup in (UNIT_ROWS, UNIT_MONTHS, SUM_ROWS, SUM_MONTHS):
+    for rollup in TABLES:
         connection.execute(delete(rollup))
     for indicator in rolled_up():
         first = func.min(FACTS.c.occurred_on)
