@@ -109,6 +109,8 @@ def ceiling_and_projection(env: Environment, size: Size, databases: list[str], r
             )
         )
         report.add(Figure("7", f"reporting's peak RSS during the projection, {database}", result.peak_rss_mb, "MiB"))
+        kept = projection.rows_per_fact(url)
+        report.add(Figure("2", f"rows the roll-ups keep per row of facts and people, {database}", kept, "rows"))
         print(f"[2] projection into {database} without the roll-ups", file=sys.stderr)
         plain = projection.project(
             env,
