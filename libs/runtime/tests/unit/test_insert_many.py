@@ -51,7 +51,7 @@ ROWS = [
         "at": datetime(2000, 1, 1, tzinfo=UTC),
         "flag": False,
         "value": 0,
-        "extra": [],
+        "extra": None,
         "colour": Colour.RED,
         "label": None,
     },

@@ -108,8 +108,8 @@ def insert_many(connection: Any, table: sa.Table, rows: list[dict[str, Any]], fi
 
 class _Positional:
     """An INSERT for SQLite as its SQL and, for each of its parameters in order, the column and
-    the conversion SQLAlchemy would apply to it (a UUID to its hex, a date to its ISO text...):
-    the same rows written, without SQLAlchemy building a dictionary of parameters for each row."""
+    the conversion SQLAlchemy would apply to it (a UUID to its hex, a date to its ISO text, a JSON
+    None to 'null'...): the same rows written, without SQLAlchemy building a dictionary of parameters for each row."""
 
     def __init__(self, sql: str, columns: list[str], conversions: list[Any]) -> None:
         self.sql, self.columns, self.conversions = sql, columns, conversions
@@ -125,10 +125,7 @@ class _Positional:
 
     def parameters(self, rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
         pairs = list(zip(self.columns, self.conversions, strict=True))
-        return [
-            tuple(row[name] if convert is None or row[name] is None else convert(row[name]) for name, convert in pairs)
-            for row in rows
-        ]
+        return [tuple(row[name] if convert is None else convert(row[name]) for name, convert in pairs) for row in rows]
 
 
 class Keyed(Protocol):
