@@ -80,7 +80,7 @@ def scale_up(database_url: str, person_copies: int, fact_copies: int) -> tuple[i
     statements = [
         "CREATE TEMP TABLE tpl_person AS SELECT * FROM person",
         "CREATE TEMP TABLE tpl_activity AS SELECT * FROM activity",
-        "TRUNCATE person, activity, indicator_person, indicator_month, retention_person, retention_month, rollup_state",
+        "TRUNCATE person, activity, person_month, people_month, retention_person, retention_month, rollup_state",
         "DROP INDEX IF EXISTS ix_activity_kind_day_person, ix_activity_beneficiary",
         f"""INSERT INTO person (beneficiary_id, registered_on, sex, birth_year, nationality, legal_status,
                 disability, region, city, partner_organisation, as_of, anonymised)

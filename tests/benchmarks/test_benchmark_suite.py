@@ -98,6 +98,6 @@ def test_the_rollup_cost_benchmark_splits_the_hook_into_rows_reads_and_python(ca
         print("\n" + completed.stdout)
     assert completed.returncode == 0, completed.stderr[-4000:]
     assert re.search(r"with the roll-ups [\d,]+ /s, without [\d,]+ /s: ratio [\d.]+", completed.stdout)
-    assert re.search(r"writes to indicator_person: [\d,]+ ms, [\d,]+ rows", completed.stdout)
+    assert re.search(r"writes to person_month: [\d,]+ ms, [\d,]+ rows", completed.stdout)
     assert re.search(r"the rest \(Python: recounting, diffing\): [\d,]+ ms", completed.stdout)
     assert re.search(r"if the hook only wrote its rows, the ratio would be [\d.]+", completed.stdout)

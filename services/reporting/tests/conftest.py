@@ -12,8 +12,6 @@ from work4life.contracts.intake import BeneficiaryRegistered
 from work4life.reporting.adapters.orm import (
     Activity,
     ErasedPerson,
-    IndicatorMonth,
-    IndicatorPerson,
     IndicatorUnit,
     MergedPerson,
     PeopleMonth,
@@ -87,11 +85,9 @@ def second_database(request, database_url, tmp_path):
 
 def _rollups(connection) -> dict[str, list[tuple]]:
     """The roll-ups' rows, sorted (a month's cell emptied by moves may stay with 0 people)."""
-    months, check_months, unit_months = table(IndicatorMonth), table(RetentionMonth), table(UnitMonth)
+    check_months, unit_months = table(RetentionMonth), table(UnitMonth)
     sum_months, people_months = table(SummedMonth), table(PeopleMonth)
     return {
-        "indicator_person": sorted(tuple(r) for r in connection.execute(select(table(IndicatorPerson)))),
-        "indicator_month": sorted(tuple(r) for r in connection.execute(select(months).where(months.c.people != 0))),
         "person_month": sorted(tuple(r) for r in connection.execute(select(table(PersonMonth)))),
         "people_month": sorted(
             tuple(r) for r in connection.execute(select(people_months).where(people_months.c.people != 0))

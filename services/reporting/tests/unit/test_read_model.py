@@ -1,7 +1,7 @@
 """Reporting's read model and summary, fed through the in-memory broker."""
 
 from datetime import UTC, date, datetime, timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
@@ -35,10 +35,10 @@ async def publish(broker, envelope) -> None:
     await broker.publish(value, topic="intake.beneficiaries", key=key, headers=headers)
 
 
-async def completed(broker, who, on: date, kind: str = "vocational") -> None:
-    """A course completed by `who`, as training tells it."""
+async def completed(broker, who, on: date, kind: str = "vocational", enrolment: UUID | None = None) -> None:
+    """A course completed by `who`, as training tells it (again, if `enrolment` was told before)."""
     event = CourseCompleted(
-        enrolment_id=uuid4(),
+        enrolment_id=enrolment or uuid4(),
         beneficiary_id=who,
         cohort_id=uuid4(),
         course_id=uuid4(),
@@ -286,6 +286,16 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     await still_a_recount()
     await completed(broker, erased, date(2026, 1, 2))  # late news of the erased person lands on the stand-in
     assert (await indicator(client, "1.4", to="2026-01-31"))["total"] == 1
+    await still_a_recount()
+
+    # A completion told again, corrected to a later day: the person's first day moves forward.
+    corrected, enrolment = uuid4(), uuid4()
+    await publish(broker, registration(beneficiary_id=corrected, sex="male"))
+    await completed(broker, corrected, date(2026, 1, 10), enrolment=enrolment)
+    assert (await indicator(client, "1.4", to="2026-01-31"))["total"] == 2
+    await completed(broker, corrected, date(2026, 5, 10), enrolment=enrolment)
+    assert (await indicator(client, "1.4", to="2026-01-31"))["total"] == 1
+    assert (await indicator(client, "1.4", to="2026-05-31"))["total"] == 5
     await still_a_recount()
 
 

@@ -98,64 +98,41 @@ class Activity(FactColumns, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
-class IndicatorPerson(SQLModel, table=True):
-    """Roll-up (ADR 26): for each indicator that counts unique people, the first day each person
-    counts, with the attributes the table groups by most as they stand ("" for a person reporting
-    does not know). Recounted from the facts for the people each batch touched."""
-
-    __tablename__ = "indicator_person"
-    __table_args__ = (
-        Index("ix_indicator_person_first_on", "code", "first_on", "sex", "region", "partner_organisation"),
-    )
-
-    beneficiary_id: UUID = Field(primary_key=True)
-    code: str = Field(primary_key=True, max_length=40)
-    first_on: date
-    month: date = Field(description="The first day of first_on's month")
-    sex: str = Field(max_length=20)
-    region: str = Field(max_length=50)
-    partner_organisation: str = Field(max_length=50)
-
-
-class IndicatorMonth(SQLModel, table=True):
-    """Roll-up (ADR 26): how many people first count for each indicator in each month, by sex,
-    region and partner organisation; the sum of `indicator_person` by those columns."""
-
-    __tablename__ = "indicator_month"
-
-    code: str = Field(primary_key=True, max_length=40)
-    month: date = Field(primary_key=True)
-    sex: str = Field(primary_key=True, max_length=20)
-    region: str = Field(primary_key=True, max_length=50)
-    partner_organisation: str = Field(primary_key=True, max_length=50)
-    people: int
-
-
 NO_MONTH = date(1900, 1, 1)
 """`PersonMonth.previous` of a person's first month for an indicator: no month before it."""
 
 
 class PersonMonth(SQLModel, table=True):
     """Roll-up (ADR 26): for each indicator that counts unique people, each month a person has a
-    qualifying fact in, the month before it they last had one in (`NO_MONTH`: none), and the
-    attributes `indicator_person` keeps. Over whole months from m1, a person counts once: in the
-    first of their months with `previous` before m1. Recounted with `indicator_person`."""
+    qualifying fact in, the first day in it they have one, the month before it they last had one in
+    (`NO_MONTH`: none), and the attributes the table groups by most as they stand ("" for a person
+    reporting does not know). A person's first month (`previous` is `NO_MONTH`) holds the first day
+    they count; over whole months from m1 a person counts once, in the first of their months with
+    `previous` before m1. Recounted from the facts for the people each batch touched."""
 
     __tablename__ = "person_month"
+    __table_args__ = (
+        Index("ix_person_month_first_on", "previous", "first_on", "code", "sex", "region", "partner_organisation"),
+    )
 
     beneficiary_id: UUID = Field(primary_key=True)
     code: str = Field(primary_key=True, max_length=40)
     month: date = Field(primary_key=True)
     previous: date
+    first_on: date
     sex: str = Field(max_length=20)
     region: str = Field(max_length=50)
     partner_organisation: str = Field(max_length=50)
 
 
 class PeopleMonth(SQLModel, table=True):
-    """Roll-up (ADR 26): `person_month` counted by indicator, month, previous month and attributes."""
+    """Roll-up (ADR 26): `person_month` counted by indicator, month, previous month and attributes.
+    Its cells with `previous` `NO_MONTH` count the people who first count in each month."""
 
     __tablename__ = "people_month"
+    __table_args__ = (
+        Index("ix_people_month_previous", "previous", "month", "code", "sex", "region", "partner_organisation"),
+    )
 
     code: str = Field(primary_key=True, max_length=40)
     month: date = Field(primary_key=True)
@@ -250,7 +227,7 @@ class RetentionPerson(SQLModel, table=True):
     """Roll-up (ADR 26): each person's retention checks by months after the start and the month they
     were recorded in, how many found them still employed, and the person's attributes as they stand
     ("" for a person reporting does not know). Recounted from the facts for the people each batch
-    touched, as `indicator_person` is."""
+    touched, as `person_month` is."""
 
     __tablename__ = "retention_person"
 

@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, event, text, update
+from sqlalchemy import String, bindparam, event, func, text, update
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, select
 
 from work4life.runtime import db
@@ -32,6 +33,7 @@ _PENDING_FACTS = "reporting.pending_facts"
 _TOUCHED = "reporting.touched_people"
 _TOUCHED_UNITS = "reporting.touched_units"
 _TOUCHED_BY = "reporting.touched_by"
+_NEW_FACTS = "reporting.new_facts"
 EXPLICITLY = "*"
 """In `take_touched_by`: the people a handler touched itself (an erasure, a merge)."""
 
@@ -43,6 +45,14 @@ UNIT_KINDS: set[str] = set()
 """The kinds of facts whose unit (a venture) the hooks need to know of."""
 WATCHED_KINDS: set[str] = set()
 """The kinds of facts whose people the hooks want to know apart (`take_touched_by`)."""
+_rewrites_watched = False
+
+
+def watch_rewrites(on: bool) -> None:
+    """Tell the hooks of facts told again (`take_new_facts`): a read of the batch's fact ids before
+    writing them, which only the hooks need."""
+    global _rewrites_watched
+    _rewrites_watched = on
 
 
 @functools.cache
@@ -117,6 +127,14 @@ def take_touched_by(session: Session) -> dict[str, set[UUID]]:
     return touched
 
 
+def take_new_facts(session: Session) -> set[str]:
+    """The ids of the facts of touching kinds the transaction wrote since the last call, about
+    people (and forget them). With `watch_rewrites` on, those that were there already (told
+    again, perhaps changed) are not among them: their people count as touched `EXPLICITLY`."""
+    facts: set[str] = session.info.pop(_NEW_FACTS, None) or set()
+    return facts
+
+
 def take_touched_units(session: Session) -> set[UUID]:
     """The units whose facts the transaction wrote since the last call (and forget them)."""
     touched: set[UUID] = session.info.pop(_TOUCHED_UNITS, None) or set()
@@ -147,12 +165,34 @@ def flush(session: Session) -> None:
         if units:
             _pending(session, _TOUCHED_UNITS, set).update(units)
         connection = session.connection()
+        touching = [row for row in rows if row["kind"] in TOUCHING_KINDS and row["beneficiary_id"] is not None]
+        if touching:
+            _note_new_facts(session, connection, touching)
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
         for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
             connection.execute(_CHANGE_PERSON, list(run))
         if rows:
             db.insert_many(connection, FACTS, rows, _upsert("fact_id"))
+
+
+def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]]) -> None:
+    new = {row["fact_id"] for row in rows}
+    if _rewrites_watched:
+        query = _FACTS_THERE[connection.dialect.name == "postgresql"]
+        there = set(connection.execute(query, {"ids": sorted(new)}).scalars())
+        if there:
+            new -= there
+            again = {row["beneficiary_id"] for row in rows if row["fact_id"] in there}
+            _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
+    _pending(session, _NEW_FACTS, set).update(new)
+
+
+_FACTS_THERE = (
+    select(FACTS.c.fact_id).where(FACTS.c.fact_id.in_(bindparam("ids", expanding=True))),
+    select(FACTS.c.fact_id).where(FACTS.c.fact_id == func.any(bindparam("ids", type_=postgresql.ARRAY(String())))),
+)
+"""Which of the ids are facts there already: elsewhere, then on PostgreSQL (one array)."""
 
 
 _CHANGE_PERSON = update(PEOPLE).where(

@@ -24,12 +24,12 @@ from sqlmodel import Session
 from work4life.runtime.db import table
 
 from ..adapters.orm import (
+    NO_MONTH,
     Activity,
-    IndicatorMonth,
-    IndicatorPerson,
     IndicatorUnit,
     PeopleMonth,
     Person,
+    PersonMonth,
     RetentionMonth,
     RollupState,
     SummedMonth,
@@ -280,7 +280,7 @@ ROLLED_UP_DIMENSIONS = frozenset({"sex", "region", "partner_organisation"})
 ROLLED_UP_UNIT_DIMENSIONS = frozenset({"region", "organisation", "venture_kind"})
 """The breakdowns the roll-ups about units hold: the attributes of each unit's first fact."""
 
-ROLLUP_FORMAT = 5
+ROLLUP_FORMAT = 6
 """Bump when the roll-ups' tables or the way they are counted change: the service rebuilds them."""
 
 RETENTION_KIND = "retention"
@@ -347,10 +347,15 @@ def rolled_up_answer(
 def count_rolled_up(
     session: Session, code: str, period: Period, by: list[str], organisation: str | None
 ) -> tuple[int, list[dict[str, Any]]]:
-    """People counting from the programme's start to the period's end: the months before the end's
-    month from `indicator_month`, the days of its month from `indicator_person`."""
-    months, people = table(IndicatorMonth), table(IndicatorPerson)
-    scope = (lambda rollup: rollup.c.partner_organisation == organisation) if organisation else None
+    """People counting from the programme's start to the period's end: each in their first month
+    (no month before it), the months before the end's month from `people_month`, the days of its
+    month from `person_month`."""
+    months, people = table(PeopleMonth), table(PersonMonth)
+
+    def scope(rollup: Any) -> Any:
+        first = rollup.c.previous == NO_MONTH
+        return and_(first, rollup.c.partner_organisation == organisation) if organisation else first
+
     parts = ((months, func.sum(months.c.people)), (people, func.count()))
     return _count_firsts(session, code, period, by, parts, scope, organisation)
 

@@ -1,7 +1,9 @@
 """Keeping the roll-ups (ADR 26), each a table of rows and a table of their sums by month:
 
-- `indicator_person` / `indicator_month`: for the unique-people indicators, each person's first day
-  per indicator, counted by month, sex, region and partner organisation;
+- `person_month` / `people_month`: for the unique-people indicators, each month a person has a
+  qualifying fact in, with its first day and the month before it they had one in (their first
+  month holds the first day they count), counted by month, previous month, sex, region and partner
+  organisation;
 - `retention_person` / `retention_month`: each person's retention checks by months after the start
   and month recorded, summed by those attributes;
 - `indicator_unit` / `unit_month`: for the indicators that count ventures once, each venture's first
@@ -10,21 +12,25 @@
   job fairs, money paid, follow-up visits, jobs), each unit's facts by day and attributes, counted
   and summed (`indicators.SUMS`), and the changes to the jobs at each venture's latest visit.
 
-The counting functions read them (`indicators.count_rolled_up`, `count_rolled_up_units`,
-`retention`) when they hold the answer.
+The counting functions read them (`indicators.count_rolled_up`, `count_over_months`,
+`count_rolled_up_units`, `retention`) when they hold the answer.
 
 They are never moved by deltas worked out event by event. At the end of each batch, in its
 transaction, the people the batch touched (facts written, registrations and changes, erasures and
-merges: `write_behind.take_touched`) and the ventures whose facts it wrote are recounted from the
-facts with the indicators' own kinds and conditions, and only the rows that changed are replaced,
-their months adjusted (`_replace_changed`). Whatever happened
-to those people (a move, an erasure, a merge, a late or repeated event), the result is the recount
-from scratch. The rebuild and the first start build them from all the facts in one pass (`build`).
+merges: `write_behind.take_touched`) and the ventures whose facts it wrote are recounted with the
+indicators' own kinds and conditions, and only the rows that changed are replaced, their months
+adjusted (`_recount_people` in SQL, `_replace_changed` in Python). A person whose facts only grew
+is recounted from their rows and the new facts (a month's first day is the least of its days, a
+person's months are the union of theirs); one whose facts moved, went or were told again is
+recounted from all their facts. Whatever happened to those people (a move, an erasure, a merge, a
+late or repeated event), the result is the recount from scratch. The rebuild and the first start
+build them from all the facts in one pass (`build`).
 """
 
 import asyncio
 import functools
 import itertools
+import json
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -32,22 +38,30 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
+    Column,
     Date,
-    Uuid,
+    MetaData,
+    String,
+    Table,
     and_,
     bindparam,
     case,
     cast,
     delete,
+    exists,
     func,
     insert,
     literal,
     literal_column,
+    or_,
     select,
     text,
+    true,
+    union_all,
 )
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Session
 
 from work4life.runtime import db
@@ -60,8 +74,6 @@ from ..adapters.orm import (
     SUMMED_KINDS,
     VENTURE_FACTS,
     Activity,
-    IndicatorMonth,
-    IndicatorPerson,
     IndicatorUnit,
     PeopleMonth,
     Person,
@@ -76,14 +88,12 @@ from ..adapters.orm import (
 from .indicators import INDICATORS, LATEST_JOBS, RETENTION_KIND, SUMS, Indicator, Sum, rollup_signature
 
 FACTS, PEOPLE = table(Activity), table(Person)
-PERSON_ROWS, MONTH_ROWS, STATE = table(IndicatorPerson), table(IndicatorMonth), table(RollupState)
+STATE = table(RollupState)
 CHECK_ROWS, CHECK_MONTHS = table(RetentionPerson), table(RetentionMonth)
 UNIT_ROWS, UNIT_MONTHS = table(IndicatorUnit), table(UnitMonth)
 SUM_ROWS, SUM_MONTHS = table(SummedUnit), table(SummedMonth)
 PERSON_MONTH_ROWS, PEOPLE_MONTHS = table(PersonMonth), table(PeopleMonth)
 TABLES = (
-    PERSON_ROWS,
-    MONTH_ROWS,
     PERSON_MONTH_ROWS,
     PEOPLE_MONTHS,
     CHECK_ROWS,
@@ -108,6 +118,7 @@ def maintain(on: bool) -> None:
     end; `W4L_REPORTING_ROLLUPS=false` measures the projection without them)."""
     global _maintained
     _maintained = on
+    write_behind.watch_rewrites(on)
 
 
 def rolled_up() -> list[Indicator]:
@@ -172,17 +183,8 @@ PERSON_MONTHS_SHAPE = Shape(
     PERSON_MONTH_ROWS,
     PEOPLE_MONTHS,
     ("beneficiary_id", "code", "month"),
-    ("previous", *ATTRIBUTES),
+    ("previous", "first_on", *ATTRIBUTES),
     ("code", "month", "previous", *ATTRIBUTES),
-    ("people",),
-    _one,
-)
-PEOPLE_SHAPE = Shape(
-    PERSON_ROWS,
-    MONTH_ROWS,
-    ("code", "beneficiary_id"),
-    ("first_on", "month", *ATTRIBUTES),
-    ("code", "month", *ATTRIBUTES),
     ("people",),
     _one,
 )
@@ -257,7 +259,7 @@ def _replace_changed(connection: Connection, shape: Shape, old: Rows, new: Rows)
 def _kept(connection: Connection, shape: Shape, column: str, ids: Iterable[UUID]) -> Rows:
     query = _kept_query(shape, column, connection.dialect.name)
     n = len(shape.key)
-    return {tuple(row[:n]): tuple(row[n:]) for row in connection.execute(query, {"ids": list(ids)})}
+    return {tuple(row[:n]): tuple(row[n:]) for row in connection.execute(query, _ids(connection, ids))}
 
 
 @functools.cache
@@ -266,52 +268,140 @@ def _kept_query(shape: Shape, column: str, dialect: str) -> Any:
     return select(*columns).where(_among(dialect, shape.rows.c[column]))
 
 
-# -- people: the first day per indicator, and the retention checks ---------------------------------
+# -- people: the months they count in, and the retention checks ----------------------------------
 
 
-def recount(connection: Connection, people: Iterable[UUID]) -> tuple[Rows, Rows]:
-    """Each of `people`'s `indicator_person` and `person_month` rows as a recount from the facts
-    makes them: one read of their facts (through the index on the person), every indicator's first
-    day in each month at once."""
-    indicators = rolled_up()
-    firsts: dict[tuple[str, UUID], tuple[date, str, str, str]] = {}
-    months: dict[tuple[str, UUID], list[date]] = {}
-    for who, sex, region, organisation, month, *days in connection.execute(
-        _recount_query(connection.dialect.name), {"ids": list(people)}
-    ):
-        for indicator, day in zip(indicators, days, strict=True):
-            if day is not None:
-                key, first = (indicator.code, who), _as_date(day)
-                if key not in firsts or first < firsts[key][0]:
-                    firsts[key] = (first, sex, region, organisation)
-                months.setdefault(key, []).append(_as_date(month))
-    rows: Rows = {key: (first, first.replace(day=1), *attributes) for key, (first, *attributes) in firsts.items()}
-    month_rows: Rows = {}
-    for (code, who), seen in months.items():
-        attributes = firsts[(code, who)][1:]
-        ordered = sorted(seen)
-        for previous, month in zip([NO_MONTH, *ordered[:-1]], ordered, strict=True):
-            month_rows[(who, code, month)] = (previous, *attributes)
-    return rows, month_rows
+RECOUNT = Table(
+    "person_month_recount",
+    MetaData(),
+    *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in PERSON_MONTH_ROWS.columns),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DELETE ROWS",
+)
+"""A chunk of people's `person_month` rows as recounted: a temporary table, the connection's own,
+emptied for each chunk (and on PostgreSQL at commit, which truncates it: nothing autovacuums a
+temporary table, and rows deleted batch after batch would pile up in it)."""
+PERSON_MONTH_NAMES = [column.name for column in PERSON_MONTH_ROWS.columns]
 
 
 @functools.cache
-def _recount_query(dialect: str) -> Any:
-    firsts = [func.min(case((_qualifies(i), FACTS.c.occurred_on)), type_=Date) for i in rolled_up()]
-    month = _month_expression(dialect, FACTS.c.occurred_on)
-    return (
-        select(FACTS.c.beneficiary_id, *_attributes(), month.label("month"), *firsts)
-        .select_from(_with_people())
-        .where(_among(dialect, FACTS.c.beneficiary_id))
-        .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES), month)
+def _create_recount(dialect: Any) -> str:
+    return str(CreateTable(RECOUNT, if_not_exists=True).compile(dialect=dialect))
+
+
+def _recount_people(connection: Connection, people: list[UUID], whole: set[UUID], facts: set[str]) -> None:
+    """Replace those of `people`'s `person_month` rows that a recount makes differently, and move
+    `people_month` by what left and what came: all in SQL, the rows never leave the database.
+
+    The recount goes into `RECOUNT`, and the rows kept and recounted are compared there. For the
+    people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a fact
+    rewritten), it reads all their facts (through the index on the person), every indicator's
+    months at once. For the others only facts came, the transaction's `facts`: their rows are
+    those kept with the new facts' months added (a first day, a month) and their attributes as
+    they stand, the same as a recount from all their facts and much less to read."""
+    statements = _people_statements(connection.dialect.name)
+    ids = _listed(connection, "ids", people)
+    connection.execute(statements.clear)
+    if recounted := [who for who in people if who in whole]:
+        connection.execute(statements.recount, _listed(connection, "ids", recounted))
+    if added := [who for who in people if who not in whole]:
+        connection.execute(statements.add, {**_listed(connection, "ids", added), **_listed(connection, "facts", facts)})
+    connection.execute(statements.months, ids)
+    connection.execute(statements.gone, ids)
+    connection.execute(statements.came)
+
+
+@dataclass(frozen=True)
+class _PeopleStatements:
+    clear: Any
+    recount: Any
+    add: Any
+    months: Any
+    gone: Any
+    came: Any
+
+
+@functools.cache
+def _people_statements(dialect: str) -> _PeopleStatements:
+    kept, recounted = PERSON_MONTH_ROWS, RECOUNT
+    same = and_(*(kept.c[name] == recounted.c[name] for name in PERSON_MONTH_NAMES))
+    left = and_(_among(dialect, kept.c.beneficiary_id), ~exists().where(same))
+    new = ~exists(select(literal(1)).select_from(kept).where(same))
+    cell = PERSON_MONTHS_SHAPE.cell
+    moves = union_all(
+        select(*kept.c[cell], literal(-1).label("people")).where(left),
+        select(*recounted.c[cell], literal(1).label("people")).where(new),
+    ).subquery()
+    summed = (
+        select(*moves.c[cell], func.sum(moves.c.people))
+        .where(true())  # SQLite: an INSERT ... SELECT with ON CONFLICT needs a WHERE
+        .group_by(*moves.c[cell])
+        .having(func.sum(moves.c.people) != 0)
     )
+    months = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PEOPLE_MONTHS)
+    firsts = ("beneficiary_id", "code", "month", "first_on")
+    kept_and_new = union_all(
+        select(*kept.c[firsts]).where(_among(dialect, kept.c.beneficiary_id)),
+        _qualifying(
+            dialect,
+            rolled_up(),
+            _among(dialect, FACTS.c.fact_id, "facts"),
+            _among(dialect, FACTS.c.beneficiary_id),
+        ),
+    )
+    people = _qualifying(dialect, rolled_up(), _among(dialect, FACTS.c.beneficiary_id))
+    return _PeopleStatements(
+        clear=delete(recounted),
+        recount=insert(recounted).from_select(PERSON_MONTH_NAMES, _person_months(people)),
+        add=insert(recounted).from_select(PERSON_MONTH_NAMES, _person_months(kept_and_new)),
+        months=PERSON_MONTHS_SHAPE.add(months.from_select([*cell, "people"], summed)),
+        gone=delete(kept).where(left),
+        came=insert(kept).from_select(PERSON_MONTH_NAMES, select(*recounted.c[tuple(PERSON_MONTH_NAMES)]).where(new)),
+    )
+
+
+def _qualifying(dialect: str, indicators: list[Indicator], *where: Any) -> Any:
+    """`where`'s facts that count for `indicators`, each as (person, indicator, month, day): a
+    fact once for each indicator it counts for."""
+    pairs = [select(literal(i.code).label("code"), literal(kind).label("kind")) for i in indicators for kind in i.kinds]
+    codes = (union_all(*pairs) if len(pairs) > 1 else pairs[0]).subquery("codes")
+    conditions = [or_(codes.c.code != i.code, i.where(FACTS.c)) for i in indicators if i.where]
+    return (
+        select(
+            FACTS.c.beneficiary_id,
+            codes.c.code,
+            _month_expression(dialect, FACTS.c.occurred_on).label("month"),
+            FACTS.c.occurred_on.label("first_on"),
+        )
+        .select_from(FACTS.outerjoin(codes, and_(codes.c.kind == FACTS.c.kind, *conditions)))
+        .where(FACTS.c.beneficiary_id.is_not(None), codes.c.code.is_not(None), *where)
+    )  # a LEFT JOIN that keeps only matches: SQLite then finds the facts first, by `where`'s index
+
+
+def _person_months(days: Any) -> Any:
+    """`person_month`'s rows, in its columns' order, from `days` (person, indicator, month, day):
+    per person, indicator and month the first day and the month before (a window over them), with
+    the person's attributes as they stand."""
+    source = days.subquery("days")
+    by = (source.c.beneficiary_id, source.c.code, source.c.month)
+    grouped = select(*by, func.min(source.c.first_on).label("first_on")).group_by(*by).subquery("firsts")
+    previous = func.lag(grouped.c.month).over(
+        partition_by=(grouped.c.beneficiary_id, grouped.c.code), order_by=grouped.c.month
+    )
+    columns = {
+        **{name: grouped.c[name] for name in ("beneficiary_id", "code", "month", "first_on")},
+        **{attribute.name: attribute for attribute in _attributes()},
+        "previous": func.coalesce(previous, literal(NO_MONTH, type_=Date)),
+    }
+    people = grouped.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == grouped.c.beneficiary_id)
+    return select(*(columns[name] for name in PERSON_MONTH_NAMES)).select_from(people)
 
 
 def recount_checks(connection: Connection, people: Iterable[UUID]) -> Rows:
     """`people`'s `retention_person` rows as a recount from their facts makes them."""
     sums: dict[tuple[Any, ...], list[Any]] = {}
     for who, months, day, flag, sex, region, organisation in connection.execute(
-        _checks_query(connection.dialect.name), {"ids": list(people)}
+        _checks_query(connection.dialect.name), _ids(connection, people)
     ):
         row = sums.setdefault((who, months, _as_date(day).replace(day=1)), [0, 0, sex, region, organisation])
         row[0] += 1
@@ -340,7 +430,7 @@ def recount_units(connection: Connection, units: Iterable[UUID]) -> Rows:
     firsts: dict[tuple[str, UUID, str], tuple[date, int, str, str]] = {}
     overall: dict[tuple[str, UUID], tuple[date, int, str]] = {}
     for unit, day, fact, organisation, region, kind, *qualifies in connection.execute(
-        _units_query(connection.dialect.name), {"ids": list(units)}
+        _units_query(connection.dialect.name), _ids(connection, units)
     ):
         on = _as_date(day)
         for indicator, counts in zip(indicators, qualifies, strict=True):
@@ -412,7 +502,7 @@ def recount_sums(connection: Connection, units: Iterable[UUID]) -> Rows:
     sums: Sums = {}
     visits: dict[UUID, list[Visit]] = {}
     for unit, day, fact, months, flag, value, value_eur, organisation, region, kind, *qualifies in connection.execute(
-        _sums_query(connection.dialect.name), {"ids": list(units)}
+        _sums_query(connection.dialect.name), _ids(connection, units)
     ):
         on = _as_date(day)
         for summed, counts in zip(SUMS, qualifies, strict=True):
@@ -474,11 +564,24 @@ def _sum_columns() -> list[Any]:
     ]
 
 
-def _among(dialect: str, column: Any) -> Any:
-    """`column IN (:ids)`; on PostgreSQL `= ANY(:ids)`, one array whatever the number of ids."""
+def _among(dialect: str, column: Any, name: str = "ids") -> Any:
+    """`column` is one of the values of parameter `name` (`_listed`), one parameter whatever their
+    number: on PostgreSQL `= ANY(:name)`, an array; on SQLite `IN (SELECT value FROM
+    json_each(:name))`, a JSON list of the values as SQLite keeps them (a UUID as its hex)."""
     if dialect == "postgresql":
-        return column == func.any(bindparam("ids", type_=postgresql.ARRAY(Uuid())))
-    return column.in_(bindparam("ids", expanding=True))
+        return column == func.any(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String()))))
+
+
+def _listed(connection: Connection, name: str, values: Iterable[UUID | str]) -> dict[str, Any]:
+    """Parameter `name` for `_among`."""
+    if connection.dialect.name == "postgresql":
+        return {name: list(values)}
+    return {name: json.dumps([value.hex if isinstance(value, UUID) else value for value in values])}
+
+
+def _ids(connection: Connection, ids: Iterable[UUID]) -> dict[str, Any]:
+    return _listed(connection, "ids", ids)
 
 
 def _as_date(day: Any) -> date:
@@ -490,20 +593,20 @@ def refresh(session: Session) -> None:
     people = write_behind.take_touched(session)
     by = write_behind.take_touched_by(session)
     units = write_behind.take_touched_units(session)
+    facts = write_behind.take_new_facts(session)
     if not (people or units) or not _maintained:
         return
     session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
     connection = session.connection()
     _lock(connection)
     must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
+    whole = by.get(write_behind.EXPLICITLY, set())
     ordered = sorted(people, key=str)
+    if ordered:
+        connection.exec_driver_sql(_create_recount(connection.dialect))
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
-        firsts, months = recount(connection, chunk)
-        _replace_changed(connection, PEOPLE_SHAPE, _kept(connection, PEOPLE_SHAPE, "beneficiary_id", chunk), firsts)
-        _replace_changed(
-            connection, PERSON_MONTHS_SHAPE, _kept(connection, PERSON_MONTHS_SHAPE, "beneficiary_id", chunk), months
-        )
+        _recount_people(connection, chunk, whole, facts)
         _refresh_checks(connection, chunk, must)
     ordered = sorted(units, key=str)
     for start in range(0, len(ordered), CHUNK):
@@ -547,25 +650,6 @@ def build(connection: Connection) -> None:
     _lock(connection)
     for rollup in TABLES:
         connection.execute(delete(rollup))
-    for indicator in rolled_up():
-        first = func.min(FACTS.c.occurred_on)
-        firsts = (
-            select(
-                literal(indicator.code).label("code"),
-                FACTS.c.beneficiary_id,
-                first.label("first_on"),
-                _month_of(connection, first).label("month"),
-                *_attributes(),
-            )
-            .select_from(_with_people())
-            .where(_qualifies(indicator), FACTS.c.beneficiary_id.is_not(None))
-            .group_by(FACTS.c.beneficiary_id, *(PEOPLE.c[name] for name in ATTRIBUTES))
-        )
-        names = ["code", "beneficiary_id", "first_on", "month", *ATTRIBUTES]
-        connection.execute(insert(PERSON_ROWS).from_select(names, firsts))
-    cells = [PERSON_ROWS.c.code, PERSON_ROWS.c.month, *PERSON_ROWS.c[ATTRIBUTES]]
-    by_month = select(*cells, func.count()).group_by(*cells)
-    connection.execute(insert(MONTH_ROWS).from_select([c.name for c in cells] + ["people"], by_month))
     _build_person_months(connection)
     _build_checks(connection)
     _build_units(connection)
@@ -575,26 +659,10 @@ def build(connection: Connection) -> None:
 
 
 def _build_person_months(connection: Connection) -> None:
-    """Per indicator, the months each person has a qualifying fact in, with the one before (a
-    window over their distinct months), then those counted."""
+    """Each indicator's `person_month` rows from all its facts, then those counted."""
     for indicator in rolled_up():
-        months = (
-            select(FACTS.c.beneficiary_id, _month_of(connection, FACTS.c.occurred_on).label("month"), *_attributes())
-            .select_from(_with_people())
-            .where(_qualifies(indicator), FACTS.c.beneficiary_id.is_not(None))
-            .distinct()
-            .subquery()
-        )
-        previous = func.lag(months.c.month).over(partition_by=months.c.beneficiary_id, order_by=months.c.month)
-        rows = select(
-            months.c.beneficiary_id,
-            literal(indicator.code),
-            months.c.month,
-            func.coalesce(previous, literal(NO_MONTH, type_=Date)),
-            *(months.c[name] for name in ATTRIBUTES),
-        )
-        names = ["beneficiary_id", "code", "month", "previous", *ATTRIBUTES]
-        connection.execute(insert(PERSON_MONTH_ROWS).from_select(names, rows))
+        rows = _person_months(_qualifying(connection.dialect.name, [indicator]))
+        connection.execute(insert(PERSON_MONTH_ROWS).from_select(PERSON_MONTH_NAMES, rows))
     cells = [PERSON_MONTH_ROWS.c[name] for name in PERSON_MONTHS_SHAPE.cell]
     counted = select(*cells, func.count()).group_by(*cells)
     connection.execute(insert(PEOPLE_MONTHS).from_select([*PERSON_MONTHS_SHAPE.cell, "people"], counted))
@@ -744,3 +812,4 @@ write_behind.on_commit(
     unit_kinds={*SUMMED_KINDS, *(kind for indicator in per_unit() for kind in indicator.kinds)},
     watched_kinds={RETENTION_KIND},
 )
+maintain(True)
