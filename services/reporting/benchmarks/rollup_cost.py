@@ -35,7 +35,7 @@ from work4life.runtime import db, migrations
 from work4life.runtime.testing import fresh_postgres_database
 
 COMMIT_EVERY = 500
-ROLLUP_TABLES = {rollup.name for rollup in (*rollups.TABLES, rollups.RECOUNT)}
+ROLLUP_TABLES = {rollup.name for rollup in (*rollups.TABLES, *(shape.recount for shape in rollups.SHAPES))}
 WRITE = re.compile(r"^\s*(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 
 

@@ -5,9 +5,12 @@ a power cut, which the no-loss guarantee needs (a consumer commits its Kafka off
 its database commit).
 """
 
+import json
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
@@ -145,3 +148,23 @@ def table(model: type[SQLModel]) -> sa.Table:
     if not isinstance(found, sa.Table):
         raise TypeError(f"{model.__name__} is not mapped to one table")
     return found
+
+
+def among(dialect: str, column: Any, name: str = "ids") -> Any:
+    """`column` is one of the values of parameter `name` (`listed`), one parameter whatever their
+    number (a statement with thousands of placeholders is slow to build and to plan): on PostgreSQL
+    `= ANY(:name)`, an array; on SQLite `IN (SELECT value FROM json_each(:name))`, a JSON list of
+    the values as SQLite keeps them (a UUID as its hex)."""
+    if dialect == "postgresql":
+        return column == sa.func.any(sa.bindparam(name, type_=postgresql.ARRAY(column.type)))
+    each: Any = sa.select(sa.literal_column("value")).select_from(
+        sa.func.json_each(sa.bindparam(name, type_=sa.String()))
+    )
+    return column.in_(each)
+
+
+def listed(dialect: str, name: str, values: Iterable[UUID | str]) -> dict[str, Any]:
+    """Parameter `name` for `among`."""
+    if dialect == "postgresql":
+        return {name: list(values)}
+    return {name: json.dumps([value.hex if isinstance(value, UUID) else value for value in values])}

@@ -151,7 +151,10 @@ class IndicatorUnit(SQLModel, table=True):
     units each batch touched."""
 
     __tablename__ = "indicator_unit"
-    __table_args__ = (Index("ix_indicator_unit_first_on", "code", "first_on"),)
+    __table_args__ = (
+        Index("ix_indicator_unit_first_on", "code", "first_on"),
+        Index("ix_indicator_unit_unit", "unit_id"),  # a touched venture's rows, compared with its recount
+    )
 
     code: str = Field(primary_key=True, max_length=40)
     unit_id: UUID = Field(primary_key=True)

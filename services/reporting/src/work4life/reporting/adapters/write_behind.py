@@ -14,8 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import String, bindparam, event, func, text, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, event, text, update
 from sqlmodel import Session, select
 
 from work4life.runtime import db
@@ -179,8 +178,8 @@ def flush(session: Session) -> None:
 def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]]) -> None:
     new = {row["fact_id"] for row in rows}
     if _rewrites_watched:
-        query = _FACTS_THERE[connection.dialect.name == "postgresql"]
-        there = set(connection.execute(query, {"ids": sorted(new)}).scalars())
+        dialect = connection.dialect.name
+        there = set(connection.execute(_facts_there(dialect), db.listed(dialect, "ids", sorted(new))).scalars())
         if there:
             new -= there
             again = {row["beneficiary_id"] for row in rows if row["fact_id"] in there}
@@ -188,11 +187,10 @@ def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]
     _pending(session, _NEW_FACTS, set).update(new)
 
 
-_FACTS_THERE = (
-    select(FACTS.c.fact_id).where(FACTS.c.fact_id.in_(bindparam("ids", expanding=True))),
-    select(FACTS.c.fact_id).where(FACTS.c.fact_id == func.any(bindparam("ids", type_=postgresql.ARRAY(String())))),
-)
-"""Which of the ids are facts there already: elsewhere, then on PostgreSQL (one array)."""
+@functools.cache
+def _facts_there(dialect: str) -> Any:
+    """Which of the ids are facts there already."""
+    return select(FACTS.c.fact_id).where(db.among(dialect, FACTS.c.fact_id))
 
 
 _CHANGE_PERSON = update(PEOPLE).where(

@@ -18,8 +18,10 @@ The counting functions read them (`indicators.count_rolled_up`, `count_over_mont
 They are never moved by deltas worked out event by event. At the end of each batch, in its
 transaction, the people the batch touched (facts written, registrations and changes, erasures and
 merges: `write_behind.take_touched`) and the ventures whose facts it wrote are recounted with the
-indicators' own kinds and conditions, and only the rows that changed are replaced, their months
-adjusted (`_recount_people` in SQL, `_replace_changed` in Python). A person whose facts only grew
+indicators' own kinds and conditions into a temporary table, and only the rows that differ from it
+are replaced, their months adjusted (`_replace`): in SQL, the rows never leave the database (but
+for the chains of a venture's latest visits, worked out in Python). The recount and the build
+share their statements (`_person_months`, `_check_rows`, `_unit_rows`, `_sum_rows`). A person whose facts only grew
 is recounted from their rows and the new facts (a month's first day is the least of its days, a
 person's months are the union of theirs); one whose facts moved, went or were told again is
 recounted from all their facts. Whatever happened to those people (a move, an erasure, a merge, a
@@ -30,7 +32,6 @@ build them from all the facts in one pass (`build`).
 import asyncio
 import functools
 import itertools
-import json
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -41,10 +42,8 @@ from sqlalchemy import (
     Column,
     Date,
     MetaData,
-    String,
     Table,
     and_,
-    bindparam,
     case,
     cast,
     delete,
@@ -152,20 +151,37 @@ def _lock(connection: Connection) -> None:
 
 @dataclass(frozen=True)
 class Shape:
-    """A roll-up's two tables: its rows, by `key` with `values`, and the month table that sums
-    `amounts(row)` into `amount_names` by the row's `cell` columns."""
+    """A roll-up's two tables: its rows, recounted for the people or units in column `by`, and the
+    month table that sums them into `amount_names` by the rows' `cell` columns (the rows' own
+    columns of those names, or, if the rows have none, one for each row)."""
 
-    rows: Any
-    months: Any
-    key: tuple[str, ...]
-    values: tuple[str, ...]
+    rows: Table
+    months: Table
+    by: str
     cell: tuple[str, ...]
     amount_names: tuple[str, ...]
-    amounts: Callable[[dict[str, Any]], tuple[int, ...]]
 
     @functools.cached_property
-    def delete(self) -> Any:
-        return delete(self.rows).where(*(self.rows.c[name] == bindparam(f"k_{name}") for name in self.key))
+    def recount(self) -> Table:
+        """The rows of a chunk of people or units as recounted: a temporary table, the connection's
+        own, emptied for each chunk (and on PostgreSQL at commit, which truncates it: nothing
+        autovacuums a temporary table, and rows deleted batch after batch would pile up in it)."""
+        return Table(
+            f"{self.rows.name}_recount",
+            MetaData(),
+            *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in self.rows.columns),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DELETE ROWS",
+        )
+
+    @functools.cached_property
+    def names(self) -> list[str]:
+        return [column.name for column in self.rows.columns]
+
+    def amounts(self, rows: Any, sign: int) -> list[Any]:
+        if self.amount_names[0] in rows.c:
+            return [(rows.c[name] * sign).label(name) for name in self.amount_names]
+        return [literal(sign).label(self.amount_names[0])]
 
     def add(self, statement: Any) -> Any:
         """ON CONFLICT (the month's cell) add the change to its amounts."""
@@ -175,188 +191,125 @@ class Shape:
         )
 
 
-def _one(_: dict[str, Any]) -> tuple[int, ...]:
-    return (1,)
-
-
 PERSON_MONTHS_SHAPE = Shape(
-    PERSON_MONTH_ROWS,
-    PEOPLE_MONTHS,
-    ("beneficiary_id", "code", "month"),
-    ("previous", "first_on", *ATTRIBUTES),
-    ("code", "month", "previous", *ATTRIBUTES),
-    ("people",),
-    _one,
+    PERSON_MONTH_ROWS, PEOPLE_MONTHS, "beneficiary_id", ("code", "month", "previous", *ATTRIBUTES), ("people",)
 )
 CHECKS_SHAPE = Shape(
-    CHECK_ROWS,
-    CHECK_MONTHS,
-    ("beneficiary_id", "months", "month"),
-    ("checks", "retained", *ATTRIBUTES),
-    ("months", "month", *ATTRIBUTES),
-    ("checks", "retained"),
-    lambda row: (row["checks"], row["retained"]),
+    CHECK_ROWS, CHECK_MONTHS, "beneficiary_id", ("months", "month", *ATTRIBUTES), ("checks", "retained")
 )
 UNIT_ATTRIBUTES = ("region", "venture_kind")
 UNITS_SHAPE = Shape(
-    UNIT_ROWS,
-    UNIT_MONTHS,
-    ("code", "unit_id", "organisation"),
-    ("first_on", "month", "overall", *UNIT_ATTRIBUTES),
-    ("code", "month", "organisation", *UNIT_ATTRIBUTES, "overall"),
-    ("units",),
-    _one,
+    UNIT_ROWS, UNIT_MONTHS, "unit_id", ("code", "month", "organisation", *UNIT_ATTRIBUTES, "overall"), ("units",)
 )
-
 SUM_CELL = ("scope", "months", "region", "organisation", "venture_kind")
 SUM_AMOUNTS = ("n", "flagged", "value", "value_eur")
-SUMS_SHAPE = Shape(
-    SUM_ROWS,
-    SUM_MONTHS,
-    ("unit_id", "code", "day", *SUM_CELL),
-    ("month", *SUM_AMOUNTS),
-    ("code", "month", *SUM_CELL),
-    SUM_AMOUNTS,
-    lambda row: tuple(row[name] for name in SUM_AMOUNTS),
-)
-
-Rows = dict[tuple[Any, ...], tuple[Any, ...]]
-"""A roll-up's rows by key: its `values`, in order."""
-
-
-def _replace_changed(connection: Connection, shape: Shape, old: Rows, new: Rows) -> None:
-    """Replace the rows that differ between `old` (as kept) and `new` (as recounted), and move the
-    month table by what left and what came."""
-    gone = {key: row for key, row in old.items() if new.get(key) != row}
-    came = {key: row for key, row in new.items() if old.get(key) != row}
-    if not gone and not came:
-        return  # the usual case: more facts for people already counted from the same day
-    if gone:
-        connection.execute(shape.delete, [{f"k_{n}": v for n, v in zip(shape.key, key, strict=True)} for key in gone])
-    as_rows = {
-        changed: [
-            {**dict(zip(shape.key, k, strict=True)), **dict(zip(shape.values, v, strict=True))} for k, v in rows.items()
-        ]
-        for changed, rows in (("gone", gone), ("came", came))
-    }
-    if came:
-        db.insert_many(connection, shape.rows, as_rows["came"])
-    moves: dict[tuple[Any, ...], list[int]] = {}
-    for sign, changed in ((-1, "gone"), (1, "came")):
-        for row in as_rows[changed]:
-            sums = moves.setdefault(tuple(row[name] for name in shape.cell), [0] * len(shape.amount_names))
-            for i, amount in enumerate(shape.amounts(row)):
-                sums[i] += sign * amount
-    months = [
-        {**dict(zip(shape.cell, cell, strict=True)), **dict(zip(shape.amount_names, sums, strict=True))}
-        for cell, sums in sorted(moves.items(), key=lambda item: tuple(str(v) for v in item[0]))
-        if any(sums)
-    ]
-    if months:
-        db.insert_many(connection, shape.months, months, shape.add)
-
-
-def _kept(connection: Connection, shape: Shape, column: str, ids: Iterable[UUID]) -> Rows:
-    query = _kept_query(shape, column, connection.dialect.name)
-    n = len(shape.key)
-    return {tuple(row[:n]): tuple(row[n:]) for row in connection.execute(query, _ids(connection, ids))}
+SUMS_SHAPE = Shape(SUM_ROWS, SUM_MONTHS, "unit_id", ("code", "month", *SUM_CELL), SUM_AMOUNTS)
+SHAPES = (PERSON_MONTHS_SHAPE, CHECKS_SHAPE, UNITS_SHAPE, SUMS_SHAPE)
 
 
 @functools.cache
-def _kept_query(shape: Shape, column: str, dialect: str) -> Any:
-    columns = [shape.rows.c[name] for name in (*shape.key, *shape.values)]
-    return select(*columns).where(_among(dialect, shape.rows.c[column]))
-
-
-# -- people: the months they count in, and the retention checks ----------------------------------
-
-
-RECOUNT = Table(
-    "person_month_recount",
-    MetaData(),
-    *(Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable) for c in PERSON_MONTH_ROWS.columns),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DELETE ROWS",
-)
-"""A chunk of people's `person_month` rows as recounted: a temporary table, the connection's own,
-emptied for each chunk (and on PostgreSQL at commit, which truncates it: nothing autovacuums a
-temporary table, and rows deleted batch after batch would pile up in it)."""
-PERSON_MONTH_NAMES = [column.name for column in PERSON_MONTH_ROWS.columns]
-
-
-@functools.cache
-def _create_recount(dialect: Any) -> str:
-    return str(CreateTable(RECOUNT, if_not_exists=True).compile(dialect=dialect))
-
-
-def _recount_people(connection: Connection, people: list[UUID], whole: set[UUID], facts: set[str]) -> None:
-    """Replace those of `people`'s `person_month` rows that a recount makes differently, and move
-    `people_month` by what left and what came: all in SQL, the rows never leave the database.
-
-    The recount goes into `RECOUNT`, and the rows kept and recounted are compared there. For the
-    people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a fact
-    rewritten), it reads all their facts (through the index on the person), every indicator's
-    months at once. For the others only facts came, the transaction's `facts`: their rows are
-    those kept with the new facts' months added (a first day, a month) and their attributes as
-    they stand, the same as a recount from all their facts and much less to read."""
-    statements = _people_statements(connection.dialect.name)
-    ids = _listed(connection, "ids", people)
-    connection.execute(statements.clear)
-    if recounted := [who for who in people if who in whole]:
-        connection.execute(statements.recount, _listed(connection, "ids", recounted))
-    if added := [who for who in people if who not in whole]:
-        connection.execute(statements.add, {**_listed(connection, "ids", added), **_listed(connection, "facts", facts)})
-    connection.execute(statements.months, ids)
-    connection.execute(statements.gone, ids)
-    connection.execute(statements.came)
+def _create(shape: Shape, dialect: Any) -> str:
+    return str(CreateTable(shape.recount, if_not_exists=True).compile(dialect=dialect))
 
 
 @dataclass(frozen=True)
-class _PeopleStatements:
+class _Replacing:
+    """The statements that replace the rows kept for parameter `ids` by those in the recount table
+    where they differ, and move the month table by what left and what came: all in SQL, the rows
+    never leave the database."""
+
     clear: Any
-    recount: Any
-    add: Any
     months: Any
     gone: Any
     came: Any
 
 
 @functools.cache
-def _people_statements(dialect: str) -> _PeopleStatements:
-    kept, recounted = PERSON_MONTH_ROWS, RECOUNT
-    same = and_(*(kept.c[name] == recounted.c[name] for name in PERSON_MONTH_NAMES))
-    left = and_(_among(dialect, kept.c.beneficiary_id), ~exists().where(same))
+def _replacing(shape: Shape, dialect: str) -> _Replacing:
+    kept, recounted = shape.rows, shape.recount
+    same = and_(*(kept.c[name] == recounted.c[name] for name in shape.names))
+    left = and_(db.among(dialect, kept.c[shape.by]), ~exists().where(same))
     new = ~exists(select(literal(1)).select_from(kept).where(same))
-    cell = PERSON_MONTHS_SHAPE.cell
     moves = union_all(
-        select(*kept.c[cell], literal(-1).label("people")).where(left),
-        select(*recounted.c[cell], literal(1).label("people")).where(new),
+        select(*kept.c[shape.cell], *shape.amounts(kept, -1)).where(left),
+        select(*recounted.c[shape.cell], *shape.amounts(recounted, 1)).where(new),
     ).subquery()
+    sums = [func.sum(moves.c[name]) for name in shape.amount_names]
     summed = (
-        select(*moves.c[cell], func.sum(moves.c.people))
+        select(*moves.c[shape.cell], *sums)
         .where(true())  # SQLite: an INSERT ... SELECT with ON CONFLICT needs a WHERE
-        .group_by(*moves.c[cell])
-        .having(func.sum(moves.c.people) != 0)
+        .group_by(*moves.c[shape.cell])
+        .having(or_(*(amount != 0 for amount in sums)))
     )
-    months = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PEOPLE_MONTHS)
+    months = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(shape.months)
+    return _Replacing(
+        clear=delete(recounted),
+        months=shape.add(months.from_select([*shape.cell, *shape.amount_names], summed)),
+        gone=delete(kept).where(left),
+        came=insert(kept).from_select(shape.names, select(*recounted.c[tuple(shape.names)]).where(new)),
+    )
+
+
+def _replace(connection: Connection, shape: Shape, ids: dict[str, Any], fill: Callable[[], object]) -> None:
+    """Recount the rows of `ids` (`fill` writes them into `shape.recount`), and replace the kept
+    ones that differ."""
+    statements = _replacing(shape, connection.dialect.name)
+    connection.execute(statements.clear)
+    fill()
+    connection.execute(statements.months, ids)
+    connection.execute(statements.gone, ids)
+    connection.execute(statements.came)
+
+
+# -- people: the months they count in, and the retention checks ----------------------------------
+
+
+def _recount_people(connection: Connection, people: list[UUID], whole: set[UUID], facts: set[str]) -> None:
+    """Replace those of `people`'s `person_month` rows that a recount makes differently.
+
+    For the people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a
+    fact rewritten), the recount reads all their facts (through the index on the person), every
+    indicator's months at once. For the others only facts came, the transaction's `facts`: their
+    rows are those kept with the new facts' months added (a first day, a month) and their
+    attributes as they stand, the same as a recount from all their facts and much less to read."""
+    dialect = connection.dialect.name
+    statements = _people_statements(dialect)
+
+    def fill() -> None:
+        if recounted := [who for who in people if who in whole]:
+            connection.execute(statements.recount, db.listed(dialect, "ids", recounted))
+        if added := [who for who in people if who not in whole]:
+            connection.execute(
+                statements.add, {**db.listed(dialect, "ids", added), **db.listed(dialect, "facts", facts)}
+            )
+
+    _replace(connection, PERSON_MONTHS_SHAPE, db.listed(dialect, "ids", people), fill)
+
+
+@dataclass(frozen=True)
+class _PeopleStatements:
+    recount: Any
+    add: Any
+
+
+@functools.cache
+def _people_statements(dialect: str) -> _PeopleStatements:
+    kept, recounted = PERSON_MONTH_ROWS, PERSON_MONTHS_SHAPE.recount
     firsts = ("beneficiary_id", "code", "month", "first_on")
     kept_and_new = union_all(
-        select(*kept.c[firsts]).where(_among(dialect, kept.c.beneficiary_id)),
+        select(*kept.c[firsts]).where(db.among(dialect, kept.c.beneficiary_id)),
         _qualifying(
             dialect,
             rolled_up(),
-            _among(dialect, FACTS.c.fact_id, "facts"),
-            _among(dialect, FACTS.c.beneficiary_id),
+            db.among(dialect, FACTS.c.fact_id, "facts"),
+            db.among(dialect, FACTS.c.beneficiary_id),
         ),
     )
-    people = _qualifying(dialect, rolled_up(), _among(dialect, FACTS.c.beneficiary_id))
+    people = _qualifying(dialect, rolled_up(), db.among(dialect, FACTS.c.beneficiary_id))
+    names = PERSON_MONTHS_SHAPE.names
     return _PeopleStatements(
-        clear=delete(recounted),
-        recount=insert(recounted).from_select(PERSON_MONTH_NAMES, _person_months(people)),
-        add=insert(recounted).from_select(PERSON_MONTH_NAMES, _person_months(kept_and_new)),
-        months=PERSON_MONTHS_SHAPE.add(months.from_select([*cell, "people"], summed)),
-        gone=delete(kept).where(left),
-        came=insert(kept).from_select(PERSON_MONTH_NAMES, select(*recounted.c[tuple(PERSON_MONTH_NAMES)]).where(new)),
+        recount=insert(recounted).from_select(names, _person_months(people)),
+        add=insert(recounted).from_select(names, _person_months(kept_and_new)),
     )
 
 
@@ -394,58 +347,53 @@ def _person_months(days: Any) -> Any:
         "previous": func.coalesce(previous, literal(NO_MONTH, type_=Date)),
     }
     people = grouped.outerjoin(PEOPLE, PEOPLE.c.beneficiary_id == grouped.c.beneficiary_id)
-    return select(*(columns[name] for name in PERSON_MONTH_NAMES)).select_from(people)
+    return select(*(columns[name] for name in PERSON_MONTHS_SHAPE.names)).select_from(people)
 
 
-def recount_checks(connection: Connection, people: Iterable[UUID]) -> Rows:
-    """`people`'s `retention_person` rows as a recount from their facts makes them."""
-    sums: dict[tuple[Any, ...], list[Any]] = {}
-    for who, months, day, flag, sex, region, organisation in connection.execute(
-        _checks_query(connection.dialect.name), _ids(connection, people)
-    ):
-        row = sums.setdefault((who, months, _as_date(day).replace(day=1)), [0, 0, sex, region, organisation])
-        row[0] += 1
-        row[1] += 1 if flag else 0
-    return {key: tuple(row) for key, row in sums.items()}
-
-
-@functools.cache
-def _checks_query(dialect: str) -> Any:
-    """The people's retention checks, one row per check, with the person's attributes."""
+def _check_rows(dialect: str, *where: Any) -> Any:
+    """`retention_person`'s rows, in its columns' order, from the retention checks `where` picks
+    (by default every one, through the index on the kind)."""
+    month = _month_expression(dialect, FACTS.c.occurred_on).label("month")
+    columns = {
+        "beneficiary_id": FACTS.c.beneficiary_id,
+        "months": FACTS.c.months,
+        "month": month,
+        "checks": func.count().label("checks"),
+        "retained": func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)).label("retained"),
+        **{attribute.name: attribute for attribute in _attributes()},
+    }
     return (
-        select(FACTS.c.beneficiary_id, FACTS.c.months, FACTS.c.occurred_on, FACTS.c.flag, *_attributes())
+        select(*(columns[name] for name in CHECKS_SHAPE.names))
         .select_from(_with_people())
-        .where(_among(dialect, FACTS.c.beneficiary_id), FACTS.c.kind == RETENTION_KIND)
+        .where(FACTS.c.beneficiary_id.is_not(None), *(where or (FACTS.c.kind == RETENTION_KIND,)))
+        .group_by(FACTS.c.beneficiary_id, FACTS.c.months, month, *(PEOPLE.c[name] for name in ATTRIBUTES))
     )
 
 
+@functools.cache
+def _statements_for_checks(dialect: str) -> tuple[Any, Any]:
+    """Which of the people have retention rows; their rows recounted."""
+    having = select(CHECK_ROWS.c.beneficiary_id).where(db.among(dialect, CHECK_ROWS.c.beneficiary_id)).distinct()
+    rows = _check_rows(
+        dialect, db.among(dialect, FACTS.c.beneficiary_id), *_kinds(dialect, True, FACTS.c.kind == RETENTION_KIND)
+    )
+    return having, insert(CHECKS_SHAPE.recount).from_select(CHECKS_SHAPE.names, rows)
+
+
+def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID]) -> None:
+    """Recount the retention rows of those of `people` who have some (their attributes may have
+    changed) or who `must` be: a retention fact of theirs was written, or an erasure or a merge
+    moved facts to them. The others (most: a new registration, a course completed) have no check
+    that could have changed, and cost no read of their facts."""
+    dialect = connection.dialect.name
+    having, recount = _statements_for_checks(dialect)
+    who = set(connection.execute(having, db.listed(dialect, "ids", people)).scalars()) | must.intersection(people)
+    if who:
+        ids = db.listed(dialect, "ids", sorted(who, key=str))
+        _replace(connection, CHECKS_SHAPE, ids, lambda: connection.execute(recount, ids))
+
+
 # -- units: each venture's first day per indicator and organisation --------------------------------
-
-
-def recount_units(connection: Connection, units: Iterable[UUID]) -> Rows:
-    """`units`' `indicator_unit` rows as a recount from their facts makes them: per indicator and
-    organisation the first qualifying fact (by day, then as recorded), and which of those is the
-    unit's first of all."""
-    indicators = per_unit()
-    firsts: dict[tuple[str, UUID, str], tuple[date, int, str, str]] = {}
-    overall: dict[tuple[str, UUID], tuple[date, int, str]] = {}
-    for unit, day, fact, organisation, region, kind, *qualifies in connection.execute(
-        _units_query(connection.dialect.name), _ids(connection, units)
-    ):
-        on = _as_date(day)
-        for indicator, counts in zip(indicators, qualifies, strict=True):
-            if not counts:
-                continue
-            key = (indicator.code, unit, organisation)
-            if key not in firsts or (on, fact) < firsts[key][:2]:
-                firsts[key] = (on, fact, region, kind)
-            top = (indicator.code, unit)
-            if top not in overall or (on, fact) < overall[top][:2]:
-                overall[top] = (on, fact, organisation)
-    return {
-        (code, unit, organisation): (on, on.replace(day=1), overall[(code, unit)][2] == organisation, region, kind)
-        for (code, unit, organisation), (on, _, region, kind) in firsts.items()
-    }
 
 
 def _unit_column(name: str) -> Any:
@@ -453,16 +401,44 @@ def _unit_column(name: str) -> Any:
     return func.coalesce(func.nullif(FACTS.c[name], ""), "").label(name)
 
 
-@functools.cache
-def _units_query(dialect: str) -> Any:
-    qualifies = [case((_qualifies(i), True), else_=False) for i in per_unit()]
-    return select(
+def _kinds(dialect: str, few: bool, *kinds: Any) -> list[Any]:
+    """Conditions on the facts' kind in a recount of a few people's or units' facts, which it reads
+    through the index on the person or unit. SQLite, keeping no statistics, would rather read every
+    fact of those kinds through theirs; wrapped in `likely()` a condition keeps its meaning and the
+    partial index it implies, and stops being a way in."""
+    return [func.likely(kind) for kind in kinds] if few and dialect == "sqlite" else list(kinds)
+
+
+def _unit_rows(dialect: str, indicator: Indicator, *where: Any, few: bool = False) -> Any:
+    """`indicator_unit`'s rows of `indicator`, in its columns' order, from `where`'s venture facts:
+    each venture's first qualifying fact in each organisation (ranked by day, then as recorded),
+    and whether it is the venture's first of all."""
+    organisation = _unit_column("organisation")
+    order = (FACTS.c.occurred_on, FACTS.c.id)
+    facts = select(
         FACTS.c.unit_id,
         FACTS.c.occurred_on,
-        FACTS.c.id,
-        *(_unit_column(name) for name in ("organisation", *UNIT_ATTRIBUTES)),
-        *qualifies,
-    ).where(_among(dialect, FACTS.c.unit_id), text(VENTURE_FACTS))  # as the partial index says it
+        organisation,
+        *(_unit_column(name) for name in UNIT_ATTRIBUTES),
+        func.row_number().over(partition_by=(FACTS.c.unit_id, organisation), order_by=order).label("in_org"),
+        func.row_number().over(partition_by=FACTS.c.unit_id, order_by=order).label("of_all"),
+    ).where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, text(VENTURE_FACTS), _qualifies(indicator)))
+    ranked = facts.subquery()
+    columns = {
+        **{column.name: column for column in ranked.c},
+        "code": literal(indicator.code).label("code"),
+        "first_on": ranked.c.occurred_on,
+        "month": _month_expression(dialect, ranked.c.occurred_on),
+        "overall": ranked.c.of_all == 1,
+    }
+    return select(*(columns[name] for name in UNITS_SHAPE.names)).where(ranked.c.in_org == 1)
+
+
+@functools.cache
+def _recount_units(dialect: str) -> Any:
+    among = db.among(dialect, FACTS.c.unit_id)
+    rows = union_all(*(_unit_rows(dialect, indicator, among, few=True) for indicator in per_unit()))
+    return insert(UNITS_SHAPE.recount).from_select(UNITS_SHAPE.names, rows)
 
 
 # -- units: their facts counted and summed by day, and the jobs at each venture's latest visit ------
@@ -488,33 +464,14 @@ class Visit:
 
 
 Sums = dict[tuple[Any, ...], list[int]]
-"""`summed_unit`'s rows by key, as amounts being added up."""
+"""`summed_unit`'s rows by key (unit, code, day, scope, months, region, organisation, kind), as
+amounts being added up."""
 
 
 def _add(sums: Sums, key: tuple[Any, ...], amounts: tuple[int, ...]) -> None:
     cell = sums.setdefault(key, [0] * len(SUM_AMOUNTS))
     for i, amount in enumerate(amounts):
         cell[i] += amount
-
-
-def recount_sums(connection: Connection, units: Iterable[UUID]) -> Rows:
-    """`units`' `summed_unit` rows as a recount from their facts makes them."""
-    sums: Sums = {}
-    visits: dict[UUID, list[Visit]] = {}
-    for unit, day, fact, months, flag, value, value_eur, organisation, region, kind, *qualifies in connection.execute(
-        _sums_query(connection.dialect.name), _ids(connection, units)
-    ):
-        on = _as_date(day)
-        for summed, counts in zip(SUMS, qualifies, strict=True):
-            if counts:
-                key = (unit, summed.code, on, "both", months, region, organisation, kind)
-                _add(sums, key, (1, 1 if flag else 0, value, value_eur))
-                if summed.code == "follow_up":
-                    visit = Visit(on, months, fact, bool(flag), value, region, organisation, kind)
-                    visits.setdefault(unit, []).append(visit)
-    for unit, seen in visits.items():
-        _chains(sums, unit, seen)
-    return {key: (key[2].replace(day=1), *amounts) for key, amounts in sums.items() if any(amounts)}
 
 
 def _chains(sums: Sums, unit: UUID, visits: list[Visit]) -> None:
@@ -544,12 +501,6 @@ def _chain(sums: Sums, unit: UUID, scope: str, visits: list[Visit]) -> None:
         latest = top
 
 
-@functools.cache
-def _sums_query(dialect: str) -> Any:
-    qualifies = [case((_qualifies(s), True), else_=False) for s in SUMS]
-    return select(*_sum_columns(), *qualifies).where(_among(dialect, FACTS.c.unit_id), text(SUMMED_FACTS))
-
-
 def _sum_columns() -> list[Any]:
     """A summed fact's columns as the roll-up keeps them."""
     return [
@@ -564,24 +515,64 @@ def _sum_columns() -> list[Any]:
     ]
 
 
-def _among(dialect: str, column: Any, name: str = "ids") -> Any:
-    """`column` is one of the values of parameter `name` (`_listed`), one parameter whatever their
-    number: on PostgreSQL `= ANY(:name)`, an array; on SQLite `IN (SELECT value FROM
-    json_each(:name))`, a JSON list of the values as SQLite keeps them (a UUID as its hex)."""
-    if dialect == "postgresql":
-        return column == func.any(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name, type_=String()))))
+def _sum_rows(dialect: str, summed: Sum, *where: Any, few: bool = False) -> Any:
+    """`summed_unit`'s rows of `summed`, in its columns' order, from `where`'s facts: counted and
+    summed by unit, day and attributes."""
+    given = {column.name: column for column in _sum_columns()}
+    columns = {
+        **given,
+        "code": literal(summed.code).label("code"),
+        "day": FACTS.c.occurred_on,
+        "scope": literal("both").label("scope"),
+        "month": _month_expression(dialect, FACTS.c.occurred_on).label("month"),
+        "n": func.count().label("n"),
+        "flagged": func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)).label("flagged"),
+        "value": func.sum(FACTS.c.value).label("value"),
+        "value_eur": func.sum(FACTS.c.value_eur).label("value_eur"),
+    }
+    rows = select(*(columns[name] for name in SUMS_SHAPE.names))
+    rows = rows.where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, _qualifies(summed)))
+    positions = [SUMS_SHAPE.names.index(name) + 1 for name in ("unit_id", "day", *SUM_CELL[1:])]
+    return rows.group_by(*(literal_column(str(n)) for n in positions))  # by position: PostgreSQL
+    # would see the attributes' expressions in GROUP BY, their parameters numbered anew, as others
 
 
-def _listed(connection: Connection, name: str, values: Iterable[UUID | str]) -> dict[str, Any]:
-    """Parameter `name` for `_among`."""
-    if connection.dialect.name == "postgresql":
-        return {name: list(values)}
-    return {name: json.dumps([value.hex if isinstance(value, UUID) else value for value in values])}
+@functools.cache
+def _recount_sums(dialect: str) -> Any:
+    among = db.among(dialect, FACTS.c.unit_id)
+    rows = union_all(
+        *(_sum_rows(dialect, summed, among, *_kinds(dialect, True, text(SUMMED_FACTS)), few=True) for summed in SUMS)
+    )
+    return insert(SUMS_SHAPE.recount).from_select(SUMS_SHAPE.names, rows)
 
 
-def _ids(connection: Connection, ids: Iterable[UUID]) -> dict[str, Any]:
-    return _listed(connection, "ids", ids)
+@functools.cache
+def _visits_query(dialect: str) -> Any:
+    visits = select(*_sum_columns()).where(db.among(dialect, FACTS.c.unit_id))
+    return visits.where(*_kinds(dialect, True, FACTS.c.kind == "follow_up", text(SUMMED_FACTS)))
+
+
+def _visits(rows: Iterable[Any]) -> list[Visit]:
+    return [
+        Visit(_as_date(day), months, fact, bool(flag), value, region, organisation, kind)
+        for _, day, fact, months, flag, value, _, organisation, region, kind in rows
+    ]
+
+
+def _refresh_units(connection: Connection, units: list[UUID]) -> None:
+    dialect = connection.dialect.name
+    ids = db.listed(dialect, "ids", units)
+    _replace(connection, UNITS_SHAPE, ids, lambda: connection.execute(_recount_units(dialect), ids))
+
+    def fill() -> None:
+        connection.execute(_recount_sums(dialect), ids)
+        chains: Sums = {}
+        visits = connection.execute(_visits_query(dialect), ids).all()
+        for unit, facts in itertools.groupby(sorted(visits, key=lambda row: str(row[0])), key=lambda row: row[0]):
+            _chains(chains, unit, _visits(facts))
+        _insert_sums(connection, SUMS_SHAPE.recount, chains)
+
+    _replace(connection, SUMS_SHAPE, ids, fill)
 
 
 def _as_date(day: Any) -> date:
@@ -601,40 +592,21 @@ def refresh(session: Session) -> None:
     _lock(connection)
     must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
     whole = by.get(write_behind.EXPLICITLY, set())
+    for shape in (PERSON_MONTHS_SHAPE, CHECKS_SHAPE) if people else ():
+        connection.exec_driver_sql(_create(shape, connection.dialect))
+    for shape in (UNITS_SHAPE, SUMS_SHAPE) if units else ():
+        connection.exec_driver_sql(_create(shape, connection.dialect))
     ordered = sorted(people, key=str)
-    if ordered:
-        connection.exec_driver_sql(_create_recount(connection.dialect))
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
         _recount_people(connection, chunk, whole, facts)
         _refresh_checks(connection, chunk, must)
     ordered = sorted(units, key=str)
     for start in range(0, len(ordered), CHUNK):
-        chunk = ordered[start : start + CHUNK]
-        _replace_changed(
-            connection, UNITS_SHAPE, _kept(connection, UNITS_SHAPE, "unit_id", chunk), recount_units(connection, chunk)
-        )
-        _replace_changed(
-            connection, SUMS_SHAPE, _kept(connection, SUMS_SHAPE, "unit_id", chunk), recount_sums(connection, chunk)
-        )
-
-
-def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID]) -> None:
-    """Recount the retention rows of those of `people` who have some (their attributes may have
-    changed) or who `must` be: a retention fact of theirs was written, or an erasure or a merge
-    moved facts to them. The others (most: a new registration, a course completed) have no check
-    that could have changed, and cost no read of their facts."""
-    kept = _kept(connection, CHECKS_SHAPE, "beneficiary_id", people)
-    recounted = {who for who, *_ in kept} | (must & set(people))
-    if recounted:
-        _replace_changed(connection, CHECKS_SHAPE, kept, recount_checks(connection, sorted(recounted, key=str)))
+        _refresh_units(connection, ordered[start : start + CHUNK])
 
 
 # -- building them from every fact ---------------------------------------------------------------
-
-
-def _month_of(connection: Connection, day: Any) -> Any:
-    return _month_expression(connection.dialect.name, day)
 
 
 def _month_expression(dialect: str, day: Any) -> Any:
@@ -645,134 +617,56 @@ def _month_expression(dialect: str, day: Any) -> Any:
 
 
 def build(connection: Connection) -> None:
-    """Build both roll-ups from all the facts (one statement per indicator), and record what they
-    were built for."""
+    """Build the roll-ups from all the facts (the same statements as a recount, over every fact),
+    and record what they were built for."""
     _lock(connection)
     for rollup in TABLES:
         connection.execute(delete(rollup))
-    _build_person_months(connection)
-    _build_checks(connection)
-    _build_units(connection)
-    _build_sums(connection)
+    dialect = connection.dialect.name
+    for indicator in rolled_up():  # one statement per indicator: each a sort of its facts alone
+        rows = _person_months(_qualifying(dialect, [indicator]))
+        connection.execute(insert(PERSON_MONTH_ROWS).from_select(PERSON_MONTHS_SHAPE.names, rows))
+    connection.execute(insert(CHECK_ROWS).from_select(CHECKS_SHAPE.names, _check_rows(dialect)))
+    for indicator in per_unit():
+        connection.execute(insert(UNIT_ROWS).from_select(UNITS_SHAPE.names, _unit_rows(dialect, indicator)))
+    for summed in SUMS:
+        connection.execute(insert(SUM_ROWS).from_select(SUMS_SHAPE.names, _sum_rows(dialect, summed)))
+    _build_chains(connection)
+    for shape in SHAPES:
+        rows = shape.rows
+        amounts = [func.sum(rows.c[name]) if name in rows.c else func.count() for name in shape.amount_names]
+        summed_up = select(*rows.c[shape.cell], *amounts).group_by(*rows.c[shape.cell])
+        connection.execute(insert(shape.months).from_select([*shape.cell, *shape.amount_names], summed_up))
     connection.execute(delete(STATE))
     connection.execute(insert(STATE).values(id=1, signature=rollup_signature(), built_at=datetime.now(UTC)))
 
 
-def _build_person_months(connection: Connection) -> None:
-    """Each indicator's `person_month` rows from all its facts, then those counted."""
-    for indicator in rolled_up():
-        rows = _person_months(_qualifying(connection.dialect.name, [indicator]))
-        connection.execute(insert(PERSON_MONTH_ROWS).from_select(PERSON_MONTH_NAMES, rows))
-    cells = [PERSON_MONTH_ROWS.c[name] for name in PERSON_MONTHS_SHAPE.cell]
-    counted = select(*cells, func.count()).group_by(*cells)
-    connection.execute(insert(PEOPLE_MONTHS).from_select([*PERSON_MONTHS_SHAPE.cell, "people"], counted))
-
-
-def _build_checks(connection: Connection) -> None:
-    month = _month_of(connection, FACTS.c.occurred_on)
-    per_person = (
-        select(
-            FACTS.c.beneficiary_id,
-            FACTS.c.months,
-            month.label("month"),
-            func.count().label("checks"),
-            func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)).label("retained"),
-            *_attributes(),
-        )
-        .select_from(_with_people())
-        .where(FACTS.c.kind == RETENTION_KIND, FACTS.c.beneficiary_id.is_not(None))
-        .group_by(FACTS.c.beneficiary_id, FACTS.c.months, month, *(PEOPLE.c[name] for name in ATTRIBUTES))
-    )
-    names = ["beneficiary_id", "months", "month", "checks", "retained", *ATTRIBUTES]
-    connection.execute(insert(CHECK_ROWS).from_select(names, per_person))
-    cells = [CHECK_ROWS.c.months, CHECK_ROWS.c.month, *CHECK_ROWS.c[ATTRIBUTES]]
-    sums = select(*cells, func.sum(CHECK_ROWS.c.checks), func.sum(CHECK_ROWS.c.retained)).group_by(*cells)
-    connection.execute(insert(CHECK_MONTHS).from_select([c.name for c in cells] + ["checks", "retained"], sums))
-
-
-def _build_units(connection: Connection) -> None:
-    """Per indicator, each venture's first qualifying fact in each organisation (ranked by day, then
-    as recorded), and whether it is the venture's first of all."""
-    organisation = _unit_column("organisation")
-    order = (FACTS.c.occurred_on, FACTS.c.id)
-    for indicator in per_unit():
-        ranked = (
-            select(
-                FACTS.c.unit_id,
-                FACTS.c.occurred_on,
-                organisation,
-                *(_unit_column(name) for name in UNIT_ATTRIBUTES),
-                func.row_number().over(partition_by=(FACTS.c.unit_id, organisation), order_by=order).label("in_org"),
-                func.row_number().over(partition_by=FACTS.c.unit_id, order_by=order).label("of_all"),
-            )
-            .where(text(VENTURE_FACTS), _qualifies(indicator), FACTS.c.unit_id.is_not(None))
-            .subquery()
-        )
-        firsts = select(
-            literal(indicator.code).label("code"),
-            ranked.c.unit_id,
-            ranked.c.organisation,
-            ranked.c.occurred_on,
-            _month_of(connection, ranked.c.occurred_on),
-            ranked.c.of_all == 1,
-            *(ranked.c[name] for name in UNIT_ATTRIBUTES),
-        ).where(ranked.c.in_org == 1)
-        names = ["code", "unit_id", "organisation", "first_on", "month", "overall", *UNIT_ATTRIBUTES]
-        connection.execute(insert(UNIT_ROWS).from_select(names, firsts))
-    cells = [UNIT_ROWS.c[name] for name in UNITS_SHAPE.cell]
-    counted = select(*cells, func.count()).group_by(*cells)
-    connection.execute(insert(UNIT_MONTHS).from_select([*UNITS_SHAPE.cell, "units"], counted))
-
-
-def _build_sums(connection: Connection) -> None:
-    """Each sum's facts grouped by unit, day and attributes (one statement per sum), the chains of
-    latest visits from every follow-up visit (read in unit order), and the sums by month."""
-    columns = {column.name: column for column in _sum_columns()}
-    cell = [columns[name] for name in SUM_CELL[2:]]
-    for summed in SUMS:
-        rows = select(
-            FACTS.c.unit_id,
-            literal(summed.code),
-            FACTS.c.occurred_on,
-            literal("both"),
-            columns["months"],
-            *cell,
-            _month_of(connection, FACTS.c.occurred_on),
-            func.count(),
-            func.sum(case((FACTS.c.flag.is_(True), 1), else_=0)),
-            func.sum(FACTS.c.value),
-            func.sum(FACTS.c.value_eur),
-        ).where(_qualifies(summed), FACTS.c.unit_id.is_not(None))
-        rows = rows.group_by(*(literal_column(str(n)) for n in (1, 3, 5, 6, 7, 8)))  # by position: see _grouped
-        names = ["unit_id", "code", "day", *SUM_CELL, "month", *SUM_AMOUNTS]
-        connection.execute(insert(SUM_ROWS).from_select(names, rows))
+def _build_chains(connection: Connection) -> None:
+    """The chains of latest visits from every follow-up visit, read in unit order."""
     visits = select(*_sum_columns()).where(FACTS.c.kind == "follow_up", FACTS.c.unit_id.is_not(None))
     stream = connection.execute(visits.order_by(FACTS.c.unit_id).execution_options(yield_per=10_000))
     chains: Sums = {}
     for unit, facts in itertools.groupby(stream, key=lambda row: row[0]):
-        seen = [
-            Visit(_as_date(day), months, fact, bool(flag), value, region, organisation, kind)
-            for _, day, fact, months, flag, value, _, organisation, region, kind in facts
-        ]
-        _chains(chains, unit, seen)
+        _chains(chains, unit, _visits(facts))
         if len(chains) >= 10_000:
-            _insert_sums(connection, chains)
+            _insert_sums(connection, SUM_ROWS, chains)
             chains = {}
-    _insert_sums(connection, chains)
-    cells = [SUM_ROWS.c[name] for name in SUMS_SHAPE.cell]
-    summed_up = select(*cells, *(func.sum(SUM_ROWS.c[name]) for name in SUM_AMOUNTS)).group_by(*cells)
-    connection.execute(insert(SUM_MONTHS).from_select([*SUMS_SHAPE.cell, *SUM_AMOUNTS], summed_up))
+    _insert_sums(connection, SUM_ROWS, chains)
 
 
-def _insert_sums(connection: Connection, sums: Sums) -> None:
-    names = (*SUMS_SHAPE.key, *SUMS_SHAPE.values)
+def _insert_sums(connection: Connection, into: Table, sums: Sums) -> None:
+    names = ("unit_id", "code", "day", *SUM_CELL)
     rows = [
-        dict(zip(names, (*key, key[2].replace(day=1), *amounts), strict=True))
+        {
+            **dict(zip(names, key, strict=True)),
+            "month": key[2].replace(day=1),
+            **dict(zip(SUM_AMOUNTS, amounts, strict=True)),
+        }
         for key, amounts in sums.items()
         if any(amounts)
     ]
     if rows:
-        db.insert_many(connection, SUM_ROWS, rows)
+        db.insert_many(connection, into, rows)
 
 
 def forget(connection: Connection) -> None:
