@@ -65,6 +65,22 @@ BUSINESS: dict[str, list[tuple[str, str, list[tuple[str, str]]]]] = {
         ("People in the read model", "short", [("max(w4l_reporting_people)", "people")]),
         ("Facts by kind", "short", [("max by (kind) (w4l_reporting_activity_facts)", "{{kind}}")]),
         ("Snapshots published", "short", [("max(w4l_reporting_snapshots_published_total)", "snapshots")]),
+        (
+            "Share of the projection's time spent keeping the roll-ups",
+            "percentunit",
+            [
+                (
+                    "sum(rate(w4l_reporting_rollups_duration_seconds_sum[5m])) / "
+                    'sum(rate(w4l_event_handler_duration_seconds_sum{service="reporting"}[5m]))',
+                    "roll-ups",
+                )
+            ],
+        ),
+        (
+            "Recounted for the roll-ups, per second",
+            "short",
+            [("sum by (what) (rate(w4l_reporting_rollups_recounted_total[5m]))", "{{what}}")],
+        ),
     ],
 }
 

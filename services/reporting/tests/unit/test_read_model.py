@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from prometheus_client.parser import text_string_to_metric_families
 
 from work4life.contracts.envelope import Producer
 from work4life.contracts.training import CourseCompleted
@@ -197,6 +198,32 @@ async def test_a_person_with_two_kinds_of_course_counts_once_under_the_first(rep
     assert sum(c["value"] for c in got["breakdown"]) == 2
     wrong = await client.get("/v1/indicators/3.2", params={"by": "course_kind"}, headers=MANAGER)
     assert wrong.status_code == 422 and "not by course_kind" in wrong.text
+
+
+async def test_what_keeping_the_rollups_costs_is_on_metrics(reporting):
+    """Ops see the roll-ups' share of each batch: its time and the people it recounted (each
+    message of the in-memory broker is a batch of its own)."""
+    client, broker, _ = reporting
+
+    def figures(text: str) -> dict[tuple[str, str], float]:
+        return {
+            (sample.name, sample.labels.get("what", "")): sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name.startswith("w4l_reporting_rollups")
+            for sample in family.samples
+        }
+
+    before = figures((await client.get("/metrics")).text)
+    assert before[("w4l_reporting_rollups_recounted_total", "people")] == 0
+    assert before[("w4l_reporting_rollups_duration_seconds_count", "")] == 0
+    who = uuid4()
+    await publish(broker, registration(beneficiary_id=who))
+    await completed(broker, who, date(2026, 3, 20))
+    after = figures((await client.get("/metrics")).text)
+    assert after[("w4l_reporting_rollups_recounted_total", "people")] == 2  # once a batch
+    assert after[("w4l_reporting_rollups_recounted_total", "ventures")] == 0
+    assert after[("w4l_reporting_rollups_duration_seconds_count", "")] == 2
+    assert after[("w4l_reporting_rollups_duration_seconds_sum", "")] > 0
 
 
 async def test_the_indicator_definitions_name_each_indicator_its_rule_and_dimensions(reporting):

@@ -65,6 +65,7 @@ def build(
             snapshots.month_closer(engine, context, settings.snapshot_check_interval_s),
         ],
     )
+    rollups.measure(engine, runtime.metrics.registry, settings.service_name)
     return create_app(
         runtime,
         title="Work4Life reporting",

@@ -32,12 +32,15 @@ build them from all the facts in one pass (`build`).
 import asyncio
 import functools
 import itertools
+import time
+import weakref
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import (
     Column,
     Date,
@@ -579,8 +582,42 @@ def _as_date(day: Any) -> date:
     return day if isinstance(day, date) else date.fromisoformat(str(day))
 
 
+@dataclass(frozen=True)
+class _Meters:
+    seconds: Any
+    people: Any
+    ventures: Any
+
+
+_meters: "weakref.WeakKeyDictionary[Engine, _Meters]" = weakref.WeakKeyDictionary()
+
+
+def measure(engine: Engine, registry: CollectorRegistry, service: str) -> None:
+    """Put on `registry` (the service's /metrics) how long the roll-up step of each batch on
+    `engine` takes, and how many people and ventures it recounts: what keeping them costs the
+    projection, as ops see it (docs/METRICS.md)."""
+    recounted = Counter(
+        "w4l_reporting_rollups_recounted_total",
+        "People and ventures whose roll-up rows a batch recounted, by what they are.",
+        ["service", "what"],
+        registry=registry,
+    )
+    _meters[engine] = _Meters(
+        seconds=Histogram(
+            "w4l_reporting_rollups_duration_seconds",
+            "Time a batch's transaction spent keeping the roll-ups (recounting and replacing rows).",
+            ["service"],
+            registry=registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        ).labels(service=service),
+        people=recounted.labels(service=service, what="people"),
+        ventures=recounted.labels(service=service, what="ventures"),
+    )
+
+
 def refresh(session: Session) -> None:
     """The commit hook: recount the roll-ups of the people and units the transaction touched."""
+    started = time.perf_counter()
     people = write_behind.take_touched(session)
     by = write_behind.take_touched_by(session)
     units = write_behind.take_touched_units(session)
@@ -604,6 +641,10 @@ def refresh(session: Session) -> None:
     ordered = sorted(units, key=str)
     for start in range(0, len(ordered), CHUNK):
         _refresh_units(connection, ordered[start : start + CHUNK])
+    if meters := _meters.get(connection.engine):
+        meters.people.inc(len(people))
+        meters.ventures.inc(len(units))
+        meters.seconds.observe(time.perf_counter() - started)
 
 
 # -- building them from every fact ---------------------------------------------------------------
