@@ -520,7 +520,8 @@ def _sum_columns() -> list[Any]:
 
 def _sum_rows(dialect: str, summed: Sum, *where: Any, few: bool = False) -> Any:
     """`summed_unit`'s rows of `summed`, in its columns' order, from `where`'s facts: counted and
-    summed by unit, day and attributes."""
+    summed by unit, day and attributes. `few`: a recount of a few units' facts, read through the
+    partial index on the summed facts' units (the build reads each kind's through its own)."""
     given = {column.name: column for column in _sum_columns()}
     columns = {
         **given,
@@ -534,7 +535,8 @@ def _sum_rows(dialect: str, summed: Sum, *where: Any, few: bool = False) -> Any:
         "value_eur": func.sum(FACTS.c.value_eur).label("value_eur"),
     }
     rows = select(*(columns[name] for name in SUMS_SHAPE.names))
-    rows = rows.where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, _qualifies(summed)))
+    partial = [text(SUMMED_FACTS)] if few else []
+    rows = rows.where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, *partial, _qualifies(summed)))
     positions = [SUMS_SHAPE.names.index(name) + 1 for name in ("unit_id", "day", *SUM_CELL[1:])]
     return rows.group_by(*(literal_column(str(n)) for n in positions))  # by position: PostgreSQL
     # would see the attributes' expressions in GROUP BY, their parameters numbered anew, as others
@@ -543,9 +545,7 @@ def _sum_rows(dialect: str, summed: Sum, *where: Any, few: bool = False) -> Any:
 @functools.cache
 def _recount_sums(dialect: str) -> Any:
     among = db.among(dialect, FACTS.c.unit_id)
-    rows = union_all(
-        *(_sum_rows(dialect, summed, among, *_kinds(dialect, True, text(SUMMED_FACTS)), few=True) for summed in SUMS)
-    )
+    rows = union_all(*(_sum_rows(dialect, summed, among, few=True) for summed in SUMS))
     return insert(SUMS_SHAPE.recount).from_select(SUMS_SHAPE.names, rows)
 
 
