@@ -1,28 +1,39 @@
 """What keeping the roll-ups costs the projection, and where that cost goes.
 
     uv run python services/reporting/benchmarks/rollup_cost.py [--people 2000] [--database-url URL]
+        [--kafka HOST:PORT]
 
 Generates a programme's events (every path), applies them through reporting's handlers in
-process, committing every 500 events as the consumer does, into a fresh database each time (SQLite
+process, committing every 500 events as the consumer does (in the order generated, or with
+`--kafka` in the polls a consumer group reads them in from reporting's topics on that broker,
+which interleave the topics: a person's facts may come before their registration, as in a
+projection of a backlog), into a fresh database each time (SQLite
 in a temporary folder unless --database-url names a PostgreSQL server, in which a fresh database is
 made for each run), with the roll-ups on and off in alternation, twice each. No Kafka, no decoding:
 the handlers and the database only, where the roll-ups' cost lands.
 
-For the runs with the roll-ups it times their commit hook (`rollups.refresh`) and, inside it,
-every statement by what it does: rows written to each roll-up table (INSERT, DELETE, UPDATE), and
-reads. The rest of the hook is Python: diffing the recounted rows against the kept ones. It prints
+For the runs with the roll-ups it times their commit hook (`rollups.refresh`); what the runs with
+them take beyond the hook and the runs without is spent outside it (noting the facts the hooks
+need, committing the pages the roll-ups dirtied). A fifth run, with the roll-ups, times every
+statement inside the hook by what it does: rows written to each roll-up table (INSERT, DELETE,
+UPDATE), and reads; the rest of the hook is Python (SQLAlchemy's share of each statement among
+it). That run is kept out of the rates: timing every statement slows every statement. It prints
 the rate with and without, their ratio, the hook's parts, and the ratio the projection would keep
 if the hook did nothing but write its rows. Figures, not assertions.
 """
 
 import argparse
+import asyncio
 import collections
+import json
 import re
 import sys
 import tempfile
 import time
+import uuid
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from indicators import load_generator  # this folder's: the script's own directory is on the path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -32,6 +43,8 @@ from work4life.reporting.adapters import write_behind
 from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
 from work4life.reporting.service_layer import rollups
 from work4life.runtime import db, migrations
+from work4life.runtime.broker import ensure_topics
+from work4life.runtime.events import encode
 from work4life.runtime.testing import fresh_postgres_database
 
 COMMIT_EVERY = 500
@@ -40,7 +53,8 @@ WRITE = re.compile(r"^\s*(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNO
 
 
 class HookTimer:
-    """Times the roll-ups' commit hook and, while it runs, each statement by the table it writes."""
+    """Times the roll-ups' commit hook and, if it `listen`s to an engine, each statement the hook
+    runs by the table it writes."""
 
     def __init__(self) -> None:
         self.inside = False
@@ -81,20 +95,53 @@ class HookTimer:
             self.rows[what] += max(cursor.rowcount, 0)
 
 
-def run(url: str, events: list, on: bool, timer: HookTimer | None) -> float:
+def polled(bootstrap: str, events: list) -> list[list]:
+    """The events in the polls of up to `COMMIT_EVERY` records that a consumer group reads them in,
+    once written to fresh topics of their names (six partitions each, keyed as the services key
+    them)."""
+    namespace = f"rollup-cost-{uuid.uuid4().hex[:8]}."
+    topics = sorted({namespace + topic for topic, _ in events})
+    ensure_topics(bootstrap, topics, 6, 1)
+    by_id = {str(envelope.event_id): envelope for _, envelope in events}
+
+    async def write_and_read() -> list[list]:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+        await producer.start()
+        try:
+            sent = [await producer.send(namespace + t, value=encode(e), key=e.key.encode()) for t, e in events]
+            await asyncio.gather(*sent)
+        finally:
+            await producer.stop()
+        consumer = AIOKafkaConsumer(
+            *topics, bootstrap_servers=bootstrap, group_id=namespace, auto_offset_reset="earliest"
+        )
+        await consumer.start()
+        batches: list[list] = []
+        try:
+            while sum(map(len, batches)) < len(events):
+                records = await consumer.getmany(timeout_ms=1000, max_records=COMMIT_EVERY)
+                if batch := [by_id[json.loads(r.value)["event_id"]] for rs in records.values() for r in rs]:
+                    batches.append(batch)
+        finally:
+            await consumer.stop()
+        return batches
+
+    return asyncio.run(write_and_read())
+
+
+def run(url: str, batches: list[list], on: bool, statements: HookTimer | None = None) -> float:
     engine = db.make_engine(url)
     migrations.upgrade(engine, "work4life.reporting")
     rollups.prepare(engine, on)
-    if timer is not None:
-        timer.listen(engine)
+    if statements is not None:
+        statements.listen(engine)
     handlers = {(e.EVENT_TYPE, e.SCHEMA_VERSION): handle for e, handle in EVENT_HANDLERS.items()}
     started = time.perf_counter()
     with Session(engine) as session:
-        for i, (_, envelope) in enumerate(events, 1):
-            handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
-            if i % COMMIT_EVERY == 0:
-                session.commit()
-        session.commit()
+        for batch in batches:
+            for envelope in batch:
+                handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
+            session.commit()
     spent = time.perf_counter() - started
     engine.dispose()
     return spent
@@ -105,32 +152,49 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL server (a fresh database per run); SQLite if not given")
+    parser.add_argument("--kafka", help="a broker: apply the events in the polls a consumer reads them in from it")
     args = parser.parse_args()
     events = load_generator().generate(people=args.people, seed=args.seed).events
+    if args.kafka:
+        batches = polled(args.kafka, events)
+        order = f"in the {len(batches)} polls a consumer read them in from Kafka"
+    else:
+        batches = [[e for _, e in events[i : i + COMMIT_EVERY]] for i in range(0, len(events), COMMIT_EVERY)]
+        order = f"in the order generated, commits of {COMMIT_EVERY}"
     folder = tempfile.mkdtemp(prefix="w4l-rollup-cost-")
-    timer = HookTimer()
-    write_behind.COMMIT_HOOKS[:] = [timer.refresh if h is rollups.refresh else h for h in write_behind.COMMIT_HOOKS]
+    timers = {"rates": HookTimer(), "statements": HookTimer()}
+    current = timers["rates"]
+
+    def refresh(session: Session) -> None:
+        current.refresh(session)
+
+    write_behind.COMMIT_HOOKS[:] = [refresh if h is rollups.refresh else h for h in write_behind.COMMIT_HOOKS]
     seconds: dict[bool, list[float]] = {True: [], False: []}
+
+    def fresh(n: int) -> str:
+        return fresh_postgres_database(args.database_url) if args.database_url else f"sqlite:///{folder}/r{n}.db"
+
     for n, on in enumerate((True, False, True, False)):
-        url = fresh_postgres_database(args.database_url) if args.database_url else f"sqlite:///{folder}/r{n}.db"
-        seconds[on].append(run(url, events, on, timer if on else None))
+        seconds[on].append(run(fresh(n), batches, on))
         print(f"  roll-ups {'on ' if on else 'off'}: {len(events) / seconds[on][-1]:,.0f} events/s", file=sys.stderr)
+    current = timer = timers["statements"]
+    run(fresh(4), batches, True, timer)
     with_, without = (sum(seconds[on]) / 2 for on in (True, False))
-    hook = timer.hook / 2
-    written = sum(t for what, t in timer.spent.items() if what.startswith("writes")) / 2
+    hook = timers["rates"].hook / 2
+    written = sum(t for what, t in timer.spent.items() if what.startswith("writes"))
     database = "postgresql" if args.database_url else "sqlite"
-    print(
-        f"{len(events):,} events of {args.people:,} people into {database}, commits of {COMMIT_EVERY}, mean of 2 runs"
-    )
+    print(f"{len(events):,} events of {args.people:,} people into {database}, {order}, mean of 2 runs")
     print(
         f"with the roll-ups {len(events) / with_:,.0f} /s, without {len(events) / without:,.0f} /s: ratio {without / with_:.2f}"
     )
     print(f"the roll-ups' commit hook: {hook * 1000:,.0f} ms a run ({hook / with_:.0%} of the run)")
+    print(f"beyond the hook and the run without them: {(with_ - hook - without) * 1000:,.0f} ms a run")
+    print(f"the hook's statements, one more run timing each ({timer.hook * 1000:,.0f} ms in the hook):")
     for what, spent in sorted(timer.spent.items(), key=lambda item: -item[1]):
-        rows = f", {timer.rows[what] // 2:,} rows" if what in timer.rows else ""
-        print(f"  {what}: {spent / 2 * 1000:,.0f} ms{rows}")
-    python = hook - sum(timer.spent.values()) / 2
-    print(f"  the rest (Python: recounting, diffing): {python * 1000:,.0f} ms")
+        rows = f", {timer.rows[what]:,} rows" if what in timer.rows else ""
+        print(f"  {what}: {spent * 1000:,.0f} ms{rows}")
+    python = timer.hook - sum(timer.spent.values())
+    print(f"  the rest (Python, SQLAlchemy): {python * 1000:,.0f} ms")
     print(f"if the hook only wrote its rows, the ratio would be {without / (without + written):.2f}")
 
 
