@@ -111,3 +111,6 @@ def test_the_rollup_cost_benchmark_splits_the_hook_into_rows_reads_and_python(or
     assert re.search(r"writes to person_month: [\d,]+ ms, [\d,]+ rows", completed.stdout)
     assert re.search(r"the rest \(Python, SQLAlchemy\): -?[\d,]+ ms", completed.stdout)
     assert re.search(r"if the hook only wrote its rows, the ratio would be [\d.]+", completed.stdout)
+    assert re.search(
+        r"if it only ran the statements that write the roll-up tables' own rows .*, [\d,]+ ms: [\d.]+", completed.stdout
+    )
