@@ -49,7 +49,9 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(f"projection of 2,000 events, {database}" in row for row in rows)
         assert any(f"rebuild (python -m work4life.reporting rebuild), {database}" in row for row in rows)
         assert any(f"with the outbox, {database}" in row for row in rows)
-        assert any(f"projection with the roll-ups (above) against without them, {database}" in row for row in rows)
+        assert any(
+            f"projection with the roll-ups (above) against without them, {database}" in row for row in rows
+        )
     assert any("projection by two consumer processes in one group, postgresql" in row for row in rows)
     assert any("rebuild by two processes, postgresql" in row for row in rows)
     assert any("the table from the roll-ups" in row for row in rows)
@@ -93,7 +95,7 @@ def test_the_rollup_cost_benchmark_splits_the_hook_into_rows_reads_and_python(or
     script = REPO / "services" / "reporting" / "benchmarks" / "rollup_cost.py"
     kafka = ["--kafka", request.getfixturevalue("kafka_bootstrap")] if order == "polled" else []
     completed = subprocess.run(
-        [sys.executable, str(script), "--people", "200", *kafka],
+        [sys.executable, str(script), "--people", "200", "--commit-every", "300", *kafka],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -103,7 +105,9 @@ def test_the_rollup_cost_benchmark_splits_the_hook_into_rows_reads_and_python(or
         print("\n" + completed.stdout)
     assert completed.returncode == 0, completed.stderr[-4000:]
     told = (
-        r"in the \d+ polls a consumer read them in from Kafka" if kafka else r"in the order generated, commits of 500"
+        r"in the \d+ polls of up to 300 a consumer read them in from Kafka"
+        if kafka
+        else r"in the order generated, commits of 300"
     )
     assert re.search(r"[\d,]+ events of 200 people into sqlite, " + told, completed.stdout)
     assert re.search(r"with the roll-ups [\d,]+ /s, without [\d,]+ /s: ratio [\d.]+", completed.stdout)

@@ -1,17 +1,17 @@
 """What keeping the roll-ups costs the projection, and where that cost goes.
 
     uv run python services/reporting/benchmarks/rollup_cost.py [--people 2000] [--database-url URL]
-        [--kafka HOST:PORT]
+        [--kafka HOST:PORT] [--commit-every N]
 
 Generates a programme's events (every path), applies them through reporting's handlers in
-process, committing every 500 events as the consumer does (in the order generated, or with
-`--kafka` in the polls a consumer group reads them in from reporting's topics on that broker,
-which interleave the topics: a person's facts may come before their registration, as in a
-projection of a backlog), into a fresh database each time (SQLite
-in a temporary folder unless --database-url names a PostgreSQL server, in which a fresh database is
-made for each run), with the roll-ups on and off in alternation, twice each. No consumer, no
-decoding in the timed runs (Kafka, if asked, only orders the events first): the handlers and the
-database only, where the roll-ups' cost lands.
+process, committing every N events as the consumer does (N: reporting's `CONSUMER_BATCH_SIZE`,
+2000 by default). They come in the order generated, or with `--kafka` in the polls a consumer
+group reads them in from reporting's topics on that broker, which interleave the topics: a
+person's facts may come before their registration, as in a projection of a backlog. They go into
+a fresh database each time (SQLite in a temporary folder unless --database-url names a PostgreSQL
+server, in which a fresh database is made for each run), with the roll-ups on and off in
+alternation, twice each. No consumer, no decoding in the timed runs (Kafka, if asked, only orders
+the events first): the handlers and the database only, where the roll-ups' cost lands.
 
 For the runs with the roll-ups it times their commit hook (`rollups.refresh`); what the runs with
 them take beyond the hook and the runs without is spent outside it (noting the facts the hooks
@@ -44,6 +44,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from work4life.reporting.adapters import write_behind
+from work4life.reporting.config import ReportingSettings
 from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
 from work4life.reporting.service_layer import rollups
 from work4life.runtime import db, migrations
@@ -51,7 +52,8 @@ from work4life.runtime.broker import ensure_topics
 from work4life.runtime.events import encode
 from work4life.runtime.testing import fresh_postgres_database
 
-COMMIT_EVERY = 500
+COMMIT_EVERY = ReportingSettings.model_fields["consumer_batch_size"].default
+"""Records a transaction: the service's own default, unless `--commit-every` says otherwise."""
 ROLLUP_TABLES = {rollup.name for rollup in (*rollups.TABLES, *(shape.recount for shape in rollups.SHAPES))}
 WRITE = re.compile(r"^\s*(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 
@@ -99,8 +101,8 @@ class HookTimer:
             self.rows[what] += max(cursor.rowcount, 0)
 
 
-def polled(bootstrap: str, events: list) -> list[list]:
-    """The events in the polls of up to `COMMIT_EVERY` records that a consumer group reads them in,
+def polled(bootstrap: str, events: list, every: int) -> list[list]:
+    """The events in the polls of up to `every` records that a consumer group reads them in,
     once written to fresh topics of their names (six partitions each, keyed as the services key
     them)."""
     namespace = f"rollup-cost-{uuid.uuid4().hex[:8]}."
@@ -126,7 +128,7 @@ def polled(bootstrap: str, events: list) -> list[list]:
             while read < len(events):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"read {read} of the {len(events)} events written in 600 s")
-                records = await consumer.getmany(timeout_ms=1000, max_records=COMMIT_EVERY)
+                records = await consumer.getmany(timeout_ms=1000, max_records=every)
                 if batch := [by_id[json.loads(r.value)["event_id"]] for rs in records.values() for r in rs]:
                     batches.append(batch)
                     read += len(batch)
@@ -161,14 +163,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database-url", help="a PostgreSQL server (a fresh database per run); SQLite if not given")
     parser.add_argument("--kafka", help="a broker: apply the events in the polls a consumer reads them in from it")
+    parser.add_argument(
+        "--commit-every",
+        type=int,
+        default=COMMIT_EVERY,
+        help=f"most records a transaction (reporting's CONSUMER_BATCH_SIZE, default {COMMIT_EVERY})",
+    )
     args = parser.parse_args()
     events = load_generator().generate(people=args.people, seed=args.seed).events
     if args.kafka:
-        batches = polled(args.kafka, events)
-        order = f"in the {len(batches)} polls a consumer read them in from Kafka"
+        batches = polled(args.kafka, events, args.commit_every)
+        order = f"in the {len(batches)} polls of up to {args.commit_every} a consumer read them in from Kafka"
     else:
-        batches = [[e for _, e in events[i : i + COMMIT_EVERY]] for i in range(0, len(events), COMMIT_EVERY)]
-        order = f"in the order generated, commits of {COMMIT_EVERY}"
+        every = args.commit_every
+        batches = [[e for _, e in events[i : i + every]] for i in range(0, len(events), every)]
+        order = f"in the order generated, commits of {every}"
     folder = tempfile.mkdtemp(prefix="w4l-rollup-cost-")
     rates, timer = HookTimer(), HookTimer()  # the hook in the rate runs; the statements in a fifth
     current = rates

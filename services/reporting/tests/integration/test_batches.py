@@ -1,4 +1,5 @@
-"""A consumer's batch (one transaction for up to 500 events) must build the same read model as
+"""A consumer's batch (one transaction for many events: up to 2000 in reporting, 500 here to make
+several batches of a small programme) must build the same read model as
 the same events applied one at a time: the projection keeps registrations, changes to people and
 facts in the transaction and writes them together at commit, so this checks that nothing is lost,
 reordered or applied against a stale row (SQLite and PostgreSQL)."""

@@ -11,6 +11,13 @@ class ReportingSettings(ServiceSettings):
 
     service_name: str = "reporting"
     http_port: int = 8005
+    consumer_batch_size: int = Field(
+        default=2000,
+        ge=1,
+        description="Most records applied in one database transaction. Larger than other services' 500: the roll-ups "
+        "are recounted once a transaction for the people it touched (ADR 26), so fewer, larger transactions recount "
+        "each person less often; the API's few writes (targets, approvals) wait for at most one of them.",
+    )
     targets: dict[str, float] = Field(
         default_factory=dict,
         description='Target per indicator code, as JSON, e.g. {"1.4": 5000, "placements": 1500}; results show progress.',
