@@ -5,7 +5,6 @@ facts in the transaction and writes them together at commit, so this checks that
 reordered or applied against a stale row (SQLite and PostgreSQL)."""
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -18,23 +17,14 @@ from work4life.reporting.adapters.orm import Person
 from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
 from work4life.runtime import db, migrations
 from work4life.runtime.consumer import EventConsumer
-from work4life.runtime.events import encode, new_envelope
+from work4life.runtime.events import new_envelope
 from work4life.runtime.metrics import ServiceMetrics
+from work4life.runtime.testing import records_of
 
 from ..conftest import snapshot
 from ..programme import generate
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Rec:
-    topic: str
-    partition: int
-    offset: int
-    key: bytes
-    value: bytes
-    headers: Any = ()
 
 
 def with_changes_to_people(events: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -110,10 +100,7 @@ def consumer(url: str) -> EventConsumer:
 
 async def test_events_applied_in_batches_build_what_they_build_one_at_a_time(database_url, second_database, caplog):
     events = with_changes_to_people(generate(people=300, seed=11).events)
-    records = [
-        Rec(topic, 0, offset, envelope.key.encode(), encode(envelope))
-        for offset, (topic, envelope) in enumerate(events)
-    ]
+    records = records_of(events)
     batched, single = consumer(database_url), consumer(second_database)
     outcomes = []
     with caplog.at_level(logging.INFO, logger="work4life.runtime.consumer"):

@@ -43,7 +43,7 @@ from work4life.reporting.service_layer.indicators import (
     whole_months,
 )
 from work4life.runtime.events import encode, headers_for
-from work4life.runtime.testing import bearer, fresh_postgres_database, kafka_connected
+from work4life.runtime.testing import bearer, consume_in_polls, fresh_postgres_database, kafka_connected
 
 from ..attacker import recovered
 from ..conftest import reporting_settings, rollups_and_a_recount, running
@@ -80,14 +80,9 @@ async def feeding(url: str, programme):
     broker = KafkaBroker()
     async with TestKafkaBroker(broker), running(settings, broker, today=lambda: TODAY) as (client, app):
         await kafka_connected(app)
-        for topic, envelope in programme.events:
-            await broker.publish(
-                encode(envelope), topic=topic, key=envelope.key.encode(), headers=headers_for(envelope)
-            )
-        for topic, envelope in programme.events[:50]:  # some events told twice
-            await broker.publish(
-                encode(envelope), topic=topic, key=envelope.key.encode(), headers=headers_for(envelope)
-            )
+        told = [*programme.events, *programme.events[:50]]  # some events told twice
+        outcomes = await consume_in_polls(app, told)
+        assert outcomes.count("duplicate") == 50 and outcomes.count("processed") == len(programme.events)
         yield client, url
 
 
