@@ -5,7 +5,9 @@ dimensions (by sex, by region, the total), it writes down what subtraction can u
 table sums to the matching cell of the table without that dimension, a shown cell is its number, a
 cell not shown is 0, a hidden cell is any number from 0 up, a total shown as "<5" is 1 to 4. Then,
 for each hidden cell, it solves two linear programmes (HiGHS, through scipy): the least and the
-most the cell can be. A cell whose least equals its most has been worked out.
+most the cell can be. A cell whose least equals its most has been worked out. (First, two ways
+every hidden cell could be, far apart: a cell they give different numbers is not pinned, and needs
+no programme of its own.)
 """
 
 from itertools import combinations, product
@@ -86,17 +88,31 @@ def recovered(
         return pinned
     equalities = np.array(rows) if rows else None
     targets = np.array(rhs) if rows else None
+    solutions = _two_far_apart(equalities, targets, bounds)
     for (dims, key), index in unknowns.items():
         if dims != by or key not in among:
             continue
+        if len(solutions) >= 2 and np.ptp([x[index] for x in solutions]) >= 0.5:
+            continue  # two ways the answers allow give this cell different numbers: not pinned
         objective = np.zeros(len(bounds))
         objective[index] = 1.0
         least = linprog(objective, A_eq=equalities, b_eq=targets, bounds=bounds, method="highs")
-        most = linprog(-objective, A_eq=equalities, b_eq=targets, bounds=bounds, method="highs")
         assert least.status == 0, f"the attacker's programme is infeasible: the answers contradict ({least.message})"
+        most = linprog(-objective, A_eq=equalities, b_eq=targets, bounds=bounds, method="highs")
+        solutions += [found.x for found in (least, most) if found.status == 0]  # more ways, for the next cells
         if most.status != 0:  # unbounded above: not pinned
             continue
         low, high = least.fun, -most.fun
         if high - low < 0.5:
             pinned[key] = (low, high)
     return pinned
+
+
+def _two_far_apart(equalities: Any, targets: Any, bounds: list[tuple[float, float | None]]) -> list[np.ndarray]:
+    """Two ways the hidden cells could be, as far apart as a random weighing of them finds: its
+    least and its most, each cell capped at a million so that the most exists (a solution under a
+    cap is a solution without it). A cell they give different numbers is not pinned."""
+    weights = np.random.default_rng(0).uniform(1.0, 2.0, len(bounds))
+    capped = [(low, 1e6 if high is None else high) for low, high in bounds]
+    found = [linprog(sign * weights, A_eq=equalities, b_eq=targets, bounds=capped, method="highs") for sign in (1, -1)]
+    return [solution.x for solution in found if solution.status == 0]
