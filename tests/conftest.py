@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.processes import ServiceProcess, free_port_run
+from work4life.runtime.processes import ServiceProcess, free_port_run, start_together
 from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -148,12 +148,19 @@ def start_services(kafka_bootstrap, database_for, topic_namespace, tmp_path):
     ) -> list[ServiceProcess]:
         """`env` adds settings (without the service's prefix) to each of them. `database_url`: the
         database to share (replicas of one service); by default each start gets a new one."""
+        services = []
         for name in names:
             settings = {**common, "DATABASE_URL": database_url or database_for(name), **(env or {})}
-            logs = tmp_path / f"{name}-{sum(s.name == name for s in started)}" if database_url else tmp_path
+            logs = (
+                tmp_path / f"{name}-{sum(s.name == name for s in [*started, *services])}" if database_url else tmp_path
+            )
             logs.mkdir(exist_ok=True)
-            service = ServiceProcess(name, settings, logs)
-            started.append(service.start(wait_ready=wait_ready))
+            services.append(ServiceProcess(name, settings, logs))
+        if database_url:  # replicas of one database: one after the other, as they would be deployed
+            for service in services:
+                started.append(service.start(wait_ready=wait_ready))
+        else:  # each its own database: at once, their start-ups overlapping
+            started.extend(start_together(services, wait_ready))
         return started[-len(names) :]
 
     try:
@@ -196,6 +203,7 @@ def start_secure_services(secure_broker, tmp_path):
     started: list[ServiceProcess] = []
 
     def start(*names: str) -> list[ServiceProcess]:
+        services = []
         for name in names:
             settings = {
                 "KAFKA_BOOTSTRAP_SERVERS": secure_broker.bootstrap,
@@ -211,7 +219,8 @@ def start_secure_services(secure_broker, tmp_path):
                 "AUTH_JWT_SECRET": TEST_JWT_SECRET,
                 "DATABASE_URL": f"sqlite:///{tmp_path}/{name}.db",
             }
-            started.append(ServiceProcess(name, settings, tmp_path).start())
+            services.append(ServiceProcess(name, settings, tmp_path))
+        started.extend(start_together(services))
         return started[-len(names) :]
 
     start.namespace = namespace  # type: ignore[attr-defined]

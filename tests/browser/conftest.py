@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from work4life.runtime.processes import ServiceProcess
+from work4life.runtime.processes import ServiceProcess, start_together
 from work4life.runtime.testing import REQUIRE_REAL, TEST_JWT_SECRET, bearer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,12 +127,7 @@ def stack(kafka_bootstrap, keycloak_issuer, tmp_path_factory):
     )
     web.env["W4L_WEB_PUBLIC_URL"] = web.url
     try:
-        intake.start()
-        training.start()
-        enterprise.start()
-        employment.start()
-        reporting.start()
-        web.start()
+        start_together([intake, training, enterprise, employment, reporting, web])
         yield Stack(intake, training, enterprise, employment, reporting, web=web)
     finally:
         web.stop()

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -57,29 +58,30 @@ class ServiceProcess:
 
     def start(self, wait_ready: bool = True) -> "ServiceProcess":
         """Start and wait until it answers; a service that does not come up is killed, not left behind."""
-        try:
-            return self._start(wait_ready)
-        except BaseException:
-            if self.process is not None and self.process.poll() is None:
-                self.process.kill()
-                self.process.wait(timeout=10)
-            raise
+        start_together([self], wait_ready)
+        return self
 
-    def _start(self, wait_ready: bool) -> "ServiceProcess":
+    def launch(self) -> None:
+        """Start the process, without waiting for it (`wait_until_up`)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", self.module], env=self.env, stdout=log, stderr=log)
-        deadline = time.monotonic() + 60
+
+    def wait_until_up(self, wait_ready: bool = True, timeout_s: float = 60) -> None:
+        """Until it answers /ready (or only /health); an AssertionError with its log's end if it
+        exits or does not answer in time."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.name} exited at start-up:\n{self.log_path.read_text()[-3000:]}")
             try:
                 path = "/ready" if wait_ready else "/health"
                 if httpx.get(self.url + path, timeout=1).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise AssertionError(f"{self.name} not ready after 60 s:\n{self.log_path.read_text()[-3000:]}")
+        raise AssertionError(f"{self.name} not ready after {timeout_s:.0f} s:\n{self.log_path.read_text()[-3000:]}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown hook runs, nothing is flushed or committed."""
@@ -104,3 +106,21 @@ class ServiceProcess:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) * 1024
         raise RuntimeError("VmRSS not found")
+
+
+def start_together(services: Sequence[ServiceProcess], wait_ready: bool = True) -> list[ServiceProcess]:
+    """Start the services at once and wait until each answers: their start-ups (imports,
+    migrations, topics, the broker's connection) overlap instead of adding up. If one does not come
+    up, every one started is killed, not left behind."""
+    try:
+        for service in services:
+            service.launch()
+        for service in services:
+            service.wait_until_up(wait_ready, timeout_s=60 + 15 * (len(services) - 1))
+    except BaseException:
+        for service in services:
+            if service.process is not None and service.process.poll() is None:
+                service.process.kill()
+                service.process.wait(timeout=10)
+        raise
+    return list(services)
