@@ -60,7 +60,9 @@ async def test_a_malformed_message_lands_in_the_dead_letter_topic_and_the_next_i
     produce_raw(kafka_bootstrap, source, [(good.key.encode(), b"\x00\x01 definitely not an event", []), record(good)])
     async with running(settings) as (client, _app):
         await wait_for_total(client, 1)
-        [dead] = read_topic(kafka_bootstrap, settings.dead_letter_topic, expected=1)
+        # Read in a thread: a minute of blocking reads on the event loop would starve the service's
+        # own consumer of heartbeats (CI once saw its session expire that way).
+        [dead] = await asyncio.to_thread(read_topic, kafka_bootstrap, settings.dead_letter_topic, expected=1)
         headers = {k: v.decode() for k, v in dead.headers}
         assert dead.value == b"\x00\x01 definitely not an event"
         assert dead.key == good.key.encode()

@@ -130,25 +130,45 @@ def topic_namespace() -> str:
 def read_topic(bootstrap: str, topic: str, *, expected: int, timeout_s: float = 60.0) -> list[Any]:
     """Read a topic from the beginning until `expected` records arrived or time ran out. It returns
     as soon as they are there; the long limit is for a broker slowed by a loaded machine (CI once
-    saw fetches time out for over 20 s while the record was already on the topic)."""
-    from kafka import KafkaConsumer
+    saw fetches time out for over 20 s while the record was already on the topic).
 
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-        consumer_timeout_ms=500,
-    )
+    It assigns the topic's partitions itself rather than subscribing: a subscription without a
+    group is assigned from the first metadata that lists the topic's partitions, and a consumer
+    that saw none waited for the next refresh (five minutes by default) while the record sat on the
+    topic (CI once read nothing for 60 s). Here the partitions are asked for until the broker names
+    them, and a consumer that has read nothing for `reopen_after_s` is closed and opened afresh."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    reopen_after_s = 15.0
     records: list[Any] = []
     deadline = time.monotonic() + timeout_s
-    try:
-        while len(records) < expected and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500).values():
-                records.extend(batch)
-    finally:
-        consumer.close()
+    while len(records) < expected and time.monotonic() < deadline:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            enable_auto_commit=False,
+            group_id=None,
+            metadata_max_age_ms=1000,
+        )
+        try:
+            records = []  # a fresh consumer reads from the beginning again
+            opened = time.monotonic()
+            partitions: set[int] = set()
+            while not partitions and time.monotonic() < deadline:
+                partitions = consumer.partitions_for_topic(topic)
+                if not partitions:
+                    time.sleep(0.2)
+            if not partitions:
+                break
+            assigned = [TopicPartition(topic, p) for p in sorted(partitions)]
+            consumer.assign(assigned)
+            consumer.seek_to_beginning(*assigned)
+            while len(records) < expected and time.monotonic() < deadline:
+                for batch in consumer.poll(timeout_ms=500).values():
+                    records.extend(batch)
+                if not records and time.monotonic() - opened > reopen_after_s:
+                    break
+        finally:
+            consumer.close()
     return records
 
 
