@@ -103,7 +103,15 @@ def test_the_same_programme_on_a_broker_with_tls_passwords_and_acls(start_secure
         "sasl_plain_username": "admin",
         "sasl_plain_password": broker.admin_password,
     }
-    reader = KafkaConsumer(f"{namespace}reporting.snapshots", group_id=None, auto_offset_reset="earliest", **admin)
+    # Metadata asked for every second: a subscription without a group is assigned from the first
+    # metadata that lists the topic's partitions, and would otherwise wait five minutes for another.
+    reader = KafkaConsumer(
+        f"{namespace}reporting.snapshots",
+        group_id=None,
+        auto_offset_reset="earliest",
+        metadata_max_age_ms=1000,
+        **admin,
+    )
     try:
         found = []
         for _ in range(60):

@@ -54,7 +54,10 @@ from work4life.runtime.testing import fresh_postgres_database
 
 COMMIT_EVERY = ReportingSettings.model_fields["consumer_batch_size"].default
 """Records a transaction: the service's own default, unless `--commit-every` says otherwise."""
-ROLLUP_TABLES = {rollup.name for rollup in (*rollups.TABLES, *(shape.recount for shape in rollups.SHAPES))}
+ROLLUP_TABLES = {
+    rollup.name
+    for rollup in (*rollups.TABLES, *(t for shape in rollups.SHAPES for t in (shape.recount, shape.changes)))
+}
 WRITE = re.compile(r"^\s*(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 
 

@@ -44,6 +44,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import (
     Column,
     Date,
+    Integer,
     MetaData,
     Table,
     and_,
@@ -59,6 +60,7 @@ from sqlalchemy import (
     select,
     text,
     true,
+    tuple_,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -178,13 +180,23 @@ class Shape:
         )
 
     @functools.cached_property
+    def changes(self) -> Table:
+        """The rows that differ between the kept ones and the recount, each once, with its sign:
+        -1 a kept row that leaves, +1 a recounted one that comes. A temporary table like
+        `recount`: the difference is worked out once, and the month table, the rows that go and
+        those that come are all read from it."""
+        return Table(
+            f"{self.rows.name}_changes",
+            MetaData(),
+            *(Column(c.name, c.type, nullable=c.nullable) for c in self.rows.columns),
+            Column("sign", Integer, nullable=False),
+            prefixes=["TEMPORARY"],
+            postgresql_on_commit="DELETE ROWS",
+        )
+
+    @functools.cached_property
     def names(self) -> list[str]:
         return [column.name for column in self.rows.columns]
-
-    def amounts(self, rows: Any, sign: int) -> list[Any]:
-        if self.amount_names[0] in rows.c:
-            return [(rows.c[name] * sign).label(name) for name in self.amount_names]
-        return [literal(sign).label(self.amount_names[0])]
 
     def add(self, statement: Any) -> Any:
         """ON CONFLICT (the month's cell) add the change to its amounts."""
@@ -211,17 +223,22 @@ SHAPES = (PERSON_MONTHS_SHAPE, CHECKS_SHAPE, UNITS_SHAPE, SUMS_SHAPE)
 
 
 @functools.cache
-def _create(shape: Shape, dialect: Any) -> str:
-    return str(CreateTable(shape.recount, if_not_exists=True).compile(dialect=dialect))
+def _create(shape: Shape, dialect: Any) -> tuple[str, ...]:
+    return tuple(
+        str(CreateTable(temporary, if_not_exists=True).compile(dialect=dialect))
+        for temporary in (shape.recount, shape.changes)
+    )
 
 
 @dataclass(frozen=True)
 class _Replacing:
     """The statements that replace the rows kept for parameter `ids` by those in the recount table
     where they differ, and move the month table by what left and what came: all in SQL, the rows
-    never leave the database."""
+    never leave the database. The difference is found once (`differ`, two anti-joins into the
+    changes table); the month table, the rows that go and those that come read it."""
 
     clear: Any
+    differ: Any
     months: Any
     gone: Any
     came: Any
@@ -229,27 +246,37 @@ class _Replacing:
 
 @functools.cache
 def _replacing(shape: Shape, dialect: str) -> _Replacing:
-    kept, recounted = shape.rows, shape.recount
+    kept, recounted, changes = shape.rows, shape.recount, shape.changes
     same = and_(*(kept.c[name] == recounted.c[name] for name in shape.names))
     left = and_(db.among(dialect, kept.c[shape.by]), ~exists().where(same))
     new = ~exists(select(literal(1)).select_from(kept).where(same))
-    moves = union_all(
-        select(*kept.c[shape.cell], *shape.amounts(kept, -1)).where(left),
-        select(*recounted.c[shape.cell], *shape.amounts(recounted, 1)).where(new),
-    ).subquery()
-    sums = [func.sum(moves.c[name]) for name in shape.amount_names]
+    names = [*shape.names, "sign"]
+    differ = insert(changes).from_select(
+        names,
+        union_all(
+            select(*kept.c[tuple(shape.names)], literal(-1).label("sign")).where(left),
+            select(*recounted.c[tuple(shape.names)], literal(1).label("sign")).where(new),
+        ),
+    )
+    if shape.amount_names[0] in changes.c:
+        sums = [func.sum(changes.c[name] * changes.c.sign) for name in shape.amount_names]
+    else:
+        sums = [func.sum(changes.c.sign)]
     summed = (
-        select(*moves.c[shape.cell], *sums)
+        select(*changes.c[shape.cell], *sums)
         .where(true())  # SQLite: an INSERT ... SELECT with ON CONFLICT needs a WHERE
-        .group_by(*moves.c[shape.cell])
+        .group_by(*changes.c[shape.cell])
         .having(or_(*(amount != 0 for amount in sums)))
     )
     months = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(shape.months)
+    key = [column.name for column in kept.primary_key.columns]
+    leaving = select(*changes.c[tuple(key)]).where(changes.c.sign == -1)
     return _Replacing(
-        clear=delete(recounted),
+        clear=(delete(recounted), delete(changes)),
+        differ=differ,
         months=shape.add(months.from_select([*shape.cell, *shape.amount_names], summed)),
-        gone=delete(kept).where(left),
-        came=insert(kept).from_select(shape.names, select(*recounted.c[tuple(shape.names)]).where(new)),
+        gone=delete(kept).where(tuple_(*kept.c[tuple(key)]).in_(leaving)),
+        came=insert(kept).from_select(shape.names, select(*changes.c[tuple(shape.names)]).where(changes.c.sign == 1)),
     )
 
 
@@ -257,10 +284,13 @@ def _replace(connection: Connection, shape: Shape, ids: dict[str, Any], fill: Ca
     """Recount the rows of `ids` (`fill` writes them into `shape.recount`), and replace the kept
     ones that differ."""
     statements = _replacing(shape, connection.dialect.name)
-    connection.execute(statements.clear)
+    for clear in statements.clear:
+        connection.execute(clear)
     fill()
-    connection.execute(statements.months, ids)
-    connection.execute(statements.gone, ids)
+    if connection.execute(statements.differ, ids).rowcount == 0:
+        return
+    connection.execute(statements.months)
+    connection.execute(statements.gone)
     connection.execute(statements.came)
 
 
@@ -630,9 +660,11 @@ def refresh(session: Session) -> None:
     must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
     whole = by.get(write_behind.EXPLICITLY, set())
     for shape in (PERSON_MONTHS_SHAPE, CHECKS_SHAPE) if people else ():
-        connection.exec_driver_sql(_create(shape, connection.dialect))
+        for create in _create(shape, connection.dialect):
+            connection.exec_driver_sql(create)
     for shape in (UNITS_SHAPE, SUMS_SHAPE) if units else ():
-        connection.exec_driver_sql(_create(shape, connection.dialect))
+        for create in _create(shape, connection.dialect):
+            connection.exec_driver_sql(create)
     ordered = sorted(people, key=str)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
