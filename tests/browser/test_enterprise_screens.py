@@ -86,13 +86,16 @@ def test_a_venture_moves_through_the_board_to_a_disbursed_grant_and_a_follow_up(
     row.locator("input[name=met_on]").fill(TODAY)
     row.locator("input[name=evidence]").fill("Facture 2026-114")
     row.locator("form[action$='/milestone'] button").click()
-    page.wait_for_url(f"{stack.url}{venture}#grant")
+    # The page is at #grant already: wait for the answer itself, which says why if it failed.
+    page.locator("main").get_by_text(re.compile("Le jalon (est|n’a pas été) enregistré")).wait_for()
+    assert "Le jalon est enregistré." in page.inner_text("main")
     row = page.locator("#grant ~ .table-wrap tbody tr").first
     row.locator("details summary", has_text="Décaisser").click()
     row.locator("input[name=amount_mad]").fill("30 000,00")
     row.locator("input[name=reference]").fill("VIR-2026-88")
     row.locator("form[action$='/disbursements'] button").click()
-    page.wait_for_url(f"{stack.url}{venture}#grant")
+    page.locator("main").get_by_text(re.compile("Le décaissement (est|n’a pas été) enregistré")).wait_for()
+    assert "Le décaissement est enregistré." in page.inner_text("main")
     summary = page.inner_text("#grant + .panel")
     assert "décaissé 30\u202f000,00 MAD" in summary and "EUR" in summary, summary
 
