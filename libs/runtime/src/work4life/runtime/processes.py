@@ -3,6 +3,7 @@
 on demand, its resident memory read from /proc."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -13,27 +14,45 @@ from pathlib import Path
 
 import httpx
 
+# Not the module's generator: a test that seeds it must not make two runs choose the same ports.
+_UNSEEDED = random.SystemRandom()
+
+
+def _ports_the_kernel_keeps() -> range:
+    """Ports below the kernel's ephemeral range: it never gives one of them to an outgoing
+    connection, so a port chosen here stays free between the choice and a slow server's bind (a
+    Kafka node's JVM takes seconds, and meanwhile the other services open connections)."""
+    try:
+        first_ephemeral = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        first_ephemeral = 32768
+    return range(20000, max(first_ephemeral, 21000))
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    """A free port on 127.0.0.1 (see free_port_run)."""
+    return free_port_run(1)
 
 
 def free_port_run(count: int) -> int:
     """The first of `count` free ports in a row (a Kafka node's controller listens on port + 1; a
-    local cluster of n nodes takes 2n ports)."""
-    for _ in range(50):
-        port = free_port()
-        try:
-            for offset in range(1, count):
-                with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + offset))
+    local cluster of n nodes takes 2n ports), chosen at random among the ports the kernel does not
+    hand out by itself, so that parallel test runs on one machine rarely meet."""
+    ports = _ports_the_kernel_keeps()
+    for _ in range(200):
+        port = _UNSEEDED.randrange(ports.start, ports.stop - count)
+        if all(_bindable(port + offset) for offset in range(count)):
             return port
-        except OSError:
-            continue
-    raise RuntimeError(f"no {count} free ports in a row")
+    raise RuntimeError(f"no {count} free ports in a row among {ports.start}-{ports.stop - 1}")
 
 
 def free_port_pair() -> int:
