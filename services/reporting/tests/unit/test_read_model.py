@@ -1,5 +1,6 @@
 """Reporting's read model and summary, fed through the in-memory broker."""
 
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID, uuid4
 
@@ -19,7 +20,20 @@ MANAGER = bearer("programme_manager", "lead-ngo", "leila")
 
 @pytest.fixture
 async def reporting(sqlite_url):
-    settings = reporting_settings(database_url=sqlite_url, create_topics=False, consumer_retry_backoff_s=0)
+    async with serving(sqlite_url) as served:
+        yield served
+
+
+@pytest.fixture
+async def reporting_anywhere(database_url):
+    """`reporting`, once on SQLite and once on PostgreSQL."""
+    async with serving(database_url) as served:
+        yield served
+
+
+@asynccontextmanager
+async def serving(url: str):
+    settings = reporting_settings(database_url=url, create_topics=False, consumer_retry_backoff_s=0)
     broker = KafkaBroker()
     dead_letters: list = []
 
@@ -242,10 +256,11 @@ async def test_the_indicator_definitions_name_each_indicator_its_rule_and_dimens
     assert by_code["retention_3m"]["unit"] == "percent" and "3-month check" in by_code["retention_3m"]["rule"]
 
 
-async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reporting, sqlite_url):
+async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reporting_anywhere, database_url):
     """Each path that changes who counts, where and since when, one after the other: after each,
     the roll-ups equal a recount from the facts, and the programme-to-date answers (read from
-    them) say what happened."""
+    them) say what happened. On both databases: on PostgreSQL the facts' upsert itself tells a
+    fact told again from a new one."""
     from sqlmodel import Session, create_engine
 
     from work4life.contracts.intake import BeneficiariesMerged, BeneficiaryErased, BeneficiaryUpdated
@@ -253,14 +268,14 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
 
     from ..conftest import rollups_and_a_recount
 
-    client, broker, _ = reporting
+    client, broker, _ = reporting_anywhere
     intake = Producer(service="intake", organisation="org-a")
     late, mover, erased, retired, kept = (uuid4() for _ in range(5))
 
     async def still_a_recount() -> None:
-        kept_rows, recounted = rollups_and_a_recount(sqlite_url)
+        kept_rows, recounted = rollups_and_a_recount(database_url)
         assert kept_rows == recounted
-        with Session(create_engine(sqlite_url)) as session:  # and the answers above came from them
+        with Session(create_engine(database_url)) as session:  # and the answers above came from them
             assert rolled_up_answer(session, Period(None, date.today()), ["sex", "region"])
 
     # A course completed before reporting knows the person: counted as unknown, then placed.

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, event, text, update
+from sqlalchemy import bindparam, event, literal_column, text, update
 from sqlmodel import Session, select
 
 from work4life.runtime import db
@@ -35,6 +35,9 @@ _TOUCHED_BY = "reporting.touched_by"
 _NEW_FACTS = "reporting.new_facts"
 EXPLICITLY = "*"
 """In `take_touched_by`: the people a handler touched itself (an erasure, a merge)."""
+PROFILED = "profile"
+"""In `take_touched_by`: the people whose row the transaction wrote (a registration, a change to
+their attributes), whose attributes may thus differ from those the hooks last saw."""
 
 COMMIT_HOOKS: list[Callable[[Session], None]] = []
 """Run at commit after the rows are written, in order (the roll-ups, `service_layer/rollups.py`)."""
@@ -113,6 +116,11 @@ def _note(session: Session, people: Iterable[UUID | None]) -> None:
     touched.update(p for p in people if p is not None)
 
 
+def _profiled(session: Session, people: Iterable[UUID]) -> None:
+    if people:
+        _pending(session, _TOUCHED_BY, dict).setdefault(PROFILED, set()).update(people)
+
+
 def take_touched(session: Session) -> set[UUID]:
     """The people the transaction's writes touched since the last call (and forget them)."""
     touched: set[UUID] = session.info.pop(_TOUCHED, None) or set()
@@ -120,8 +128,9 @@ def take_touched(session: Session) -> set[UUID]:
 
 
 def take_touched_by(session: Session) -> dict[str, set[UUID]]:
-    """Of the people touched since the last call, those touched by facts of each watched kind, and
-    (under `EXPLICITLY`) by handlers themselves; and forget them."""
+    """Of the people touched since the last call, those touched by facts of each watched kind,
+    (under `EXPLICITLY`) by handlers themselves and (under `PROFILED`) by a write of their row; and
+    forget them."""
     touched: dict[str, set[UUID]] = session.info.pop(_TOUCHED_BY, None) or {}
     return touched
 
@@ -129,7 +138,8 @@ def take_touched_by(session: Session) -> dict[str, set[UUID]]:
 def take_new_facts(session: Session) -> set[str]:
     """The ids of the facts of touching kinds the transaction wrote since the last call, about
     people (and forget them). With `watch_rewrites` on, those that were there already (told
-    again, perhaps changed) are not among them: their people count as touched `EXPLICITLY`."""
+    again) are not among them: their people count as touched `EXPLICITLY` (on PostgreSQL, only if
+    the telling changed the fact)."""
     facts: set[str] = session.info.pop(_NEW_FACTS, None) or set()
     return facts
 
@@ -157,6 +167,7 @@ def flush(session: Session) -> None:
                 *(row["beneficiary_id"] for row in rows if row["kind"] in TOUCHING_KINDS),
             ],
         )
+        _profiled(session, [*(people or ()), *(change["who"] for change in changes or ())])
         for row in rows:
             if row["kind"] in WATCHED_KINDS and row["beneficiary_id"] is not None:
                 _pending(session, _TOUCHED_BY, dict).setdefault(row["kind"], set()).add(row["beneficiary_id"])
@@ -165,17 +176,23 @@ def flush(session: Session) -> None:
             _pending(session, _TOUCHED_UNITS, set).update(units)
         connection = session.connection()
         touching = [row for row in rows if row["kind"] in TOUCHING_KINDS and row["beneficiary_id"] is not None]
-        if touching:
+        told_by_the_write = _rewrites_watched and connection.dialect.name == "postgresql"
+        if touching and not told_by_the_write:
             _note_new_facts(session, connection, touching)
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
         for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
             connection.execute(_CHANGE_PERSON, list(run))
-        if rows:
+        if rows and told_by_the_write:
+            written = db.insert_many(connection, FACTS, rows, _upsert_telling_inserted("fact_id"))
+            _note_written_facts(session, touching, {fact: inserted for fact, inserted in written})
+        elif rows:
             db.insert_many(connection, FACTS, rows, _upsert("fact_id"))
 
 
 def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]]) -> None:
+    """Note which of the facts about to be written are new (with `watch_rewrites` on, a read of
+    those there already: their people count as touched `EXPLICITLY`)."""
     new = {row["fact_id"] for row in rows}
     if _rewrites_watched:
         dialect = connection.dialect.name
@@ -185,6 +202,29 @@ def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]
             again = {row["beneficiary_id"] for row in rows if row["fact_id"] in there}
             _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
     _pending(session, _NEW_FACTS, set).update(new)
+
+
+def _note_written_facts(session: Session, rows: list[dict[str, Any]], written: dict[str, bool]) -> None:
+    """`_note_new_facts` from what the facts' upsert returned (PostgreSQL): each row it inserted
+    or changed, and whether it inserted it. A fact told again that changed nothing is not
+    returned, and touches nobody's roll-ups."""
+    new = {row["fact_id"] for row in rows if written.get(row["fact_id"]) is True}
+    again = {row["beneficiary_id"] for row in rows if written.get(row["fact_id"]) is False}
+    if again:
+        _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
+    _pending(session, _NEW_FACTS, set).update(new)
+
+
+@functools.cache
+def _upsert_telling_inserted(key: str) -> Any:
+    """`_upsert`, returning each row it inserted or changed by `key`, and whether it inserted it
+    (PostgreSQL: a row the statement inserted has no `xmax`; one it updated has the lock's)."""
+    upsert = _upsert(key)
+
+    def finish(statement: Any) -> Any:
+        return upsert(statement).returning(statement.table.c[key], literal_column("xmax = 0").label("inserted"))
+
+    return finish
 
 
 @functools.cache
@@ -230,6 +270,8 @@ def _changed_if_loaded(session: Session, beneficiary_id: UUID, occurred: datetim
         for name, value in {**columns, "as_of": occurred}.items():
             setattr(loaded, name, value)
         session.add(loaded)
+        _note(session, [beneficiary_id])
+        _profiled(session, [beneficiary_id])
     return True
 
 

@@ -23,8 +23,10 @@ are replaced, their months adjusted (`_replace`): in SQL, the rows never leave t
 for the chains of a venture's latest visits, worked out in Python). The recount and the build
 share their statements (`_person_months`, `_check_rows`, `_unit_rows`, `_sum_rows`). A person whose facts only grew
 is recounted from their rows and the new facts (a month's first day is the least of its days, a
-person's months are the union of theirs); one whose facts moved, went or were told again is
-recounted from all their facts. Whatever happened to those people (a move, an erasure, a merge, a
+person's months are the union of theirs), and only for the indicators those facts count for,
+unless their row was written too (their attributes may have changed: all their rows); one whose
+facts moved, went or were told again is recounted from all their facts. Retention rows are
+recounted only for a new check, a written row, an erasure or a merge. Whatever happened to those people (a move, an erasure, a merge, a
 late or repeated event), the result is the recount from scratch. The rebuild and the first start
 build them from all the facts in one pass (`build`).
 """
@@ -158,13 +160,17 @@ def _lock(connection: Connection) -> None:
 class Shape:
     """A roll-up's two tables: its rows, recounted for the people or units in column `by`, and the
     month table that sums them into `amount_names` by the rows' `cell` columns (the rows' own
-    columns of those names, or, if the rows have none, one for each row)."""
+    columns of those names, or, if the rows have none, one for each row). `part`: a column that
+    splits a person's or unit's rows into parts a recount may cover alone (a person's indicator):
+    then only the people or units in parameter `all_rows` have all their rows recounted, and the
+    others' kept rows are compared in the parts the recount holds."""
 
     rows: Table
     months: Table
     by: str
     cell: tuple[str, ...]
     amount_names: tuple[str, ...]
+    part: str | None = None
 
     @functools.cached_property
     def recount(self) -> Table:
@@ -207,7 +213,12 @@ class Shape:
 
 
 PERSON_MONTHS_SHAPE = Shape(
-    PERSON_MONTH_ROWS, PEOPLE_MONTHS, "beneficiary_id", ("code", "month", "previous", *ATTRIBUTES), ("people",)
+    PERSON_MONTH_ROWS,
+    PEOPLE_MONTHS,
+    "beneficiary_id",
+    ("code", "month", "previous", *ATTRIBUTES),
+    ("people",),
+    part="code",
 )
 CHECKS_SHAPE = Shape(
     CHECK_ROWS, CHECK_MONTHS, "beneficiary_id", ("months", "month", *ATTRIBUTES), ("checks", "retained")
@@ -249,6 +260,9 @@ def _replacing(shape: Shape, dialect: str) -> _Replacing:
     kept, recounted, changes = shape.rows, shape.recount, shape.changes
     same = and_(*(kept.c[name] == recounted.c[name] for name in shape.names))
     left = and_(db.among(dialect, kept.c[shape.by]), ~exists().where(same))
+    if shape.part:
+        covered = exists().where(*(recounted.c[name] == kept.c[name] for name in (shape.by, shape.part)))
+        left = and_(left, or_(db.among(dialect, kept.c[shape.by], "all_rows"), covered))
     new = ~exists(select(literal(1)).select_from(kept).where(same))
     names = [*shape.names, "sign"]
     differ = insert(changes).from_select(
@@ -297,26 +311,37 @@ def _replace(connection: Connection, shape: Shape, ids: dict[str, Any], fill: Ca
 # -- people: the months they count in, and the retention checks ----------------------------------
 
 
-def _recount_people(connection: Connection, people: list[UUID], whole: set[UUID], facts: set[str]) -> None:
+def _recount_people(
+    connection: Connection, people: list[UUID], whole: set[UUID], profiled: set[UUID], facts: set[str]
+) -> None:
     """Replace those of `people`'s `person_month` rows that a recount makes differently.
 
     For the people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a
     fact rewritten), the recount reads all their facts (through the index on the person), every
     indicator's months at once. For the others only facts came, the transaction's `facts`: their
     rows are those kept with the new facts' months added (a first day, a month) and their
-    attributes as they stand, the same as a recount from all their facts and much less to read."""
+    attributes as they stand, the same as a recount from all their facts and much less to read.
+    Of those, a person whose row was written (`profiled`: registered, their attributes changed)
+    has all their rows recounted; for the rest only the indicators the new facts count for can
+    change (a month's first day, a month and the month after it), and only those are recounted
+    and compared: in a backlog a person's facts come a few at a time, batch after batch."""
     dialect = connection.dialect.name
     statements = _people_statements(dialect)
+    everything = [who for who in people if who in whole or who in profiled]
 
     def fill() -> None:
         if recounted := [who for who in people if who in whole]:
             connection.execute(statements.recount, db.listed(dialect, "ids", recounted))
         if added := [who for who in people if who not in whole]:
-            connection.execute(
-                statements.add, {**db.listed(dialect, "ids", added), **db.listed(dialect, "facts", facts)}
-            )
+            parameters = {
+                **db.listed(dialect, "ids", added),
+                **db.listed(dialect, "all_rows", [who for who in added if who in profiled]),
+                **db.listed(dialect, "facts", facts),
+            }
+            connection.execute(statements.add, parameters)
 
-    _replace(connection, PERSON_MONTHS_SHAPE, db.listed(dialect, "ids", people), fill)
+    ids = {**db.listed(dialect, "ids", people), **db.listed(dialect, "all_rows", everything)}
+    _replace(connection, PERSON_MONTHS_SHAPE, ids, fill)
 
 
 @dataclass(frozen=True)
@@ -329,14 +354,16 @@ class _PeopleStatements:
 def _people_statements(dialect: str) -> _PeopleStatements:
     kept, recounted = PERSON_MONTH_ROWS, PERSON_MONTHS_SHAPE.recount
     firsts = ("beneficiary_id", "code", "month", "first_on")
+    new = _qualifying(
+        dialect, rolled_up(), db.among(dialect, FACTS.c.fact_id, "facts"), db.among(dialect, FACTS.c.beneficiary_id)
+    ).cte("new")
+    counted_for = exists().where(new.c.beneficiary_id == kept.c.beneficiary_id, new.c.code == kept.c.code)
     kept_and_new = union_all(
-        select(*kept.c[firsts]).where(db.among(dialect, kept.c.beneficiary_id)),
-        _qualifying(
-            dialect,
-            rolled_up(),
-            db.among(dialect, FACTS.c.fact_id, "facts"),
-            db.among(dialect, FACTS.c.beneficiary_id),
+        select(*kept.c[firsts]).where(
+            db.among(dialect, kept.c.beneficiary_id),
+            or_(db.among(dialect, kept.c.beneficiary_id, "all_rows"), counted_for),
         ),
+        select(*new.c[firsts]),
     )
     people = _qualifying(dialect, rolled_up(), db.among(dialect, FACTS.c.beneficiary_id))
     names = PERSON_MONTHS_SHAPE.names
@@ -413,14 +440,16 @@ def _statements_for_checks(dialect: str) -> tuple[Any, Any]:
     return having, insert(CHECKS_SHAPE.recount).from_select(CHECKS_SHAPE.names, rows)
 
 
-def _refresh_checks(connection: Connection, people: list[UUID], must: set[UUID]) -> None:
-    """Recount the retention rows of those of `people` who have some (their attributes may have
-    changed) or who `must` be: a retention fact of theirs was written, or an erasure or a merge
-    moved facts to them. The others (most: a new registration, a course completed) have no check
-    that could have changed, and cost no read of their facts."""
+def _refresh_checks(connection: Connection, people: list[UUID], profiled: set[UUID], must: set[UUID]) -> None:
+    """Recount the retention rows of those of `people` who `must` be (a retention fact of theirs
+    was written, or an erasure or a merge moved facts to them) or whose row was written
+    (`profiled`: their attributes may have changed) and who have some. The others (most: a new
+    fact of another kind) have no check that could have changed, and cost no read."""
     dialect = connection.dialect.name
     having, recount = _statements_for_checks(dialect)
-    who = set(connection.execute(having, db.listed(dialect, "ids", people)).scalars()) | must.intersection(people)
+    who = must.intersection(people)
+    if written := [person for person in people if person in profiled and person not in must]:
+        who |= set(connection.execute(having, db.listed(dialect, "ids", written)).scalars())
     if who:
         ids = db.listed(dialect, "ids", sorted(who, key=str))
         _replace(connection, CHECKS_SHAPE, ids, lambda: connection.execute(recount, ids))
@@ -659,6 +688,7 @@ def refresh(session: Session) -> None:
     _lock(connection)
     must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
     whole = by.get(write_behind.EXPLICITLY, set())
+    profiled = by.get(write_behind.PROFILED, set())
     for shape in (PERSON_MONTHS_SHAPE, CHECKS_SHAPE) if people else ():
         for create in _create(shape, connection.dialect):
             connection.exec_driver_sql(create)
@@ -668,8 +698,8 @@ def refresh(session: Session) -> None:
     ordered = sorted(people, key=str)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
-        _recount_people(connection, chunk, whole, facts)
-        _refresh_checks(connection, chunk, must)
+        _recount_people(connection, chunk, whole, profiled, facts)
+        _refresh_checks(connection, chunk, profiled, must)
     ordered = sorted(units, key=str)
     for start in range(0, len(ordered), CHUNK):
         _refresh_units(connection, ordered[start : start + CHUNK])
