@@ -58,7 +58,9 @@ ROLLUP_TABLES = {
     rollup.name
     for rollup in (*rollups.TABLES, *(t for shape in rollups.SHAPES for t in (shape.recount, shape.changes)))
 }
-WRITE = re.compile(r"^\s*(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+WRITE = re.compile(r"^\s*(?:WITH\b[\s\S]*?\)\s*)?(?:INSERT INTO|DELETE FROM|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
+"""A statement that writes, and the table it writes (after the common table expressions it may
+start with)."""
 
 
 class HookTimer:
