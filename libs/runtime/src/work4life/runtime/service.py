@@ -48,6 +48,40 @@ from .settings import ServiceSettings
 log = logging.getLogger(__name__)
 
 
+class ReadFirst:
+    """Reads the backlog of some topics before the others': while a partition of `topics` this
+    consumer is assigned has more than `behind_by` records left to read (as of its last fetch),
+    its partitions of the other topics are paused; once none has, they are resumed. Live, with
+    little or no lag, nothing is paused. Kafka orders records only within a partition, so this
+    changes no guarantee: it is for a consumer catching up on a backlog, whose handlers do less
+    work when what the other topics' events refer to came first (reporting: people registered
+    before their facts come, so their roll-up rows are written once, not again with their
+    attributes)."""
+
+    def __init__(self, topics: set[str], behind_by: int) -> None:
+        self.topics, self.behind_by = topics, behind_by
+        self.holding = False
+
+    async def steer(self, consumer: Any) -> None:
+        """After a poll: pause or resume `consumer`'s (aiokafka's) partitions of the other topics."""
+        assigned = consumer.assignment()
+        behind = False
+        for partition in assigned:
+            end = consumer.highwater(partition) if partition.topic in self.topics else None
+            if end is not None and end - await consumer.position(partition) > self.behind_by:
+                behind = True
+                break
+        others = [partition for partition in assigned if partition.topic not in self.topics]
+        if behind and others:
+            consumer.pause(*others)
+        elif held := [partition for partition in consumer.paused() if partition in assigned]:
+            consumer.resume(*held)
+        if behind != self.holding:
+            self.holding = behind
+            what = "holding back" if behind else "resuming"
+            log.info("reading the backlog of %s first: %s the other topics", ", ".join(sorted(self.topics)), what)
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
@@ -57,6 +91,8 @@ class ServiceRuntime:
     produces: Sequence[Topic] = ()
     consumes: Sequence[Topic] = ()
     handlers: Mapping[type[EventData], Handler] = field(default_factory=dict)
+    reads_first: Sequence[Topic] = ()
+    """Consumed topics whose backlog the consumer reads before the others' (`ReadFirst`)."""
     migrations_package: str | None = None
     background: tuple[Callable[[], Coroutine[Any, Any, None]], ...] = ()
     """Jobs of the service itself (e.g. a periodic check), started with it and cancelled at stop."""
@@ -80,6 +116,7 @@ class ServiceRuntime:
         produces: Sequence[Topic] = (),
         consumes: Sequence[Topic] = (),
         handlers: Mapping[type[EventData], Handler] | None = None,
+        reads_first: Sequence[Topic] = (),
         engine: Engine | None = None,
         broker: KafkaBroker | None = None,
         migrations_package: str | None = None,
@@ -101,6 +138,7 @@ class ServiceRuntime:
             produces=produces,
             consumes=consumes,
             handlers=handlers or {},
+            reads_first=reads_first,
             migrations_package=migrations_package,
             background=tuple(background),
         )
@@ -151,6 +189,9 @@ class ServiceRuntime:
         consumer = self.consumer
         assert consumer is not None
         topics = [self.settings.topic(t.name) for t in self.consumes]
+        # An in-memory broker (tests) has no partitions to pause.
+        reads_first = self.reads_first if self.settings.consumer_read_first and self.owns_broker else ()
+        first = ReadFirst({self.settings.topic(t.name) for t in reads_first}, self.settings.consumer_batch_size)
 
         # NACK_ON_ERROR: auto-commit is off; a normal return commits the offsets, and an exception
         # (raised only for infrastructure failures) seeks back so the records are read again.
@@ -177,6 +218,8 @@ class ServiceRuntime:
                 # unfinished record of each partition, then commit those positions.
                 for (topic, partition), offset in resume_offsets(failure.unfinished).items():
                     msg.consumer.seek(partition=TopicPartition(topic, partition), offset=offset)
+            if first.topics:
+                await first.steer(msg.consumer)
 
     # -- life cycle -------------------------------------------------------------------------
 

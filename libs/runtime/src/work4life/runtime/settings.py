@@ -81,6 +81,13 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = Field(
         default=500, ge=1, description="Most records applied in one database transaction (1: one per event)."
     )
+    consumer_read_first: bool = Field(
+        default=True,
+        description=(
+            "While catching up on a backlog, read the topics the service names to be read first (reporting:"
+            " intake's people) before the others; false reads every topic as Kafka hands it out."
+        ),
+    )
     consumer_batch_wait_ms: int = Field(
         default=20, ge=1, le=5000, description="Longest wait for records to arrive before polling again."
     )
