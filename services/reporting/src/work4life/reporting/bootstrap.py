@@ -26,7 +26,7 @@ from .entrypoints import (
     results_http,
     targets_http,
 )
-from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS
+from .entrypoints.consumer import CONSUMES, EVENT_HANDLERS, READS_FIRST
 from .service_layer import rollups, snapshots
 from .service_layer.context import Context
 
@@ -56,6 +56,7 @@ def build(
         produces=PRODUCES,
         consumes=CONSUMES,
         handlers=EVENT_HANDLERS,
+        reads_first=READS_FIRST,
         engine=engine,
         broker=broker,
         migrations_package="work4life.reporting",

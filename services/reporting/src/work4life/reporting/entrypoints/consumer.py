@@ -45,6 +45,10 @@ CONSUMES = (
     EMPLOYMENT_PLACEMENTS,
     EMPLOYMENT_JOB_FAIRS,
 )
+READS_FIRST = (INTAKE_BENEFICIARIES,)
+"""Read before the other topics while catching up on a backlog (`W4L_CONSUMER_READ_FIRST`): people
+registered, moved, erased and merged before their facts come, so that a person's roll-up rows are
+written once with their attributes, not first without and again when the registration comes."""
 
 EVENT_HANDLERS: dict[type[EventData], Handler] = {
     BeneficiaryRegistered: handlers.registered_fact,
