@@ -1,7 +1,7 @@
 """What keeping the roll-ups costs the projection, and where that cost goes.
 
     uv run python services/reporting/benchmarks/rollup_cost.py [--people 2000] [--database-url URL]
-        [--kafka HOST:PORT] [--commit-every N]
+        [--kafka HOST:PORT] [--commit-every N] [--interleaved]
 
 Generates a programme's events (every path), applies them through reporting's handlers in
 process, committing every N events as the consumer does (N: reporting's `CONSUMER_BATCH_SIZE`,
@@ -12,6 +12,9 @@ a fresh database each time (SQLite in a temporary folder unless --database-url n
 server, in which a fresh database is made for each run), with the roll-ups on and off in
 alternation, twice each. No consumer, no decoding in the timed runs (Kafka, if asked, only orders
 the events first): the handlers and the database only, where the roll-ups' cost lands.
+With `--kafka`, the consumer reads intake's people first as the service does (`ReadFirst`, ADR 27)
+unless `--interleaved` says to read every topic as Kafka hands it out: what the roll-ups cost when
+registrations come after their people's facts.
 
 For the runs with the roll-ups it times their commit hook (`rollups.refresh`); what the runs with
 them take beyond the hook and the runs without is spent outside it (noting the facts the hooks
@@ -45,11 +48,12 @@ from sqlmodel import Session
 
 from work4life.reporting.adapters import write_behind
 from work4life.reporting.config import ReportingSettings
-from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
+from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS, READS_FIRST
 from work4life.reporting.service_layer import rollups
 from work4life.runtime import db, migrations
 from work4life.runtime.broker import ensure_topics
 from work4life.runtime.events import encode
+from work4life.runtime.service import ReadFirst
 from work4life.runtime.testing import fresh_postgres_database
 
 COMMIT_EVERY = ReportingSettings.model_fields["consumer_batch_size"].default
@@ -106,10 +110,10 @@ class HookTimer:
             self.rows[what] += max(cursor.rowcount, 0)
 
 
-def polled(bootstrap: str, events: list, every: int) -> list[list]:
+def polled(bootstrap: str, events: list, every: int, read_first: bool) -> list[list]:
     """The events in the polls of up to `every` records that a consumer group reads them in,
     once written to fresh topics of their names (six partitions each, keyed as the services key
-    them)."""
+    them); reading reporting's `READS_FIRST` topics first if asked, as the service does."""
     namespace = f"rollup-cost-{uuid.uuid4().hex[:8]}."
     topics = sorted({namespace + topic for topic, _ in events})
     ensure_topics(bootstrap, topics, 6, 1)
@@ -127,6 +131,8 @@ def polled(bootstrap: str, events: list, every: int) -> list[list]:
             *topics, bootstrap_servers=bootstrap, group_id=namespace, auto_offset_reset="earliest"
         )
         await consumer.start()
+        first = {namespace + topic.name for topic in READS_FIRST} if read_first else set()
+        steering = ReadFirst(first, every)
         batches: list[list] = []
         read, deadline = 0, time.monotonic() + 600
         try:
@@ -137,6 +143,8 @@ def polled(bootstrap: str, events: list, every: int) -> list[list]:
                 if batch := [by_id[json.loads(r.value)["event_id"]] for rs in records.values() for r in rs]:
                     batches.append(batch)
                     read += len(batch)
+                if first:
+                    await steering.steer(consumer)
         finally:
             await consumer.stop()
         return batches
@@ -174,11 +182,15 @@ def main() -> None:
         default=COMMIT_EVERY,
         help=f"most records a transaction (reporting's CONSUMER_BATCH_SIZE, default {COMMIT_EVERY})",
     )
+    parser.add_argument(
+        "--interleaved", action="store_true", help="with --kafka, do not read intake's people first (ADR 27)"
+    )
     args = parser.parse_args()
     events = load_generator().generate(people=args.people, seed=args.seed).events
     if args.kafka:
-        batches = polled(args.kafka, events, args.commit_every)
-        order = f"in the {len(batches)} polls of up to {args.commit_every} a consumer read them in from Kafka"
+        batches = polled(args.kafka, events, args.commit_every, not args.interleaved)
+        how = "every topic as Kafka handed them out" if args.interleaved else "intake's people first"
+        order = f"in the {len(batches)} polls of up to {args.commit_every} a consumer read them in from Kafka ({how})"
     else:
         every = args.commit_every
         batches = [[e for _, e in events[i : i + every]] for i in range(0, len(events), every)]
