@@ -21,13 +21,15 @@ merges: `write_behind.take_touched`) and the ventures whose facts it wrote are r
 indicators' own kinds and conditions into a temporary table, and only the rows that differ from it
 are replaced, their months adjusted (`_replace`): in SQL, the rows never leave the database (but
 for the chains of a venture's latest visits, worked out in Python). The recount and the build
-share their statements (`_person_months`, `_check_rows`, `_unit_rows`, `_sum_rows`). A person whose facts only grew
-is recounted from their rows and the new facts (a month's first day is the least of its days, a
-person's months are the union of theirs), and only for the indicators those facts count for,
-unless their row was written too (their attributes may have changed: all their rows); one whose
-facts moved, went or were told again is recounted from all their facts. Retention rows are
-recounted only for a new check, a written row, an erasure or a merge. Whatever happened to those people (a move, an erasure, a merge, a
-late or repeated event), the result is the recount from scratch. The rebuild and the first start
+share their statements (`_person_months`, `_check_rows`, `_unit_rows`, `_sum_rows`).
+
+A person whose facts only grew is recounted from their rows and the new facts (a month's first
+day is the least of its days, a person's months are the union of theirs), and only for the
+indicators those facts count for, unless their row was written too (their attributes may have
+changed: all their rows). One whose facts moved, went or were told again is recounted from all
+their facts. Retention rows are recounted only for a new check, a written row, an erasure or a
+merge. Whatever happened to those people (a move, an erasure, a merge, a late or repeated event),
+the result is the recount from scratch. The rebuild and the first start
 build them from all the facts in one pass (`build`).
 """
 
@@ -689,10 +691,8 @@ def refresh(session: Session) -> None:
     must = by.get(write_behind.EXPLICITLY, set()) | by.get(RETENTION_KIND, set())
     whole = by.get(write_behind.EXPLICITLY, set())
     profiled = by.get(write_behind.PROFILED, set())
-    for shape in (PERSON_MONTHS_SHAPE, CHECKS_SHAPE) if people else ():
-        for create in _create(shape, connection.dialect):
-            connection.exec_driver_sql(create)
-    for shape in (UNITS_SHAPE, SUMS_SHAPE) if units else ():
+    shapes = [*((PERSON_MONTHS_SHAPE, CHECKS_SHAPE) if people else ()), *((UNITS_SHAPE, SUMS_SHAPE) if units else ())]
+    for shape in shapes:
         for create in _create(shape, connection.dialect):
             connection.exec_driver_sql(create)
     ordered = sorted(people, key=str)
