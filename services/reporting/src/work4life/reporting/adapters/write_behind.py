@@ -135,12 +135,12 @@ def take_touched_by(session: Session) -> dict[str, set[UUID]]:
     return touched
 
 
-def take_new_facts(session: Session) -> set[str]:
+def take_new_facts(session: Session) -> dict[str, UUID]:
     """The ids of the facts of touching kinds the transaction wrote since the last call, about
-    people (and forget them). With `watch_rewrites` on, those that were there already (told
+    people, each with its person (and forget them). With `watch_rewrites` on, those that were there already (told
     again) are not among them: their people count as touched `EXPLICITLY` (on PostgreSQL, only if
     the telling changed the fact)."""
-    facts: set[str] = session.info.pop(_NEW_FACTS, None) or set()
+    facts: dict[str, UUID] = session.info.pop(_NEW_FACTS, None) or {}
     return facts
 
 
@@ -193,26 +193,26 @@ def flush(session: Session) -> None:
 def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]]) -> None:
     """Note which of the facts about to be written are new (with `watch_rewrites` on, a read of
     those there already: their people count as touched `EXPLICITLY`)."""
-    new = {row["fact_id"] for row in rows}
+    new = {row["fact_id"]: row["beneficiary_id"] for row in rows}
     if _rewrites_watched:
         dialect = connection.dialect.name
         there = set(connection.execute(_facts_there(dialect), db.listed(dialect, "ids", sorted(new))).scalars())
         if there:
-            new -= there
+            new = {fact: who for fact, who in new.items() if fact not in there}
             again = {row["beneficiary_id"] for row in rows if row["fact_id"] in there}
             _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
-    _pending(session, _NEW_FACTS, set).update(new)
+    _pending(session, _NEW_FACTS, dict).update(new)
 
 
 def _note_written_facts(session: Session, rows: list[dict[str, Any]], written: dict[str, bool]) -> None:
     """`_note_new_facts` from what the facts' upsert returned (PostgreSQL): each row it inserted
     or changed, and whether it inserted it. A fact told again that changed nothing is not
     returned, and touches nobody's roll-ups."""
-    new = {row["fact_id"] for row in rows if written.get(row["fact_id"]) is True}
+    new = {row["fact_id"]: row["beneficiary_id"] for row in rows if written.get(row["fact_id"]) is True}
     again = {row["beneficiary_id"] for row in rows if written.get(row["fact_id"]) is False}
     if again:
         _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
-    _pending(session, _NEW_FACTS, set).update(new)
+    _pending(session, _NEW_FACTS, dict).update(new)
 
 
 @functools.cache

@@ -265,7 +265,7 @@ def _replacing(shape: Shape, dialect: str) -> _Replacing:
     if shape.part:
         covered = exists().where(*(recounted.c[name] == kept.c[name] for name in (shape.by, shape.part)))
         left = and_(left, or_(db.among(dialect, kept.c[shape.by], "all_rows"), covered))
-    new = ~exists(select(literal(1)).select_from(kept).where(same))
+    new = ~exists(select(literal(1)).select_from(kept).where(db.among(dialect, kept.c[shape.by]), same))
     names = [*shape.names, "sign"]
     differ = insert(changes).from_select(
         names,
@@ -314,15 +314,16 @@ def _replace(connection: Connection, shape: Shape, ids: dict[str, Any], fill: Ca
 
 
 def _recount_people(
-    connection: Connection, people: list[UUID], whole: set[UUID], profiled: set[UUID], facts: set[str]
+    connection: Connection, people: list[UUID], whole: set[UUID], profiled: set[UUID], facts: dict[UUID, list[str]]
 ) -> None:
     """Replace those of `people`'s `person_month` rows that a recount makes differently.
 
     For the people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a
     fact rewritten), the recount reads all their facts (through the index on the person), every
-    indicator's months at once. For the others only facts came, the transaction's `facts`: their
-    rows are those kept with the new facts' months added (a first day, a month) and their
-    attributes as they stand, the same as a recount from all their facts and much less to read.
+    indicator's months at once. For the others only facts came, the transaction's `facts` (by
+    person: each chunk looks up its own people's): their rows are those kept with their new facts'
+    months added (a first day, a month) and their attributes as they stand, the same as a recount
+    from all their facts and much less to read.
     Of those, a person whose row was written (`profiled`: registered, their attributes changed)
     has all their rows recounted; for the rest only the indicators the new facts count for can
     change (a month's first day, a month and the month after it), and only those are recounted
@@ -338,7 +339,7 @@ def _recount_people(
             parameters = {
                 **db.listed(dialect, "ids", added),
                 **db.listed(dialect, "all_rows", [who for who in added if who in profiled]),
-                **db.listed(dialect, "facts", facts),
+                **db.listed(dialect, "facts", [fact for who in added for fact in facts.get(who, ())]),
             }
             connection.execute(statements.add, parameters)
 
@@ -682,7 +683,9 @@ def refresh(session: Session) -> None:
     people = write_behind.take_touched(session)
     by = write_behind.take_touched_by(session)
     units = write_behind.take_touched_units(session)
-    facts = write_behind.take_new_facts(session)
+    facts: dict[UUID, list[str]] = {}  # each person's: a chunk's recount looks up its people's alone
+    for fact, who in write_behind.take_new_facts(session).items():
+        facts.setdefault(who, []).append(fact)
     if not (people or units) or not _maintained:
         return
     session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
