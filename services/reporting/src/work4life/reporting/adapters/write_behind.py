@@ -137,9 +137,9 @@ def take_touched_by(session: Session) -> dict[str, set[UUID]]:
 
 def take_new_facts(session: Session) -> dict[str, UUID]:
     """The ids of the facts of touching kinds the transaction wrote since the last call, about
-    people, each with its person (and forget them). With `watch_rewrites` on, those that were there already (told
-    again) are not among them: their people count as touched `EXPLICITLY` (on PostgreSQL, only if
-    the telling changed the fact)."""
+    people, each with its person (and forget them). With `watch_rewrites` on, those that were there
+    already (told again) are not among them: their people count as touched `EXPLICITLY` (on
+    PostgreSQL, only if the telling changed the fact)."""
     facts: dict[str, UUID] = session.info.pop(_NEW_FACTS, None) or {}
     return facts
 

@@ -683,11 +683,12 @@ def refresh(session: Session) -> None:
     people = write_behind.take_touched(session)
     by = write_behind.take_touched_by(session)
     units = write_behind.take_touched_units(session)
-    facts: dict[UUID, list[str]] = {}  # each person's: a chunk's recount looks up its people's alone
-    for fact, who in write_behind.take_new_facts(session).items():
-        facts.setdefault(who, []).append(fact)
+    new_facts = write_behind.take_new_facts(session)
     if not (people or units) or not _maintained:
         return
+    facts: dict[UUID, list[str]] = {}  # each person's: a chunk's recount looks up its people's alone
+    for fact, who in new_facts.items():
+        facts.setdefault(who, []).append(fact)
     session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
     connection = session.connection()
     _lock(connection)
