@@ -52,6 +52,11 @@ async def publish(broker, envelope) -> None:
 
 async def completed(broker, who, on: date, kind: str = "vocational", enrolment: UUID | None = None) -> None:
     """A course completed by `who`, as training tells it (again, if `enrolment` was told before)."""
+    value, key, headers = wire(completion(who, on, kind, enrolment))
+    await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
+
+
+def completion(who, on: date, kind: str = "vocational", enrolment: UUID | None = None):
     event = CourseCompleted(
         enrolment_id=enrolment or uuid4(),
         beneficiary_id=who,
@@ -65,9 +70,7 @@ async def completed(broker, who, on: date, kind: str = "vocational", enrolment: 
         hours=40,
         attendance_rate=0.9,
     )
-    envelope = new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
-    value, key, headers = wire(envelope)
-    await broker.publish(value, topic="training.enrolments", key=key, headers=headers)
+    return new_envelope(event, key=str(who), producer=Producer(service="training", organisation="ofppt"))
 
 
 async def summary(client, **params) -> dict:
@@ -339,6 +342,45 @@ async def test_the_rollups_follow_late_events_moves_erasures_and_merges(reportin
     assert (await indicator(client, "1.4", to="2026-01-31"))["total"] == 1
     assert (await indicator(client, "1.4", to="2026-05-31"))["total"] == 5
     await still_a_recount()
+
+
+def test_a_batch_rolled_back_after_its_rollups_leaves_the_next_one_right(database_url):
+    """A batch whose commit fails after the roll-ups' commit hook ran is rolled back with all the
+    hook did (its rows and the making of its temporary tables): the next batch, on the same
+    database connection, keeps roll-ups that equal a recount, without the batch undone."""
+    from sqlmodel import Session
+
+    from work4life.reporting.adapters import write_behind
+    from work4life.reporting.entrypoints.consumer import EVENT_HANDLERS
+    from work4life.reporting.service_layer import rollups
+    from work4life.runtime import db, migrations
+
+    from ..conftest import rollups_and_a_recount
+
+    engine = db.make_engine(database_url, pool_size=1)  # one connection: the next batch gets it back
+    migrations.upgrade(engine, "work4life.reporting")
+    rollups.prepare(engine, True)
+    handlers = {(kind.EVENT_TYPE, kind.SCHEMA_VERSION): handle for kind, handle in EVENT_HANDLERS.items()}
+
+    def batch(session: Session, who: UUID) -> None:
+        for envelope in (registration(beneficiary_id=who), completion(who, date(2026, 3, 10))):
+            handlers[(envelope.event_type, envelope.schema_version)](envelope, session)
+
+    undone, told = uuid4(), uuid4()
+    try:
+        with Session(engine) as session:
+            batch(session, undone)
+            write_behind.flush(session)  # what a commit runs before it is written
+            rollups.refresh(session)
+            session.rollback()
+        with Session(engine) as session:
+            batch(session, told)
+            session.commit()
+    finally:
+        engine.dispose()
+    kept, recounted = rollups_and_a_recount(database_url)
+    assert kept == recounted
+    assert {row[0] for row in kept["person_month"]} == {told}
 
 
 async def test_the_ventures_rollups_follow_a_venture_told_out_of_order(reporting, sqlite_url):
