@@ -50,7 +50,7 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(f"rebuild (python -m work4life.reporting rebuild), {database}" in row for row in rows)
         assert any(f"with the outbox, {database}" in row for row in rows)
         assert any(
-            f"projection with the roll-ups against without them, {database}, mean of two runs" in row for row in rows
+            f"projection with the roll-ups against without them, {database}, mean of three runs" in row for row in rows
         )
     assert any("projection by two consumer processes in one group, postgresql" in row for row in rows)
     assert any("rebuild by two processes, postgresql" in row for row in rows)
