@@ -56,6 +56,7 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
@@ -466,12 +467,17 @@ def _unit_column(name: str) -> Any:
     return func.coalesce(func.nullif(FACTS.c[name], ""), "").label(name)
 
 
-def _kinds(dialect: str, few: bool, *kinds: Any) -> list[Any]:
+def _kinds(dialect: str, few: bool, *kinds: Any, partial: Any = None) -> list[Any]:
     """Conditions on the facts' kind in a recount of a few people's or units' facts, which it reads
-    through the index on the person or unit. SQLite, keeping no statistics, would rather read every
-    fact of those kinds through theirs; wrapped in `likely()` a condition keeps its meaning and the
-    partial index it implies, and stops being a way in."""
-    return [func.likely(kind) for kind in kinds] if few and dialect == "sqlite" else list(kinds)
+    through the index on the person or unit (`partial`: the condition of the partial index on the
+    unit, which the query must imply to read through it). SQLite keeps no statistics and would
+    rather read every fact of those kinds through the index on the kind, a cost that grows with the
+    programme. It sees through `likely()`: the partial index's condition stays implied, and weighs
+    less as a way in. It does not see through `coalesce(condition, false)`: there a condition
+    keeps its meaning and stops being a way in."""
+    if not (few and dialect == "sqlite"):
+        return [*([partial] if partial is not None else []), *kinds]
+    return [*([func.likely(partial)] if partial is not None else []), *(func.coalesce(k, false()) for k in kinds)]
 
 
 def _unit_rows(dialect: str, indicator: Indicator, *where: Any, few: bool = False) -> Any:
@@ -487,7 +493,9 @@ def _unit_rows(dialect: str, indicator: Indicator, *where: Any, few: bool = Fals
         *(_unit_column(name) for name in UNIT_ATTRIBUTES),
         func.row_number().over(partition_by=(FACTS.c.unit_id, organisation), order_by=order).label("in_org"),
         func.row_number().over(partition_by=FACTS.c.unit_id, order_by=order).label("of_all"),
-    ).where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, text(VENTURE_FACTS), _qualifies(indicator)))
+    ).where(
+        FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, _qualifies(indicator), partial=text(VENTURE_FACTS))
+    )
     ranked = facts.subquery()
     columns = {
         **{column.name: column for column in ranked.c},
@@ -597,8 +605,8 @@ def _sum_rows(dialect: str, summed: Sum, *where: Any, few: bool = False) -> Any:
         "value_eur": func.sum(FACTS.c.value_eur).label("value_eur"),
     }
     rows = select(*(columns[name] for name in SUMS_SHAPE.names))
-    partial = [text(SUMMED_FACTS)] if few else []
-    rows = rows.where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, *partial, _qualifies(summed)))
+    partial = text(SUMMED_FACTS) if few else None
+    rows = rows.where(FACTS.c.unit_id.is_not(None), *where, *_kinds(dialect, few, _qualifies(summed), partial=partial))
     positions = [SUMS_SHAPE.names.index(name) + 1 for name in ("unit_id", "day", *SUM_CELL[1:])]
     return rows.group_by(*(literal_column(str(n)) for n in positions))  # by position: PostgreSQL
     # would see the attributes' expressions in GROUP BY, their parameters numbered anew, as others
@@ -614,7 +622,7 @@ def _recount_sums(dialect: str) -> Any:
 @functools.cache
 def _visits_query(dialect: str) -> Any:
     visits = select(*_sum_columns()).where(db.among(dialect, FACTS.c.unit_id))
-    return visits.where(*_kinds(dialect, True, FACTS.c.kind == "follow_up", text(SUMMED_FACTS)))
+    return visits.where(*_kinds(dialect, True, FACTS.c.kind == "follow_up", partial=text(SUMMED_FACTS)))
 
 
 def _visits(rows: Iterable[Any]) -> list[Visit]:
