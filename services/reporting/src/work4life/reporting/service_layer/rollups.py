@@ -470,14 +470,17 @@ def _unit_column(name: str) -> Any:
 def _kinds(dialect: str, few: bool, *kinds: Any, partial: Any = None) -> list[Any]:
     """Conditions on the facts' kind in a recount of a few people's or units' facts, which it reads
     through the index on the person or unit (`partial`: the condition of the partial index on the
-    unit, which the query must imply to read through it). SQLite keeps no statistics and would
-    rather read every fact of those kinds through the index on the kind, a cost that grows with the
-    programme. It sees through `likely()`: the partial index's condition stays implied, and weighs
-    less as a way in. It does not see through `coalesce(condition, false)`: there a condition
-    keeps its meaning and stops being a way in."""
-    if not (few and dialect == "sqlite"):
+    unit, which the query must imply to read through it). A condition on the kind must not be a way
+    in: read through the index on the kind, a recount reads every fact of that kind, a cost that
+    grows with the programme. SQLite keeps no statistics and would take it; PostgreSQL took it for
+    the retention checks, whose statistics, gathered while the projection was young, counted next
+    to none (docs/PERFORMANCE.md, twentieth set). In `coalesce(condition, false)` a condition keeps
+    its meaning and is no way in for either. SQLite sees through `likely()`: there the partial
+    index's condition stays implied, and weighs less as a way in."""
+    if not few:
         return [*([partial] if partial is not None else []), *kinds]
-    return [*([func.likely(partial)] if partial is not None else []), *(func.coalesce(k, false()) for k in kinds)]
+    implied = [func.likely(partial) if dialect == "sqlite" else partial] if partial is not None else []
+    return [*implied, *(func.coalesce(kind, false()) for kind in kinds)]
 
 
 def _unit_rows(dialect: str, indicator: Indicator, *where: Any, few: bool = False) -> Any:
