@@ -136,13 +136,13 @@ def ceiling_and_projection(env: Environment, size: Size, databases: list[str], r
                 ).events_per_s
             )
         with_, without = (sum(rated[which]) / len(rated[which]) for which in ("with", "without"))
+        order = ", ".join(("with", *("with" if kept_up else "without" for _, kept_up in COMPARED)))
         runs = {which: ", ".join(f"{rate:,.0f}" for rate in rates) for which, rates in rated.items()}
         report.add(
             Figure(
                 "2",
                 f"projection with the roll-ups against without them, {database}, mean of three runs each, "
-                "in the order with, without, without, with, with, without "
-                f"(with: {runs['with']} /s; without: {runs['without']} /s)",
+                f"in the order {order} (with: {runs['with']} /s; without: {runs['without']} /s)",
                 with_,
                 "/s",
                 "without roll-ups",
