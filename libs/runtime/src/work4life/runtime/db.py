@@ -176,7 +176,7 @@ def among(dialect: str, column: Any, name: str = "ids") -> Any:
     return column.in_(each)
 
 
-def listed(dialect: str, name: str, values: Iterable[UUID | str]) -> dict[str, Any]:
+def listed(dialect: str, name: str, values: Iterable[UUID | str | int]) -> dict[str, Any]:
     """Parameter `name` for `among`."""
     if dialect == "postgresql":
         return {name: list(values)}

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, event, literal_column, text, update
+from sqlalchemy import bindparam, event, func, literal_column, text, update
 from sqlmodel import Session, select
 
 from work4life.runtime import db
@@ -51,8 +51,8 @@ _rewrites_watched = False
 
 
 def watch_rewrites(on: bool) -> None:
-    """Tell the hooks of facts told again (`take_new_facts`): a read of the batch's fact ids before
-    writing them, which only the hooks need."""
+    """Tell the hooks which facts are new and which were told again (`take_new_facts`): a read of
+    what the batch's write of the facts inserted, which only the hooks need."""
     global _rewrites_watched
     _rewrites_watched = on
 
@@ -135,12 +135,13 @@ def take_touched_by(session: Session) -> dict[str, set[UUID]]:
     return touched
 
 
-def take_new_facts(session: Session) -> dict[str, UUID]:
-    """The ids of the facts of touching kinds the transaction wrote since the last call, about
-    people, each with its person (and forget them). With `watch_rewrites` on, those that were there
-    already (told again) are not among them: their people count as touched `EXPLICITLY` (on
-    PostgreSQL, only if the telling changed the fact)."""
-    facts: dict[str, UUID] = session.info.pop(_NEW_FACTS, None) or {}
+def take_new_facts(session: Session) -> dict[int, UUID]:
+    """The facts of touching kinds about people that the transaction inserted since the last call,
+    by their rows' keys (`activity.id`), each with its person (and forget them). With
+    `watch_rewrites` off, none. Those that were there already (told again) are not among them:
+    their people count as touched `EXPLICITLY` (on PostgreSQL, only if the telling changed the
+    fact)."""
+    facts: dict[int, UUID] = session.info.pop(_NEW_FACTS, None) or {}
     return facts
 
 
@@ -176,40 +177,40 @@ def flush(session: Session) -> None:
             _pending(session, _TOUCHED_UNITS, set).update(units)
         connection = session.connection()
         touching = [row for row in rows if row["kind"] in TOUCHING_KINDS and row["beneficiary_id"] is not None]
-        told_by_the_write = _rewrites_watched and connection.dialect.name == "postgresql"
-        if touching and not told_by_the_write:
-            _note_new_facts(session, connection, touching)
+        watched = _rewrites_watched and bool(touching)
+        postgresql = connection.dialect.name == "postgresql"
         if people:
             db.insert_many(connection, PEOPLE, list(people.values()), _upsert("beneficiary_id", keep=("anonymised",)))
         for _, run in itertools.groupby(changes or (), key=lambda change: tuple(change)):
             connection.execute(_CHANGE_PERSON, list(run))
-        if rows and told_by_the_write:
+        if rows and watched and postgresql:
             written = db.insert_many(connection, FACTS, rows, _upsert_telling_inserted("fact_id"))
-            _note_written_facts(session, touching, {fact: inserted for fact, inserted in written})
+            _note_written_facts(session, touching, {fact: (key, inserted) for fact, key, inserted in written})
+        elif rows and watched:
+            last = connection.execute(_LAST_FACT).scalar_one()
+            db.insert_many(connection, FACTS, rows, _upsert("fact_id"))
+            inserted = {fact: (key, True) for fact, key in connection.execute(_FACTS_AFTER, {"last": last or 0})}
+            _note_written_facts(session, touching, inserted, changed_only=False)
         elif rows:
             db.insert_many(connection, FACTS, rows, _upsert("fact_id"))
 
 
-def _note_new_facts(session: Session, connection: Any, rows: list[dict[str, Any]]) -> None:
-    """Note which of the facts about to be written are new (with `watch_rewrites` on, a read of
-    those there already: their people count as touched `EXPLICITLY`)."""
-    new = {row["fact_id"]: row["beneficiary_id"] for row in rows}
-    if _rewrites_watched:
-        dialect = connection.dialect.name
-        there = set(connection.execute(_facts_there(dialect), db.listed(dialect, "ids", sorted(new))).scalars())
-        if there:
-            new = {fact: who for fact, who in new.items() if fact not in there}
-            again = {row["beneficiary_id"] for row in rows if row["fact_id"] in there}
-            _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
-    _pending(session, _NEW_FACTS, dict).update(new)
-
-
-def _note_written_facts(session: Session, rows: list[dict[str, Any]], written: dict[str, bool]) -> None:
-    """`_note_new_facts` from what the facts' upsert returned (PostgreSQL): each row it inserted
-    or changed, and whether it inserted it. A fact told again that changed nothing is not
-    returned, and touches nobody's roll-ups."""
-    new = {row["fact_id"]: row["beneficiary_id"] for row in rows if written.get(row["fact_id"]) is True}
-    again = {row["beneficiary_id"] for row in rows if written.get(row["fact_id"]) is False}
+def _note_written_facts(
+    session: Session, rows: list[dict[str, Any]], written: dict[str, tuple[int, bool]], changed_only: bool = True
+) -> None:
+    """Note which of the facts just written are new, by their keys, for the hooks; the people of
+    those that were there already count as touched `EXPLICITLY`. `written`: by fact id, each row
+    the write inserted or changed (`changed_only`, PostgreSQL's upsert returns those) or each it
+    inserted (SQLite), with its key and whether it was inserted. On PostgreSQL a fact told again
+    that changed nothing is not returned, and touches nobody's roll-ups."""
+    new: dict[int, UUID] = {}
+    again: set[UUID] = set()
+    for row in rows:
+        found = written.get(row["fact_id"])
+        if found is not None and found[1]:
+            new[found[0]] = row["beneficiary_id"]
+        elif found is not None or not changed_only:
+            again.add(row["beneficiary_id"])
     if again:
         _pending(session, _TOUCHED_BY, dict).setdefault(EXPLICITLY, set()).update(again)
     _pending(session, _NEW_FACTS, dict).update(new)
@@ -217,20 +218,25 @@ def _note_written_facts(session: Session, rows: list[dict[str, Any]], written: d
 
 @functools.cache
 def _upsert_telling_inserted(key: str) -> Any:
-    """`_upsert`, returning each row it inserted or changed by `key`, and whether it inserted it
-    (PostgreSQL: a row the statement inserted has no `xmax`; one it updated has the lock's)."""
+    """`_upsert`, returning each row it inserted or changed by `key`, with its row's key, and
+    whether it inserted it (PostgreSQL: a row the statement inserted has no `xmax`; one it updated
+    has the lock's)."""
     upsert = _upsert(key)
 
     def finish(statement: Any) -> Any:
-        return upsert(statement).returning(statement.table.c[key], literal_column("xmax = 0").label("inserted"))
+        table = statement.table
+        return upsert(statement).returning(table.c[key], table.c.id, literal_column("xmax = 0").label("inserted"))
 
     return finish
 
 
-@functools.cache
-def _facts_there(dialect: str) -> Any:
-    """Which of the ids are facts there already."""
-    return select(FACTS.c.fact_id).where(db.among(dialect, FACTS.c.fact_id))
+_LAST_FACT = select(func.max(FACTS.c.id))
+"""SQLite: the last fact's key before a write of facts. SQLite numbers a new row after the
+greatest key, and an upsert that changes a row keeps its key, so the rows with greater keys after
+the write are those it inserted: a read of the table's end (the rows just written), instead of
+looking up each fact by its id before writing it. No other connection writes in between: in a
+transaction that has read, SQLite refuses a write if another has committed since."""
+_FACTS_AFTER = select(FACTS.c.fact_id, FACTS.c.id).where(FACTS.c.id > bindparam("last"))
 
 
 _CHANGE_PERSON = update(PEOPLE).where(

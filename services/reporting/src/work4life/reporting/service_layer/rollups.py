@@ -315,14 +315,14 @@ def _replace(connection: Connection, shape: Shape, ids: dict[str, Any], fill: Ca
 
 
 def _recount_people(
-    connection: Connection, people: list[UUID], whole: set[UUID], profiled: set[UUID], facts: dict[UUID, list[str]]
+    connection: Connection, people: list[UUID], whole: set[UUID], profiled: set[UUID], facts: dict[UUID, list[int]]
 ) -> None:
     """Replace those of `people`'s `person_month` rows that a recount makes differently.
 
     For the people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a
     fact rewritten), the recount reads all their facts (through the index on the person), every
-    indicator's months at once. For the others only facts came, the transaction's `facts` (by
-    person: each chunk looks up its own people's): their rows are those kept with their new facts'
+    indicator's months at once. For the others only facts came, the transaction's `facts` (their
+    rows' keys by person: each chunk looks up its own people's): their rows are those kept with their new facts'
     months added (a first day, a month) and their attributes as they stand, the same as a recount
     from all their facts and much less to read.
     Of those, a person whose row was written (`profiled`: registered, their attributes changed)
@@ -359,7 +359,7 @@ def _people_statements(dialect: str) -> _PeopleStatements:
     kept, recounted = PERSON_MONTH_ROWS, PERSON_MONTHS_SHAPE.recount
     firsts = ("beneficiary_id", "code", "month", "first_on")
     new = _qualifying(
-        dialect, rolled_up(), db.among(dialect, FACTS.c.fact_id, "facts"), db.among(dialect, FACTS.c.beneficiary_id)
+        dialect, rolled_up(), db.among(dialect, FACTS.c.id, "facts"), db.among(dialect, FACTS.c.beneficiary_id)
     ).cte("new")
     counted_for = exists().where(new.c.beneficiary_id == kept.c.beneficiary_id, new.c.code == kept.c.code)
     kept_and_new = union_all(
@@ -697,7 +697,7 @@ def refresh(session: Session) -> None:
     new_facts = write_behind.take_new_facts(session)
     if not (people or units) or not _maintained:
         return
-    facts: dict[UUID, list[str]] = {}  # each person's: a chunk's recount looks up its people's alone
+    facts: dict[UUID, list[int]] = {}  # each person's: a chunk's recount looks up its people's alone
     for fact, who in new_facts.items():
         facts.setdefault(who, []).append(fact)
     session.flush()  # an erasure's or a merge's changes to facts and people, before recounting
