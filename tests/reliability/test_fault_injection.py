@@ -200,11 +200,17 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
 
         # -- phase 1: registrations and referrals, spread over load_s, with faults meanwhile --
         failures: list[BaseException] = []
+        outage_began = threading.Event()
 
         def load() -> None:
             try:
                 with httpx.Client(base_url=intake.url, headers=CLERK, timeout=30) as clerk:
                     for i in range(PEOPLE):
+                        if i == PEOPLE // 2:
+                            # The outage is due at 0.45 of the load. On a busy machine the faults
+                            # before it (a broker restart, a JVM start) can run late: the second
+                            # half of the writes waits for it, so that some still fall inside it.
+                            outage_began.wait(timeout=load_s + 600)
                         due = run.started + load_s * i / PEOPLE
                         time.sleep(max(0.0, due - time.monotonic()))
                         sent = time.monotonic()
@@ -252,6 +258,7 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         at(0.45)
         broker.stop()
         run.in_outage = True
+        outage_began.set()
         run.note(f"Kafka unreachable for {OUTAGE_S:.0f}s")
         time.sleep(OUTAGE_S / 2)
         restart(by[victims[2]], run)  # a consumer that starts while Kafka is away
@@ -381,9 +388,11 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
         assert len({r.key for r in bad}) == run.malformed, "a malformed message was not injected"
         for name in CONSUMERS_OF_PEOPLE:
             # Exactly the malformed messages, each with its reason and where it came from. Writing a
-            # dead letter and committing the offset are two steps: a consumer SIGKILLed between them
-            # reads the message again and sets it aside again (same source position), so a repeat
-            # is allowed once per kill of that consumer, never a message that was not injected.
+            # dead letter and committing the offset are two steps: a consumer SIGKILLed between them,
+            # or whose commit a broker failure turned down (a node killed, the broker restarted: the
+            # group's coordinator went away), reads the message again and sets it aside again (same
+            # source position). So a repeat is allowed once per kill of that consumer and once per
+            # broker failure, never a message that was not injected.
             headers = [{k: v.decode() for k, v in r.headers} for r in dead[name]]
             sources = [
                 (
@@ -394,7 +403,8 @@ def test_nothing_is_lost_or_counted_twice_through_crashes_restarts_and_an_outage
                 for h in headers
             ]
             repeats = len(sources) - len(set(sources))
-            assert repeats <= run.kills.count(name), f"{name}: {repeats} repeated dead letters"
+            allowed = run.kills.count(name) + run.broker_restarts  # each broker failure ends in a restart
+            assert repeats <= allowed, f"{name}: {repeats} repeated dead letters, {allowed} allowed"
             run.dead_letter_repeats += repeats
             assert sorted(set(sources)) == malformed_on_topic, (
                 f"{name}: dead letters {sorted(sources)} are not the malformed messages on the topic "

@@ -11,8 +11,8 @@ processed, the event's id is in the service's inbox and a repeat is skipped. A r
 a marker to the dead-letter topic naming the letter it sent back: what still *waits* (never
 replayed) is then known from the topic alone, the same from every replica and after any restart;
 each service publishes that figure as `w4l_dead_letters_waiting`, which the alert watches. A
-consumer killed between writing a dead letter and committing its offset writes it again: such a
-repeat (same source position) is listed as one, counts once and is not replayed by `--all`. Options
+consumer killed between writing a dead letter and committing its offset, or whose commit a broker
+failure turned down, writes it again: such a repeat (same source position) is listed as one, counts once and is not replayed by `--all`. Options
 `--bootstrap` (default `$W4L_KAFKA_BOOTSTRAP_SERVERS` or 127.0.0.1:9092) and `--namespace` (a
 deployment's topic prefix) say which Kafka to use.
 """
@@ -152,8 +152,9 @@ class WaitingLetters:
     """What waits in one dead-letter topic (dead letters without a replay marker), by source topic
     and reason. Reads the topic from the start once, then only what is new at each `measure`; a
     letter that the topic's retention removed no longer waits. A consumer killed between writing a
-    dead letter and committing its offset sets the same message aside again: letters with the same
-    source position count once, and replaying any copy of it settles it."""
+    dead letter and committing its offset (or whose commit failed) sets the same message aside
+    again: letters with the same source position count once, and replaying any copy of it settles
+    it."""
 
     def __init__(self, topic: str, **client_options: Any) -> None:
         self.topic = topic
