@@ -121,36 +121,44 @@ def ceiling_and_projection(env: Environment, size: Size, databases: list[str], r
         report.add(Figure("7", f"reporting's peak RSS during the projection, {database}", result.peak_rss_mb, "MiB"))
         kept = projection.rows_per_fact(url)
         report.add(Figure("2", f"rows the roll-ups keep per row of facts and people, {database}", kept, "rows"))
-        rated = {"with": [result.events_per_s], "without": []}
+        compared = {"with": [result], "without": []}
         for variant, kept_up in COMPARED:
             which = "with" if kept_up else "without"
             print(f"[2] projection into {database} {which} the roll-ups ({variant[1:]})", file=sys.stderr)
             name = f"projection-{database}{variant}"
-            rated[which].append(
+            compared[which].append(
                 projection.project(
                     env,
                     env.namespace(name),
                     env.database_url(database, name),
                     loaded[f"{database}{variant}"].records,
                     **({} if kept_up else {"ROLLUPS": "false"}),
-                ).events_per_s
+                )
             )
-        with_, without = (sum(rated[which]) / len(rated[which]) for which in ("with", "without"))
         order = ", ".join(("with", *("with" if kept_up else "without" for _, kept_up in COMPARED)))
-        runs = {which: ", ".join(f"{rate:,.0f}" for rate in rates) for which, rates in rated.items()}
-        report.add(
-            Figure(
-                "2",
-                f"projection with the roll-ups against without them, {database}, mean of three runs each, "
-                f"in the order {order} (with: {runs['with']} /s; without: {runs['without']} /s)",
-                with_,
-                "/s",
-                "without roll-ups",
-                without,
-                "≥ 0.9 of without",
-                with_ >= 0.9 * without,
+        for what, rate_of in (
+            ("", lambda run: run.events_per_s),
+            # The same runs by CPU time, reporting's process only (on PostgreSQL the server's work is
+            # not in it): what the roll-ups cost in work, without the waits, beside the rate the
+            # target is set on. A shared machine moves it too (slower caches), if less.
+            (", by reporting's CPU time (events per CPU second)", lambda run: run.events_per_cpu_s),
+        ):
+            rated = {which: [rate_of(run) for run in runs] for which, runs in compared.items()}
+            with_, without = (sum(rated[which]) / len(rated[which]) for which in ("with", "without"))
+            listed = {which: ", ".join(f"{rate:,.0f}" for rate in rates) for which, rates in rated.items()}
+            report.add(
+                Figure(
+                    "2",
+                    f"projection with the roll-ups against without them{what}, {database}, mean of three runs "
+                    f"each, in the order {order} (with: {listed['with']} /s; without: {listed['without']} /s)",
+                    with_,
+                    "/s",
+                    "without roll-ups",
+                    without,
+                    "≥ 0.9 of without",
+                    with_ >= 0.9 * without,
+                )
             )
-        )
         if "-pair" in VARIANTS[database]:
             print(f"[2] projection into {database} by two consumer processes", file=sys.stderr)
             pair = projection.project(

@@ -21,6 +21,12 @@ class Projection:
     events_per_s: float
     seconds: float
     peak_rss_mb: float
+    cpu_seconds: float
+    """CPU time of reporting's processes over the same span (not the database server's)."""
+
+    @property
+    def events_per_cpu_s(self) -> float:
+        return self.events_per_s * self.seconds / max(self.cpu_seconds, 0.01)  # a clock tick at least
 
 
 def project(
@@ -39,24 +45,26 @@ def project(
     does not count them either, but up to one interval between samples is, and with two processes
     any pause while the group rebalances as the second joins: a small run's rate is low (most of
     the 2,000 events may be applied before the pause), never zero. The peak memory is the first
-    process's."""
+    process's; the CPU time is all of them's over the same span: the time they worked, without
+    their waits (for the disk, for a core another program held)."""
     empty_at = time.perf_counter()
     started = [env.start("reporting", namespace, database_url, **settings) for _ in range(replicas)]
     reporting = started[0]
     engine = create_engine(database_url)
     peak_rss = 0
+    empty_cpu = sum(process.cpu_seconds() for process in started)
     try:
-        first_at, done = None, 0
+        first_at, first_cpu, cpu, done = None, 0.0, empty_cpu, 0
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             with engine.connect() as connection:
                 done = connection.execute(text("SELECT count(*) FROM inbox")).scalar_one()
-            now = time.perf_counter()
+            now, cpu = time.perf_counter(), sum(process.cpu_seconds() for process in started)
             peak_rss = max(peak_rss, reporting.rss_bytes())
             if not done:
-                empty_at = now
+                empty_at, empty_cpu = now, cpu
             elif first_at is None:
-                first_at = empty_at
+                first_at, first_cpu = empty_at, empty_cpu
             if done >= expected:
                 break
             print(f"\r  projected {done:,} of {expected:,}", end="", file=sys.stderr, flush=True)
@@ -65,7 +73,7 @@ def project(
         if done < expected or first_at is None:
             raise RuntimeError(f"reporting applied {done} of {expected} events in {timeout_s:.0f} s")
         seconds = time.perf_counter() - first_at
-        return Projection(expected / seconds, seconds, peak_rss / 2**20)
+        return Projection(expected / seconds, seconds, peak_rss / 2**20, cpu - first_cpu)
     finally:
         engine.dispose()
         for process in started:

@@ -52,6 +52,11 @@ def test_the_small_benchmark_measures_every_item_and_prints_its_table(
         assert any(
             f"projection with the roll-ups against without them, {database}, mean of three runs" in row for row in rows
         )
+        assert any(
+            f"projection with the roll-ups against without them, by reporting's CPU time (events per CPU second), "
+            f"{database}, mean of three runs" in row
+            for row in rows
+        )
     assert any("projection by two consumer processes in one group, postgresql" in row for row in rows)
     assert any("rebuild by two processes, postgresql" in row for row in rows)
     assert any("the table from the roll-ups" in row for row in rows)

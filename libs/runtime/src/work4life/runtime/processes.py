@@ -118,6 +118,12 @@ class ServiceProcess:
             self.process.kill()
             return -9
 
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far, user and system (Linux /proc), in seconds."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
     def rss_bytes(self) -> int:
         """Resident memory of the process now (Linux /proc), in bytes."""
         assert self.process is not None
