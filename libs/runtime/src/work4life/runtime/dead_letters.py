@@ -12,9 +12,10 @@ a marker to the dead-letter topic naming the letter it sent back: what still *wa
 replayed) is then known from the topic alone, the same from every replica and after any restart;
 each service publishes that figure as `w4l_dead_letters_waiting`, which the alert watches. A
 consumer killed between writing a dead letter and committing its offset, or whose commit a broker
-failure turned down, writes it again: such a repeat (same source position) is listed as one, counts once and is not replayed by `--all`. Options
-`--bootstrap` (default `$W4L_KAFKA_BOOTSTRAP_SERVERS` or 127.0.0.1:9092) and `--namespace` (a
-deployment's topic prefix) say which Kafka to use.
+failure turned down, writes it again: such a repeat (same source position) is listed as one,
+counts once and is not replayed by `--all`. Options `--bootstrap` (default
+`$W4L_KAFKA_BOOTSTRAP_SERVERS` or 127.0.0.1:9092) and `--namespace` (a deployment's topic prefix)
+say which Kafka to use.
 """
 
 import argparse

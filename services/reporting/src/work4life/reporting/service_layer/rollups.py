@@ -322,9 +322,9 @@ def _recount_people(
     For the people in `whole` (facts of theirs moved, removed or told again: an erasure, a merge, a
     fact rewritten), the recount reads all their facts (through the index on the person), every
     indicator's months at once. For the others only facts came, the transaction's `facts` (their
-    rows' keys by person: each chunk looks up its own people's): their rows are those kept with their new facts'
-    months added (a first day, a month) and their attributes as they stand, the same as a recount
-    from all their facts and much less to read.
+    rows' keys by person: each chunk looks up its own people's): their rows are those kept with
+    their new facts' months added (a first day, a month) and their attributes as they stand, the
+    same as a recount from all their facts and much less to read.
     Of those, a person whose row was written (`profiled`: registered, their attributes changed)
     has all their rows recounted; for the rest only the indicators the new facts count for can
     change (a month's first day, a month and the month after it), and only those are recounted
